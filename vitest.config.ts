@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: `unit` is pure logic beside the code (no I/O, no servers); `integration` runs against
+// real parts — an influxd started once for the run (each test file makes its own database), the real
+// broker on port 0 and real MQTT clients — and holds the end-to-end tests under test/.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{broker,devices,ingest,influx,rules,api,dashboards,simulators,platform}/**/*.test.ts'],
+          exclude: ['**/*.it.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['**/*.it.test.ts', 'test/**/*.test.ts'],
+          exclude: ['node_modules/**'],
+          globalSetup: ['test/global-influxd.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
