@@ -1,0 +1,71 @@
+// Who may publish and subscribe where (ARCHITECTURE.md, "MQTT credentials"). Pure: the broker asks, and
+// these answer from the principal (made at CONNECT from the registry) and the parsed topic.
+import type { Kind, ParsedTopic, Topics } from '../devices/index.ts';
+
+export type Principal =
+  | { readonly type: 'device'; readonly device: { readonly id: string; readonly kind: Kind } }
+  | { readonly type: 'gateway'; readonly gatewayId: string; readonly children: ReadonlySet<string> }
+  | { readonly type: 'service'; readonly id: string; readonly mayPublishAlerts: boolean };
+
+export type PublishDecision =
+  | { readonly allow: false }
+  | { readonly allow: true; readonly route: 'telemetry' | 'gateway-telemetry' | 'status' | 'alert' };
+
+const DENY: PublishDecision = { allow: false };
+
+/**
+ * A device publishes only its own telemetry and status; a gateway its own SenML telemetry and the
+ * telemetry and status of its registered children; a service account never publishes readings (it must
+ * not impersonate a device), and publishes alerts only when the registry allows it.
+ */
+export function decidePublish(
+  principal: Principal,
+  topic: ParsedTopic | undefined,
+  kindOf: (deviceId: string) => Kind | undefined,
+): PublishDecision {
+  if (!topic) return DENY;
+  switch (principal.type) {
+    case 'device':
+      if (topic.type !== 'device' || topic.device !== principal.device.id) return DENY;
+      if (topic.kind !== principal.device.kind) return DENY;
+      return channelRoute(topic.channel);
+    case 'gateway':
+      if (topic.type === 'gateway') {
+        return topic.gateway === principal.gatewayId ? { allow: true, route: 'gateway-telemetry' } : DENY;
+      }
+      if (topic.type !== 'device' || !principal.children.has(topic.device)) return DENY;
+      if (kindOf(topic.device) !== topic.kind) return DENY;
+      return channelRoute(topic.channel);
+    case 'service':
+      return topic.type === 'alert' && principal.mayPublishAlerts ? { allow: true, route: 'alert' } : DENY;
+  }
+}
+
+function channelRoute(channel: 'telemetry' | 'status' | 'commands'): PublishDecision {
+  if (channel === 'telemetry') return { allow: true, route: 'telemetry' };
+  if (channel === 'status') return { allow: true, route: 'status' };
+  return DENY; // commands flow down to devices, never up from them
+}
+
+/**
+ * A device subscribes only to its own commands; a gateway to its children's; a service account reads
+ * anything under the prefix (telemetry, status, alerts) and nothing outside it, `$SYS` included.
+ */
+export function maySubscribe(
+  principal: Principal,
+  filter: string,
+  topics: Topics,
+  kindOf: (deviceId: string) => Kind | undefined,
+): boolean {
+  switch (principal.type) {
+    case 'device':
+      return filter === topics.commands(principal.device.kind, principal.device.id);
+    case 'gateway': {
+      const parsed = topics.parse(filter);
+      if (parsed?.type !== 'device' || parsed.channel !== 'commands') return false;
+      return principal.children.has(parsed.device) && kindOf(parsed.device) === parsed.kind;
+    }
+    case 'service':
+      return filter === `${topics.prefix}/#` || filter.startsWith(`${topics.prefix}/`);
+  }
+}

@@ -1,0 +1,237 @@
+// Aedes wired to the registry (authentication, ACL) and to ingest (the durable-ack hook), on TCP, TLS and
+// WebSocket listeners that each enforce the maximum packet size.
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { DeviceRecord, Kind, Topics } from '../devices/index.ts';
+import type { Ingest, IngestDone } from '../ingest/index.ts';
+import { decidePublish, maySubscribe, type Principal } from './acl.ts';
+import { BrokerError, type BrokerErrorCode } from './errors.ts';
+import { createPacketLimiter } from './packet-limit.ts';
+
+export interface BrokerConfig {
+  readonly host: string;
+  /** TCP (or TLS, when a certificate is given) port; 0 picks a free one. */
+  readonly port: number;
+  /** WebSocket port; undefined: no WebSocket listener. */
+  readonly wsPort?: number | undefined;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  readonly maxPacketBytes: number;
+}
+
+/** What the broker reports; the composition root maps it onto Prometheus metrics. */
+export interface BrokerMetrics {
+  refused(code: BrokerErrorCode): void;
+}
+
+export interface BrokerDeps {
+  readonly log: Logger;
+  readonly topics: Topics;
+  readonly authenticate: (username: string, password: Buffer) => Promise<Principal | undefined>;
+  readonly getDevice: (id: string) => DeviceRecord | undefined;
+  readonly ingest: Ingest;
+  readonly metrics: BrokerMetrics;
+}
+
+export interface Broker {
+  readonly port: number;
+  readonly wsPort: number | undefined;
+  connectedClients(): number;
+  /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
+  publish(topic: string, payload: string | Buffer, options?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** Closes the connection of a client, e.g. a device just decommissioned. */
+  disconnect(clientId: string): void;
+  close(): Promise<void>;
+}
+
+export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Promise<Broker> {
+  const { log, topics, ingest, metrics, getDevice } = deps;
+  const principals = new WeakMap<Client, Principal>();
+  const oversized = new WeakSet<object>();
+  // Dead-lettered payloads are acknowledged (so the device does not resend them) but never forwarded
+  // to subscribers. Aedes copies the packet before forwarding, but keeps the payload buffer itself.
+  const rejectedPayloads = new WeakSet<Buffer>();
+  const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
+
+  function refuse(code: BrokerErrorCode, message: string, context: object, cause?: unknown): BrokerError {
+    metrics.refused(code);
+    log.warn({ ...context, code }, message);
+    return new BrokerError(code, message, { cause });
+  }
+
+  function authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Readonly<Buffer> | undefined,
+    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ): void {
+    const fail = (code: BrokerErrorCode, returnCode: number, why: string) => {
+      metrics.refused(code);
+      log.warn({ clientId: client.id, username, code }, why);
+      done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
+    };
+    if (!username || !password) return fail('BROKER_ERR_AUTH', 4, 'connection without credentials refused');
+    deps.authenticate(username, password).then(
+      (principal) => {
+        if (!principal) return fail('BROKER_ERR_AUTH', 4, 'wrong credentials');
+        if (!clientIdFits(principal, client.id)) {
+          return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
+        }
+        principals.set(client, principal);
+        done(null, true);
+      },
+      (err: unknown) => {
+        log.error({ err, username }, 'authentication failed');
+        done(Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), { returnCode: 3 }), false);
+      },
+    );
+  }
+
+  function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) {
+    if (client === null) {
+      // The last will of a client gone before it could be sent: only status wills were ever accepted.
+      return callback(topics.parse(packet.topic)?.type === 'device' ? null : new Error('not a status will'));
+    }
+    const principal = principals.get(client);
+    const context = { clientId: client.id, topic: packet.topic };
+    if (!principal) return callback(refuse('BROKER_ERR_ACL', 'publish before authentication', context));
+    if (oversized.has(client.conn)) {
+      return callback(refuse('BROKER_ERR_PACKET_TOO_LARGE', 'packet too large', context));
+    }
+    const parsed = topics.parse(packet.topic);
+    const decision = decidePublish(principal, parsed, kindOf);
+    if (!decision.allow) return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', context));
+    if (decision.route === 'status' || decision.route === 'alert') return callback(null);
+
+    const message = { topic: packet.topic, source: client.id, payload: packet.payload as Buffer, qos: packet.qos };
+    const done: IngestDone = (err, rejected) => {
+      if (rejected) rejectedPayloads.add(message.payload);
+      callback(err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', context, err) : null);
+    };
+    if (decision.route === 'gateway-telemetry' && principal.type === 'gateway') {
+      return ingest.acceptGateway(principal.gatewayId, principal.children, message, done);
+    }
+    const device = parsed?.type === 'device' ? getDevice(parsed.device) : undefined;
+    if (!device || device.status !== 'active') {
+      return callback(refuse('BROKER_ERR_ACL', 'device not registered or decommissioned', context));
+    }
+    ingest.acceptDevice(device, message, done);
+  }
+
+  function authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    callback: (error: Error | null, subscription?: Subscription | null) => void,
+  ) {
+    const principal = principals.get(client);
+    if (principal && maySubscribe(principal, sub.topic, topics, kindOf)) return callback(null, sub);
+    metrics.refused('BROKER_ERR_SUBSCRIBE_ACL');
+    log.warn({ clientId: client.id, filter: sub.topic }, 'subscription refused');
+    callback(null, null); // SUBACK 0x80 for this filter; the connection stays
+  }
+
+  const aedes = await Aedes.createBroker({
+    authenticate,
+    authorizePublish,
+    authorizeSubscribe,
+    authorizeForward: (_client: Client, packet: AedesPublishPacket) =>
+      rejectedPayloads.has(packet.payload as Buffer) ? null : packet,
+    // Device ids go up to 64 characters (devices/schemas.ts), longer than MQTT 3.1.0's 23.
+    maxClientsIdLength: 64,
+    heartbeatInterval: 60_000,
+    connectTimeout: 10_000,
+  });
+  aedes.on('clientError', (client: Client, err: Error) => {
+    log.debug({ clientId: client.id, err }, 'client error');
+  });
+
+  function handle(conn: Duplex, req?: http.IncomingMessage): void {
+    const check = createPacketLimiter(config.maxPacketBytes);
+    conn.on('data', (chunk: Buffer) => {
+      if (check(chunk)) return;
+      oversized.add(conn);
+      metrics.refused('BROKER_ERR_PACKET_TOO_LARGE');
+      log.warn({ max: config.maxPacketBytes }, 'packet over the size limit; closing the connection');
+      conn.destroy();
+    });
+    aedes.handle(conn, req);
+  }
+
+  const tcp = config.tls
+    ? tls.createServer({ cert: config.tls.cert, key: config.tls.key }, handle)
+    : net.createServer(handle);
+  await listen(tcp, config.port, config.host);
+
+  let ws: { server: http.Server; wss: WebSocketServer } | undefined;
+  if (config.wsPort !== undefined) {
+    const server = http.createServer();
+    // The WebSocket frame limit matches the MQTT packet limit, plus its largest fixed header.
+    const wss = new WebSocketServer({ server, maxPayload: config.maxPacketBytes + 5 });
+    wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req));
+    await listen(server, config.wsPort, config.host);
+    ws = { server, wss };
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: (tcp.address() as net.AddressInfo).port,
+    wsPort: ws ? (ws.server.address() as net.AddressInfo).port : undefined,
+    connectedClients: () => aedes.connectedClients,
+    publish: (topic, payload, options = {}) =>
+      new Promise((resolve, reject) => {
+        const packet: PublishPacket = {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: options.qos ?? 1,
+          retain: options.retain ?? false,
+          dup: false,
+        };
+        aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
+      }),
+    disconnect(clientId) {
+      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+      clients[clientId]?.close();
+    },
+    close: () => (closing ??= closeAll()),
+  };
+
+  async function closeAll(): Promise<void> {
+    // Stop accepting first, then let Aedes close the clients (sending wills), then wait for the sockets.
+    const servers = [closeServer(tcp), ws ? closeServer(ws.server) : undefined];
+    ws?.wss.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(servers);
+  }
+}
+
+function clientIdFits(principal: Principal, clientId: string): boolean {
+  if (principal.type === 'device') return clientId === principal.device.id;
+  if (principal.type === 'gateway') return clientId === principal.gatewayId;
+  // Several consumers may share a service account (Node-RED, a second dashboard): `<id>` or `<id>:<any>`.
+  return clientId === principal.id || clientId.startsWith(`${principal.id}:`);
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Connections still open are the clients': Aedes closes them next.
+    if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') {
+      (server as http.Server).closeAllConnections();
+    }
+  });
+}

@@ -1,0 +1,26 @@
+// Stable codes for what the broker refuses. MQTT 3.1.1 has no way to tell a client why a PUBLISH or
+// SUBSCRIBE was refused (MQTT-3.3.5-2): the broker closes the connection or answers SUBACK 0x80, and the
+// code is what the log, the metrics and the operator see.
+
+export const BROKER_ERRORS = {
+  BROKER_ERR_AUTH: 'unknown user name or wrong password (CONNACK 4)',
+  BROKER_ERR_CLIENT_ID: 'a device or gateway must connect with its own id as MQTT client id (CONNACK 2)',
+  BROKER_ERR_ACL: 'the client may not publish to this topic; the connection is closed (MQTT-3.3.5-2)',
+  BROKER_ERR_SUBSCRIBE_ACL: 'the client may not subscribe to this topic filter (SUBACK 0x80)',
+  BROKER_ERR_PACKET_TOO_LARGE: 'a packet is larger than the configured maximum; the connection is closed',
+  BROKER_ERR_NOT_STORED: 'the readings could not be stored durably; not acknowledged, the connection is closed',
+} as const;
+
+export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
+
+export class BrokerError extends Error {
+  readonly code: BrokerErrorCode;
+  /** CONNACK return code for refusals during CONNECT (MQTT 3.1.1 §3.2.2.3). */
+  readonly returnCode?: number;
+  constructor(code: BrokerErrorCode, message: string, options: { cause?: unknown; returnCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrokerError';
+    this.code = code;
+    if (options.returnCode !== undefined) this.returnCode = options.returnCode;
+  }
+}

@@ -1,0 +1,316 @@
+// The durable local spool: an append-only log of line-protocol text in numbered segment files.
+//
+// A QoS 1 PUBACK goes out only after the reading is on disk (ARCHITECTURE.md, decision 2). Appends are
+// group-committed: while one write + fdatasync is in flight, new appends gather, and the next group goes
+// out as one write and one fdatasync, so the cost of a sync is shared by every reading that arrived
+// meanwhile. The writer reads committed bytes back (from the page cache, in practice), sends them to
+// InfluxDB and confirms what InfluxDB accepted; the confirmed position is checkpointed, and segments wholly
+// before it are deleted. After a crash, everything after the checkpoint is sent again: InfluxDB keeps one
+// point per series and timestamp, so a replayed point overwrites itself.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { IngestError } from './ingest-error.ts';
+
+export interface SpoolPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
+export interface SpoolBatch {
+  readonly body: Buffer;
+  readonly lines: number;
+  readonly end: SpoolPosition;
+}
+
+export interface SpoolStats {
+  /** Bytes appended and durable but not yet confirmed by InfluxDB. */
+  readonly pendingBytes: number;
+  /** Lines (readings) appended and durable but not yet confirmed. */
+  readonly pendingLines: number;
+  readonly segments: number;
+}
+
+export interface SpoolOptions {
+  readonly dir: string;
+  /** Refuse new appends past this many unconfirmed bytes (decision 2: refuse loudly, drop nothing). */
+  readonly maxBytes: number;
+  /** Start a new segment file past this size, so confirmed data can be deleted a file at a time. */
+  readonly segmentBytes: number;
+}
+
+export interface Spool {
+  /** Appends whole lines (each ending in '\n'); `done` runs once they are durable, or with the failure. */
+  append(text: string, lines: number, done: (err?: IngestError) => void): void;
+  /** Committed bytes after `from`, cut at a line end, at most `maxBytes` (one segment at a time). */
+  read(from: SpoolPosition, maxBytes: number): Promise<SpoolBatch | undefined>;
+  /** Records that everything up to `to` is stored in InfluxDB; deletes segments wholly before it. */
+  confirm(to: SpoolPosition, lines: number): Promise<void>;
+  /** Where reading resumes: the last confirmed position. */
+  readonly confirmed: SpoolPosition;
+  /** Resolves when more committed data exists after `pos` (or the spool closes). */
+  waitForData(pos: SpoolPosition): Promise<void>;
+  stats(): SpoolStats;
+  close(): Promise<void>;
+}
+
+const SEGMENT_SUFFIX = '.seg';
+const segmentName = (n: number) => `${String(n).padStart(12, '0')}${SEGMENT_SUFFIX}`;
+const NEWLINE = 0x0a;
+
+interface Pending {
+  text: string;
+  lines: number;
+  done: (err?: IngestError) => void;
+}
+
+export async function createSpool(options: SpoolOptions): Promise<Spool> {
+  const { dir, maxBytes, segmentBytes } = options;
+  await fsp.mkdir(dir, { recursive: true });
+  const checkpointFile = path.join(dir, 'checkpoint.json');
+
+  let confirmed = await readCheckpoint(checkpointFile);
+  const segments = await recoverSegments(dir, confirmed);
+  if (segments.length === 0 || segments[0]!.id > confirmed.segment) {
+    // Nothing after the checkpoint survives (or the checkpoint's segment was removed after being
+    // confirmed): resume at the start of the first segment there is, or a new one.
+    const first = segments[0]?.id ?? confirmed.segment + 1;
+    confirmed = { segment: first, offset: 0 };
+  }
+  let current = segments.at(-1) ?? { id: confirmed.segment, size: 0 };
+  if (segments.length === 0) segments.push(current);
+  let fd = fs.openSync(path.join(dir, segmentName(current.id)), 'a');
+  fsyncDir(dir);
+  let pendingLines = await countLinesAfter(dir, segments, confirmed);
+  let closed = false;
+  let queue: Pending[] = [];
+  let flushing = false;
+  const waiters = new Set<() => void>();
+
+  const sizeOf = (id: number) => segments.find((s) => s.id === id)?.size ?? 0;
+  const pendingBytes = () => {
+    let total = 0;
+    for (const s of segments) {
+      if (s.id > confirmed.segment) total += s.size;
+      else if (s.id === confirmed.segment) total += s.size - confirmed.offset;
+    }
+    return total;
+  };
+  let pendingBytesAtFlush = pendingBytes();
+  let queuedBytes = 0;
+
+  function append(text: string, lines: number, done: (err?: IngestError) => void): void {
+    if (closed) return done(new IngestError('INGEST_ERR_SPOOL_IO', 'spool is closed'));
+    if (pendingBytesAtFlush + queuedBytes + text.length > maxBytes) {
+      return done(
+        new IngestError('INGEST_ERR_SPOOL_FULL', `spool holds ${maxBytes} unconfirmed bytes; is InfluxDB up?`),
+      );
+    }
+    queuedBytes += text.length;
+    queue.push({ text, lines, done });
+    if (!flushing) flush();
+  }
+
+  function flush(): void {
+    const group = queue;
+    queue = [];
+    queuedBytes = 0;
+    flushing = true;
+    let text = '';
+    let lines = 0;
+    for (const p of group) {
+      text += p.text;
+      lines += p.lines;
+    }
+    const buf = Buffer.from(text);
+    const segment = current;
+    fs.write(fd, buf, 0, buf.length, null, (writeErr) => {
+      if (writeErr) return finish(writeErr);
+      fs.fdatasync(fd, (syncErr) => {
+        if (syncErr) return finish(syncErr);
+        segment.size += buf.length;
+        pendingLines += lines;
+        finish(null);
+      });
+    });
+
+    function finish(err: NodeJS.ErrnoException | null): void {
+      const failure = err ? new IngestError('INGEST_ERR_SPOOL_IO', 'spool write failed', err) : undefined;
+      if (err && segment === current) {
+        // A failed write may have left part of the group in the file; cut it back so the next group
+        // starts on a line boundary and the writer never sees a torn line.
+        try {
+          fs.ftruncateSync(fd, segment.size);
+        } catch {
+          // The next write will fail as well and be reported the same way.
+        }
+      }
+      for (const p of group) p.done(failure);
+      if (!err) {
+        pendingBytesAtFlush = pendingBytes();
+        for (const w of waiters) w();
+        waiters.clear();
+        if (current.size >= segmentBytes) rotate();
+      }
+      flushing = false;
+      if (queue.length > 0) flush();
+    }
+  }
+
+  function rotate(): void {
+    fs.closeSync(fd);
+    current = { id: current.id + 1, size: 0 };
+    segments.push(current);
+    fd = fs.openSync(path.join(dir, segmentName(current.id)), 'a');
+    fsyncDir(dir);
+  }
+
+  async function read(from: SpoolPosition, max: number): Promise<SpoolBatch | undefined> {
+    let pos = from;
+    // Past the end of a finished segment: move to the next one.
+    while (pos.offset >= sizeOf(pos.segment) && pos.segment < current.id) {
+      pos = { segment: pos.segment + 1, offset: 0 };
+    }
+    const available = sizeOf(pos.segment) - pos.offset;
+    if (available <= 0) return undefined;
+    const length = Math.min(available, max);
+    const handle = await fsp.open(path.join(dir, segmentName(pos.segment)), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buf, 0, length, pos.offset);
+      const cut = buf.lastIndexOf(NEWLINE, bytesRead - 1) + 1;
+      if (cut === 0) {
+        throw new IngestError('INGEST_ERR_SPOOL_IO', `no complete line within ${max} bytes at ${pos.offset}`);
+      }
+      const body = buf.subarray(0, cut);
+      return { body, lines: countNewlines(body), end: { segment: pos.segment, offset: pos.offset + cut } };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function confirm(to: SpoolPosition, lines: number): Promise<void> {
+    confirmed = to;
+    pendingLines -= lines;
+    pendingBytesAtFlush = pendingBytes();
+    await writeCheckpoint(checkpointFile, to);
+    while (segments.length > 1 && segments[0]!.id < to.segment) {
+      const old = segments.shift()!;
+      await fsp.rm(path.join(dir, segmentName(old.id)), { force: true });
+    }
+  }
+
+  function hasDataAfter(pos: SpoolPosition): boolean {
+    return pos.segment < current.id || pos.offset < sizeOf(pos.segment);
+  }
+
+  function waitForData(pos: SpoolPosition): Promise<void> {
+    if (closed || hasDataAfter(pos)) return Promise.resolve();
+    return new Promise((resolve) => waiters.add(resolve));
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    while (flushing || queue.length > 0) await new Promise((r) => setImmediate(r));
+    for (const w of waiters) w();
+    waiters.clear();
+    fs.closeSync(fd);
+  }
+
+  return {
+    append,
+    read,
+    confirm,
+    get confirmed() {
+      return confirmed;
+    },
+    waitForData,
+    stats: () => ({ pendingBytes: pendingBytes(), pendingLines, segments: segments.length }),
+    close,
+  };
+}
+
+async function readCheckpoint(file: string): Promise<SpoolPosition> {
+  try {
+    const parsed: unknown = JSON.parse(await fsp.readFile(file, 'utf8'));
+    if (isPosition(parsed)) return parsed;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+  }
+  // No checkpoint, or a torn one: start from the oldest segment (replay is idempotent).
+  return { segment: 0, offset: 0 };
+}
+
+function isPosition(v: unknown): v is SpoolPosition {
+  if (typeof v !== 'object' || v === null) return false;
+  const { segment, offset } = v as Record<string, unknown>;
+  return Number.isSafeInteger(segment) && Number.isSafeInteger(offset);
+}
+
+async function writeCheckpoint(file: string, pos: SpoolPosition): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await fsp.open(tmp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(pos));
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, file);
+}
+
+interface Segment {
+  readonly id: number;
+  size: number;
+}
+
+/** Lists segments still needed, and cuts a torn last line (a crash mid-write: never acknowledged). */
+async function recoverSegments(dir: string, confirmed: SpoolPosition): Promise<Segment[]> {
+  const names = (await fsp.readdir(dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+  const segments: Segment[] = [];
+  for (const name of names) {
+    const id = Number.parseInt(name, 10);
+    const file = path.join(dir, name);
+    if (id < confirmed.segment) {
+      await fsp.rm(file, { force: true });
+      continue;
+    }
+    const size = await completeLength(file);
+    segments.push({ id, size });
+  }
+  return segments;
+}
+
+async function completeLength(file: string): Promise<number> {
+  const buf = await fsp.readFile(file);
+  const complete = buf.lastIndexOf(NEWLINE) + 1;
+  if (complete < buf.length) await fsp.truncate(file, complete);
+  return complete;
+}
+
+async function countLinesAfter(dir: string, segments: Segment[], from: SpoolPosition): Promise<number> {
+  let lines = 0;
+  for (const s of segments) {
+    if (s.id < from.segment) continue;
+    const buf = await fsp.readFile(path.join(dir, segmentName(s.id)));
+    lines += countNewlines(s.id === from.segment ? buf.subarray(from.offset) : buf);
+  }
+  return lines;
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+function fsyncDir(dir: string): void {
+  // A new segment's directory entry must be durable too, or a crash could lose the whole file.
+  const dfd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}

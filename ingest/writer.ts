@@ -1,0 +1,116 @@
+// Drains the spool into InfluxDB: one batch in flight, as large as what has gathered meanwhile (so a quiet
+// system writes each reading at once and a busy one writes big batches), retried with backoff until
+// InfluxDB answers, and confirmed in the spool only once InfluxDB has said yes.
+import type { Logger } from 'pino';
+import type { Spool, SpoolBatch, SpoolPosition } from './spool.ts';
+
+export interface WriterOptions {
+  readonly spool: Spool;
+  /** Sends line protocol to InfluxDB; rejects with an error carrying `retryable` (see influx/errors.ts). */
+  readonly write: (body: Buffer) => Promise<void>;
+  readonly log: Logger;
+  readonly maxBatchBytes: number;
+  readonly retry: { readonly minMs: number; readonly maxMs: number };
+  /** Called after InfluxDB confirms a batch. */
+  readonly onStored?: (lines: number, writeMs: number) => void;
+  /** Called when InfluxDB refuses a batch for good (not retryable): the batch is set aside, not retried. */
+  readonly onRefused?: (batch: SpoolBatch, err: unknown) => void;
+  readonly onWriteFailed?: (err: unknown) => void;
+}
+
+export interface Writer {
+  /** Writes out what the spool holds (up to `timeoutMs`), then stops; what is left stays in the spool. */
+  close(timeoutMs?: number): Promise<void>;
+  /** Resolves once everything appended so far is confirmed (tests and graceful stop). */
+  drained(): Promise<void>;
+}
+
+export function createWriter(options: WriterOptions): Writer {
+  const { spool, write, log, maxBatchBytes, retry } = options;
+  let stopping = false;
+  let backoffTimer: NodeJS.Timeout | undefined;
+  let wakeBackoff: (() => void) | undefined;
+  const drainWaiters = new Set<() => void>();
+  let signalStop!: () => void;
+  const stopped = new Promise<void>((resolve) => (signalStop = resolve));
+
+  const loop = run().catch((err: unknown) => {
+    log.fatal({ err }, 'spool writer stopped');
+  });
+
+  async function run(): Promise<void> {
+    let pos: SpoolPosition = spool.confirmed;
+    while (!stopping) {
+      const batch = await spool.read(pos, maxBatchBytes);
+      if (!batch) {
+        notifyDrained();
+        await Promise.race([spool.waitForData(pos), stopped]);
+        continue;
+      }
+      if (!(await deliver(batch))) return;
+      await spool.confirm(batch.end, batch.lines);
+      pos = batch.end;
+    }
+  }
+
+  /** True once the batch is stored (or set aside as refused); false if stopping before that. */
+  async function deliver(batch: SpoolBatch): Promise<boolean> {
+    let delay = retry.minMs;
+    for (;;) {
+      const started = performance.now();
+      try {
+        await write(batch.body);
+        options.onStored?.(batch.lines, performance.now() - started);
+        return true;
+      } catch (err) {
+        if (!isRetryable(err)) {
+          log.error({ err, lines: batch.lines }, 'InfluxDB refused a batch; it is kept in dead letters');
+          options.onRefused?.(batch, err);
+          return true;
+        }
+        options.onWriteFailed?.(err);
+        log.warn({ err, retryInMs: delay }, 'InfluxDB write failed; the readings stay in the spool');
+        if (stopping) return false;
+        await sleep(delay);
+        if (stopping) return false;
+        delay = Math.min(delay * 2, retry.maxMs);
+      }
+    }
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      wakeBackoff = resolve;
+      backoffTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  function notifyDrained(): void {
+    for (const w of drainWaiters) w();
+    drainWaiters.clear();
+  }
+
+  function drained(): Promise<void> {
+    if (spool.stats().pendingBytes === 0) return Promise.resolve();
+    return new Promise((resolve) => drainWaiters.add(resolve));
+  }
+
+  async function close(timeoutMs = 10_000): Promise<void> {
+    if (stopping) return loop;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([drained(), deadline]);
+    stopping = true;
+    clearTimeout(backoffTimer);
+    wakeBackoff?.();
+    signalStop();
+    notifyDrained();
+    await loop;
+  }
+
+  return { close, drained };
+}
+
+function isRetryable(err: unknown): boolean {
+  if (typeof err === 'object' && err !== null && 'retryable' in err) return err.retryable !== false;
+  return true;
+}
