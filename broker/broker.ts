@@ -42,7 +42,11 @@ export interface Broker {
   readonly wsPort: number | undefined;
   connectedClients(): number;
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
-  publish(topic: string, payload: string | Buffer, options?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options?: { qos?: 0 | 1; retain?: boolean },
+  ): Promise<void>;
   /** Closes the connection of a client, e.g. a device just decommissioned. */
   disconnect(clientId: string): void;
   close(): Promise<void>;
@@ -86,12 +90,21 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       },
       (err: unknown) => {
         log.error({ err, username }, 'authentication failed');
-        done(Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), { returnCode: 3 }), false);
+        done(
+          Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), {
+            returnCode: 3,
+          }),
+          false,
+        );
       },
     );
   }
 
-  function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) {
+  function authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
     if (client === null) {
       // The last will of a client gone before it could be sent: only status wills were ever accepted.
       return callback(topics.parse(packet.topic)?.type === 'device' ? null : new Error('not a status will'));
@@ -107,7 +120,12 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     if (!decision.allow) return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', context));
     if (decision.route === 'status' || decision.route === 'alert') return callback(null);
 
-    const message = { topic: packet.topic, source: client.id, payload: packet.payload as Buffer, qos: packet.qos };
+    const message = {
+      topic: packet.topic,
+      source: client.id,
+      payload: packet.payload as Buffer,
+      qos: packet.qos,
+    };
     const done: IngestDone = (err, rejected) => {
       if (rejected) rejectedPayloads.add(message.payload);
       callback(err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', context, err) : null);
@@ -202,7 +220,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
 
   async function closeAll(): Promise<void> {
     // Stop accepting first, then let Aedes close the clients (sending wills), then wait for the sockets.
-    const servers = [closeServer(tcp), ws ? closeServer(ws.server) : undefined];
+    const servers = [closeServer(tcp), ...(ws ? [closeServer(ws.server)] : [])];
     ws?.wss.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(servers);

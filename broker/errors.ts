@@ -8,7 +8,8 @@ export const BROKER_ERRORS = {
   BROKER_ERR_ACL: 'the client may not publish to this topic; the connection is closed (MQTT-3.3.5-2)',
   BROKER_ERR_SUBSCRIBE_ACL: 'the client may not subscribe to this topic filter (SUBACK 0x80)',
   BROKER_ERR_PACKET_TOO_LARGE: 'a packet is larger than the configured maximum; the connection is closed',
-  BROKER_ERR_NOT_STORED: 'the readings could not be stored durably; not acknowledged, the connection is closed',
+  BROKER_ERR_NOT_STORED:
+    'the readings could not be stored durably; not acknowledged, the connection is closed',
 } as const;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
@@ -17,7 +18,11 @@ export class BrokerError extends Error {
   readonly code: BrokerErrorCode;
   /** CONNACK return code for refusals during CONNECT (MQTT 3.1.1 §3.2.2.3). */
   readonly returnCode?: number;
-  constructor(code: BrokerErrorCode, message: string, options: { cause?: unknown; returnCode?: number } = {}) {
+  constructor(
+    code: BrokerErrorCode,
+    message: string,
+    options: { cause?: unknown; returnCode?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BrokerError';
     this.code = code;

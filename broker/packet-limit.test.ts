@@ -52,7 +52,13 @@ describe('createPacketLimiter', () => {
           const packets = sizes.map(publish);
           const stream = Buffer.concat(packets);
           const expected = packets.every((p) => p.length <= limit);
-          expect(feed(limit, stream, [...cuts].sort((a, b) => a - b))).toBe(expected);
+          expect(
+            feed(
+              limit,
+              stream,
+              [...cuts].sort((a, b) => a - b),
+            ),
+          ).toBe(expected);
         },
       ),
     );

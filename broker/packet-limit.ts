@@ -42,10 +42,10 @@ export function createPacketLimiter(maxPacketBytes: number): (chunk: Buffer) => 
         lengthBytes++;
         if (byte & 0x80) {
           // MQTT-2.2.3: at most four bytes of remaining length; a fifth is a malformed packet.
-          if (lengthBytes === 4) return (failed = true), false;
+          if (lengthBytes === 4) return ((failed = true), false);
           continue;
         }
-        if (1 + lengthBytes + length > maxPacketBytes) return (failed = true), false;
+        if (1 + lengthBytes + length > maxPacketBytes) return ((failed = true), false);
         remaining = length;
         state = remaining > 0 ? State.Body : State.Type;
       }

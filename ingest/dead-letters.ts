@@ -98,9 +98,16 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   function list(query: DeadLetterQuery = {}): DeadLetter[] {
     const where: string[] = [];
     const params: Record<string, string | number> = { limit: Math.min(query.limit ?? 100, 1000) };
-    if (query.code !== undefined) (where.push('code = @code'), (params.code = query.code));
-    if (query.source !== undefined) (where.push('source = @source'), (params.source = query.source));
-    if (query.before !== undefined) (where.push('id < @before'), (params.before = query.before));
+    for (const [key, clause] of [
+      ['code', 'code = @code'],
+      ['source', 'source = @source'],
+      ['before', 'id < @before'],
+    ] as const) {
+      const value = query[key];
+      if (value === undefined) continue;
+      where.push(clause);
+      params[key] = value;
+    }
     const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT @limit`;
     return db

@@ -17,7 +17,9 @@ const open = (overrides: Partial<SpoolOptions> = {}) =>
   createSpool({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 16, ...overrides });
 
 const append = (spool: Spool, text: string) =>
-  new Promise<void>((resolve, reject) => spool.append(text, text.split('\n').length - 1, (err) => (err ? reject(err) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    spool.append(text, text.split('\n').length - 1, (err) => (err ? reject(err) : resolve())),
+  );
 
 /** Reads everything committed after the confirmed position, confirming as it goes when asked. */
 async function drain(spool: Spool, confirm: boolean): Promise<string> {
@@ -38,7 +40,8 @@ describe('spool', () => {
     const spool = await open({ segmentBytes: 2048 });
     const lines = Array.from({ length: 500 }, (_, i) => line(i));
     // In groups of 20 at once: each group is one write and one sync (group commit).
-    for (let i = 0; i < lines.length; i += 20) await Promise.all(lines.slice(i, i + 20).map((l) => append(spool, l)));
+    for (let i = 0; i < lines.length; i += 20)
+      await Promise.all(lines.slice(i, i + 20).map((l) => append(spool, l)));
     expect(spool.stats().segments).toBeGreaterThan(3);
     expect(await drain(spool, true)).toBe(lines.join(''));
     expect(spool.stats()).toMatchObject({ pendingBytes: 0, pendingLines: 0 });

@@ -103,7 +103,10 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     if (closed) return done(new IngestError('INGEST_ERR_SPOOL_IO', 'spool is closed'));
     if (pendingBytesAtFlush + queuedBytes + text.length > maxBytes) {
       return done(
-        new IngestError('INGEST_ERR_SPOOL_FULL', `spool holds ${maxBytes} unconfirmed bytes; is InfluxDB up?`),
+        new IngestError(
+          'INGEST_ERR_SPOOL_FULL',
+          `spool holds ${maxBytes} unconfirmed bytes; is InfluxDB up?`,
+        ),
       );
     }
     queuedBytes += text.length;

@@ -1,0 +1,136 @@
+// The HTTP API: Fastify 5 with zod schemas (fastify-type-provider-zod), the OpenAPI document generated from
+// those schemas at /docs, bearer-token auth under /api, and one error shape for every failure.
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { adminRoutes } from './admin-routes.ts';
+import { createAuth } from './auth.ts';
+import { devicesRoutes } from './devices-routes.ts';
+import { ApiError, toApiError } from './errors.ts';
+import { readingsRoutes } from './readings-routes.ts';
+import type { ApiDeadLetters, ApiInflux, ApiRegistry, RouteDeps } from './route-kit.ts';
+import { systemRoutes, type HealthReport } from './system-routes.ts';
+
+export interface ApiConfig {
+  /** Interface to bind; `127.0.0.1` in tests, `0.0.0.0` behind a proxy. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (read it from listen()). */
+  readonly port: number;
+  /** Made a known admin token at start (CITY_ADMIN_TOKEN): the first admin's way in. */
+  readonly adminToken?: string | undefined;
+}
+
+export interface ApiDeps {
+  readonly log: Logger;
+  readonly registry: ApiRegistry;
+  readonly influx: ApiInflux;
+  readonly deadLetters: ApiDeadLetters;
+  readonly health: () => Promise<HealthReport>;
+  readonly metricsText: () => Promise<string>;
+  /** Called after a device is decommissioned, so the broker can close its connection. */
+  readonly onDecommission?: (id: string) => void;
+  /** Milliseconds since the epoch, for the default time ranges; `Date.now` unless a test sets it. */
+  readonly clock?: () => number;
+}
+
+/** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
+export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+
+export interface Api {
+  readonly app: ApiApp;
+  /** Starts listening on config.host:config.port; resolves with the bound port. */
+  listen(): Promise<{ port: number }>;
+  /** Stops accepting, waits for requests in flight; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Request bodies are small JSON documents (a device is under 2 KiB): 64 KiB is ample and bounds memory. */
+const BODY_LIMIT = 64 * 1024;
+
+const OPENAPI_INFO = {
+  title: 'City telemetry API',
+  description:
+    'Devices, readings and dead letters of the city telemetry platform. Send `Authorization: Bearer ' +
+    '<token>` to everything under /api; roles are viewer < operator < engineer < admin. Every error is ' +
+    '`{ error: { code, message, details? } }`.',
+  version: '0.1.0',
+};
+
+export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> {
+  if (config.adminToken !== undefined)
+    deps.registry.ensureApiToken(config.adminToken, 'admin', 'CITY_ADMIN_TOKEN');
+
+  const app = fastify({
+    loggerInstance: deps.log,
+    bodyLimit: BODY_LIMIT,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: apiError.code, msg: apiError.message }, 'request refused');
+    return reply.code(apiError.status).send(apiError.body());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(new ApiError('API_ERR_NOT_FOUND', `no route ${request.method} ${request.url}`).body()),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: OPENAPI_INFO,
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const auth = createAuth((token) => deps.registry.verifyApiToken(token));
+  const routeDeps: RouteDeps = {
+    auth,
+    registry: deps.registry,
+    influx: deps.influx,
+    deadLetters: deps.deadLetters,
+    clock: deps.clock ?? Date.now,
+    onDecommission: deps.onDecommission,
+  };
+
+  await app.register(systemRoutes({ health: deps.health, metricsText: deps.metricsText }));
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', auth.authenticate);
+      await api.register(devicesRoutes(routeDeps));
+      await api.register(readingsRoutes(routeDeps));
+      await api.register(adminRoutes(routeDeps));
+    },
+    { prefix: '/api' },
+  );
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string')
+        throw new Error('the API is not bound to a TCP port');
+      return { port: address.port };
+    },
+    close: () => (closing ??= app.close()),
+  };
+}

@@ -1,0 +1,180 @@
+// Error codes answered by the HTTP API, one table so that every code is documented with its status and a
+// test can check it (the way Fastify keeps its codes in lib/errors.js). Every error leaves the API as
+// `{ error: { code, message, details? } }`; the mapping from the other components' errors lives here too.
+import { z } from 'zod';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { isRegistryError, type RegistryErrorCode } from '../devices/index.ts';
+import { isInfluxError, type InfluxErrorCode } from '../influx/index.ts';
+
+export const API_ERRORS = {
+  API_ERR_UNAUTHORIZED: {
+    status: 401,
+    description: 'no bearer token, a malformed Authorization header, or a token the registry does not know',
+  },
+  API_ERR_FORBIDDEN: { status: 403, description: "the token's role is below the role the route requires" },
+  API_ERR_VALIDATION: {
+    status: 400,
+    description:
+      'a parameter, query or body does not match its schema (details: the zod issues), or a value the ' +
+      'registry refuses (unknown gateway, metadata of another kind)',
+  },
+  API_ERR_BAD_REQUEST: {
+    status: 400,
+    description: 'the request cannot be read at all (malformed JSON, empty JSON body, bad header)',
+  },
+  API_ERR_UNKNOWN_FIELD: {
+    status: 400,
+    description: "a requested field is not one of the device kind's fields",
+  },
+  API_ERR_TOO_MANY_POINTS: {
+    status: 400,
+    description: 'the time range divided by `every` gives more buckets than one answer may hold',
+  },
+  API_ERR_NOT_FOUND: {
+    status: 404,
+    description: 'no device with this id, or no route with this method and path',
+  },
+  API_ERR_CONFLICT: { status: 409, description: 'a device (or gateway) with this id already exists' },
+  API_ERR_DECOMMISSIONED: {
+    status: 409,
+    description: 'the device is decommissioned: it cannot be changed or given a new secret',
+  },
+  API_ERR_PAYLOAD_TOO_LARGE: { status: 413, description: 'the request body is larger than the API accepts' },
+  API_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the request body is not application/json' },
+  API_ERR_INFLUX_UNAVAILABLE: {
+    status: 503,
+    description:
+      'InfluxDB cannot be reached, timed out, refused our credentials or is overloaded; retry later',
+  },
+  API_ERR_INTERNAL: { status: 500, description: 'an unexpected failure; it is logged with the request id' },
+} as const satisfies Record<string, { readonly status: number; readonly description: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** The body of every error answer; declared on routes so the OpenAPI document shows it. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]]),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The one error class of the API; `status` comes from the table, never from the thrower. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ApiErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = API_ERRORS[code].status;
+    this.details = options?.details;
+  }
+
+  body(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: this.message };
+    if (this.details !== undefined) error.details = this.details;
+    return { error };
+  }
+}
+
+const REGISTRY_TO_API: Readonly<Record<RegistryErrorCode, ApiErrorCode>> = {
+  REGISTRY_ERR_NOT_FOUND: 'API_ERR_NOT_FOUND',
+  REGISTRY_ERR_DUPLICATE: 'API_ERR_CONFLICT',
+  REGISTRY_ERR_INVALID: 'API_ERR_VALIDATION',
+  REGISTRY_ERR_GATEWAY: 'API_ERR_VALIDATION',
+  REGISTRY_ERR_DECOMMISSIONED: 'API_ERR_DECOMMISSIONED',
+  REGISTRY_ERR_STORAGE: 'API_ERR_INTERNAL',
+  REGISTRY_ERR_CLOSED: 'API_ERR_INTERNAL',
+  REGISTRY_ERR_FLEET: 'API_ERR_INTERNAL',
+};
+
+// Input errors cannot reach InfluxDB from the API (every parameter is validated first), so a 400 from the
+// server or a query-input refusal is our bug: 500. What the operator can fix by waiting is 503.
+const INFLUX_TO_API: Readonly<Record<InfluxErrorCode, ApiErrorCode>> = {
+  INFLUX_ERR_UNREACHABLE: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_TIMEOUT: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_AUTH: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_DATABASE_NOT_FOUND: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_THROTTLED: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_SERVER: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_CLOSED: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_LAUNCH: 'API_ERR_INFLUX_UNAVAILABLE',
+  INFLUX_ERR_BAD_REQUEST: 'API_ERR_INTERNAL',
+  INFLUX_ERR_BAD_RESPONSE: 'API_ERR_INTERNAL',
+  INFLUX_ERR_QUERY: 'API_ERR_INTERNAL',
+  INFLUX_ERR_LINE: 'API_ERR_INTERNAL',
+  INFLUX_ERR_QUERY_INPUT: 'API_ERR_INTERNAL',
+  INFLUX_ERR_TOO_LARGE: 'API_ERR_INTERNAL',
+};
+
+// Fastify's own errors that a client can cause (fastify/lib/errors.js).
+const FASTIFY_TO_API: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'API_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'API_ERR_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'API_ERR_BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'API_ERR_BAD_REQUEST',
+};
+
+interface Issue {
+  readonly path: string;
+  readonly message: string;
+  readonly code: string;
+}
+
+/** The zod issues of a request validation error, as `details.issues`. */
+function validationDetails(err: {
+  validation: ReadonlyArray<{ instancePath: string; message?: string | undefined; keyword: string }>;
+  validationContext?: string | undefined;
+}): { in: string | undefined; issues: Issue[] } {
+  return {
+    in: err.validationContext,
+    issues: err.validation.map((v) => ({ path: v.instancePath, message: v.message ?? '', code: v.keyword })),
+  };
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('statusCode' in err)) return undefined;
+  return typeof err.statusCode === 'number' ? err.statusCode : undefined;
+}
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** Any error thrown while answering a request, as the ApiError the client sees. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    return new ApiError('API_ERR_VALIDATION', err.message, { cause: err, details: validationDetails(err) });
+  }
+  if (isRegistryError(err)) return new ApiError(REGISTRY_TO_API[err.code], err.message, { cause: err });
+  if (isInfluxError(err)) {
+    const code = INFLUX_TO_API[err.code];
+    const message = code === 'API_ERR_INTERNAL' ? 'the time-series query failed' : err.message;
+    return new ApiError(code, message, { cause: err });
+  }
+  const fastifyCode = codeOf(err);
+  if (fastifyCode !== undefined && Object.hasOwn(FASTIFY_TO_API, fastifyCode)) {
+    const message = err instanceof Error ? err.message : fastifyCode;
+    return new ApiError(FASTIFY_TO_API[fastifyCode] ?? 'API_ERR_BAD_REQUEST', message, { cause: err });
+  }
+  const status = statusOf(err);
+  // A response that does not match its own schema is our bug, whatever status it carries.
+  if (status !== undefined && status >= 400 && status < 500 && !isResponseSerializationErrorSafe(err)) {
+    const message = err instanceof Error ? err.message : 'bad request';
+    return new ApiError('API_ERR_BAD_REQUEST', message, { cause: err });
+  }
+  return new ApiError('API_ERR_INTERNAL', 'internal error', { cause: err });
+}
+
+function isResponseSerializationErrorSafe(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && isResponseSerializationError(err);
+}

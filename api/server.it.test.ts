@@ -1,0 +1,191 @@
+// The API over a real socket (listen on 127.0.0.1 port 0, then fetch), its public routes (/health,
+// /metrics, /docs), dead letters, and the answer when InfluxDB cannot be reached.
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openRegistry } from '../devices/index.ts';
+import { createInfluxClient, freePort } from '../influx/index.ts';
+import { API_ERRORS, createApi, ErrorBody, METRICS_CONTENT_TYPE } from './index.ts';
+import { ADMIN_TOKEN, HUNG_VUONG, NOW, startHarness, type Harness } from './test-harness.ts';
+
+let h: Harness;
+let base: string;
+let spoolDepth = 0;
+
+beforeAll(async () => {
+  h = await startHarness('server', {
+    health: async () => ({
+      ok: spoolDepth < 100,
+      influx: await h.db.client.ping(),
+      spool: { depth: spoolDepth },
+    }),
+    metricsText: () => Promise.resolve('# TYPE city_readings_total counter\ncity_readings_total 42\n'),
+  });
+  const { port } = await h.api.listen();
+  base = `http://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('over a real socket', () => {
+  it('serves an authenticated request and the error body for a refused one', async () => {
+    await h.registry.provisionDevice(HUNG_VUONG);
+    const ok = await fetch(`${base}/api/devices/${HUNG_VUONG.id}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ id: HUNG_VUONG.id, kind: 'air_quality' });
+    const refused = await fetch(`${base}/api/devices`);
+    expect(refused.status).toBe(401);
+    expect(ErrorBody.parse(await refused.json()).error.code).toBe('API_ERR_UNAUTHORIZED');
+  });
+
+  it('answers /health with 200 while healthy and 503 when not, the report as the body', async () => {
+    const healthy = await fetch(`${base}/health`);
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toMatchObject({ ok: true, influx: { ok: true }, spool: { depth: 0 } });
+    spoolDepth = 500;
+    const unhealthy = await fetch(`${base}/health`);
+    spoolDepth = 0;
+    expect(unhealthy.status).toBe(503);
+    expect(await unhealthy.json()).toMatchObject({ ok: false, spool: { depth: 500 } });
+  });
+
+  it('serves Prometheus text at /metrics without a token', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
+    expect(await res.text()).toBe('# TYPE city_readings_total counter\ncity_readings_total 42\n');
+  });
+
+  it('serves the OpenAPI document generated from the zod schemas, and the UI', async () => {
+    const res = await fetch(`${base}/docs/json`);
+    expect(res.status).toBe(200);
+    const doc = z
+      .object({ openapi: z.string(), paths: z.record(z.string(), z.record(z.string(), z.unknown())) })
+      .parse(await res.json());
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/devices',
+        '/api/devices/{id}',
+        '/api/devices/{id}/readings',
+        '/api/dead-letters',
+        '/health',
+      ]),
+    );
+    const post = z
+      .object({ requestBody: z.object({ content: z.record(z.string(), z.object({ schema: z.unknown() })) }) })
+      .parse(doc.paths['/api/devices']?.post);
+    expect(JSON.stringify(post.requestBody.content['application/json']?.schema)).toContain('alarm_levels_m');
+    expect((await fetch(`${base}/docs`)).status).toBeLessThan(400);
+  });
+});
+
+describe('dead letters', () => {
+  it('lists them for engineers, newest first, payload as base64 and a UTF-8 preview, filtered and paged', async () => {
+    const bad = Buffer.from('{"pm25": "mười bảy"}');
+    h.deadLetters.record({
+      at: NOW - 2000,
+      source: 'aq-a',
+      topic: 'city/air_quality/aq-a/telemetry',
+      code: 'INGEST_ERR_SCHEMA',
+      detail: 'pm25: expected number',
+      payload: bad,
+    });
+    h.deadLetters.record({
+      at: NOW - 1000,
+      source: 'aq-b',
+      topic: 'city/air_quality/aq-b/telemetry',
+      code: 'INGEST_ERR_JSON',
+      detail: 'not JSON',
+      payload: Buffer.from([0xff, 0x7b]),
+    });
+    h.deadLetters.record({
+      at: NOW,
+      source: 'aq-a',
+      topic: 'city/air_quality/aq-a/telemetry',
+      code: 'INGEST_ERR_JSON',
+      detail: 'not JSON',
+      payload: Buffer.from('{'),
+    });
+    const viewer = await h.request({ url: '/api/dead-letters', as: 'operator' });
+    expect(ErrorBody.parse(viewer.body).error.code).toBe('API_ERR_FORBIDDEN');
+
+    const List = z.object({
+      total: z.number(),
+      nextBefore: z.number().optional(),
+      deadLetters: z.array(
+        z.object({
+          id: z.number(),
+          source: z.string(),
+          code: z.string(),
+          payloadBase64: z.string(),
+          payloadPreview: z.string(),
+        }),
+      ),
+    });
+    const all = List.parse((await h.request({ url: '/api/dead-letters', as: 'engineer' })).body);
+    expect(all.total).toBe(3);
+    expect(all.deadLetters.map((d) => d.source)).toEqual(['aq-a', 'aq-b', 'aq-a']);
+    expect(Buffer.from(all.deadLetters[2]?.payloadBase64 ?? '', 'base64').equals(bad)).toBe(true);
+    expect(all.deadLetters[2]?.payloadPreview).toBe('{"pm25": "mười bảy"}');
+    expect(all.deadLetters[1]?.payloadPreview).toBe('\uFFFD{');
+
+    const json = List.parse(
+      (await h.request({ url: '/api/dead-letters?code=INGEST_ERR_JSON&limit=1', as: 'engineer' })).body,
+    );
+    expect(json.deadLetters.map((d) => d.source)).toEqual(['aq-a']);
+    const older = List.parse(
+      (
+        await h.request({
+          url: `/api/dead-letters?code=INGEST_ERR_JSON&before=${json.nextBefore}`,
+          as: 'engineer',
+        })
+      ).body,
+    );
+    expect(older.deadLetters.map((d) => d.source)).toEqual(['aq-b']);
+    const unknown = await h.request({ url: '/api/dead-letters?code=NOT_A_CODE', as: 'engineer' });
+    expect(ErrorBody.parse(unknown.body).error.code).toBe('API_ERR_VALIDATION');
+  });
+});
+
+describe('when InfluxDB cannot be reached', () => {
+  it('answers readings with 503 API_ERR_INFLUX_UNAVAILABLE', async () => {
+    const registry = await openRegistry({ file: ':memory:' });
+    const influx = createInfluxClient({
+      url: `http://127.0.0.1:${await freePort()}`,
+      db: 'none',
+      timeoutMs: 2000,
+    });
+    const api = await createApi(
+      { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN },
+      {
+        log: pino({ level: 'silent' }),
+        registry,
+        influx,
+        deadLetters: { list: () => [], count: () => 0 },
+        health: async () => ({ ok: (await influx.ping()).ok }),
+        metricsText: () => Promise.resolve(''),
+      },
+    );
+    try {
+      await registry.provisionDevice(HUNG_VUONG);
+      const res = await api.app.inject({
+        url: `/api/devices/${HUNG_VUONG.id}/readings/latest`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const { error } = ErrorBody.parse(res.json());
+      expect([res.statusCode, error.code]).toEqual([
+        API_ERRORS.API_ERR_INFLUX_UNAVAILABLE.status,
+        'API_ERR_INFLUX_UNAVAILABLE',
+      ]);
+      expect((await api.app.inject({ url: '/health' })).statusCode).toBe(503);
+    } finally {
+      await api.close();
+      await api.close();
+      await influx.close();
+      await registry.close();
+    }
+  });
+});

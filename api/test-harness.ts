@@ -1,0 +1,147 @@
+// For the API's integration tests: a real registry and dead-letter store in a temporary folder, a fresh
+// database in the test run's influxd, the API over them, and one token per role.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { encodeLine, encodeTags } from '../influx/index.ts';
+import { openDeadLetters, type DeadLetterStore } from '../ingest/index.ts';
+import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../devices/index.ts';
+import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
+import { createApi, type Api, type ApiDeps, type HealthReport } from './index.ts';
+
+export interface Harness {
+  readonly api: Api;
+  readonly registry: Registry;
+  readonly deadLetters: DeadLetterStore;
+  readonly db: FreshDatabase;
+  readonly tokens: Readonly<Record<ApiRole, string>>;
+  readonly decommissioned: string[];
+  /** Sends a request through app.inject() with the role's token (none when `as` is undefined). */
+  request(
+    options: RequestOptions,
+  ): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }>;
+  /** Writes readings into the test database as line protocol (precision ms). */
+  write(
+    measurement: string,
+    tags: Record<string, string>,
+    points: Array<[number, Record<string, number | boolean>]>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  readonly method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly url: string;
+  readonly as?: ApiRole | undefined;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+/** 12:00 UTC on 27 October 2025, the day Kim Long peaked near 5.05 m (hue-places.md). */
+export const NOW = Date.UTC(2025, 9, 27, 12, 0, 0);
+
+export interface HarnessOptions {
+  readonly health?: () => Promise<HealthReport>;
+  readonly metricsText?: () => Promise<string>;
+  readonly host?: string;
+}
+
+export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), `city-api-${name}-`));
+  const registry = await openRegistry({ file: join(dir, 'registry.db'), clock: () => NOW });
+  const deadLetters = openDeadLetters({ file: join(dir, 'dead-letters.db') });
+  const db = await freshDatabase(`api_${name}`);
+  const decommissioned: string[] = [];
+  const deps: ApiDeps = {
+    log: pino({ level: 'silent' }),
+    registry,
+    influx: db.client,
+    deadLetters,
+    health: options.health ?? (async () => ({ ok: (await db.client.ping()).ok })),
+    metricsText: options.metricsText ?? (() => Promise.resolve('# no metrics\n')),
+    onDecommission: (id) => decommissioned.push(id),
+    clock: () => NOW,
+  };
+  const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
+  const tokens: Record<ApiRole, string> = {
+    viewer: registry.createApiToken('viewer', 'test viewer'),
+    operator: registry.createApiToken('operator', 'test operator'),
+    engineer: registry.createApiToken('engineer', 'test engineer'),
+    admin: ADMIN_TOKEN,
+  };
+
+  return {
+    api,
+    registry,
+    deadLetters,
+    db,
+    tokens,
+    decommissioned,
+    async request({ method = 'GET', url, as, body, headers = {} }) {
+      const auth = as === undefined ? {} : { authorization: `Bearer ${tokens[as]}` };
+      const json = body === undefined ? {} : { 'content-type': 'application/json' };
+      const res = await api.app.inject({
+        method,
+        url,
+        headers: { ...json, ...auth, ...headers },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+      const type = String(res.headers['content-type'] ?? '');
+      return {
+        status: res.statusCode,
+        body: type.includes('json') ? res.json() : res.body,
+        headers: res.headers,
+      };
+    },
+    async write(measurement, tags, points) {
+      const encoded = encodeTags(tags);
+      await db.client.write(
+        points.map(([time, fields]) => encodeLine(measurement, encoded, fields, time)).join('\n'),
+      );
+    },
+    async close() {
+      await api.close();
+      await registry.close();
+      deadLetters.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Devices of the Huế fleet (hue-places.md): the Kim Long river gauge, an air station on the south bank
+// and an LED lamp on Lê Lợi.
+export const KIM_LONG: DeviceInput = {
+  id: 'flood-kim-long',
+  kind: 'flood',
+  name: 'Kim Long gauge',
+  district: 'Kim Long',
+  location: { lat: 16.455, lon: 107.56 },
+  meta: {
+    type: 'river',
+    station: 'Kim Long',
+    river: 'Hương',
+    national_id: '71520',
+    alarm_levels_m: [1.0, 2.0, 3.5],
+  },
+};
+
+export const HUNG_VUONG: DeviceInput = {
+  id: 'aq-hung-vuong',
+  kind: 'air_quality',
+  name: 'Air station 83 Hùng Vương',
+  district: 'Thuận Hóa',
+  location: { lat: 16.457, lon: 107.578 },
+  meta: { address: '83 Hùng Vương' },
+};
+
+export const LE_LOI_LAMP: DeviceInput = {
+  id: 'sl-le-loi-001',
+  kind: 'streetlight',
+  name: 'Lê Lợi lamp 1',
+  district: 'Thuận Hóa',
+  location: { lat: 16.468, lon: 107.589 },
+  meta: { street: 'Lê Lợi', rated_w: 150 },
+};

@@ -1,0 +1,40 @@
+// Error codes raised by the devices component (registry and fleet file), one table so that every code
+// is documented and a test can check it (the way Fastify keeps its codes in lib/errors.js).
+import { z } from 'zod';
+
+export const REGISTRY_ERRORS = {
+  REGISTRY_ERR_DUPLICATE: 'a device, gateway or service account with this id already exists',
+  REGISTRY_ERR_NOT_FOUND: 'no device, gateway or service account has this id',
+  REGISTRY_ERR_INVALID: 'the input does not match its schema (device, gateway, metadata, token)',
+  REGISTRY_ERR_GATEWAY: 'the gateway named by a device does not exist',
+  REGISTRY_ERR_DECOMMISSIONED: 'the device is decommissioned and cannot be changed or given a secret',
+  REGISTRY_ERR_STORAGE: 'the registry database could not be opened, migrated or written',
+  REGISTRY_ERR_CLOSED: 'the registry was used after close()',
+  REGISTRY_ERR_FLEET: 'the fleet file cannot be read or does not validate',
+} as const;
+
+export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
+
+/** The one error class the registry throws; `code` is stable, `cause` keeps the underlying error. */
+export class RegistryError extends Error {
+  readonly code: RegistryErrorCode;
+
+  constructor(code: RegistryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'RegistryError';
+    this.code = code;
+  }
+}
+
+export function isRegistryError(err: unknown, code?: RegistryErrorCode): err is RegistryError {
+  return err instanceof RegistryError && (code === undefined || err.code === code);
+}
+
+/** Parses input at the registry's boundary; a mismatch is REGISTRY_ERR_INVALID with the zod error as cause. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new RegistryError('REGISTRY_ERR_INVALID', `invalid ${what}: ${z.prettifyError(r.error)}`, {
+    cause: r.error,
+  });
+}

@@ -1,0 +1,29 @@
+// The devices component's one public entry: kinds and their schemas, topics, SenML, the registry and
+// the simulated Huế fleet. Other folders import from here only.
+export * from './kinds.ts';
+export * from './schemas.ts';
+export {
+  createTopics,
+  DEFAULT_TOPIC_PREFIX,
+  type DeviceChannel,
+  type ParsedTopic,
+  type Topics,
+} from './topics.ts';
+export {
+  resolveSenml,
+  SENML_RELATIVE_TIME_LIMIT_S,
+  SENML_VERSION,
+  type SenmlRecord,
+  type SenmlResult,
+} from './senml.ts';
+export { REGISTRY_ERRORS, RegistryError, isRegistryError, type RegistryErrorCode } from './errors.ts';
+export {
+  openRegistry,
+  type ApiTokenInfo,
+  type DeviceFilter,
+  type OpenRegistryOptions,
+  type Principal,
+  type Registry,
+  type ServiceAccount,
+} from './registry.ts';
+export { DEFAULT_FLEET_FILE, Fleet, loadFleet, seedFleet, type SeededPrincipal } from './fleet.ts';

@@ -1,0 +1,220 @@
+// The registry's SQLite schema and row mapping (better-sqlite3 12; ARCHITECTURE.md decision 5). Rows are
+// parsed with zod on the way out, so a hand-edited database cannot put a malformed record in the cache.
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { RegistryError, isRegistryError } from './errors.ts';
+import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
+
+const SCHEMA_VERSION = 1;
+
+// STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE gateways (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     district TEXT NOT NULL,
+     lat REAL NOT NULL,
+     lon REAL NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE devices (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('air_quality', 'flood', 'streetlight')),
+     name TEXT NOT NULL,
+     district TEXT NOT NULL,
+     lat REAL NOT NULL,
+     lon REAL NOT NULL,
+     gateway TEXT REFERENCES gateways (id),
+     meta TEXT NOT NULL CHECK (json_valid(meta)),
+     tags TEXT NOT NULL CHECK (json_valid(tags)),
+     status TEXT NOT NULL CHECK (status IN ('active', 'decommissioned')),
+     secret_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX devices_by_gateway ON devices (gateway);
+   CREATE TABLE service_accounts (
+     id TEXT PRIMARY KEY,
+     secret_hash TEXT NOT NULL,
+     may_publish_alerts INTEGER NOT NULL CHECK (may_publish_alerts IN (0, 1)),
+     created_at TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE api_tokens (
+     token_sha256 TEXT PRIMARY KEY,
+     role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'engineer', 'admin')),
+     label TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   ) STRICT;`,
+];
+
+function migrate(db: Database.Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SCHEMA_VERSION) {
+    throw new RegistryError(
+      'REGISTRY_ERR_STORAGE',
+      `registry schema ${version} is newer than this build (${SCHEMA_VERSION})`,
+    );
+  }
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+export function openDatabase(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    // Provisioning returns a secret shown once: the row holding its hash must be on disk before that.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (isRegistryError(err)) throw err;
+    throw new RegistryError('REGISTRY_ERR_STORAGE', `cannot open the registry at ${file}`, { cause: err });
+  }
+}
+
+export function storageError(err: unknown, id: string): RegistryError {
+  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+    return new RegistryError('REGISTRY_ERR_DUPLICATE', `${id} already exists`, { cause: err });
+  return new RegistryError('REGISTRY_ERR_STORAGE', `registry write for ${id} failed`, { cause: err });
+}
+
+const DeviceRow = z.object({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  district: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  gateway: z.string().nullable(),
+  meta: z.string(),
+  tags: z.string(),
+  status: z.string(),
+  secret_hash: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type DeviceRow = z.infer<typeof DeviceRow>;
+
+const GatewayRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  district: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  secret_hash: z.string(),
+  created_at: z.string(),
+});
+export type GatewayRow = z.infer<typeof GatewayRow>;
+
+const ServiceRow = z.object({ id: z.string(), secret_hash: z.string(), may_publish_alerts: z.number() });
+const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
+
+export function deviceFromRow(row: DeviceRow): DeviceRecord {
+  return DeviceRecord.parse({
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    district: row.district,
+    location: { lat: row.lat, lon: row.lon },
+    gateway: row.gateway ?? undefined,
+    meta: JSON.parse(row.meta) as unknown,
+    tags: JSON.parse(row.tags) as unknown,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+export function deviceToRow(d: DeviceRecord, secretHash: string): DeviceRow {
+  return {
+    id: d.id,
+    kind: d.kind,
+    name: d.name,
+    district: d.district,
+    lat: d.location.lat,
+    lon: d.location.lon,
+    gateway: d.gateway ?? null,
+    meta: JSON.stringify(d.meta),
+    tags: JSON.stringify(d.tags),
+    status: d.status,
+    secret_hash: secretHash,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
+  };
+}
+
+export type GatewayBase = Omit<GatewayRecord, 'children'>;
+
+export function gatewayFromRow(row: GatewayRow): GatewayBase {
+  return {
+    id: row.id,
+    name: row.name,
+    district: row.district,
+    location: { lat: row.lat, lon: row.lon },
+    createdAt: row.created_at,
+  };
+}
+
+export interface ServiceAccount {
+  readonly id: string;
+  readonly mayPublishAlerts: boolean;
+}
+
+/** Everything the registry keeps in memory, read once at open. */
+export function loadAll(db: Database.Database) {
+  const devices = db
+    .prepare('SELECT * FROM devices')
+    .all()
+    .map((r) => DeviceRow.parse(r));
+  const gateways = db
+    .prepare('SELECT * FROM gateways')
+    .all()
+    .map((r) => GatewayRow.parse(r));
+  const services = db
+    .prepare('SELECT id, secret_hash, may_publish_alerts FROM service_accounts')
+    .all()
+    .map((r) => ServiceRow.parse(r));
+  const tokens = db
+    .prepare('SELECT token_sha256, role, label FROM api_tokens')
+    .all()
+    .map((r) => TokenRow.parse(r));
+  return { devices, gateways, services, tokens };
+}
+
+/** The prepared statements of every write; prepared once at open. */
+export function prepareWrites(db: Database.Database) {
+  return {
+    insertDevice: db.prepare<[DeviceRow]>(
+      `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at, updated_at)
+       VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at, @updated_at)`,
+    ),
+    updateDevice: db.prepare<[DeviceRow]>(
+      `UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, gateway = @gateway, meta = @meta,
+       tags = @tags, status = @status, secret_hash = @secret_hash, updated_at = @updated_at WHERE id = @id`,
+    ),
+    insertGateway: db.prepare<[GatewayRow]>(
+      `INSERT INTO gateways (id, name, district, lat, lon, secret_hash, created_at)
+       VALUES (@id, @name, @district, @lat, @lon, @secret_hash, @created_at)`,
+    ),
+    setGatewaySecret: db.prepare<[string, string]>('UPDATE gateways SET secret_hash = ? WHERE id = ?'),
+    insertService: db.prepare<[string, string, number, string]>(
+      'INSERT INTO service_accounts (id, secret_hash, may_publish_alerts, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    setServiceSecret: db.prepare<[string, string]>(
+      'UPDATE service_accounts SET secret_hash = ? WHERE id = ?',
+    ),
+    upsertToken: db.prepare<[string, string, string, string]>(
+      `INSERT INTO api_tokens (token_sha256, role, label, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (token_sha256) DO UPDATE SET role = excluded.role, label = excluded.label`,
+    ),
+  };
+}
+export type Writes = ReturnType<typeof prepareWrites>;

@@ -1,0 +1,261 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isRegistryError, type RegistryErrorCode } from './errors.ts';
+import { openRegistry, type Registry } from './registry.ts';
+import type { DeviceInput } from './schemas.ts';
+
+let dir: string;
+let file: string;
+let registry: Registry;
+
+const lamp = (id: string, gateway?: string): DeviceInput => ({
+  id,
+  kind: 'streetlight',
+  name: `Lê Lợi ${id}`,
+  district: 'Thuận Hóa',
+  location: { lat: 16.4565, lon: 107.578 },
+  gateway,
+  meta: { street: 'Lê Lợi', rated_w: 150 },
+});
+const gauge: DeviceInput = {
+  id: 'rg-kim-long',
+  kind: 'flood',
+  name: 'Kim Long',
+  district: 'Kim Long',
+  location: { lat: 16.455, lon: 107.56 },
+  meta: { type: 'river', station: 'Kim Long', river: 'Hương', alarm_levels_m: [1, 2, 3.5] },
+  tags: ['river'],
+};
+const gatewayInput = {
+  id: 'gw-1',
+  name: 'Lighting gateway',
+  district: 'Thuận Hóa',
+  location: { lat: 16.46, lon: 107.58 },
+};
+
+async function codeOf(run: () => unknown): Promise<RegistryErrorCode | undefined> {
+  try {
+    await run();
+  } catch (err) {
+    if (isRegistryError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'registry-'));
+  file = path.join(dir, 'sub', 'registry.db');
+  registry = await openRegistry({ file, clock: () => Date.parse('2025-10-27T03:00:00Z') });
+});
+
+afterEach(async () => {
+  await registry.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('devices', () => {
+  it('provisions a device, returns it with a one-time secret, and keeps it after reopening', async () => {
+    const { device, secret } = await registry.provisionDevice(gauge);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(device).toMatchObject({
+      id: 'rg-kim-long',
+      kind: 'flood',
+      status: 'active',
+      tags: ['river'],
+      createdAt: '2025-10-27T03:00:00.000Z',
+    });
+    expect(registry.getDevice('rg-kim-long')).toEqual(device);
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getDevice('rg-kim-long')).toEqual(device);
+    expect(await registry.authenticate('rg-kim-long', secret)).toEqual({ type: 'device', device });
+  });
+
+  it('applies the streetlight tolerance default and refuses metadata of another kind', async () => {
+    const { device } = await registry.provisionDevice(lamp('sl-1'));
+    expect(device.kind === 'streetlight' && device.meta.tolerance_pct).toBe(10);
+    const floodWithLampMeta: unknown = { ...gauge, id: 'x', meta: { street: 'a', rated_w: 1 } };
+    expect(await codeOf(() => registry.provisionDevice(floodWithLampMeta as DeviceInput))).toBe(
+      'REGISTRY_ERR_INVALID',
+    );
+  });
+
+  it('refuses duplicates across devices, gateways and service accounts', async () => {
+    await registry.provisionDevice(gauge);
+    await registry.provisionGateway(gatewayInput);
+    expect(await codeOf(() => registry.provisionDevice(gauge))).toBe('REGISTRY_ERR_DUPLICATE');
+    expect(await codeOf(() => registry.provisionGateway({ ...gatewayInput, id: 'rg-kim-long' }))).toBe(
+      'REGISTRY_ERR_DUPLICATE',
+    );
+    expect(await codeOf(() => registry.provisionServiceAccount({ id: 'gw-1' }))).toBe(
+      'REGISTRY_ERR_DUPLICATE',
+    );
+  });
+
+  it('refuses concurrent provisioning of one id: exactly one wins', async () => {
+    const results = await Promise.allSettled([
+      registry.provisionDevice(gauge),
+      registry.provisionDevice(gauge),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses a device behind a gateway that does not exist', async () => {
+    expect(await codeOf(() => registry.provisionDevice(lamp('sl-1', 'gw-missing')))).toBe(
+      'REGISTRY_ERR_GATEWAY',
+    );
+  });
+
+  it('lists with filters, sorted, without decommissioned devices unless asked', async () => {
+    await registry.provisionGateway(gatewayInput);
+    await registry.provisionDevice(lamp('sl-2', 'gw-1'));
+    await registry.provisionDevice(lamp('sl-1'));
+    await registry.provisionDevice(gauge);
+    registry.decommissionDevice('sl-1');
+    expect(registry.listDevices().map((d) => d.id)).toEqual(['rg-kim-long', 'sl-2']);
+    expect(registry.listDevices({ includeDecommissioned: true }).map((d) => d.id)).toEqual([
+      'rg-kim-long',
+      'sl-1',
+      'sl-2',
+    ]);
+    expect(registry.listDevices({ kind: 'flood' }).map((d) => d.id)).toEqual(['rg-kim-long']);
+    expect(registry.listDevices({ gateway: 'gw-1' }).map((d) => d.id)).toEqual(['sl-2']);
+    expect(registry.listDevices({ district: 'Kim Long' }).map((d) => d.id)).toEqual(['rg-kim-long']);
+  });
+
+  it('updates a device, checking meta against its kind and the gateway', async () => {
+    await registry.provisionGateway(gatewayInput);
+    await registry.provisionDevice(lamp('sl-1'));
+    const updated = registry.updateDevice('sl-1', {
+      name: 'renamed',
+      gateway: 'gw-1',
+      meta: { street: 'Lê Lợi', rated_w: 180 },
+    });
+    expect(updated).toMatchObject({
+      name: 'renamed',
+      gateway: 'gw-1',
+      meta: { rated_w: 180, tolerance_pct: 10 },
+    });
+    expect(registry.getGateway('gw-1')?.children).toEqual(['sl-1']);
+    expect(registry.updateDevice('sl-1', { gateway: null }).gateway).toBeUndefined();
+    expect(registry.getGateway('gw-1')?.children).toEqual([]);
+    expect(await codeOf(() => registry.updateDevice('sl-1', { meta: { type: 'rain' } }))).toBe(
+      'REGISTRY_ERR_INVALID',
+    );
+    expect(await codeOf(() => registry.updateDevice('sl-1', { gateway: 'nope' }))).toBe(
+      'REGISTRY_ERR_GATEWAY',
+    );
+    expect(await codeOf(() => registry.updateDevice('nope', { name: 'x' }))).toBe('REGISTRY_ERR_NOT_FOUND');
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getDevice('sl-1')).toMatchObject({ name: 'renamed', meta: { rated_w: 180 } });
+  });
+
+  it('hands out frozen records the caller cannot corrupt', async () => {
+    const { device } = await registry.provisionDevice(gauge);
+    expect(() => {
+      device.tags.push('x');
+    }).toThrow();
+    expect(registry.getDevice(gauge.id)?.tags).toEqual(['river']);
+  });
+});
+
+describe('authentication', () => {
+  it('accepts the issued secret, as string or Buffer, and refuses anything else', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    expect((await registry.authenticate('rg-kim-long', secret))?.type).toBe('device');
+    expect((await registry.authenticate('rg-kim-long', Buffer.from(secret)))?.type).toBe('device');
+    // Twice more: the second check is served from the verified cache, and must agree.
+    expect((await registry.authenticate('rg-kim-long', secret))?.type).toBe('device');
+    expect(await registry.authenticate('rg-kim-long', `${secret}x`)).toBeUndefined();
+    expect(await registry.authenticate('rg-kim-long', '')).toBeUndefined();
+    expect(await registry.authenticate('nobody', secret)).toBeUndefined();
+  });
+
+  it('stops accepting the old secret at rotation, even one verified before', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    expect(await registry.authenticate(gauge.id, secret)).toBeDefined();
+    const next = await registry.rotateSecret(gauge.id);
+    expect(await registry.authenticate(gauge.id, secret)).toBeUndefined();
+    expect((await registry.authenticate(gauge.id, next))?.type).toBe('device');
+  });
+
+  it('refuses a device decommissioned while its verification was in flight', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    const inFlight = registry.authenticate(gauge.id, secret);
+    registry.decommissionDevice(gauge.id);
+    expect(await inFlight).toBeUndefined();
+  });
+
+  it('refuses decommissioned devices, and their secret cannot be rotated', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    expect(await registry.authenticate(gauge.id, secret)).toBeDefined();
+    expect(registry.decommissionDevice(gauge.id).status).toBe('decommissioned');
+    expect(await registry.authenticate(gauge.id, secret)).toBeUndefined();
+    expect(await codeOf(() => registry.rotateSecret(gauge.id))).toBe('REGISTRY_ERR_DECOMMISSIONED');
+    expect(await codeOf(() => registry.updateDevice(gauge.id, { name: 'x' }))).toBe(
+      'REGISTRY_ERR_DECOMMISSIONED',
+    );
+  });
+
+  it('gives a gateway a live view of its active children', async () => {
+    const { secret } = await registry.provisionGateway(gatewayInput);
+    await registry.provisionDevice(lamp('sl-1', 'gw-1'));
+    const principal = await registry.authenticate('gw-1', secret);
+    if (principal?.type !== 'gateway') throw new Error('expected a gateway principal');
+    expect([...principal.children]).toEqual(['sl-1']);
+    await registry.provisionDevice(lamp('sl-2', 'gw-1'));
+    registry.decommissionDevice('sl-1');
+    expect([...principal.children]).toEqual(['sl-2']);
+    expect(registry.getGateway('gw-1')).toMatchObject({ id: 'gw-1', children: ['sl-2'] });
+    const rotated = await registry.rotateSecret('gw-1');
+    expect(await registry.authenticate('gw-1', secret)).toBeUndefined();
+    expect((await registry.authenticate('gw-1', rotated))?.type).toBe('gateway');
+  });
+
+  it('authenticates service accounts with their alert permission', async () => {
+    const { secret } = await registry.provisionServiceAccount({ id: 'node-red', mayPublishAlerts: true });
+    expect(await registry.authenticate('node-red', secret)).toEqual({
+      type: 'service',
+      id: 'node-red',
+      mayPublishAlerts: true,
+    });
+    expect(registry.getServiceAccount('node-red')).toEqual({ id: 'node-red', mayPublishAlerts: true });
+  });
+});
+
+describe('API tokens', () => {
+  it('creates tokens shown once and verifies them by hash, also after reopening', async () => {
+    const token = registry.createApiToken('operator', 'ops desk');
+    expect(registry.verifyApiToken(token)).toEqual({ role: 'operator', label: 'ops desk' });
+    expect(registry.verifyApiToken(`${token}x`)).toBeUndefined();
+    expect(registry.verifyApiToken('')).toBeUndefined();
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.verifyApiToken(token)).toEqual({ role: 'operator', label: 'ops desk' });
+  });
+
+  it('ensures the environment admin token idempotently, and refuses a short one', async () => {
+    registry.ensureApiToken('test-admin-token-0123456789', 'admin', 'CITY_ADMIN_TOKEN');
+    registry.ensureApiToken('test-admin-token-0123456789', 'admin', 'CITY_ADMIN_TOKEN');
+    expect(registry.verifyApiToken('test-admin-token-0123456789')).toEqual({
+      role: 'admin',
+      label: 'CITY_ADMIN_TOKEN',
+    });
+    expect(await codeOf(() => registry.ensureApiToken('short', 'admin', 'x'))).toBe('REGISTRY_ERR_INVALID');
+    expect(await codeOf(() => registry.createApiToken('root' as 'admin', 'x'))).toBe('REGISTRY_ERR_INVALID');
+  });
+});
+
+describe('lifecycle', () => {
+  it('close is safe twice and writes after close fail with a code', async () => {
+    await registry.close();
+    await registry.close();
+    expect(await codeOf(() => registry.createApiToken('viewer', 'late'))).toBe('REGISTRY_ERR_CLOSED');
+    expect(await registry.authenticate('x', 'y')).toBeUndefined();
+    registry = await openRegistry({ file: ':memory:' });
+  });
+});

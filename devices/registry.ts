@@ -1,0 +1,310 @@
+// The device registry: devices, gateways, service accounts and API tokens in SQLite (ARCHITECTURE.md
+// decision 5), served from memory. `getDevice` runs for every MQTT message, so every read is a map
+// lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { RegistryError, parseInput } from './errors.ts';
+import type { Kind } from './kinds.ts';
+import { createPrincipals, type Principal } from './registry-auth.ts';
+import {
+  deviceFromRow,
+  deviceToRow,
+  gatewayFromRow,
+  loadAll,
+  openDatabase,
+  prepareWrites,
+  storageError,
+  type GatewayBase,
+  type ServiceAccount,
+} from './registry-store.ts';
+import { createApiTokens, type ApiTokenInfo } from './registry-tokens.ts';
+import {
+  DeviceInput,
+  DevicePatch,
+  DeviceRecord,
+  GatewayInput,
+  META_SCHEMAS,
+  ServiceAccountInput,
+  type ApiRole,
+  type GatewayRecord,
+} from './schemas.ts';
+import { hashSecret, newSecret } from './secrets.ts';
+
+export type { Principal } from './registry-auth.ts';
+export type { ServiceAccount } from './registry-store.ts';
+export type { ApiTokenInfo } from './registry-tokens.ts';
+
+export interface OpenRegistryOptions {
+  /** SQLite file, or `:memory:` for tests. Its folder is created if missing. */
+  readonly file: string;
+  /** Milliseconds since the epoch, for created/updated times; `Date.now` unless a test sets it. */
+  readonly clock?: () => number;
+}
+
+export interface DeviceFilter {
+  readonly kind?: Kind;
+  readonly district?: string;
+  readonly gateway?: string;
+  readonly includeDecommissioned?: boolean;
+}
+
+export interface Registry {
+  getDevice(id: string): DeviceRecord | undefined;
+  listDevices(filter?: DeviceFilter): DeviceRecord[];
+  provisionDevice(input: DeviceInput): Promise<{ device: DeviceRecord; secret: string }>;
+  updateDevice(id: string, patch: DevicePatch): DeviceRecord;
+  decommissionDevice(id: string): DeviceRecord;
+  /** A new secret for a device, gateway or service account; the old one stops working at once. */
+  rotateSecret(id: string): Promise<string>;
+  provisionGateway(input: GatewayInput): Promise<{ gateway: GatewayRecord; secret: string }>;
+  getGateway(id: string): GatewayRecord | undefined;
+  listGateways(): GatewayRecord[];
+  provisionServiceAccount(input: ServiceAccountInput): Promise<{ secret: string }>;
+  getServiceAccount(id: string): ServiceAccount | undefined;
+  /** MQTT CONNECT: username = id, password = the issued secret. Never throws on bad credentials. */
+  authenticate(username: string, password: Buffer | string): Promise<Principal | undefined>;
+  /** A new random API token, shown once; only its SHA-256 is stored. */
+  createApiToken(role: ApiRole, label: string): string;
+  verifyApiToken(token: string): ApiTokenInfo | undefined;
+  /** Makes a token known with this role (the admin token from the environment); safe to repeat. */
+  ensureApiToken(token: string, role: ApiRole, label: string): void;
+  close(): Promise<void>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export async function openRegistry(options: OpenRegistryOptions): Promise<Registry> {
+  if (options.file !== ':memory:') await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
+  const clock = options.clock ?? Date.now;
+  const db = openDatabase(options.file);
+  const writes = prepareWrites(db);
+  const loaded = loadAll(db);
+  const iso = () => new Date(clock()).toISOString();
+
+  const devices = new Map<string, DeviceRecord>();
+  const gateways = new Map<string, GatewayBase>();
+  /** Active children per gateway; each set lives as long as its gateway, so principals see changes. */
+  const children = new Map<string, Set<string>>();
+  const services = new Map<string, ServiceAccount>();
+  const hashes = new Map<string, string>();
+  for (const g of loaded.gateways) {
+    gateways.set(g.id, deepFreeze(gatewayFromRow(g)));
+    children.set(g.id, new Set());
+    hashes.set(g.id, g.secret_hash);
+  }
+  for (const row of loaded.devices) {
+    const d = deepFreeze(deviceFromRow(row));
+    devices.set(d.id, d);
+    hashes.set(d.id, row.secret_hash);
+    if (d.gateway !== undefined && d.status === 'active') children.get(d.gateway)?.add(d.id);
+  }
+  for (const s of loaded.services) {
+    services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.may_publish_alerts === 1 }));
+    hashes.set(s.id, s.secret_hash);
+  }
+  const tokens = createApiTokens(loaded.tokens, (digest, info) =>
+    write(info.label, () => writes.upsertToken.run(digest, info.role, info.label, iso())),
+  );
+
+  const principals = await createPrincipals({ devices, gateways, children, services, hashes });
+  let closed = false;
+
+  function write(id: string, run: () => unknown): void {
+    if (closed) throw new RegistryError('REGISTRY_ERR_CLOSED', 'the registry is closed');
+    try {
+      run();
+    } catch (err) {
+      throw storageError(err, id);
+    }
+  }
+
+  function assertFreeId(id: string): void {
+    if (hashes.has(id))
+      throw new RegistryError(
+        'REGISTRY_ERR_DUPLICATE',
+        `${id} is already a device, gateway or service account`,
+      );
+  }
+
+  function assertGateway(id: string | undefined): void {
+    if (id !== undefined && !gateways.has(id))
+      throw new RegistryError('REGISTRY_ERR_GATEWAY', `gateway ${id} does not exist`);
+  }
+
+  function activeDevice(id: string): DeviceRecord {
+    const d = devices.get(id);
+    if (d === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `device ${id} does not exist`);
+    if (d.status !== 'active')
+      throw new RegistryError('REGISTRY_ERR_DECOMMISSIONED', `device ${id} is decommissioned`);
+    return d;
+  }
+
+  /** Writes a changed device and brings the cache and the children sets in step. */
+  function saveDevice(prev: DeviceRecord, next: DeviceRecord, hash: string): DeviceRecord {
+    write(next.id, () => writes.updateDevice.run(deviceToRow(next, hash)));
+    const frozen = deepFreeze(next);
+    devices.set(next.id, frozen);
+    hashes.set(next.id, hash);
+    if (prev.gateway !== undefined) children.get(prev.gateway)?.delete(prev.id);
+    if (next.gateway !== undefined && next.status === 'active') children.get(next.gateway)?.add(next.id);
+    return frozen;
+  }
+
+  function gatewayRecord(g: GatewayBase): GatewayRecord {
+    return { ...g, children: [...(children.get(g.id) ?? [])].sort() };
+  }
+
+  return {
+    getDevice: (id) => devices.get(id),
+
+    listDevices(filter = {}) {
+      const out: DeviceRecord[] = [];
+      for (const d of devices.values()) {
+        if (filter.kind !== undefined && d.kind !== filter.kind) continue;
+        if (filter.district !== undefined && d.district !== filter.district) continue;
+        if (filter.gateway !== undefined && d.gateway !== filter.gateway) continue;
+        if (d.status !== 'active' && filter.includeDecommissioned !== true) continue;
+        out.push(d);
+      }
+      return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async provisionDevice(input) {
+      const parsed = parseInput(DeviceInput, input, 'device');
+      assertFreeId(parsed.id);
+      assertGateway(parsed.gateway);
+      const secret = newSecret();
+      const hash = await hashSecret(secret);
+      // Checked again: another provisioning may have taken the id while scrypt ran.
+      assertFreeId(parsed.id);
+      assertGateway(parsed.gateway);
+      const now = iso();
+      const device = deepFreeze(
+        DeviceRecord.parse({ ...parsed, status: 'active', createdAt: now, updatedAt: now }),
+      );
+      write(device.id, () => writes.insertDevice.run(deviceToRow(device, hash)));
+      devices.set(device.id, device);
+      hashes.set(device.id, hash);
+      if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
+      return { device, secret };
+    },
+
+    updateDevice(id, patch) {
+      const prev = activeDevice(id);
+      const p = parseInput(DevicePatch, patch, 'device patch');
+      const gateway = p.gateway === undefined ? prev.gateway : (p.gateway ?? undefined);
+      assertGateway(gateway);
+      // `meta` is replaced as a whole and checked against the device's kind, which never changes.
+      const meta =
+        p.meta === undefined
+          ? prev.meta
+          : parseInput(META_SCHEMAS[prev.kind], p.meta, `${prev.kind} metadata`);
+      const next = DeviceRecord.parse({
+        ...prev,
+        name: p.name ?? prev.name,
+        district: p.district ?? prev.district,
+        location: p.location ?? prev.location,
+        tags: p.tags ?? prev.tags,
+        gateway,
+        meta,
+        updatedAt: iso(),
+      });
+      return saveDevice(prev, next, hashes.get(id)!);
+    },
+
+    decommissionDevice(id) {
+      const prev = devices.get(id);
+      if (prev === undefined)
+        throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `device ${id} does not exist`);
+      if (prev.status === 'decommissioned') return prev;
+      const next = saveDevice(prev, { ...prev, status: 'decommissioned', updatedAt: iso() }, hashes.get(id)!);
+      principals.invalidate(id);
+      return next;
+    },
+
+    async rotateSecret(id) {
+      const kindOfId = () =>
+        devices.has(id) ? 'device' : gateways.has(id) ? 'gateway' : services.has(id) ? 'service' : undefined;
+      if (kindOfId() === 'device') activeDevice(id);
+      if (kindOfId() === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `${id} does not exist`);
+      const secret = newSecret();
+      const hash = await hashSecret(secret);
+      const type = kindOfId();
+      if (type === 'device') {
+        const prev = activeDevice(id);
+        saveDevice(prev, { ...prev, updatedAt: iso() }, hash);
+      } else if (type === 'gateway') {
+        write(id, () => writes.setGatewaySecret.run(hash, id));
+      } else {
+        write(id, () => writes.setServiceSecret.run(hash, id));
+      }
+      hashes.set(id, hash);
+      principals.invalidate(id);
+      return secret;
+    },
+
+    async provisionGateway(input) {
+      const g = parseInput(GatewayInput, input, 'gateway');
+      assertFreeId(g.id);
+      const secret = newSecret();
+      const hash = await hashSecret(secret);
+      assertFreeId(g.id);
+      const base = deepFreeze({ ...g, createdAt: iso() });
+      write(g.id, () =>
+        writes.insertGateway.run({
+          ...g,
+          lat: g.location.lat,
+          lon: g.location.lon,
+          secret_hash: hash,
+          created_at: base.createdAt,
+        }),
+      );
+      gateways.set(g.id, base);
+      children.set(g.id, new Set());
+      hashes.set(g.id, hash);
+      return { gateway: gatewayRecord(base), secret };
+    },
+
+    getGateway(id) {
+      const g = gateways.get(id);
+      return g === undefined ? undefined : gatewayRecord(g);
+    },
+
+    listGateways: () => [...gateways.values()].map(gatewayRecord).sort((a, b) => (a.id < b.id ? -1 : 1)),
+
+    async provisionServiceAccount(input) {
+      const s = parseInput(ServiceAccountInput, input, 'service account');
+      assertFreeId(s.id);
+      const secret = newSecret();
+      const hash = await hashSecret(secret);
+      assertFreeId(s.id);
+      write(s.id, () => writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, iso()));
+      services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.mayPublishAlerts }));
+      hashes.set(s.id, hash);
+      return { secret };
+    },
+
+    getServiceAccount: (id) => services.get(id),
+
+    authenticate: (username, password) =>
+      closed ? Promise.resolve(undefined) : principals.authenticate(username, password),
+
+    createApiToken: (role, label) => tokens.create(role, label),
+    verifyApiToken: (token) => tokens.verify(token),
+    ensureApiToken: (token, role, label) => tokens.ensure(token, role, label),
+
+    close() {
+      if (!closed) {
+        closed = true;
+        db.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,220 @@
+// The per-message path: decode → validate → canonical readings → enrich with registry tags → line protocol
+// → durable spool → acknowledge. Bad input is dead-lettered with its code and acknowledged, so a device
+// does not resend it for ever and its connection, and every other reading, carries on.
+import type { Logger } from 'pino';
+import type { DeviceRecord, Kind, Reading } from '../devices/index.ts';
+import { TAGS } from '../devices/index.ts';
+import { encodeReading, encodeTags } from '../influx/index.ts';
+import type { DeadLetterStore } from './dead-letters.ts';
+import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
+import type { IngestErrorCode } from './errors.ts';
+import type { IngestError } from './ingest-error.ts';
+import type { Spool } from './spool.ts';
+
+/** What ingest reports; the composition root maps it onto Prometheus metrics. */
+export interface IngestMetrics {
+  readingsAccepted(kind: Kind, count: number): void;
+  messageRejected(kind: Kind | 'unknown', code: IngestErrorCode): void;
+}
+
+export interface IngestDeps {
+  readonly getDevice: (id: string) => DeviceRecord | undefined;
+  readonly spool: Spool;
+  readonly deadLetters: DeadLetterStore;
+  readonly metrics: IngestMetrics;
+  readonly clock: () => number;
+  readonly log: Logger;
+  /** Payloads above this many bytes are dead-lettered as INGEST_ERR_TOO_LARGE. */
+  readonly maxPayloadBytes: number;
+}
+
+export interface Message {
+  readonly topic: string;
+  /** The MQTT username that published it. */
+  readonly source: string;
+  readonly payload: Buffer;
+  /** QoS 0 is acknowledged at once (nothing to acknowledge); QoS 1 once the readings are durable. */
+  readonly qos: 0 | 1 | 2;
+}
+
+/**
+ * `done(undefined)` means the message is handled (stored, or dead-lettered); `done(err)` means it could not
+ * be stored durably and must not be acknowledged. `rejected` tells the broker not to forward it.
+ */
+export type IngestDone = (err: IngestError | undefined, rejected: boolean) => void;
+
+export type ReadingListener = (readings: readonly Reading[], device: DeviceRecord) => void;
+
+export interface Ingest {
+  acceptDevice(device: DeviceRecord, message: Message, done: IngestDone): void;
+  acceptGateway(gatewayId: string, children: ReadonlySet<string>, message: Message, done: IngestDone): void;
+  /** Readings, once durable, for the live consumers (rules, streams). */
+  onReadings(listener: ReadingListener): () => void;
+}
+
+export function createIngest(deps: IngestDeps): Ingest {
+  const { getDevice, spool, deadLetters, metrics, clock, log, maxPayloadBytes } = deps;
+  const listeners = new Set<ReadingListener>();
+  // A device's encoded tag set, reused for every reading it sends. Keyed by the registry record itself:
+  // an update replaces the record, so a stale entry is never read and is collected with the old record.
+  const tagCache = new WeakMap<DeviceRecord, string>();
+
+  function reject(message: Message, kind: Kind | 'unknown', code: IngestErrorCode, detail: string) {
+    metrics.messageRejected(kind, code);
+    log.warn({ source: message.source, topic: message.topic, code, detail }, 'message dead-lettered');
+    deadLetters.record({
+      at: clock(),
+      source: message.source,
+      topic: message.topic,
+      code,
+      detail,
+      payload: message.payload,
+    });
+  }
+
+  function tagsOf(device: DeviceRecord): string {
+    let tags = tagCache.get(device);
+    if (tags === undefined) {
+      tags = encodeTags({
+        [TAGS.device]: device.id,
+        [TAGS.district]: device.district,
+        [TAGS.gateway]: device.gateway ?? '',
+      });
+      tagCache.set(device, tags);
+    }
+    return tags;
+  }
+
+  function store(
+    message: Message,
+    readings: readonly Reading[],
+    devices: readonly DeviceRecord[],
+    done: IngestDone,
+  ): void {
+    let text = '';
+    try {
+      for (let i = 0; i < readings.length; i++) {
+        const reading = withDerivedFields(readings[i]!, devices[i]!);
+        text += encodeReading(reading, tagsOf(devices[i]!)) + '\n';
+      }
+    } catch (err) {
+      // Only a registry value that line protocol cannot carry gets here (the registry refuses them).
+      reject(message, readings[0]!.kind, 'INGEST_ERR_SCHEMA', (err as Error).message);
+      return done(undefined, true);
+    }
+    const durable = (err?: IngestError) => {
+      if (err) {
+        metrics.messageRejected(readings[0]!.kind, err.code);
+        log.error({ err, source: message.source }, 'readings not stored durably; not acknowledged');
+        if (message.qos > 0) done(err, true);
+        return;
+      }
+      countByKind(readings, metrics);
+      if (listeners.size > 0) notify(readings, devices);
+      if (message.qos > 0) done(undefined, false);
+    };
+    spool.append(text, readings.length, durable);
+    // QoS 0 promises nothing: acknowledge (there is no PUBACK) without waiting for the disk.
+    if (message.qos === 0) done(undefined, false);
+  }
+
+  function notify(readings: readonly Reading[], devices: readonly DeviceRecord[]): void {
+    for (const listener of listeners) {
+      for (let i = 0; i < readings.length; i++) {
+        try {
+          listener([readings[i]!], devices[i]!);
+        } catch (err) {
+          log.error({ err }, 'reading listener failed');
+        }
+      }
+    }
+  }
+
+  function settle(
+    message: Message,
+    kind: Kind | 'unknown',
+    result: DecodeResult,
+    deviceOf: (r: Reading) => DeviceRecord | undefined,
+    done: IngestDone,
+  ) {
+    if (!result.ok) {
+      reject(message, kind, result.code, result.detail);
+      return done(undefined, true);
+    }
+    const devices: DeviceRecord[] = [];
+    for (const r of result.readings) {
+      const d = deviceOf(r);
+      if (!d) {
+        reject(message, r.kind, 'INGEST_ERR_UNKNOWN_DEVICE', `device ${r.device} is not registered`);
+        return done(undefined, true);
+      }
+      devices.push(d);
+    }
+    store(message, result.readings, devices, done);
+  }
+
+  function acceptDevice(device: DeviceRecord, message: Message, done: IngestDone): void {
+    if (message.payload.length > maxPayloadBytes) {
+      reject(
+        message,
+        device.kind,
+        'INGEST_ERR_TOO_LARGE',
+        `${message.payload.length} > ${maxPayloadBytes} bytes`,
+      );
+      return done(undefined, true);
+    }
+    const result = decodeDevicePayload(device.kind, device.id, message.payload, clock());
+    settle(message, device.kind, result, () => device, done);
+  }
+
+  function acceptGateway(
+    gatewayId: string,
+    children: ReadonlySet<string>,
+    message: Message,
+    done: IngestDone,
+  ): void {
+    if (message.payload.length > maxPayloadBytes) {
+      reject(
+        message,
+        'unknown',
+        'INGEST_ERR_TOO_LARGE',
+        `${message.payload.length} > ${maxPayloadBytes} bytes`,
+      );
+      return done(undefined, true);
+    }
+    const lookupChild = (id: string) => (children.has(id) ? getDevice(id) : undefined);
+    const result = decodeGatewayPayload(gatewayId, message.payload, clock(), lookupChild);
+    settle(message, 'unknown', result, (r) => lookupChild(r.device), done);
+  }
+
+  return {
+    acceptDevice,
+    acceptGateway,
+    onReadings(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function countByKind(readings: readonly Reading[], metrics: IngestMetrics): void {
+  if (readings.length === 1) return metrics.readingsAccepted(readings[0]!.kind, 1);
+  const counts = new Map<Kind, number>();
+  for (const r of readings) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+  for (const [kind, n] of counts) metrics.readingsAccepted(kind, n);
+}
+
+/**
+ * A radar or ultrasonic gauge reports the distance down to the water; the level is the gauge's datum
+ * elevation minus that distance (domain.md, "Flood"). Derived here, where the registry's datum is known.
+ */
+export function withDerivedFields(reading: Reading, device: DeviceRecord): Reading {
+  if (reading.kind !== 'flood') return reading;
+  const distance = reading.fields.distance_m;
+  const datum = (device.meta as { datum_m?: unknown }).datum_m;
+  if (typeof distance !== 'number' || typeof datum !== 'number' || 'water_level_m' in reading.fields) {
+    return reading;
+  }
+  const level = Math.round((datum - distance) * 1e4) / 1e4;
+  return { ...reading, fields: { ...reading.fields, water_level_m: level } };
+}

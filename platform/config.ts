@@ -1,0 +1,161 @@
+// Configuration from the environment, parsed once here with every problem reported together, then frozen.
+// Components never read process.env: they get their slice of this object.
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+const optionalPort = z.coerce.number().int().min(0).max(65_535).optional();
+const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/** Every variable, its default, and why (README, "Configuration"). */
+export const Env = z
+  .object({
+    /** Interface the MQTT and HTTP listeners bind to. */
+    CITY_HOST: z.string().default('0.0.0.0'),
+    /** MQTT over TCP (or TLS when a certificate is set): the IANA port for MQTT. */
+    CITY_MQTT_PORT: port(1883),
+    /** MQTT over WebSocket, for browser clients and gateways behind HTTP proxies; empty: off. */
+    CITY_MQTT_WS_PORT: optionalPort,
+    /** PEM files; when both are set the MQTT listener speaks TLS (port 8883 by convention). */
+    CITY_MQTT_TLS_CERT: optionalText,
+    CITY_MQTT_TLS_KEY: optionalText,
+    /** Largest MQTT packet accepted; a larger one closes the connection. 64 KiB holds a gateway's SenML
+     * pack for dozens of devices, and bounds what one client can make the broker buffer. */
+    CITY_MAX_PACKET_BYTES: bytes(64 * 1024),
+    CITY_TOPIC_PREFIX: z.string().default('city'),
+    CITY_API_PORT: port(8080),
+    /** Spool, registry, dead letters and, when INFLUX_URL is unset, the local InfluxDB's files. */
+    CITY_DATA_DIR: z.string().default('./var'),
+    /** Unconfirmed bytes the spool holds (while InfluxDB is down) before refusing publishes: 1 GiB is
+     * about 10 million readings, hours of a city's traffic. */
+    CITY_SPOOL_MAX_BYTES: bytes(1024 ** 3),
+    /** How long a graceful stop waits for InfluxDB to confirm the spool; what is left stays for the next
+     * start, so this only bounds the wait. */
+    CITY_STOP_DRAIN_MS: z.coerce.number().int().nonnegative().default(10_000),
+    CITY_ADMIN_TOKEN: optionalText,
+    /** Seed the registry with the Huế fleet file at start (the demo does). */
+    CITY_SEED_FLEET: flag,
+    CITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Unset: start Debian's influxd under the data folder. Set: use that InfluxDB (1.x, 2.x or 3.x). */
+    INFLUX_URL: optionalText.pipe(z.url().optional()),
+    INFLUX_DB: z.string().min(1).default('city'),
+    /** Retention policy to use (2.x/3.x: the one mapped through DBRP); empty: the database default. */
+    INFLUX_RP: optionalText,
+    /** Retention for a database the platform creates itself (InfluxQL duration, or INF). */
+    INFLUX_RETENTION: z.string().default('INF'),
+    INFLUX_TOKEN: optionalText,
+    INFLUX_USERNAME: optionalText,
+    INFLUX_PASSWORD: optionalText,
+    /** Port of the local influxd when INFLUX_URL is unset; 0 picks a free one. */
+    INFLUX_LOCAL_PORT: port(8086),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.CITY_MQTT_TLS_CERT) !== Boolean(env.CITY_MQTT_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CITY_MQTT_TLS_KEY'],
+        message: 'CITY_MQTT_TLS_CERT and CITY_MQTT_TLS_KEY go together',
+      });
+    }
+    if (env.INFLUX_TOKEN && env.INFLUX_USERNAME) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['INFLUX_TOKEN'],
+        message: 'set INFLUX_TOKEN or INFLUX_USERNAME, not both',
+      });
+    }
+  });
+
+export interface Config {
+  readonly host: string;
+  readonly mqtt: {
+    readonly port: number;
+    readonly wsPort: number | undefined;
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+    readonly maxPacketBytes: number;
+    readonly topicPrefix: string;
+  };
+  readonly api: { readonly port: number; readonly adminToken: string | undefined };
+  readonly dataDir: string;
+  readonly spoolMaxBytes: number;
+  readonly stopDrainMs: number;
+  readonly seedFleet: boolean;
+  readonly logLevel: z.infer<typeof Env>['CITY_LOG_LEVEL'];
+  readonly influx: {
+    /** undefined: start a local influxd. */
+    readonly url: string | undefined;
+    readonly db: string;
+    readonly retentionPolicy: string | undefined;
+    readonly retention: string;
+    readonly token: string | undefined;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly localPort: number;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'PLATFORM_ERR_CONFIG';
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment; throws a ConfigError listing every problem at once. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    host: e.CITY_HOST,
+    mqtt: {
+      port: e.CITY_MQTT_PORT,
+      wsPort: e.CITY_MQTT_WS_PORT,
+      tls:
+        e.CITY_MQTT_TLS_CERT && e.CITY_MQTT_TLS_KEY
+          ? { certFile: e.CITY_MQTT_TLS_CERT, keyFile: e.CITY_MQTT_TLS_KEY }
+          : undefined,
+      maxPacketBytes: e.CITY_MAX_PACKET_BYTES,
+      topicPrefix: e.CITY_TOPIC_PREFIX,
+    },
+    api: { port: e.CITY_API_PORT, adminToken: e.CITY_ADMIN_TOKEN },
+    dataDir: path.resolve(e.CITY_DATA_DIR),
+    spoolMaxBytes: e.CITY_SPOOL_MAX_BYTES,
+    stopDrainMs: e.CITY_STOP_DRAIN_MS,
+    seedFleet: e.CITY_SEED_FLEET,
+    logLevel: e.CITY_LOG_LEVEL,
+    influx: {
+      url: e.INFLUX_URL,
+      db: e.INFLUX_DB,
+      retentionPolicy: e.INFLUX_RP,
+      retention: e.INFLUX_RETENTION,
+      token: e.INFLUX_TOKEN,
+      username: e.INFLUX_USERNAME,
+      password: e.INFLUX_PASSWORD,
+      localPort: e.INFLUX_LOCAL_PORT,
+    },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,26 @@
+// `npm start`: the platform alone, configured by the environment (README, "Configuration").
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startPlatform } from './platform.ts';
+import { stopOnSignals } from './run.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee the README, section "Configuration".\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const platform = await startPlatform(config, { log });
+  stopOnSignals(platform, log);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`the platform could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,234 @@
+// The composition root: start every component in dependency order, stop them in reverse.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createApi, type Api } from '../api/index.ts';
+import { createBroker, type Broker } from '../broker/index.ts';
+import { createTopics, loadFleet, openRegistry, seedFleet, type Registry } from '../devices/index.ts';
+import {
+  createIngest,
+  createSpool,
+  createWriter,
+  openDeadLetters,
+  type DeadLetterStore,
+  type Ingest,
+  type Spool,
+  type Writer,
+} from '../ingest/index.ts';
+import {
+  createInfluxClient,
+  startLocalInfluxd,
+  type InfluxClient,
+  type LocalInfluxd,
+} from '../influx/index.ts';
+import type { Config } from './config.ts';
+import { createMetrics, type PlatformMetrics } from './metrics.ts';
+
+export interface Platform {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly api: Api;
+  readonly apiPort: number;
+  readonly registry: Registry;
+  readonly ingest: Ingest;
+  readonly influx: InfluxClient;
+  readonly influxUrl: string;
+  readonly spool: Spool;
+  readonly writer: Writer;
+  readonly deadLetters: DeadLetterStore;
+  readonly metrics: PlatformMetrics;
+  /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
+  readonly seeded: ReadonlyArray<{ id: string; type: string; secret: string }>;
+  close(): Promise<void>;
+}
+
+export interface PlatformDeps {
+  readonly log: Logger;
+  readonly clock?: () => number;
+}
+
+export async function startPlatform(config: Config, deps: PlatformDeps): Promise<Platform> {
+  const { log } = deps;
+  const clock = deps.clock ?? Date.now;
+  const closers: Array<[string, () => Promise<void> | void]> = [];
+  const step = <T>(name: string, value: T, close: (v: T) => Promise<void> | void): T => {
+    closers.push([name, () => close(value)]);
+    return value;
+  };
+
+  try {
+    await fs.mkdir(config.dataDir, { recursive: true });
+    const metrics = createMetrics();
+
+    let influxUrl = config.influx.url;
+    if (influxUrl === undefined) {
+      log.info('INFLUX_URL is unset: starting a local influxd under the data folder');
+      const local: LocalInfluxd = await startLocalInfluxd({
+        dataDir: path.join(config.dataDir, 'influxdb'),
+        port: config.influx.localPort,
+        log: log.child({ component: 'influxd' }),
+      });
+      step('influxd', local, (l) => l.stop());
+      influxUrl = local.url;
+    }
+    const influx = createInfluxClient({
+      url: influxUrl,
+      db: config.influx.db,
+      retentionPolicy: config.influx.retentionPolicy,
+      token: config.influx.token,
+      username: config.influx.username,
+      password: config.influx.password,
+    });
+    step('influx client', influx, (c) => c.close());
+    const ensured = await influx.ensureDatabase({ retention: config.influx.retention });
+    log.info({ influx: influxUrl, db: config.influx.db, ensured }, 'InfluxDB ready');
+
+    const registry = step(
+      'registry',
+      await openRegistry({ file: path.join(config.dataDir, 'registry.db') }),
+      (r) => r.close(),
+    );
+    let seeded: Array<{ id: string; type: string; secret: string }> = [];
+    if (config.seedFleet) {
+      seeded = (await seedFleet(registry, await loadFleet())).created;
+      log.info({ created: seeded.length }, 'Huế fleet seeded');
+    }
+
+    const deadLetters = step(
+      'dead letters',
+      openDeadLetters({ file: path.join(config.dataDir, 'dead-letters.db') }),
+      (d) => d.close(),
+    );
+    const spool = step(
+      'spool',
+      await createSpool({
+        dir: path.join(config.dataDir, 'spool'),
+        maxBytes: config.spoolMaxBytes,
+        segmentBytes: 64 << 20,
+      }),
+      (s) => s.close(),
+    );
+    const writerLog = log.child({ component: 'writer' });
+    const writer = step(
+      'writer',
+      createWriter({
+        spool,
+        write: (body) => influx.write(body),
+        log: writerLog,
+        maxBatchBytes: 4 << 20,
+        retry: { minMs: 100, maxMs: 10_000 },
+        onStored: (lines, ms) => metrics.readingsStored(lines, ms),
+        onWriteFailed: () => metrics.writeFailed(),
+        onRefused: (batch, err) =>
+          deadLetters.record({
+            at: clock(),
+            source: 'influxdb',
+            topic: '',
+            code: 'INGEST_ERR_INFLUX_REFUSED',
+            detail: err instanceof Error ? err.message : String(err),
+            payload: batch.body,
+          }),
+      }),
+      (w) => w.close(config.stopDrainMs),
+    );
+
+    const topics = createTopics(config.mqtt.topicPrefix);
+    const ingest = createIngest({
+      getDevice: (id) => registry.getDevice(id),
+      spool,
+      deadLetters,
+      metrics: metrics.ingest,
+      clock,
+      log: log.child({ component: 'ingest' }),
+      maxPayloadBytes: config.mqtt.maxPacketBytes,
+    });
+
+    const tls = config.mqtt.tls && {
+      cert: await fs.readFile(config.mqtt.tls.certFile),
+      key: await fs.readFile(config.mqtt.tls.keyFile),
+    };
+    const broker = step(
+      'broker',
+      await createBroker(
+        {
+          host: config.host,
+          port: config.mqtt.port,
+          wsPort: config.mqtt.wsPort,
+          tls,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+        },
+        {
+          log: log.child({ component: 'broker' }),
+          topics,
+          authenticate: (username, password) => registry.authenticate(username, password),
+          getDevice: (id) => registry.getDevice(id),
+          ingest,
+          metrics: metrics.broker,
+        },
+      ),
+      (b) => b.close(),
+    );
+    metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
+
+    const api = step(
+      'api',
+      await createApi(
+        { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
+        {
+          log: log.child({ component: 'api' }),
+          registry,
+          influx,
+          deadLetters,
+          metricsText: () => metrics.text(),
+          health: async () => {
+            const ping = await influx.ping();
+            const spoolStats = spool.stats();
+            return {
+              ok: ping.ok,
+              influx: ping,
+              spool: spoolStats,
+              mqtt: { connectedClients: broker.connectedClients() },
+            };
+          },
+          onDecommission: (id) => broker.disconnect(id),
+        },
+      ),
+      (a) => a.close(),
+    );
+    const { port: apiPort } = await api.listen();
+    log.info({ mqtt: broker.port, ws: broker.wsPort, api: apiPort }, 'platform started');
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      broker,
+      api,
+      apiPort,
+      registry,
+      ingest,
+      influx,
+      influxUrl,
+      spool,
+      writer,
+      deadLetters,
+      metrics,
+      seeded,
+      close: () => (closing ??= closeAll(closers, log)),
+    };
+  } catch (err) {
+    await closeAll(closers, log);
+    throw err;
+  }
+}
+
+/** Closes in reverse order of start; one failure is logged and the rest still close. */
+async function closeAll(closers: Array<[string, () => Promise<void> | void]>, log: Logger): Promise<void> {
+  for (const [name, close] of closers.reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      log.error({ err, component: name }, 'close failed');
+    }
+  }
+  closers.length = 0;
+}

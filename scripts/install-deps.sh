@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on a fresh Debian or Ubuntu machine and is a no-op when it is there:
+# npm dependencies (exactly as locked) and InfluxDB 1.x (Debian's `influxdb` package) when `influxd` is
+# missing and INFLUX_URL does not point at an InfluxDB of your own. Extra Debian packages to install can
+# be named as arguments (the benchmark adds mosquitto).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "error: need root to run: $* (install sudo, or run this as root)" >&2; exit 1
+  fi
+}
+
+packages=("$@")
+if [ -z "${INFLUX_URL:-}" ] && ! command -v influxd >/dev/null; then packages+=(influxdb); fi
+missing=()
+for p in "${packages[@]}"; do
+  case "$p" in
+    influxdb) command -v influxd >/dev/null || missing+=("$p") ;;
+    mosquitto) command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=("$p") ;;
+    *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
+  esac
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "error: ${missing[*]} missing and this is not a Debian-like system: install InfluxDB 1.x yourself," >&2
+    echo "       or set INFLUX_URL to an InfluxDB you run (README, \"Using your own InfluxDB\")." >&2
+    exit 1
+  fi
+  say "installing ${missing[*]} with apt-get"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,282 @@
+// The fleet simulator: every device (or its gateway) on its own MQTT connection, publishing what its
+// model says, live or as a backfill of the past hours, with the occasional lost connection.
+import type { Logger } from 'pino';
+import type { Kind, Topics } from '../devices/index.ts';
+import { SimError } from './errors.ts';
+import { createLink, type Link } from './fleet-link.ts';
+import {
+  createDeviceModel,
+  hashSeed,
+  HOUR_MS,
+  mulberry32,
+  type Model,
+  type Scenario,
+  type SimInstant,
+} from './models/index.ts';
+import { devicePayload, gatewayPack, type GatewayChildReading } from './payloads.ts';
+
+export interface SimDevice {
+  readonly id: string;
+  readonly kind: Kind;
+  readonly location: { readonly lat: number; readonly lon: number };
+  /** Registry metadata of the kind (flood: gauge type and alarms; streetlight: rated power). */
+  readonly meta?: unknown;
+  /** The device's own MQTT secret; not needed when it reports through a gateway. */
+  readonly secret?: string;
+  /** The gateway that carries this device's readings as SenML. */
+  readonly gateway?: string;
+}
+
+export interface SimGateway {
+  readonly id: string;
+  readonly secret: string;
+}
+
+export interface DropoutOptions {
+  /** Chance, at each interval, that a connected device loses its link. Default 0.0005. */
+  readonly probability: number;
+  /** How long a lost link stays down, ms of real time. Default 30 s to 5 min. */
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface FleetSimulatorOptions {
+  readonly url: string;
+  readonly devices: readonly SimDevice[];
+  readonly gateways?: readonly SimGateway[];
+  readonly topics: Topics;
+  readonly log: Logger;
+  /** Scenario time per real time: 60 plays a two-day flood in under an hour. Timestamps stay real. */
+  readonly speedup?: number;
+  /** Real time between two live reports of every device. Default 10 s. */
+  readonly intervalMs?: number;
+  readonly scenario?: Scenario;
+  /** Same seed, same fleet and same instants: same readings. Default 1. */
+  readonly seed?: number;
+  readonly dropout?: Partial<DropoutOptions>;
+  readonly faultsPerDay?: number;
+  readonly episodesPerDay?: number;
+  /** Unacknowledged publishes allowed during a backfill. Default 500. */
+  readonly maxInFlight?: number;
+  readonly connectTimeoutMs?: number;
+  readonly clock?: () => number;
+}
+
+export interface BackfillOptions {
+  readonly hours: number;
+  /** Time between two backfilled readings of a device. Default 5 min. */
+  readonly stepMs?: number;
+}
+
+export interface FleetStats {
+  readonly published: number;
+  readonly failed: number;
+  readonly dropouts: number;
+}
+
+export interface FleetSimulator {
+  /** Publishes the past `hours` of readings with their `ts`, in time order; call before `start()`. */
+  backfill(opts: BackfillOptions): Promise<{ readonly messages: number }>;
+  /** Starts live reporting; the scenario clock starts now. */
+  start(): void;
+  stats(): FleetStats;
+  /** Stops reporting, publishes `offline` and disconnects every link. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+interface Runner {
+  readonly device: SimDevice;
+  readonly model: Model<unknown>;
+  state: unknown;
+  initialised: boolean;
+}
+
+interface Node {
+  readonly link: Link;
+  readonly runners: Runner[];
+  /** Set for a gateway: its children's readings go out as one SenML pack. */
+  readonly gateway: boolean;
+  downUntil: number | undefined;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new SimError('SIM_ERR_CONFIG', `${name} must be positive, got ${value}`);
+  return value;
+}
+
+function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenario): Node[] {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
+  const gateways = new Map<string, Node>();
+  for (const gw of opts.gateways ?? []) {
+    const link = createLink({ url: opts.url, id: gw.id, secret: gw.secret, log: opts.log, connectTimeoutMs });
+    gateways.set(gw.id, { link, runners: [], gateway: true, downUntil: undefined });
+  }
+  const nodes: Node[] = [];
+  for (const device of opts.devices) {
+    let model: Model<unknown>;
+    try {
+      model = createDeviceModel(device, {
+        seed,
+        scenario,
+        faultsPerDay: opts.faultsPerDay,
+        episodesPerDay: opts.episodesPerDay,
+      });
+    } catch (err) {
+      throw new SimError('SIM_ERR_CONFIG', `metadata of ${device.id} does not fit its kind`, { cause: err });
+    }
+    const runner: Runner = { device, model, state: undefined, initialised: false };
+    if (device.gateway !== undefined) {
+      const gw = gateways.get(device.gateway);
+      if (!gw) throw new SimError('SIM_ERR_CONFIG', `${device.id} names unknown gateway ${device.gateway}`);
+      gw.runners.push(runner);
+      continue;
+    }
+    if (device.secret === undefined) throw new SimError('SIM_ERR_CONFIG', `${device.id} has no secret`);
+    const statusTopic = opts.topics.status(device.kind, device.id);
+    const link = createLink({
+      url: opts.url,
+      id: device.id,
+      secret: device.secret,
+      statusTopic,
+      log: opts.log,
+      connectTimeoutMs,
+    });
+    nodes.push({ link, runners: [runner], gateway: false, downUntil: undefined });
+  }
+  return [...nodes, ...[...gateways.values()].filter((g) => g.runners.length > 0)];
+}
+
+function stepRunner(r: Runner, at: SimInstant): GatewayChildReading {
+  if (!r.initialised) {
+    r.state = r.model.initial(at);
+    r.initialised = true;
+  }
+  const out = r.model.step(r.state, at);
+  r.state = out.state;
+  return { id: r.device.id, kind: r.device.kind, fields: out.fields };
+}
+
+export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise<FleetSimulator> {
+  const speedup = positive('speedup', opts.speedup ?? 1);
+  const intervalMs = positive('intervalMs', opts.intervalMs ?? 10_000);
+  const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 500);
+  const seed = opts.seed ?? 1;
+  const scenario = opts.scenario ?? 'normal';
+  const clock = opts.clock ?? Date.now;
+  const dropout: DropoutOptions = { probability: 0.0005, minMs: 30_000, maxMs: 300_000, ...opts.dropout };
+  const log = opts.log;
+  const random = mulberry32(hashSeed(seed, 'dropout'));
+  const nodes = buildNodes(opts, seed, scenario);
+  const counts = { published: 0, failed: 0, dropouts: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  let liveStart: number | undefined;
+  let closed = false;
+
+  const results = await Promise.allSettled(nodes.map((n) => n.link.connect()));
+  const failures = results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []));
+  if (failures.length > 0) {
+    await Promise.all(nodes.map((n) => n.link.close()));
+    throw new SimError('SIM_ERR_CONNECT', `${failures.length} of ${nodes.length} links could not connect`, {
+      cause: failures[0],
+    });
+  }
+  log.info({ links: nodes.length, devices: opts.devices.length, scenario, speedup }, 'fleet connected');
+
+  function publish(node: Node, at: SimInstant): Promise<void> {
+    const readings = node.runners.map((r) => stepRunner(r, at));
+    const [first] = readings;
+    if (!first) return Promise.resolve();
+    const topic = node.gateway
+      ? opts.topics.gatewayTelemetry(node.link.id)
+      : opts.topics.telemetry(first.kind, first.id);
+    const payload = node.gateway ? gatewayPack(readings, at.t) : devicePayload(first.fields, at.t);
+    return node.link.publish(topic, payload).then(
+      () => void counts.published++,
+      (err: unknown) => {
+        counts.failed++;
+        log.warn({ err, link: node.link.id }, 'reading not published');
+      },
+    );
+  }
+
+  function tick(): void {
+    const now = clock();
+    const at: SimInstant = { t: now, scenarioMs: (now - (liveStart ?? now)) * speedup };
+    for (const node of nodes) {
+      if (node.downUntil !== undefined) {
+        if (now < node.downUntil) continue; // a device without a link measures nothing we can see
+        node.downUntil = undefined;
+        node.link.restore();
+        log.info({ link: node.link.id }, 'link restored');
+      } else if (random() < dropout.probability) {
+        node.downUntil = now + dropout.minMs + random() * (dropout.maxMs - dropout.minMs);
+        counts.dropouts++;
+        node.link.drop();
+        log.info({ link: node.link.id }, 'link dropped');
+        continue;
+      }
+      void publish(node, at);
+    }
+  }
+
+  async function backfill({ hours, stepMs = 5 * 60_000 }: BackfillOptions): Promise<{ messages: number }> {
+    if (closed || liveStart !== undefined)
+      throw new SimError('SIM_ERR_STATE', 'backfill must run before start()');
+    positive('stepMs', stepMs);
+    const end = clock();
+    const from = end - positive('hours', hours) * HOUR_MS;
+    const steps = Math.ceil((end - from) / stepMs);
+    const total = steps * nodes.length;
+    let inFlight = 0;
+    let messages = 0;
+    let wake: (() => void) | undefined;
+    const settled = (): void => {
+      inFlight--;
+      wake?.();
+    };
+    const room = (limit: number) =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          if (inFlight < limit) resolve();
+        };
+        wake();
+      });
+    log.info({ hours, stepMs, messages: total }, 'backfill started');
+    for (let i = 0; i < steps; i++) {
+      // Scenario time before going live is negative: the scenario has not begun in the past.
+      const at: SimInstant = { t: from + i * stepMs, scenarioMs: from + i * stepMs - end };
+      for (const node of nodes) {
+        if (inFlight >= maxInFlight) await room(maxInFlight);
+        if (closed) throw new SimError('SIM_ERR_STATE', 'closed during backfill');
+        inFlight++;
+        messages++;
+        publish(node, at).then(settled, settled);
+      }
+      if (Math.floor((i * 10) / steps) !== Math.floor(((i + 1) * 10) / steps)) {
+        log.info({ done: messages, total }, 'backfill progress');
+      }
+    }
+    if (inFlight > 0) await room(1);
+    log.info({ messages }, 'backfill done');
+    return { messages };
+  }
+
+  return {
+    backfill,
+    start() {
+      if (closed) throw new SimError('SIM_ERR_STATE', 'start() after close()');
+      if (timer) return;
+      liveStart = clock();
+      tick();
+      timer = setInterval(tick, intervalMs);
+    },
+    stats: () => ({ ...counts }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearInterval(timer);
+      await Promise.all(nodes.map((n) => n.link.close()));
+    },
+  };
+}

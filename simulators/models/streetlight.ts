@@ -1,0 +1,146 @@
+// Streetlight controller model (TALQ 2.7 measurements, domain.md "Streetlights"): on from sunset to
+// sunrise at the lamp's own location, full power until 22:00 then dimmed, with the faults rules look for.
+import SunCalc from 'suncalc';
+import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
+import {
+  HOUR_MS,
+  localDay,
+  localDayStart,
+  localHour,
+  type Model,
+  type SimFields,
+  type SimInstant,
+} from './time.ts';
+
+export interface StreetlightMetaInput {
+  readonly rated_w: number;
+  readonly tolerance_pct: number;
+}
+
+export interface StreetlightOptions {
+  readonly seed: number;
+  readonly deviceId: string;
+  readonly location: { readonly lat: number; readonly lon: number };
+  readonly meta: StreetlightMetaInput;
+  /** Dimming level after 22:00, %. Default 50: the region dims or switches lamps off after 22:00
+   * (hue-places.md, "Streetlights"). */
+  readonly nightDimPct?: number;
+  /** Chance that a lamp develops a fault on a given day. Default 0.01. */
+  readonly faultsPerDay?: number;
+}
+
+export type StreetlightFault = 'lamp_failure' | 'day_burning' | 'power_too_high';
+
+/** Local hour from which lamps are dimmed (hue-places.md: full power from dusk to about 22:00). */
+export const DIM_FROM_HOUR = 22;
+
+// Sunrise and sunset are when the sun's upper limb touches the horizon, refraction included: a centre
+// altitude of −0.833° (the definition suncalc uses for its own `sunrise` and `sunset`).
+const HORIZON_RAD = (-0.833 * Math.PI) / 180;
+
+/** Whether the sun is down at `t` at this place. */
+export function isSunDown(t: number, lat: number, lon: number): boolean {
+  return SunCalc.getPosition(new Date(t), lat, lon).altitude < HORIZON_RAD;
+}
+
+/** The fault active on the lamp at `t`, if any: a pure function of the seed, the lamp and the time. */
+export function activeFault(opts: StreetlightOptions, t: number): StreetlightFault | undefined {
+  const s = hashSeed(opts.seed, opts.deviceId, 'fault');
+  const perDay = opts.faultsPerDay ?? 0.01;
+  const today = localDay(t);
+  // A fault starts at a random hour and lasts 4–28 h (until a crew replaces the lamp or resets it).
+  for (const day of [today - 1, today]) {
+    if (uniformAt(s, day * 4) >= perDay) continue;
+    const start = localDayStart(day) + 24 * uniformAt(s, day * 4 + 1) * HOUR_MS;
+    const end = start + (4 + 24 * uniformAt(s, day * 4 + 2)) * HOUR_MS;
+    if (t < start || t >= end) continue;
+    const kind = uniformAt(s, day * 4 + 3);
+    return kind < 0.45 ? 'lamp_failure' : kind < 0.8 ? 'day_burning' : 'power_too_high';
+  }
+  return undefined;
+}
+
+/** What the controller commands: on or off, and at what level. */
+export function schedule(opts: StreetlightOptions, t: number): { on: boolean; dimPct: number } {
+  const { lat, lon } = opts.location;
+  if (!isSunDown(t, lat, lon)) return { on: false, dimPct: 0 };
+  const hour = localHour(t);
+  // After 22:00 and before dawn the lamp runs dimmed; the evening from sunset to 22:00 at full power.
+  const dimmed = hour >= DIM_FROM_HOUR || hour < 12;
+  return { on: true, dimPct: dimmed ? (opts.nightDimPct ?? 50) : 100 };
+}
+
+export interface StreetlightState {
+  readonly t: number;
+  readonly energyKwh: number;
+  readonly powerW: number;
+}
+
+// The 2019–20 LED project (hue-places.md): lamps counted from mid-2020, eight full-power hours a night
+// on average (a few hours at full power, the rest dimmed), for a plausible starting meter reading.
+const INSTALLED = Date.UTC(2020, 5, 1);
+const FULL_POWER_HOURS_PER_DAY = 8;
+
+function initialEnergy(opts: StreetlightOptions, t: number): number {
+  const days = Math.max(0, (t - INSTALLED) / (24 * HOUR_MS));
+  const spread = 0.9 + 0.2 * uniformAt(hashSeed(opts.seed, opts.deviceId, 'energy'), 0);
+  return (opts.meta.rated_w * FULL_POWER_HOURS_PER_DAY * days * spread) / 1000;
+}
+
+function measure(opts: StreetlightOptions, t: number): SimFields {
+  const dev = hashSeed(opts.seed, opts.deviceId, 'measure');
+  const sample = noiseSlot(t);
+  const fault = activeFault(opts, t);
+  let { on, dimPct } = schedule(opts, t);
+  if (fault === 'day_burning' && !on) {
+    on = true;
+    dimPct = 100;
+  }
+  // Lamps on one feeder see the same supply: 220–230 V, drifting over half an hour.
+  const voltage = clamp(
+    225 + 5 * smoothNoise(hashSeed(opts.seed, 'supply'), t, HOUR_MS / 2) + 0.5 * gaussAt(dev, sample * 4),
+    215,
+    235,
+  );
+  let power = on ? opts.meta.rated_w * (dimPct / 100) * (1 + 0.01 * gaussAt(dev, sample * 4 + 1)) : 0;
+  if (on && fault === 'lamp_failure') power = 0.3 + 0.4 * uniformAt(dev, sample); // driver standby only
+  if (on && fault === 'power_too_high')
+    power *= 1 + opts.meta.tolerance_pct / 100 + 0.1 + 0.2 * uniformAt(dev, 1);
+  const fields: SimFields = {
+    lamp_on: on,
+    dim_pct: on ? dimPct : 0,
+    power_w: round(power, 1),
+    voltage_v: round(voltage, 1),
+  };
+  if (power >= 1) {
+    // LED drivers: power factor about 0.96–0.98 at full load, lower when dimmed (0.9–0.98 overall).
+    const pf = clamp(
+      0.98 - 0.08 * (1 - dimPct / 100) - 0.01 * uniformAt(dev, 2) + 0.003 * gaussAt(dev, sample * 4 + 2),
+      0.9,
+      0.98,
+    );
+    fields.power_factor = round(pf, 3);
+    fields.current_a = round(power / (voltage * pf), 3);
+  } else {
+    fields.current_a = round(power / voltage, 3);
+  }
+  return fields;
+}
+
+export function createStreetlightModel(opts: StreetlightOptions): Model<StreetlightState> {
+  return {
+    initial: (at: SimInstant) => {
+      const first = measure(opts, at.t);
+      return { t: at.t, energyKwh: initialEnergy(opts, at.t), powerW: Number(first.power_w) };
+    },
+    step(state, at) {
+      const fields = measure(opts, at.t);
+      const powerW = Number(fields.power_w);
+      // Trapezoid between the two readings: the meter counts continuously, the model samples.
+      const hours = Math.max(0, at.t - state.t) / HOUR_MS;
+      const energyKwh = state.energyKwh + (((state.powerW + powerW) / 2) * hours) / 1000;
+      fields.energy_kwh = round(energyKwh, 3);
+      return { state: { t: at.t, energyKwh, powerW }, fields };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// The two clocks every model reads, and local-time helpers for Huế.
+import { z } from 'zod';
+
+/**
+ * Scenarios the fleet can play. `normal`: everyday life. `flood`: a rain event starting when the
+ * simulator goes live that drives the river gauges past alarm 3 and back down. `episode`: a pollution
+ * episode starting when the simulator goes live.
+ */
+export const Scenario = z.enum(['normal', 'flood', 'episode']);
+export type Scenario = z.infer<typeof Scenario>;
+
+/**
+ * One instant as the models see it. `t` is the reading's own time (epoch ms, never in the future): it
+ * drives everything tied to the day (traffic, the sun, temperature). `scenarioMs` is scenario time since
+ * the scenario began — negative before it — and runs faster than `t` when the simulator is sped up, so a
+ * two-day flood can be watched in an hour while every reading keeps a true timestamp.
+ */
+export interface SimInstant {
+  readonly t: number;
+  readonly scenarioMs: number;
+}
+
+export type SimFields = Record<string, number | boolean>;
+
+/** A model is pure: the next reading and state follow from the previous state and the instant alone. */
+export interface Model<S> {
+  initial(at: SimInstant): S;
+  step(state: S, at: SimInstant): { readonly state: S; readonly fields: SimFields };
+}
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** Huế keeps Indochina Time, UTC+7, with no daylight saving. */
+export const HUE_UTC_OFFSET_MS = 7 * HOUR_MS;
+
+/** Hour of the local day, fractional, in [0, 24). */
+export function localHour(t: number): number {
+  const ms = (((t + HUE_UTC_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS;
+  return ms / HOUR_MS;
+}
+
+/** Whole local days since the epoch: the key for things that happen at most once a day. */
+export function localDay(t: number): number {
+  return Math.floor((t + HUE_UTC_OFFSET_MS) / DAY_MS);
+}
+
+/** Start of local day `day`, epoch ms. */
+export function localDayStart(day: number): number {
+  return day * DAY_MS - HUE_UTC_OFFSET_MS;
+}
+
+/**
+ * Position in the year as a fractional month index in [0, 12), 0 being the middle of January, for
+ * interpolating monthly tables without steps at month boundaries.
+ */
+export function monthPosition(t: number): number {
+  const d = new Date(t + HUE_UTC_OFFSET_MS);
+  const year = d.getUTCFullYear();
+  const start = Date.UTC(year, 0, 1);
+  const yearMs = Date.UTC(year + 1, 0, 1) - start;
+  const pos = ((d.getTime() - start) / yearMs) * 12 - 0.5;
+  return (pos + 12) % 12;
+}
+
+/** Linear interpolation in a 12-entry monthly table (values for mid-January … mid-December). */
+export function monthly(table: readonly number[], t: number): number {
+  const pos = monthPosition(t);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  const a = table[i % 12] ?? 0;
+  const b = table[(i + 1) % 12] ?? 0;
+  return a + (b - a) * f;
+}
+
+/** A Gaussian bump on the circular 24-hour clock. */
+export function hourBump(hour: number, centre: number, sigma: number): number {
+  let d = Math.abs(hour - centre);
+  d = Math.min(d, 24 - d);
+  return Math.exp(-(d * d) / (2 * sigma * sigma));
+}

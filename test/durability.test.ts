@@ -1,0 +1,134 @@
+// No acknowledged reading is lost: not across a graceful restart, not while InfluxDB is down, and not when
+// the platform process is killed outright right after the PUBACKs went out.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { openRegistry } from '../devices/index.ts';
+import { startLocalInfluxd } from '../influx/index.ts';
+import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const at = { lat: 16.4697, lon: 107.5778 };
+
+/** Publishes `count` QoS 1 readings with distinct timestamps and resolves when every PUBACK is in. */
+async function publishAcked(
+  url: string,
+  id: string,
+  secret: string,
+  count: number,
+  t0: number,
+): Promise<void> {
+  const client = await connectClient(url, { clientId: id, username: id, password: secret });
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      client.publishAsync(`city/air_quality/${id}/telemetry`, JSON.stringify({ pm25: i % 500, ts: t0 + i }), {
+        qos: 1,
+      }),
+    ),
+  );
+  await client.endAsync(true);
+}
+
+const countOf = async (platform: TestPlatform, id: string) =>
+  Number((await rows(platform, `SELECT count(pm25) FROM air_quality WHERE device = '${id}'`))[0]?.count ?? 0);
+
+describe('durability', () => {
+  it('keeps every acknowledged reading across a graceful restart', async () => {
+    let platform = await startTestPlatform();
+    const { secret } = await platform.registry.provisionDevice({
+      id: 'aq-restart',
+      kind: 'air_quality',
+      name: 'r',
+      district: 'Vỹ Dạ',
+      location: at,
+    });
+    await publishAcked(platform.mqttUrl, 'aq-restart', secret, 2000, Date.now() - 60_000);
+    platform = await platform.restart();
+    cleanups.push(() => platform.destroy());
+    expect(
+      await eventually(async () => ((await countOf(platform, 'aq-restart')) === 2000 ? 2000 : undefined)),
+    ).toBe(2000);
+  });
+
+  it('holds readings in the spool while InfluxDB is down and writes them when it is back', async () => {
+    const influxDir = await fs.mkdtemp(path.join(os.tmpdir(), 'influx-down-'));
+    let influxd = await startLocalInfluxd({ dataDir: influxDir, port: 0 });
+    const port = influxd.port;
+    let platform = await startTestPlatform({ INFLUX_URL: influxd.url, CITY_STOP_DRAIN_MS: '500' });
+    cleanups.push(async () => {
+      await platform.destroy();
+      await influxd.stop();
+      await fs.rm(influxDir, { recursive: true, force: true });
+    });
+    const { secret } = await platform.registry.provisionDevice({
+      id: 'aq-outage',
+      kind: 'air_quality',
+      name: 'o',
+      district: 'An Cựu',
+      location: at,
+    });
+
+    await influxd.stop();
+    await publishAcked(platform.mqttUrl, 'aq-outage', secret, 300, Date.now() - 60_000);
+    expect(platform.spool.stats().pendingLines).toBe(300);
+    await platform.close();
+
+    influxd = await startLocalInfluxd({ dataDir: influxDir, port });
+    platform = await platform.restart();
+    expect(
+      await eventually(async () => ((await countOf(platform, 'aq-outage')) === 300 ? 300 : undefined)),
+    ).toBe(300);
+  });
+
+  it('keeps every acknowledged reading when the process is killed right after the PUBACKs', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'city-crash-'));
+    const db = `crash_${process.pid}_${Date.now()}`;
+    const registry = await openRegistry({ file: path.join(dataDir, 'registry.db') });
+    const { secret } = await registry.provisionDevice({
+      id: 'aq-crash',
+      kind: 'air_quality',
+      name: 'c',
+      district: 'Thủy Xuân',
+      location: at,
+    });
+    await registry.close();
+
+    const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
+      env: {
+        ...process.env,
+        CITY_HOST: '127.0.0.1',
+        CITY_MQTT_PORT: '0',
+        CITY_API_PORT: '0',
+        CITY_DATA_DIR: dataDir,
+        INFLUX_URL: inject('influxUrl'),
+        INFLUX_DB: db,
+        CITY_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const mqttPort = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; mqtt?: number };
+        if (entry.msg === 'platform started' && entry.mqtt) resolve(entry.mqtt);
+      });
+    });
+    await publishAcked(`mqtt://127.0.0.1:${mqttPort}`, 'aq-crash', secret, 3000, Date.now() - 60_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const platform = await startTestPlatform({}, { dataDir, db });
+    cleanups.push(() => platform.destroy());
+    expect(
+      await eventually(async () => ((await countOf(platform, 'aq-crash')) === 3000 ? 3000 : undefined)),
+    ).toBe(3000);
+  });
+});

@@ -1,0 +1,114 @@
+// Starts the whole platform for a test: real broker on a free port, real InfluxDB (the integration tier's
+// influxd, a fresh database per platform), real SQLite registry in a temporary folder.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { loadConfig, startPlatform, type Platform } from '../platform/index.ts';
+
+export interface TestPlatform extends Platform {
+  readonly dataDir: string;
+  readonly db: string;
+  readonly mqttUrl: string;
+  readonly adminToken: string;
+  /** Stops the platform; the data folder stays, so `restart` can start it again on the same data. */
+  restart(): Promise<TestPlatform>;
+  /** Stops the platform and removes its data folder (the database stays until the influxd stops). */
+  destroy(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  reuse?: { dataDir: string; db: string },
+): Promise<TestPlatform> {
+  const dataDir = reuse?.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'city-platform-')));
+  const db = reuse?.db ?? `t_${process.pid}_${Date.now()}_${counter++}`;
+  const adminToken = 'test-admin-token-0123456789';
+  const config = loadConfig({
+    CITY_HOST: '127.0.0.1',
+    CITY_MQTT_PORT: '0',
+    CITY_API_PORT: '0',
+    CITY_DATA_DIR: dataDir,
+    CITY_ADMIN_TOKEN: adminToken,
+    CITY_LOG_LEVEL: 'silent',
+    INFLUX_URL: inject('influxUrl'),
+    INFLUX_DB: db,
+    ...env,
+  });
+  const platform = await startPlatform(config, {
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const self: TestPlatform = {
+    ...platform,
+    dataDir,
+    db,
+    mqttUrl: `mqtt://127.0.0.1:${platform.broker.port}`,
+    adminToken,
+    async restart() {
+      await platform.close();
+      return startTestPlatform(env, { dataDir, db });
+    },
+    async destroy() {
+      await platform.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
+
+/** Connects a real MQTT client; resolves on CONNACK, rejects with the broker's refusal. */
+export function connectClient(url: string, options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      protocolVersion: 4,
+      ...options,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+    client.once('close', () => reject(new Error('connection closed before CONNACK')));
+  });
+}
+
+/** Resolves when the client's connection closes (the broker hung up). */
+export function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => {
+    if (!client.connected) return resolve();
+    client.once('close', () => resolve());
+  });
+}
+
+/** Queries the platform's InfluxDB and returns rows as objects. */
+export async function rows(platform: Platform, q: string): Promise<Array<Record<string, unknown>>> {
+  const [series = []] = await platform.influx.query(q, { epoch: 'ms' });
+  return series.flatMap((s) =>
+    s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })),
+  );
+}
+
+/** Polls until `check` returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`, { cause: last });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
