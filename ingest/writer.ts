@@ -12,7 +12,7 @@ export interface WriterOptions {
   readonly maxBatchBytes: number;
   readonly retry: { readonly minMs: number; readonly maxMs: number };
   /** Called after InfluxDB confirms a batch. */
-  readonly onStored?: (lines: number, writeMs: number) => void;
+  readonly onStored?: (batch: SpoolBatch, writeMs: number) => void;
   /** Called when InfluxDB refuses a batch for good (not retryable): the batch is set aside, not retried. */
   readonly onRefused?: (batch: SpoolBatch, err: unknown) => void;
   readonly onWriteFailed?: (err: unknown) => void;
@@ -60,7 +60,7 @@ export function createWriter(options: WriterOptions): Writer {
       const started = performance.now();
       try {
         await write(batch.body);
-        options.onStored?.(batch.lines, performance.now() - started);
+        options.onStored?.(batch, performance.now() - started);
         return true;
       } catch (err) {
         if (!isRetryable(err)) {

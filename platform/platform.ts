@@ -45,6 +45,8 @@ export interface Platform {
 export interface PlatformDeps {
   readonly log: Logger;
   readonly clock?: () => number;
+  /** Called with each batch InfluxDB confirmed (instrumentation: the benchmark measures latency here). */
+  readonly onBatchStored?: (body: Buffer) => void;
 }
 
 export async function startPlatform(config: Config, deps: PlatformDeps): Promise<Platform> {
@@ -117,7 +119,10 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
         log: writerLog,
         maxBatchBytes: 4 << 20,
         retry: { minMs: 100, maxMs: 10_000 },
-        onStored: (lines, ms) => metrics.readingsStored(lines, ms),
+        onStored: (batch, ms) => {
+          metrics.readingsStored(batch.lines, ms);
+          deps.onBatchStored?.(batch.body);
+        },
         onWriteFailed: () => metrics.writeFailed(),
         onRefused: (batch, err) =>
           deadLetters.record({
