@@ -4,7 +4,14 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createApi, type Api } from '../api/index.ts';
 import { createBroker, type Broker } from '../broker/index.ts';
-import { createTopics, loadFleet, openRegistry, seedFleet, type Registry } from '../devices/index.ts';
+import {
+  createTopics,
+  loadFleet,
+  openRegistry,
+  seedFleet,
+  type Registry,
+  type SeededPrincipal,
+} from '../devices/index.ts';
 import {
   createIngest,
   createSpool,
@@ -38,7 +45,7 @@ export interface Platform {
   readonly deadLetters: DeadLetterStore;
   readonly metrics: PlatformMetrics;
   /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
-  readonly seeded: ReadonlyArray<{ id: string; type: string; secret: string }>;
+  readonly seeded: readonly SeededPrincipal[];
   close(): Promise<void>;
 }
 
@@ -90,7 +97,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       await openRegistry({ file: path.join(config.dataDir, 'registry.db') }),
       (r) => r.close(),
     );
-    let seeded: Array<{ id: string; type: string; secret: string }> = [];
+    let seeded: SeededPrincipal[] = [];
     if (config.seedFleet) {
       seeded = (await seedFleet(registry, await loadFleet())).created;
       log.info({ created: seeded.length }, 'Huế fleet seeded');

@@ -20,7 +20,10 @@ export function stopOnSignals(platform: Platform, log: Logger, also: Array<() =>
       await platform.close();
     };
     run().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error({ err }, 'stop failed');
         process.exit(1);

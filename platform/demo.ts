@@ -1,0 +1,128 @@
+// `npm run demo`: the platform with the simulated Huế fleet. Seeds the registry, keeps the fleet's
+// secrets in the data folder (they are stored only as hashes in the registry), backfills the last 24 hours
+// on the first run so the dashboards have history, then keeps the fleet publishing live.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createTopics, loadFleet, type Fleet, type Registry } from '../devices/index.ts';
+import {
+  createFleetSimulator,
+  loadCredentials,
+  Scenario,
+  toSimFleet,
+  type Credential,
+} from '../simulators/index.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startPlatform } from './platform.ts';
+import { stopOnSignals } from './run.ts';
+
+const BACKFILL_HOURS = 24;
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
+  await fs.mkdir(dataDir, { recursive: true });
+  const config = loadConfig({
+    ...process.env,
+    CITY_SEED_FLEET: 'true',
+    CITY_ADMIN_TOKEN: process.env.CITY_ADMIN_TOKEN ?? (await keptSecret(path.join(dataDir, 'admin-token'))),
+  });
+  const log = createLogger(config.logLevel);
+  const platform = await startPlatform(config, { log });
+  const fleet = await loadFleet();
+  const credentials = await fleetCredentials(platform.registry, fleet, dataDir, platform.seeded, log);
+
+  const { devices, gateways } = toSimFleet(fleet, credentials);
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const sim = await createFleetSimulator({
+    url: `mqtt://${host}:${platform.broker.port}`,
+    devices,
+    gateways,
+    topics: createTopics(config.mqtt.topicPrefix),
+    log: log.child({ component: 'simulators' }),
+    scenario: Scenario.parse(process.env.CITY_DEMO_SCENARIO ?? 'normal'),
+    speedup: Number(process.env.CITY_DEMO_SPEEDUP ?? 60),
+  });
+  stopOnSignals(platform, log, [() => sim.close()]);
+
+  const marker = path.join(dataDir, 'backfilled');
+  if (!(await exists(marker))) {
+    log.info({ hours: BACKFILL_HOURS, devices: devices.length }, 'backfilling history (first run only)');
+    const { messages } = await sim.backfill({ hours: BACKFILL_HOURS });
+    await fs.writeFile(marker, new Date().toISOString());
+    log.info({ messages }, 'backfill done');
+  }
+  sim.start();
+
+  const api = `http://${host}:${platform.apiPort}`;
+  process.stdout.write(
+    [
+      '',
+      `  The Huế fleet is live: ${devices.length} devices, ${gateways.length} gateway(s).`,
+      `  MQTT      mqtt://${host}:${platform.broker.port}`,
+      `  API       ${api}/api/devices   (Authorization: Bearer ${config.api.adminToken ?? ''})`,
+      `  Docs      ${api}/docs`,
+      `  Health    ${api}/health   Metrics ${api}/metrics`,
+      `  InfluxDB  ${platform.influxUrl}  database "${config.influx.db}"`,
+      `  Secrets   ${path.join(dataDir, 'fleet-credentials.json')}`,
+      '  Ctrl-C stops it; the spool is written out first.',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+/** A random secret kept in a file (mode 0600), so it stays the same from one run to the next. */
+async function keptSecret(file: string): Promise<string> {
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = crypto.randomBytes(24).toString('base64url');
+    await fs.writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+/**
+ * The fleet's secrets: those issued by this start's seeding, those kept from earlier runs, and new ones
+ * (rotated) for members whose secret was lost — the registry holds only hashes.
+ */
+async function fleetCredentials(
+  registry: Registry,
+  fleet: Fleet,
+  dataDir: string,
+  seeded: readonly Credential[],
+  log: Logger,
+): Promise<Credential[]> {
+  const file = path.join(dataDir, 'fleet-credentials.json');
+  const known = new Map<string, Credential>();
+  if (await exists(file)) for (const c of await loadCredentials(file)) known.set(c.id, c);
+  for (const c of seeded) known.set(c.id, c);
+  const members: Array<Pick<Credential, 'id' | 'type'>> = [
+    ...fleet.gateways.map((g) => ({ id: g.id, type: 'gateway' as const })),
+    ...fleet.devices.filter((d) => !d.gateway).map((d) => ({ id: d.id, type: 'device' as const })),
+  ];
+  let rotated = 0;
+  for (const m of members) {
+    if (known.has(m.id)) continue;
+    known.set(m.id, { ...m, secret: await registry.rotateSecret(m.id) });
+    rotated++;
+  }
+  if (rotated > 0) log.warn({ rotated }, 'issued new secrets for fleet members whose secret was not kept');
+  const all = [...known.values()];
+  await fs.writeFile(file, JSON.stringify(all, null, 2), { mode: 0o600 });
+  return all;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`${err.message}\nSee the README, "Configuration".\n`);
+  else process.stderr.write(`the demo could not start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
