@@ -82,7 +82,6 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   );
   const prune = db.prepare('DELETE FROM dead_letters WHERE id <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters');
-  let inserted = 0;
 
   function record(letter: DeadLetterInput): void {
     const result = insert.run({
@@ -91,8 +90,10 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
       payload: letter.payload.subarray(0, maxPayloadBytes),
       payloadBytes: letter.payload.length,
     });
-    // Prune now and then, not on every insert: one DELETE per 1 000 letters keeps the table bounded.
-    if (++inserted % 1000 === 0) prune.run(Number(result.lastInsertRowid) - maxRows);
+    // Prune now and then, not on every insert: one DELETE per 1 000 letters keeps the table bounded. The
+    // row id keeps counting across restarts (AUTOINCREMENT), so short runs are pruned too.
+    const id = Number(result.lastInsertRowid);
+    if (id % 1000 === 0) prune.run(id - maxRows);
   }
 
   function list(query: DeadLetterQuery = {}): DeadLetter[] {

@@ -91,7 +91,7 @@ export function createWriter(options: WriterOptions): Writer {
   }
 
   function drained(): Promise<void> {
-    if (spool.stats().pendingBytes === 0) return Promise.resolve();
+    if (stopping || spool.stats().pendingBytes === 0) return Promise.resolve();
     return new Promise((resolve) => drainWaiters.add(resolve));
   }
 

@@ -57,22 +57,27 @@ export const Env = z
     /** Port of the local influxd when INFLUX_URL is unset; 0 picks a free one. */
     INFLUX_LOCAL_PORT: port(8086),
   })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.CITY_MQTT_TLS_CERT) !== Boolean(env.CITY_MQTT_TLS_KEY)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['CITY_MQTT_TLS_KEY'],
-        message: 'CITY_MQTT_TLS_CERT and CITY_MQTT_TLS_KEY go together',
-      });
-    }
-    if (env.INFLUX_TOKEN && env.INFLUX_USERNAME) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['INFLUX_TOKEN'],
-        message: 'set INFLUX_TOKEN or INFLUX_USERNAME, not both',
-      });
-    }
-  });
+  .superRefine(
+    (env, ctx) => {
+      if (Boolean(env.CITY_MQTT_TLS_CERT) !== Boolean(env.CITY_MQTT_TLS_KEY)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CITY_MQTT_TLS_KEY'],
+          message: 'CITY_MQTT_TLS_CERT and CITY_MQTT_TLS_KEY go together',
+        });
+      }
+      if (env.INFLUX_TOKEN && env.INFLUX_USERNAME) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['INFLUX_TOKEN'],
+          message: 'set INFLUX_TOKEN or INFLUX_USERNAME, not both',
+        });
+      }
+      // Runs even when another variable already failed (zod skips refinements then), so every problem is
+      // reported at once. It reads only optional strings, so a partly parsed object is safe here.
+    },
+    { when: () => true },
+  );
 
 export interface Config {
   readonly host: string;

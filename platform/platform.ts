@@ -137,7 +137,8 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
             source: 'influxdb',
             topic: '',
             code: 'INGEST_ERR_INFLUX_REFUSED',
-            detail: err instanceof Error ? err.message : String(err),
+            // InfluxDB 1.x stores the valid lines of a partly refused batch; its message names the others.
+            detail: `${err instanceof Error ? err.message : String(err)} (valid lines of the batch were stored)`,
             payload: batch.body,
           }),
       }),

@@ -1,0 +1,169 @@
+// What the benchmark's processes say to each other. Each system under test and the load generator run in a
+// process of their own (so peak memory is that process's own, and no two share an event loop); the parent
+// hands each its settings as one JSON argument and they answer over Node's IPC channel. Both directions
+// are parsed with these schemas.
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+
+export const Latency = z.object({
+  count: z.number(),
+  p50: z.number().nullable(),
+  p99: z.number().nullable(),
+  max: z.number().nullable(),
+});
+
+/** The process's own account of itself, from process.resourceUsage(). */
+export const Usage = z.object({ maxRssKb: z.number(), cpuMs: z.number() });
+export type Usage = z.infer<typeof Usage>;
+
+export function ownUsage(): Usage {
+  const u = process.resourceUsage();
+  return { maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 };
+}
+
+export const Device = z.object({ id: z.string(), district: z.string(), secret: z.string() });
+export type Device = z.infer<typeof Device>;
+
+/** A system under test (the platform, or the subscriber behind Mosquitto). */
+export const SutMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), port: z.number().int().positive(), devices: z.array(Device) }),
+  z.object({ type: z.literal('progress'), stored: z.number(), backlog: z.number().optional() }),
+  z.object({
+    type: z.literal('result'),
+    stored: z.number(),
+    firstStoredAt: z.number().nullable(),
+    lastStoredAt: z.number().nullable(),
+    latency: Latency,
+    usage: Usage,
+    /** Writes InfluxDB refused or that failed (the subscriber drops those readings). */
+    failedWrites: z.number().optional(),
+  }),
+]);
+export type SutMessage = z.infer<typeof SutMessage>;
+
+export const LoadMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), sent: z.number(), acked: z.number() }),
+  z.object({
+    type: z.literal('result'),
+    connected: z.number(),
+    refused: z.number(),
+    closed: z.number(),
+    sent: z.number(),
+    acked: z.number(),
+    stalls: z.number(),
+    durationMs: z.number(),
+    firstPublishAt: z.number().nullable(),
+    tsBumped: z.number(),
+    ackLatency: Latency,
+    usage: Usage,
+  }),
+]);
+export type LoadMessage = z.infer<typeof LoadMessage>;
+
+export const RawMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), stored: z.number() }),
+  z.object({
+    type: z.literal('result'),
+    stored: z.number(),
+    startedAt: z.number(),
+    endedAt: z.number(),
+    failedWrites: z.number(),
+    writeLatency: Latency,
+    usage: Usage,
+  }),
+]);
+export type RawMessage = z.infer<typeof RawMessage>;
+
+export const ParentMessage = z.object({ type: z.literal('stop') });
+
+export interface Child<M> {
+  readonly process: ChildProcess;
+  /** Every valid message; an invalid one ends the run (a bug in the benchmark, not a result). */
+  on(listener: (message: M) => void): void;
+  /** The first message `pick` accepts, or a rejection when the child exits or `timeoutMs` passes. */
+  next<T>(pick: (message: M) => T | undefined, timeoutMs: number, what: string): Promise<T>;
+  stop(): void;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+export interface ForkOptions {
+  /** `--cpu-prof` into this folder. */
+  readonly cpuProfDir?: string;
+}
+
+/** Starts `bench/<file>` under tsx with `settings` as its one argument; its stdout goes to our stderr. */
+export function forkChild<M>(
+  file: string,
+  settings: unknown,
+  schema: z.ZodType<M>,
+  options: ForkOptions = {},
+): Child<M> {
+  const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+  const child = fork(path.join(HERE, file), [JSON.stringify(settings)], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx', ...profile],
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
+  const listeners = new Set<(m: M) => void>();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.on('message', (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      child.kill('SIGKILL');
+      throw new Error(`bench/${file} sent an unexpected message: ${JSON.stringify(raw)}`);
+    }
+    for (const l of listeners) l(parsed.data);
+  });
+  return {
+    process: child,
+    on: (listener) => void listeners.add(listener),
+    next<T>(pick: (message: M) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const fail = (why: string) => {
+          cleanUp();
+          reject(new Error(`bench/${file}: ${why} before ${what}`));
+        };
+        const timer = setTimeout(() => fail(`${timeoutMs} ms passed`), timeoutMs);
+        const onExit = (code: number | null) => fail(`exited with code ${String(code)}`);
+        const listener = (m: M) => {
+          const value = pick(m);
+          if (value === undefined) return;
+          cleanUp();
+          resolve(value);
+        };
+        function cleanUp(): void {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          child.off('exit', onExit);
+        }
+        listeners.add(listener);
+        child.once('exit', onExit);
+      });
+    },
+    stop: () => void (child.connected && child.send({ type: 'stop' })),
+    exited,
+  };
+}
+
+/** In a child: its settings, parsed. */
+export function childSettings<T>(schema: z.ZodType<T>): T {
+  return schema.parse(JSON.parse(process.argv[2] ?? 'null'));
+}
+
+/** In a child: send a message to the parent (no-op when run by hand without a parent). */
+export function tell(message: SutMessage | LoadMessage | RawMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+/** In a child: run `handler` once when the parent asks to stop. */
+export function onStop(handler: () => void): void {
+  process.on('message', (raw) => {
+    if (ParentMessage.safeParse(raw).success) handler();
+  });
+}
