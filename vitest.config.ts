@@ -9,7 +9,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{broker,devices,ingest,influx,rules,api,dashboards,simulators,platform}/**/*.test.ts'],
+          include: [
+            '{broker,devices,ingest,influx,rules,api,dashboards,simulators,platform,bench}/**/*.test.ts',
+          ],
           exclude: ['**/*.it.test.ts', 'node_modules/**'],
         },
       },

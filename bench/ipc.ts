@@ -17,13 +17,23 @@ export const Latency = z.object({
   max: z.number().nullable(),
 });
 
-/** The process's own account of itself, from process.resourceUsage(). */
-export const Usage = z.object({ maxRssKb: z.number(), cpuMs: z.number() });
+/** The process's own account of itself, from process.resourceUsage(): all its threads. */
+export const Usage = z.object({
+  maxRssKb: z.number(),
+  /** User + system CPU time, ms. */
+  cpuMs: z.number(),
+  /** The system (kernel) part of it: syscalls, socket and disk I/O. */
+  sysMs: z.number(),
+});
 export type Usage = z.infer<typeof Usage>;
 
 export function ownUsage(): Usage {
   const u = process.resourceUsage();
-  return { maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 };
+  return {
+    maxRssKb: u.maxRSS,
+    cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000,
+    sysMs: u.systemCPUTime / 1000,
+  };
 }
 
 export const Device = z.object({ id: z.string(), district: z.string(), secret: z.string() });
@@ -32,7 +42,15 @@ export type Device = z.infer<typeof Device>;
 /** A system under test (the platform, or the subscriber behind Mosquitto). */
 export const SutMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), port: z.number().int().positive(), devices: z.array(Device) }),
-  z.object({ type: z.literal('progress'), stored: z.number(), backlog: z.number().optional() }),
+  z.object({
+    type: z.literal('progress'),
+    stored: z.number(),
+    backlog: z.number().optional(),
+    /** Resident memory now, KiB. */
+    rssKb: z.number(),
+  }),
+  /** Answer to the parent's `mark`: CPU used so far, to subtract start-up (provisioning, scrypt). */
+  z.object({ type: z.literal('mark'), cpuMs: z.number(), sysMs: z.number() }),
   z.object({
     type: z.literal('result'),
     stored: z.number(),
@@ -42,11 +60,17 @@ export const SutMessage = z.discriminatedUnion('type', [
     usage: Usage,
     /** Writes InfluxDB refused or that failed (the subscriber drops those readings). */
     failedWrites: z.number().optional(),
+    /** Batches InfluxDB confirmed and the time their POSTs took in total. */
+    writes: z.object({ count: z.number(), totalMs: z.number() }).optional(),
+    /** `--trace`: one line per stage of the platform's path. */
+    trace: z.array(z.string()).optional(),
   }),
 ]);
 export type SutMessage = z.infer<typeof SutMessage>;
 
 export const LoadMessage = z.discriminatedUnion('type', [
+  /** The first reading is on its way: connections are up, the measured window begins. */
+  z.object({ type: z.literal('started') }),
   z.object({ type: z.literal('progress'), sent: z.number(), acked: z.number() }),
   z.object({
     type: z.literal('result'),
@@ -61,6 +85,8 @@ export const LoadMessage = z.discriminatedUnion('type', [
     tsBumped: z.number(),
     ackLatency: Latency,
     usage: Usage,
+    /** CPU time from the first publish to the end (connecting and start-up left out). */
+    cpuMsPublishing: z.number(),
   }),
 ]);
 export type LoadMessage = z.infer<typeof LoadMessage>;
@@ -75,11 +101,12 @@ export const RawMessage = z.discriminatedUnion('type', [
     failedWrites: z.number(),
     writeLatency: Latency,
     usage: Usage,
+    cpuMsWriting: z.number(),
   }),
 ]);
 export type RawMessage = z.infer<typeof RawMessage>;
 
-export const ParentMessage = z.object({ type: z.literal('stop') });
+export const ParentMessage = z.object({ type: z.enum(['stop', 'mark']) });
 
 export interface Child<M> {
   readonly process: ChildProcess;
@@ -88,28 +115,23 @@ export interface Child<M> {
   /** The first message `pick` accepts, or a rejection when the child exits or `timeoutMs` passes. */
   next<T>(pick: (message: M) => T | undefined, timeoutMs: number, what: string): Promise<T>;
   stop(): void;
+  /** Asks a system under test for its CPU time so far (answered with a `mark` message). */
+  mark(): void;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
 }
 
-export interface ForkOptions {
-  /** `--cpu-prof` into this folder. */
-  readonly cpuProfDir?: string;
-}
-
 /** Starts `bench/<file>` under tsx with `settings` as its one argument; its stdout goes to our stderr. */
-export function forkChild<M>(
-  file: string,
-  settings: unknown,
-  schema: z.ZodType<M>,
-  options: ForkOptions = {},
-): Child<M> {
-  const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+export function forkChild<M>(file: string, settings: unknown, schema: z.ZodType<M>): Child<M> {
   const child = fork(path.join(HERE, file), [JSON.stringify(settings)], {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx', ...profile],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 2, 2, 'ipc'],
   });
+  // Never leave a child behind: not when the run fails, not on Ctrl-C.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
   const listeners = new Set<(m: M) => void>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.on('message', (raw) => {
@@ -147,6 +169,7 @@ export function forkChild<M>(
       });
     },
     stop: () => void (child.connected && child.send({ type: 'stop' })),
+    mark: () => void (child.connected && child.send({ type: 'mark' })),
     exited,
   };
 }
@@ -161,9 +184,16 @@ export function tell(message: SutMessage | LoadMessage | RawMessage): void {
   if (process.connected) process.send?.(message);
 }
 
-/** In a child: run `handler` once when the parent asks to stop. */
-export function onStop(handler: () => void): void {
+/** In a child: run `stop` when the parent asks to stop; answer `mark` with the CPU time used so far. */
+export function onParent(stop: () => void, mark: () => void = () => undefined): void {
+  // The parent is gone (it failed, or was interrupted): nobody will ask us to stop.
+  process.once('disconnect', () => process.exit(2));
   process.on('message', (raw) => {
-    if (ParentMessage.safeParse(raw).success) handler();
+    const parsed = ParentMessage.safeParse(raw);
+    if (!parsed.success) return;
+    if (parsed.data.type === 'stop') return stop();
+    const { cpuMs, sysMs } = ownUsage();
+    tell({ type: 'mark', cpuMs, sysMs });
+    mark();
   });
 }

@@ -41,6 +41,10 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
   child.once('error', () => undefined); // 'exit' follows; waitForPort reports it
   if (child.pid === undefined) throw new Error(`could not run ${MOSQUITTO}`);
   const pid = child.pid;
+  // If the run fails or is interrupted, do not leave a broker behind.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  void exited.then(() => process.off('exit', kill));
   await waitForPort(port, exited);
   return {
     port,

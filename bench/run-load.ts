@@ -16,11 +16,16 @@ const Settings = z.object({
 
 async function main(): Promise<void> {
   const settings = childSettings(Settings);
-  const devices: LoadDevice[] = settings.devices.map((d) => ({ id: d.id, kind: 'air_quality', secret: d.secret }));
+  const devices: LoadDevice[] = settings.devices.map((d) => ({
+    id: d.id,
+    kind: 'air_quality',
+    secret: d.secret,
+  }));
   const stamps = createTimestamper();
   let sent = 0;
   let acked = 0;
   let firstPublishAt: number | null = null;
+  let cpuAtStart = 0;
   const progress = setInterval(() => tell({ type: 'progress', sent, acked }), 1000);
 
   const result = await runLoad({
@@ -33,7 +38,11 @@ async function main(): Promise<void> {
     // The station stamps the reading when it sends it; that stamp is what the stored line carries.
     payload: (i, device) => benchPayload(i, stamps.next(device.id, Date.now())),
     onPublish: (p) => {
-      firstPublishAt ??= p.publishedAt;
+      if (firstPublishAt === null) {
+        firstPublishAt = p.publishedAt;
+        cpuAtStart = ownUsage().cpuMs;
+        tell({ type: 'started' });
+      }
       sent++;
     },
     onAck: () => void acked++,
@@ -53,11 +62,14 @@ async function main(): Promise<void> {
     tsBumped: stamps.bumped(),
     ackLatency: jsonLatency(result.ackLatency),
     usage: ownUsage(),
+    cpuMsPublishing: ownUsage().cpuMs - cpuAtStart,
   });
   process.disconnect?.();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`load generator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `load generator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

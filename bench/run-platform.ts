@@ -1,9 +1,13 @@
 // The platform as it runs in production — authentication, ACL, validation, durable spool with fdatasync
 // before each PUBACK, writer to InfluxDB — in a process of its own, with the benchmark's stations
 // provisioned through the registry. Every batch InfluxDB confirms is measured (onBatchStored).
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { createLogger, loadConfig, startPlatform } from '../platform/index.ts';
-import { childSettings, onStop, ownUsage, tell, type Device } from './ipc.ts';
+import { childSettings, onParent, ownUsage, tell, type Device } from './ipc.ts';
+import { startCpuProfile } from './cpu-profile.ts';
+import { tracePlatform } from './trace.ts';
 import { createStoredTracker } from './workload.ts';
 
 const Settings = z.object({
@@ -11,7 +15,23 @@ const Settings = z.object({
   db: z.string(),
   dataDir: z.string(),
   devices: z.array(z.object({ id: z.string(), district: z.string() })),
+  trace: z.boolean(),
+  /** Write a CPU profile of the measured window here. */
+  profileFile: z.string().optional(),
 });
+
+/** The writer's batches and their total POST time, from the platform's own write-latency histogram. */
+const HistogramValues = z.object({
+  values: z.array(z.object({ metricName: z.string().optional(), value: z.number() })),
+});
+
+async function writeStats(registry: Registry): Promise<{ count: number; totalMs: number } | undefined> {
+  const metric = registry.getSingleMetric('city_influx_write_duration_seconds');
+  if (metric === undefined) return undefined;
+  const { values } = HistogramValues.parse(await metric.get());
+  const find = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+  return { count: find('_count'), totalMs: find('_sum') * 1000 };
+}
 
 /** Huế's centre (hue-places.md); the benchmark's stations need a location, not a true one. */
 const LOCATION = { lat: 16.457, lon: 107.578 };
@@ -47,20 +67,40 @@ async function main(): Promise<void> {
   );
 
   const progress = setInterval(
-    () => tell({ type: 'progress', stored: tracker.stored(), backlog: platform.spool.stats().pendingLines }),
+    () =>
+      tell({
+        type: 'progress',
+        stored: tracker.stored(),
+        backlog: platform.spool.stats().pendingLines,
+        rssKb: process.memoryUsage.rss() / 1024,
+      }),
     500,
   );
-  onStop(() => {
+  const tracer = settings.trace ? tracePlatform(platform) : undefined;
+  let markedAt = performance.now();
+  let stopProfile: Promise<() => Promise<void>> | undefined;
+  const mark = () => {
+    markedAt = performance.now();
+    if (settings.profileFile !== undefined) stopProfile = startCpuProfile(settings.profileFile);
+  };
+  const stop = () => {
     clearInterval(progress);
-    tell({ type: 'result', ...tracker.summary(), usage: ownUsage() });
-    platform.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`platform close failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  });
+    const usage = ownUsage();
+    const trace = tracer?.lines(performance.now() - markedAt);
+    Promise.resolve(stopProfile)
+      .then((stopIt) => stopIt?.())
+      .then(() => writeStats(platform.metrics.registry))
+      .then((writes) => tell({ type: 'result', ...tracker.summary(), usage, writes, trace }))
+      .then(() => platform.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`platform close failed: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
+  };
+  onParent(stop, mark);
   tell({ type: 'ready', port: platform.broker.port, devices });
 }
 

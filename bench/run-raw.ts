@@ -53,6 +53,7 @@ async function main(): Promise<void> {
 
   const progress = setInterval(() => tell({ type: 'progress', stored }), 500);
   const startedAt = Date.now();
+  const cpuAtStart = ownUsage().cpuMs;
   await Promise.all(Array.from({ length: s.concurrency }, worker));
   const endedAt = Date.now();
   clearInterval(progress);
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     failedWrites,
     writeLatency: jsonLatency(writeLatency.summary()),
     usage: ownUsage(),
+    cpuMsWriting: ownUsage().cpuMs - cpuAtStart,
   });
   process.disconnect?.();
 }

@@ -4,8 +4,9 @@
 // anonymous clients), no validation, no durability: Mosquitto acknowledges a reading on arrival, and one
 // in a batch that fails, or in memory when the process dies, is gone.
 import mqtt from 'mqtt';
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { childSettings, onStop, ownUsage, tell } from './ipc.ts';
+import { childSettings, onParent, ownUsage, tell } from './ipc.ts';
 import { benchLine, createStoredTracker, type BenchDevice, type BenchFields } from './workload.ts';
 
 const Settings = z.object({
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   let lines: string[] = [];
   let times: number[] = [];
   let failedWrites = 0;
+  const writes = { count: 0, totalMs: 0 };
 
   function flush(): void {
     if (lines.length === 0) return;
@@ -32,11 +34,14 @@ async function main(): Promise<void> {
     const batchTimes = times;
     lines = [];
     times = [];
+    const started = performance.now();
     fetch(writeUrl, { method: 'POST', body }).then(
       async (res) => {
         await res.body?.cancel();
-        if (res.ok) tracker.timesStored(batchTimes);
-        else failedWrites++;
+        if (!res.ok) return void failedWrites++;
+        tracker.timesStored(batchTimes);
+        writes.count++;
+        writes.totalMs += performance.now() - started;
       },
       () => void failedWrites++,
     );
@@ -62,11 +67,14 @@ async function main(): Promise<void> {
   });
   await client.subscribeAsync('city/+/+/telemetry', { qos: 1 });
 
-  const progress = setInterval(() => tell({ type: 'progress', stored: tracker.stored() }), 500);
-  onStop(() => {
+  const progress = setInterval(
+    () => tell({ type: 'progress', stored: tracker.stored(), rssKb: process.memoryUsage.rss() / 1024 }),
+    500,
+  );
+  onParent(() => {
     clearInterval(progress);
     clearInterval(flusher);
-    tell({ type: 'result', ...tracker.summary(), usage: ownUsage(), failedWrites });
+    tell({ type: 'result', ...tracker.summary(), usage: ownUsage(), failedWrites, writes });
     client.end(true, () => process.exit(0));
   });
   tell({ type: 'ready', port: settings.port, devices: [] });
