@@ -61,9 +61,15 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   const rejectedPayloads = new WeakSet<Buffer>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
 
-  function refuse(code: BrokerErrorCode, message: string, context: object, cause?: unknown): BrokerError {
+  function refuse(
+    code: BrokerErrorCode,
+    message: string,
+    clientId: string,
+    topic: string,
+    cause?: unknown,
+  ): BrokerError {
     metrics.refused(code);
-    log.warn({ ...context, code }, message);
+    log.warn({ clientId, topic, code }, message);
     return new BrokerError(code, message, { cause });
   }
 
@@ -110,14 +116,15 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       return callback(topics.parse(packet.topic)?.type === 'device' ? null : new Error('not a status will'));
     }
     const principal = principals.get(client);
-    const context = { clientId: client.id, topic: packet.topic };
-    if (!principal) return callback(refuse('BROKER_ERR_ACL', 'publish before authentication', context));
+    if (!principal)
+      return callback(refuse('BROKER_ERR_ACL', 'publish before authentication', client.id, packet.topic));
     if (oversized.has(client.conn)) {
-      return callback(refuse('BROKER_ERR_PACKET_TOO_LARGE', 'packet too large', context));
+      return callback(refuse('BROKER_ERR_PACKET_TOO_LARGE', 'packet too large', client.id, packet.topic));
     }
     const parsed = topics.parse(packet.topic);
     const decision = decidePublish(principal, parsed, kindOf);
-    if (!decision.allow) return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', context));
+    if (!decision.allow)
+      return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic));
     if (decision.route === 'status' || decision.route === 'alert') return callback(null);
 
     const message = {
@@ -128,14 +135,18 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     };
     const done: IngestDone = (err, rejected) => {
       if (rejected) rejectedPayloads.add(message.payload);
-      callback(err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', context, err) : null);
+      callback(
+        err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', client.id, packet.topic, err) : null,
+      );
     };
     if (decision.route === 'gateway-telemetry' && principal.type === 'gateway') {
       return ingest.acceptGateway(principal.gatewayId, principal.children, message, done);
     }
     const device = parsed?.type === 'device' ? getDevice(parsed.device) : undefined;
     if (!device || device.status !== 'active') {
-      return callback(refuse('BROKER_ERR_ACL', 'device not registered or decommissioned', context));
+      return callback(
+        refuse('BROKER_ERR_ACL', 'device not registered or decommissioned', client.id, packet.topic),
+      );
     }
     ingest.acceptDevice(device, message, done);
   }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FIELDS, KINDS, REQUIRED_ONE_OF, type FieldSpec, type Kind } from '../devices/index.ts';
+import {
+  FIELDS,
+  KINDS,
+  PAYLOAD_SCHEMAS,
+  REQUIRED_ONE_OF,
+  type FieldSpec,
+  type Kind,
+} from '../devices/index.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
 import { INGEST_ERRORS, MAX_AGE_MS, MAX_FUTURE_MS, type IngestErrorCode } from './errors.ts';
 
@@ -247,6 +254,35 @@ describe('properties', () => {
           if (!r.ok) expect(Object.keys(INGEST_ERRORS)).toContain(r.code);
         }
       }),
+    );
+  });
+});
+
+describe('the fast check and the zod schema', () => {
+  // decode.ts accepts the common payload without zod; whatever it does not accept goes through the schema.
+  // For any object of known and unknown keys with values of any type, in or out of range, decoding
+  // succeeds exactly when the kind's zod schema accepts the object.
+  const value = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e7, max: 1e7 }),
+    fc.integer({ min: -10, max: 2000 }),
+    fc.boolean(),
+    fc.string({ maxLength: 3 }),
+    fc.constant(null),
+  );
+  it('agrees with PAYLOAD_SCHEMAS on every object', () => {
+    const now = Date.UTC(2026, 10, 28);
+    fc.assert(
+      fc.property(fc.constantFrom(...KINDS), fc.constantFrom(...KINDS), (kind, other) => {
+        const keys = [...Object.keys(FIELDS[kind]), ...Object.keys(FIELDS[other]), 'unknown'];
+        return fc.assert(
+          fc.property(fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: 6 }), (body) => {
+            const result = decodeDevicePayload(kind, 'd1', Buffer.from(JSON.stringify(body)), now);
+            expect(result.ok).toBe(PAYLOAD_SCHEMAS[kind].safeParse(body).success);
+          }),
+          { numRuns: 200 },
+        );
+      }),
+      { numRuns: 9 },
     );
   });
 });

@@ -11,6 +11,9 @@ export interface WriterOptions {
   readonly log: Logger;
   readonly maxBatchBytes: number;
   readonly retry: { readonly minMs: number; readonly maxMs: number };
+  /** After a quiet spell, how long to let readings gather before sending: one request for many readings
+   * instead of one each. Under load there is no wait: the next batch gathers while one is in flight. */
+  readonly lingerMs?: number;
   /** Called after InfluxDB confirms a batch. */
   readonly onStored?: (batch: SpoolBatch, writeMs: number) => void;
   /** Called when InfluxDB refuses a batch for good (not retryable): the batch is set aside, not retried. */
@@ -45,6 +48,7 @@ export function createWriter(options: WriterOptions): Writer {
       if (!batch) {
         notifyDrained();
         await Promise.race([spool.waitForData(pos), stopped]);
+        if (options.lingerMs) await Promise.race([delay(options.lingerMs), stopped]);
         continue;
       }
       if (!(await deliver(batch))) return;
@@ -109,6 +113,8 @@ export function createWriter(options: WriterOptions): Writer {
 
   return { close, drained };
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function isRetryable(err: unknown): boolean {
   if (typeof err === 'object' && err !== null && 'retryable' in err) return err.retryable !== false;

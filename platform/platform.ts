@@ -125,6 +125,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
         write: (body) => influx.write(body),
         log: writerLog,
         maxBatchBytes: 4 << 20,
+        lingerMs: 10,
         retry: { minMs: 100, maxMs: 10_000 },
         onStored: (batch, ms) => {
           metrics.readingsStored(batch.lines, ms);
