@@ -122,10 +122,15 @@ export interface Child<M> {
 }
 
 /** Starts `bench/<file>` under tsx with `settings` as its one argument; its stdout goes to our stderr. */
-export function forkChild<M>(file: string, settings: unknown, schema: z.ZodType<M>): Child<M> {
+export function forkChild<M>(
+  file: string,
+  settings: unknown,
+  schema: z.ZodType<M>,
+  nodeFlags: readonly string[] = [],
+): Child<M> {
   const child = fork(path.join(HERE, file), [JSON.stringify(settings)], {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...nodeFlags, '--import', 'tsx'],
     stdio: ['ignore', 2, 2, 'ipc'],
   });
   // Never leave a child behind: not when the run fails, not on Ctrl-C.

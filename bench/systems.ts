@@ -19,6 +19,9 @@ import { startMosquitto } from './mosquitto.ts';
 import { watchProc } from './proc.ts';
 import type { Row } from './report.ts';
 
+/** Keep in step with the `start` script in package.json. */
+const PLATFORM_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 export type { BenchContext } from './drive.ts';
 
 /** Lines per POST for the baseline's subscriber (the raw writer's default too). */
@@ -57,7 +60,8 @@ export async function runPlatform(ctx: BenchContext): Promise<Row> {
     trace: ctx.trace,
     profileFile: ctx.profileFile,
   };
-  const sut = forkChild('run-platform.ts', settings, SutMessage);
+  // The platform runs with the Node.js flags `npm start` gives it (package.json).
+  const sut = forkChild('run-platform.ts', settings, SutMessage, PLATFORM_NODE_FLAGS);
   ctx.progress(`platform: starting, provisioning ${ctx.devices.length} devices`);
   const ready = await sut.next((m) => (m.type === 'ready' ? m : undefined), READY_TIMEOUT_MS, 'ready');
   const { load, window } = await driveLoad(ctx, 'platform', ready.port, ready.devices, sut);
