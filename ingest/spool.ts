@@ -133,8 +133,10 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     for (const p of group) used += scratch.write(p.text, used);
     const buf = scratch.subarray(0, used);
     const segment = current;
-    fs.write(fd, buf, 0, buf.length, null, (writeErr) => {
+    fs.write(fd, buf, 0, buf.length, null, (writeErr, written) => {
       if (writeErr) return finish(writeErr);
+      // A short write (disk full, file size limit) is a failure: nothing of the group is acknowledged.
+      if (written !== buf.length) return finish(Object.assign(new Error('short write'), { code: 'EIO' }));
       fs.fdatasync(fd, (syncErr) => {
         if (syncErr) return finish(syncErr);
         segment.size += buf.length;

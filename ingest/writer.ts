@@ -116,7 +116,10 @@ export function createWriter(options: WriterOptions): Writer {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Only a batch InfluxDB refused for its content (400: a line it will never take) is set aside; anything
+ * else — auth, size, server, network — is retried, and the readings stay in the spool meanwhile.
+ */
 function isRetryable(err: unknown): boolean {
-  if (typeof err === 'object' && err !== null && 'retryable' in err) return err.retryable !== false;
-  return true;
+  return !(typeof err === 'object' && err !== null && 'code' in err && err.code === 'INFLUX_ERR_BAD_REQUEST');
 }

@@ -1,0 +1,44 @@
+// What every evaluator takes and returns. An evaluator is pure: the state in, a reading or the time in,
+// a new state and at most one transition out. The state is plain JSON (numbers, booleans, arrays), so the
+// engine can persist it with each alert and restore it after a restart through the state's zod schema.
+import type { Severity } from '../schema.ts';
+
+export interface EvalContext {
+  /** The device's registry metadata: rated wattage, tolerance, alarm levels, datum (devices/schemas.ts). */
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** The parts of a rule an evaluator reads; a `Rule` whose condition has the right type is one. */
+export interface EvalRule<C> {
+  readonly severity: Severity;
+  readonly condition: C;
+}
+
+export type TransitionType = 'raise' | 'escalate' | 'clear';
+
+export interface Transition {
+  readonly type: TransitionType;
+  /** The severity the alert has after a raise or an escalation, or had when it cleared. */
+  readonly severity: Severity;
+  /** What was compared: the field's value, the change (rate), the aggregate (window), the silence in ms
+   * (absence). */
+  readonly value: number;
+  /** What it was compared with, resolved from metadata: the level's limit, or the clear's. */
+  readonly threshold: number;
+  /** 0 for the rule's own level, k for its k-th `escalate` entry. */
+  readonly level: number;
+  /** The reading's time or the tick's, ms since the epoch. */
+  readonly at: number;
+}
+
+export interface Step<S> {
+  readonly state: S;
+  readonly transition?: Transition;
+}
+
+// The `aqi` condition is evaluated by the air-quality module (rules/aqi): per device, its hourly-mean
+// accumulator (`HourlyState`, plain JSON like the states here) is fed each reading, the hourly VN_AQI
+// (NowCast for PM) or US AQI is computed from it, and that index goes through the same level machine as a
+// threshold (levels.ts: `stepLevels`), with category keys turned into index bounds. Its state will be
+// `{ type: 'aqi', hourly, levels }`; until it lands, the engine treats `aqi` and `expr` rules as not
+// evaluated here (`isEvaluated` in evaluate.ts) rather than pretending to evaluate them.

@@ -1,0 +1,153 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Reading } from '../../devices/index.ts';
+import { Rule, type WindowCondition } from '../schema.ts';
+import { addSample, bucketWidth, windowStart, type Bucket } from './buckets.ts';
+import type { EvalContext, EvalRule, Transition } from './types.ts';
+import { aggregate, windowInit, windowReading, WindowState, windowTick } from './window.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const CTX: EvalContext = { meta: {} };
+
+function rule(condition: Record<string, unknown>, kind = 'flood'): EvalRule<WindowCondition> {
+  const r = Rule.parse({
+    id: 'w',
+    title: 'w',
+    severity: 'warning',
+    owner: 'environment department',
+    message: '{{value}}',
+    select: { kind },
+    condition: { type: 'window', ...condition },
+  });
+  if (r.condition.type !== 'window') throw new Error('not a window');
+  return { severity: r.severity, condition: r.condition };
+}
+
+const reading = (time: number, fields: Reading['fields']): Reading => ({
+  kind: 'flood',
+  device: 'd',
+  time,
+  fields,
+});
+
+describe('window', () => {
+  it('rain summed over 1 h raises at 50 mm, escalates, and clears on a tick once the storm hour has passed', () => {
+    const r = rule({
+      field: 'rain_mm',
+      aggregate: 'sum',
+      over: '1h',
+      op: '>=',
+      value: 50,
+      escalate: [{ value: 80, severity: 'critical' }],
+    });
+    let s = windowInit();
+    const out: Transition[] = [];
+    // 10 mm every 10 minutes for an hour, then dry reports.
+    for (let m = 0; m <= 120; m += 10) {
+      const step = windowReading(r, s, reading(m * MIN, { rain_mm: m < 60 ? 10 : 0 }), CTX);
+      s = step.state;
+      if (step.transition) out.push(step.transition);
+    }
+    expect(out.map((t) => [t.type, t.severity, t.value, t.at / MIN])).toEqual([
+      ['raise', 'warning', 50, 40],
+      ['clear', 'warning', 40, 70],
+    ]);
+    // A heavier hour escalates, and a tick with no new reading lets it go.
+    s = windowInit();
+    for (let m = 0; m < 60; m += 10) s = windowReading(r, s, reading(m * MIN, { rain_mm: 15 }), CTX).state;
+    expect(s.levels.level).toBe(2);
+    s = windowReading(r, s, reading(61 * MIN, { rain_mm: 0 }), CTX).state;
+    const tick = windowTick(r, s, 115 * MIN, CTX);
+    expect(tick.transition?.type).toBe('clear');
+    expect(tick.transition?.severity).toBe('critical');
+    // An empty window is no evidence of a dry hour: the alert stays as it is.
+    expect(windowTick(r, s, 200 * MIN, CTX).transition).toBeUndefined();
+  });
+
+  it('PM2.5 24-hour mean: nothing until 18 of 24 hours have readings, then compared with 50 µg/m³', () => {
+    const r = rule(
+      {
+        field: 'pm25',
+        aggregate: 'mean',
+        over: '24h',
+        op: '>',
+        value: 50,
+        resolution: 24,
+        min_coverage: 0.75,
+      },
+      'air_quality',
+    );
+    let s = windowInit();
+    const raisedAt: number[] = [];
+    for (let h = 0; h < 24; h++) {
+      const step = windowReading(r, s, { ...reading(h * HOUR, { pm25: 60 }), kind: 'air_quality' }, CTX);
+      s = step.state;
+      if (step.transition?.type === 'raise') raisedAt.push(h);
+    }
+    expect(raisedAt).toEqual([17]); // the 18th hour
+    expect(s.buckets.length).toBe(24);
+  });
+
+  it('keeps at most its resolution of buckets whatever the rate of readings', () => {
+    const r = rule({ field: 'rain_mm', aggregate: 'sum', over: '1h', op: '>', value: 1e9 });
+    let s = windowInit();
+    for (let t = 0; t < 3 * HOUR; t += 1_000)
+      s = windowReading(r, s, reading(t, { rain_mm: 0.2 }), CTX).state;
+    expect(s.buckets.length).toBeLessThanOrEqual(60);
+    expect(WindowState.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  it('counts a late reading still inside the window, and not one outside it', () => {
+    const r = rule({ field: 'rain_mm', aggregate: 'count', over: '1h', op: '>', value: 100 });
+    let s = windowInit();
+    s = windowReading(r, s, reading(2 * HOUR, { rain_mm: 1 }), CTX).state;
+    s = windowReading(r, s, reading(2 * HOUR - 30 * MIN, { rain_mm: 1 }), CTX).state;
+    s = windowReading(r, s, reading(HOUR - MIN, { rain_mm: 1 }), CTX).state;
+    expect(aggregate(r.condition, s.buckets)).toBe(2);
+  });
+
+  const sample = fc.record({ t: fc.integer({ min: 0, max: 6 * HOUR }), x: fc.integer({ min: 0, max: 500 }) });
+  const aggregates = ['mean', 'max', 'min', 'sum', 'count'] as const;
+
+  it('property: the aggregate equals one computed from every sample in the window', () => {
+    fc.assert(
+      fc.property(
+        fc.array(sample, { minLength: 1, maxLength: 200 }),
+        fc.constantFrom(...aggregates),
+        fc.constantFrom('10m', '1h', '90m', '3h'),
+        (samples, agg, over) => {
+          const r = rule({ field: 'rain_mm', aggregate: agg, over, op: '>', value: 1e9 });
+          const c = r.condition;
+          const now = Math.max(...samples.map((s) => s.t));
+          let buckets: Bucket[] = [];
+          for (const { t, x } of samples) buckets = addSample(buckets, t, x, c, now);
+          const inside = samples.filter((s) => s.t >= windowStart(now, c)).map((s) => s.x);
+          const reference: Record<(typeof aggregates)[number], number> = {
+            mean: inside.reduce((a, b) => a + b, 0) / inside.length,
+            max: Math.max(...inside),
+            min: Math.min(...inside),
+            sum: inside.reduce((a, b) => a + b, 0),
+            count: inside.length,
+          };
+          expect(aggregate(c, buckets)).toBeCloseTo(reference[agg], 9);
+        },
+      ),
+    );
+  });
+
+  it('property: with readings on bucket edges the window is exactly (now − over, now]', () => {
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 200 }), (raw) => {
+        const r = rule({ field: 'rain_mm', aggregate: 'sum', over: '1h', op: '>', value: 1e9 });
+        const w = bucketWidth(r.condition);
+        const samples = raw.map((s) => ({ ...s, t: Math.floor(s.t / w) * w }));
+        const now = Math.max(...samples.map((s) => s.t));
+        let buckets: Bucket[] = [];
+        for (const { t, x } of samples) buckets = addSample(buckets, t, x, r.condition, now);
+        const exact = samples.filter((s) => s.t > now - HOUR).reduce((a, s) => a + s.x, 0);
+        expect(aggregate(r.condition, buckets)).toBe(exact);
+      }),
+    );
+  });
+});

@@ -1,0 +1,91 @@
+// Windowed aggregate of one field: PM2.5 24-hour mean above 50 µg/m³ (QCVN 05:2023/BTNMT), rain summed
+// over 1 h. The window is bounded (buckets.ts); the aggregate then goes through the level machine, so it
+// has hysteresis and escalation like a threshold. Ticks re-evaluate as old samples leave the window, so
+// a rain alert clears once the storm's hour has passed even between two reports. An empty window has no
+// mean, sum, min or max (no data is not "no rain"): nothing changes until samples arrive; the absence
+// rule is what reports a silent gauge. `count` of an empty window is 0.
+import { z } from 'zod';
+import type { Reading } from '../../devices/index.ts';
+import type { WindowCondition } from '../schema.ts';
+import { addSample, bucketCount, Buckets, evict, summarize, type Bucket } from './buckets.ts';
+import { idleLevels, LevelState, stepLevels } from './levels.ts';
+import { resolveLevels } from './threshold.ts';
+import type { EvalContext, EvalRule, Step } from './types.ts';
+
+export const WindowState = z.strictObject({
+  type: z.literal('window'),
+  v: z.literal(1),
+  /** The latest time seen (reading or tick): the window ends there. */
+  now: z.number().nullable(),
+  buckets: Buckets,
+  levels: LevelState,
+});
+export type WindowState = z.infer<typeof WindowState>;
+
+export const windowInit = (): WindowState => ({
+  type: 'window',
+  v: 1,
+  now: null,
+  buckets: [],
+  levels: idleLevels(),
+});
+
+/** The aggregate over the buckets; `undefined` when it has no value (no samples, or too few buckets). */
+export function aggregate(
+  c: Pick<WindowCondition, 'aggregate' | 'over' | 'resolution' | 'min_coverage'>,
+  buckets: readonly Bucket[],
+): number | undefined {
+  const s = summarize(buckets);
+  if (s.filled < c.min_coverage * bucketCount(c)) return undefined;
+  if (c.aggregate === 'count') return s.n;
+  if (s.n === 0) return undefined;
+  switch (c.aggregate) {
+    case 'mean':
+      return s.sum / s.n;
+    case 'sum':
+      return s.sum;
+    case 'min':
+      return s.min;
+    case 'max':
+      return s.max;
+  }
+}
+
+function evaluate(
+  rule: EvalRule<WindowCondition>,
+  state: WindowState,
+  buckets: Bucket[],
+  now: number,
+  ctx: EvalContext,
+): Step<WindowState> {
+  const next = { ...state, now, buckets };
+  const x = aggregate(rule.condition, buckets);
+  const resolved = resolveLevels(rule.condition, rule.severity, ctx);
+  if (x === undefined || resolved === undefined) return { state: next };
+  const step = stepLevels(state.levels, now, x, true, resolved.limits, resolved.clear, 0);
+  return { state: { ...next, levels: step.state }, transition: step.transition };
+}
+
+/** Adds the reading's value; a late reading still inside the window counts, one outside it does not. */
+export function windowReading(
+  rule: EvalRule<WindowCondition>,
+  state: WindowState,
+  reading: Reading,
+  ctx: EvalContext,
+): Step<WindowState> {
+  const c = rule.condition;
+  const x = reading.fields[c.field];
+  if (typeof x !== 'number') return { state };
+  const now = Math.max(state.now ?? reading.time, reading.time);
+  return evaluate(rule, state, addSample(state.buckets, reading.time, x, c, now), now, ctx);
+}
+
+export function windowTick(
+  rule: EvalRule<WindowCondition>,
+  state: WindowState,
+  now: number,
+  ctx: EvalContext,
+): Step<WindowState> {
+  if (state.now !== null && now <= state.now) return { state };
+  return evaluate(rule, state, evict(state.buckets, now, rule.condition), now, ctx);
+}

@@ -1,0 +1,67 @@
+// The rules component's public entry: the rule file schema and loader, the pure evaluators and their
+// JSON states, selection, message templates, and the air-quality indices (rules/aqi). The engine that
+// runs rules on the live stream, the alert lifecycle and the sinks build on these.
+export * from './aqi/index.ts';
+export { isRulesError, RULES_ERRORS, RulesError, type RulesErrorCode } from './errors.ts';
+export {
+  loadRuleFiles,
+  parseRuleFile,
+  type LoadedRule,
+  type LoadResult,
+  type ParseResult,
+  type RuleProblem,
+} from './loader.ts';
+export {
+  AGGREGATES,
+  AQI_CATEGORY_KEYS,
+  Condition,
+  Duration,
+  MAX_DURATION_MS,
+  Op,
+  OPS,
+  parseDuration,
+  Rule,
+  RULE_ID_PATTERN,
+  RuleFile,
+  Select,
+  SEVERITIES,
+  Severity,
+  severityRank,
+  ValueRef,
+  type AbsenceCondition,
+  type AqiCondition,
+  type ConditionType,
+  type ExprCondition,
+  type Guard,
+  type MetaRef,
+  type Operand,
+  type RateCondition,
+  type ThresholdCondition,
+  type WindowCondition,
+} from './schema.ts';
+export { AbsenceState, absenceInit, absenceReading, absenceTick } from './evaluators/absence.ts';
+export { BUCKETS_PER_WINDOW, bucketCount, bucketWidth, type Bucket } from './evaluators/buckets.ts';
+export {
+  EvaluatorState,
+  initialState,
+  isEvaluated,
+  onReading,
+  onTick,
+  restoreState,
+  type EvaluatedType,
+} from './evaluators/evaluate.ts';
+export { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './evaluators/levels.ts';
+export { change, RateState, rateInit, rateReading, rateTick } from './evaluators/rate.ts';
+export { selects, whyNotApplicable, type SelectableDevice } from './evaluators/select.ts';
+export {
+  checkTemplate,
+  formatDuration,
+  formatNumber,
+  renderMessage,
+  TEMPLATE_VARS,
+  type TemplateValue,
+} from './evaluators/template.ts';
+export { resolveLevels, ThresholdState, thresholdInit, thresholdReading } from './evaluators/threshold.ts';
+export type { EvalContext, EvalRule, Step, Transition, TransitionType } from './evaluators/types.ts';
+export { compare, guardsHold, negate, resolveValue } from './evaluators/values.ts';
+export { aggregate, WindowState, windowInit, windowReading, windowTick } from './evaluators/window.ts';

@@ -1,0 +1,226 @@
+// Rule files from YAML text: every problem with its file, line and column, or the rules. The loader does
+// no I/O (the caller reads the files), so the API's validate route, the command line and the live reload
+// share it. A file with any problem is refused as a whole: half a rule file is never put in force.
+import {
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type YAMLError,
+} from 'yaml';
+import type { z } from 'zod';
+import type { RulesErrorCode } from './errors.ts';
+import { RuleFile, type Rule } from './schema.ts';
+
+export interface RuleProblem {
+  readonly file: string;
+  /** 1-based, as editors count. */
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+  readonly code: RulesErrorCode;
+}
+
+export type ParseResult =
+  { readonly ok: true; readonly rules: Rule[] } | { readonly ok: false; readonly problems: RuleProblem[] };
+
+/** A rule with where it came from, for messages and for the backtest's report. */
+export interface LoadedRule {
+  readonly file: string;
+  readonly line: number;
+  readonly rule: Rule;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly rules: LoadedRule[] }
+  | { readonly ok: false; readonly problems: RuleProblem[] };
+
+/** Aliases expand on conversion; a small cap refuses a "billion laughs" file (yaml's default is 100). */
+const MAX_ALIAS_COUNT = 100;
+
+type Path = readonly PropertyKey[];
+
+interface Parsed {
+  readonly problems: RuleProblem[];
+  readonly rules: LoadedRule[];
+}
+
+/** Parses and validates one rule file. */
+export function parseRuleFile(text: string, fileName: string): ParseResult {
+  const { problems, rules } = parseWithPositions(text, fileName);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, rules: rules.map((r) => r.rule) };
+}
+
+/**
+ * Parses several files as one rule set: ids must be unique across them. Any problem in any file makes
+ * the whole set fail, with every problem of every file listed; a live reload that wants to keep the good
+ * files applies `parseRuleFile` per file and this check across the survivors.
+ */
+export function loadRuleFiles(files: readonly { name: string; text: string }[]): LoadResult {
+  const problems: RuleProblem[] = [];
+  const rules: LoadedRule[] = [];
+  const seen = new Map<string, LoadedRule>();
+  for (const { name, text } of files) {
+    const parsed = parseWithPositions(text, name);
+    problems.push(...parsed.problems);
+    for (const r of parsed.rules) {
+      const first = seen.get(r.rule.id);
+      if (first === undefined) {
+        seen.set(r.rule.id, r);
+        rules.push(r);
+      } else {
+        problems.push({
+          file: name,
+          line: r.line,
+          column: 1,
+          code: 'RULES_ERR_DUPLICATE_ID',
+          message: `rule id "${r.rule.id}" is already defined in ${first.file} at line ${first.line}`,
+        });
+      }
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, rules };
+}
+
+function parseWithPositions(text: string, file: string): Parsed {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, code: RulesErrorCode, message: string): RuleProblem => {
+    const { line, col } = lines.linePos(offset);
+    return { file, line, column: col, code, message };
+  };
+  const yamlProblems = syntaxProblems([...doc.errors, ...doc.warnings], at);
+  if (yamlProblems.length > 0) return { problems: yamlProblems, rules: [] };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    return {
+      problems: [at(0, 'RULES_ERR_YAML', err instanceof Error ? err.message : String(err))],
+      rules: [],
+    };
+  }
+
+  const problems: RuleProblem[] = duplicateIds(data).map(({ index, first, id }) => {
+    const firstLine = lines.linePos(offsetOf(doc, ['rules', first, 'id'])).line;
+    const message = `duplicate rule id "${id}" (first at line ${firstLine})`;
+    return at(offsetOf(doc, ['rules', index, 'id']), 'RULES_ERR_DUPLICATE_ID', message);
+  });
+  const result = RuleFile.safeParse(data);
+  if (!result.success) problems.push(...issueProblems(result.error.issues, doc, at));
+  if (problems.length > 0 || !result.success) return { problems: sorted(problems), rules: [] };
+  const rules = result.data.rules.map((rule, i) => ({
+    file,
+    line: lines.linePos(offsetOf(doc, ['rules', i])).line,
+    rule,
+  }));
+  return { problems: [], rules };
+}
+
+type At = (offset: number, code: RulesErrorCode, message: string) => RuleProblem;
+
+/** Beyond this, a broken file's problems are one more line saying how many were left out. */
+const MAX_SYNTAX_PROBLEMS = 20;
+
+/**
+ * One syntax slip makes the YAML parser see every later token as unexpected: those echoes are dropped
+ * once a real problem has been reported, so the list names the slips, not the hundred lines after them.
+ * Independent problems (a duplicate key, a bad indent further down) are all kept.
+ */
+function syntaxProblems(errors: readonly YAMLError[], at: At): RuleProblem[] {
+  const ordered = [...errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  const kept = ordered.filter((e, i) => i === 0 || e.code !== 'UNEXPECTED_TOKEN');
+  const problems = kept.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => at(e.pos[0], 'RULES_ERR_YAML', e.message));
+  const left = kept.length - problems.length;
+  const last = kept[MAX_SYNTAX_PROBLEMS];
+  if (left > 0 && last !== undefined)
+    problems.push(at(last.pos[0], 'RULES_ERR_YAML', `${left} more syntax problems`));
+  return problems;
+}
+
+function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Document, at: At): RuleProblem[] {
+  return issues.flatMap((issue) => {
+    // An unknown key is shown where the key is, one problem per key (a typo such as `fro: 10m`).
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) =>
+        at(
+          keyOffset(doc, issue.path, key),
+          'RULES_ERR_SCHEMA',
+          `${where(issue.path, key)}: unknown key "${key}"`,
+        ),
+      );
+    return [at(offsetOf(doc, issue.path), 'RULES_ERR_SCHEMA', `${where(issue.path)}: ${issue.message}`)];
+  });
+}
+
+/** `rules[2].condition.escalate[0].value`: the path as the rule author reads it. */
+function where(path: Path, key?: string): string {
+  const parts = key === undefined ? path : [...path, key];
+  if (parts.length === 0) return '(file)';
+  return parts
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/** The offset of the deepest node the path reaches: the value itself, or the nearest parent that exists
+ * (a missing key is reported at the mapping that lacks it); an empty value at its key. */
+function offsetOf(doc: Document, path: Path): number {
+  let node: unknown = doc.contents;
+  let offset = startOf(node) ?? 0;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => keyText(p.key) === String(step));
+      if (pair === undefined) break;
+      const keyStart = startOf(pair.key);
+      node = pair.value;
+      const valueStart = isScalar(node) && node.value === null ? undefined : startOf(node);
+      offset = valueStart ?? keyStart ?? offset;
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = node.items[step];
+      offset = startOf(node) ?? offset;
+    } else break;
+  }
+  return offset;
+}
+
+function keyOffset(doc: Document, path: Path, key: string): number {
+  const parent = doc.getIn(path, true);
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => keyText(p.key) === key);
+    const start = pair === undefined ? undefined : startOf(pair.key);
+    if (start !== undefined) return start;
+  }
+  return offsetOf(doc, path);
+}
+
+function keyText(key: unknown): string | undefined {
+  return isScalar(key) ? String(key.value) : undefined;
+}
+
+function startOf(node: unknown): number | undefined {
+  return isNode(node) ? node.range?.[0] : undefined;
+}
+
+/** Rules whose id an earlier rule of the same file already has, read from the raw data so the check
+ * runs even when other parts of the file do not validate. */
+function duplicateIds(data: unknown): { index: number; first: number; id: string }[] {
+  if (typeof data !== 'object' || data === null || !('rules' in data) || !Array.isArray(data.rules))
+    return [];
+  const firstIndex = new Map<string, number>();
+  const out: { index: number; first: number; id: string }[] = [];
+  data.rules.forEach((rule: unknown, index: number) => {
+    if (typeof rule !== 'object' || rule === null || !('id' in rule) || typeof rule.id !== 'string') return;
+    const first = firstIndex.get(rule.id);
+    if (first === undefined) firstIndex.set(rule.id, index);
+    else out.push({ index, first, id: rule.id });
+  });
+  return out;
+}
+
+function sorted(problems: RuleProblem[]): RuleProblem[] {
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}

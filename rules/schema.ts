@@ -1,0 +1,356 @@
+// The rule file (YAML) as a zod schema: the one definition the loader, the evaluators, the API's validate
+// route and the documentation read (ARCHITECTURE.md, decision 8). Values are normalised on the way in:
+// durations become milliseconds and `$meta.x[i]` references become `{ meta, index }` objects, so the
+// evaluators never parse text. Checks that need two parts of a rule (a field against the selected kind,
+// a placeholder against the condition type) run once the rule's own shape is valid.
+import { z } from 'zod';
+import { DEVICE_ID_PATTERN, KINDS, Kind, META_SCHEMAS, fieldSpec } from '../devices/index.ts';
+import { US_CATEGORIES, VN_CATEGORIES } from './aqi/index.ts';
+import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
+import { TEMPLATE_VARS, checkTemplate } from './evaluators/template.ts';
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+export const OPS = ['>', '>=', '<', '<='] as const;
+export const Op = z.enum(OPS);
+export type Op = z.infer<typeof Op>;
+
+// ---- durations ----
+
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The longest duration a rule may name: a 30-day window still fits the bounded window state. */
+export const MAX_DURATION_MS = 30 * 86_400_000;
+const DURATION = /^(?:\d{1,6}[smhd])+$/;
+
+/** `90s`, `10m`, `1h30m`, `7d` → milliseconds; `undefined` when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([smhd])/g)) ms += Number(n) * (UNIT_MS[unit ?? ''] ?? 0);
+  return ms;
+}
+
+export const Duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0 || ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: 'a duration like 90s, 10m, 1h30m or 7d (above 0, at most 30d)' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+// ---- values: numbers or registry metadata ----
+
+const META_REF = /^\$meta\.([a-z][a-z0-9_]*)(?:\[(\d{1,2})\])?$/;
+/** A number from the device's registry metadata, e.g. `$meta.rated_w` or `$meta.alarm_levels_m[2]`. */
+export interface MetaRef {
+  readonly meta: string;
+  readonly index?: number;
+}
+const MetaRefText = z
+  .string()
+  .regex(META_REF, '$meta.<name> or $meta.<name>[<index>]')
+  .transform((text): MetaRef => {
+    const [, meta = '', index] = META_REF.exec(text) ?? [];
+    return index === undefined ? { meta } : { meta, index: Number(index) };
+  });
+const Operand = z.union([z.number().finite(), MetaRefText], {
+  error: 'a number, $meta.<name> or $meta.<name>[<index>]',
+});
+export type Operand = z.infer<typeof Operand>;
+
+/** `{ of: $meta.rated_w, plus_pct: $meta.tolerance_pct }` is rated × (1 + tolerance/100) (TALQ's
+ * lampPowerTooHigh compares against the rated wattage plus a tolerance, domain.md). */
+const Scaled = z
+  .strictObject({ of: Operand, plus_pct: Operand.optional(), minus_pct: Operand.optional() })
+  .refine((s) => (s.plus_pct === undefined) !== (s.minus_pct === undefined), {
+    message: 'exactly one of plus_pct or minus_pct',
+  });
+export const ValueRef = z.union([Operand, Scaled], {
+  error: 'a number, $meta.<name>, $meta.<name>[<index>] or { of, plus_pct | minus_pct }',
+});
+export type ValueRef = z.infer<typeof ValueRef>;
+
+// ---- conditions ----
+
+const FieldName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a field name such as water_level_m');
+const ClearSpec = z.strictObject({ op: Op, value: ValueRef, for: Duration.optional() });
+const Escalation = z.strictObject({ value: ValueRef, severity: Severity });
+/** A precondition on the same reading, e.g. `lamp_on == true` for a lamp that should be lit. */
+const Guard = z
+  .strictObject({
+    field: FieldName,
+    op: z.enum(['==', '!=', ...OPS]),
+    value: z.union([z.number().finite(), z.boolean()]),
+  })
+  .refine((g) => typeof g.value === 'number' || g.op === '==' || g.op === '!=', {
+    message: 'a true/false value is compared with == or != only',
+    path: ['op'],
+  });
+export type Guard = z.infer<typeof Guard>;
+
+const Threshold = z.strictObject({
+  type: z.literal('threshold'),
+  field: FieldName,
+  op: Op,
+  value: ValueRef,
+  /** Sustain: the condition must hold on every reading for this long before the alert is raised. */
+  for: Duration.optional(),
+  /** Hysteresis: the alert clears only when this holds; default the negation of the raise. */
+  clear: ClearSpec.optional(),
+  /** Higher levels of the same alert, in order: the open alert escalates rather than a second opening. */
+  escalate: z.array(Escalation).min(1).max(5).optional(),
+  when: z.array(Guard).min(1).max(4).optional(),
+});
+
+const Rate = z
+  .strictObject({
+    type: z.literal('rate'),
+    field: FieldName,
+    rise: z.number().positive().optional(),
+    fall: z.number().positive().optional(),
+    within: Duration,
+    /** Clears when the change within the window is below this; default the raise amount. */
+    clear_below: z.number().nonnegative().optional(),
+  })
+  .refine((r) => (r.rise === undefined) !== (r.fall === undefined), {
+    message: 'exactly one of rise or fall',
+  })
+  .refine((r) => r.clear_below === undefined || r.clear_below <= (r.rise ?? r.fall ?? 0), {
+    message: 'clear_below must not exceed the rise or fall amount',
+    path: ['clear_below'],
+  });
+
+const Absence = z.strictObject({ type: z.literal('absence'), for: Duration });
+
+export const AGGREGATES = ['mean', 'max', 'min', 'sum', 'count'] as const;
+const Window = z.strictObject({
+  type: z.literal('window'),
+  field: FieldName,
+  aggregate: z.enum(AGGREGATES),
+  over: Duration,
+  op: Op,
+  value: ValueRef,
+  clear: ClearSpec.omit({ for: true }).optional(),
+  escalate: z.array(Escalation).min(1).max(5).optional(),
+  /** Share (0–1) of the window's buckets that must hold a reading before the aggregate is compared.
+   * 0.75 matches the US EPA's 18-of-24-hours completeness rule for a 24-hour mean (40 CFR 50, App. N). */
+  min_coverage: z.number().min(0).max(1).default(0),
+  /** Buckets the window is kept in (buckets.ts), 60 unless fewer suit the data: 24 for a 24-hour mean
+   * of hourly reports, so that coverage counts hours. */
+  resolution: z.number().int().min(1).max(BUCKETS_PER_WINDOW).default(BUCKETS_PER_WINDOW),
+});
+
+/** AQI category keys as rules/aqi names them (Decision 1459 Table 1; EPA-454/B-24-002). */
+export const AQI_CATEGORY_KEYS = {
+  vn: VN_CATEGORIES.map((c) => c.key),
+  us: US_CATEGORIES.map((c) => c.key),
+} as const;
+const AqiValue = z.union([z.number().int().min(0).max(500), z.string().regex(/^[a-z_]+$/)], {
+  error: 'an index 0–500 or a category key (good, moderate, poor, …)',
+});
+const Aqi = z
+  .strictObject({
+    type: z.literal('aqi'),
+    index: z.enum(['vn', 'us']),
+    op: Op,
+    value: AqiValue,
+    for: Duration.optional(),
+    clear: z.strictObject({ op: Op, value: AqiValue }).optional(),
+    escalate: z
+      .array(z.strictObject({ value: AqiValue, severity: Severity }))
+      .min(1)
+      .max(5)
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    const keys: readonly string[] = AQI_CATEGORY_KEYS[a.index];
+    const check = (v: number | string, path: (string | number)[]) => {
+      if (typeof v === 'string' && !keys.includes(v))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `not a ${a.index} category: one of ${keys.join(', ')}`,
+        });
+    };
+    check(a.value, ['value']);
+    if (a.clear) check(a.clear.value, ['clear', 'value']);
+    a.escalate?.forEach((e, i) => check(e.value, ['escalate', i, 'value']));
+  });
+
+/** A custom condition in CEL over `fields`, `meta` and `sun.altitude_deg`; compiled when the CEL
+ * evaluator lands (ARCHITECTURE.md, decision 6). Here only its presence and size are checked. */
+const Expr = z.strictObject({
+  type: z.literal('expr'),
+  expr: z.string().trim().min(1).max(2_000),
+  clear: z.string().trim().min(1).max(2_000).optional(),
+  for: Duration.optional(),
+});
+
+export const Condition = z.discriminatedUnion('type', [Threshold, Rate, Absence, Window, Aqi, Expr]);
+export type Condition = z.infer<typeof Condition>;
+export type ConditionType = Condition['type'];
+export type ThresholdCondition = z.infer<typeof Threshold>;
+export type RateCondition = z.infer<typeof Rate>;
+export type AbsenceCondition = z.infer<typeof Absence>;
+export type WindowCondition = z.infer<typeof Window>;
+export type AqiCondition = z.infer<typeof Aqi>;
+export type ExprCondition = z.infer<typeof Expr>;
+
+// ---- selection and the rule ----
+
+const District = z.string().min(1).max(100);
+
+export const Select = z
+  .strictObject({
+    kind: Kind.optional(),
+    /** One ward or a list of them (the registry's `district`, hue-places.md "Administrative units"). */
+    district: z
+      .union([District, z.array(District).min(1)])
+      .transform((d) => (typeof d === 'string' ? [d] : d))
+      .optional(),
+    devices: z.array(z.string().regex(DEVICE_ID_PATTERN, 'a device id')).min(1).optional(),
+    /** Registry tags; a device must carry every one listed. */
+    tags: z.array(z.string().min(1).max(64)).min(1).optional(),
+  })
+  .refine((s) => s.kind !== undefined || s.devices !== undefined, {
+    message: 'select needs kind or devices',
+  });
+export type Select = z.infer<typeof Select>;
+
+export const RULE_ID_PATTERN = DEVICE_ID_PATTERN; // a rule id is one level of city/alerts/<kind>/<device>/<rule>
+
+export const Rule = z
+  .strictObject({
+    id: z.string().regex(RULE_ID_PATTERN, 'letters, digits, _ . - (1–64, first alphanumeric)'),
+    title: z.string().trim().min(1).max(200),
+    severity: Severity,
+    owner: z.string().trim().min(1).max(100),
+    message: z
+      .string()
+      .min(1)
+      .max(1_000)
+      .superRefine((t, ctx) => {
+        for (const message of checkTemplate(t)) ctx.addIssue({ code: 'custom', message });
+      }),
+    select: Select,
+    condition: Condition,
+  })
+  .superRefine(checkRule);
+export type Rule = z.infer<typeof Rule>;
+
+export const RuleFile = z.strictObject({ rules: z.array(Rule).min(1).max(1_000) });
+export type RuleFile = z.infer<typeof RuleFile>;
+
+// ---- checks across parts of a rule ----
+
+type Issue = { path: (string | number)[]; message: string };
+
+function checkRule(rule: Rule, ctx: z.RefinementCtx): void {
+  const issues = [...fieldIssues(rule), ...valueIssues(rule), ...placeholderIssues(rule)];
+  for (const { path, message } of issues) ctx.addIssue({ code: 'custom', path, message });
+}
+
+const kindsOf = (rule: Rule): readonly Kind[] => (rule.select.kind ? [rule.select.kind] : KINDS);
+
+function fieldIssues(rule: Rule): Issue[] {
+  const c = rule.condition;
+  const kinds = kindsOf(rule);
+  const out: Issue[] = [];
+  const known = (f: string, numeric: boolean) =>
+    kinds.some((k) => {
+      const spec = fieldSpec(k, f);
+      return spec !== undefined && (!numeric || spec.type === 'number');
+    });
+  const where = rule.select.kind ?? 'any kind';
+  if ('field' in c && !known(c.field, true))
+    out.push({ path: ['condition', 'field'], message: `not a numeric field of ${where}` });
+  if (c.type === 'threshold')
+    c.when?.forEach((g, i) => {
+      if (!known(g.field, false))
+        out.push({ path: ['condition', 'when', i, 'field'], message: `not a field of ${where}` });
+    });
+  if (c.type === 'aqi' && !kinds.includes('air_quality'))
+    out.push({ path: ['condition', 'type'], message: 'an aqi condition selects air_quality devices' });
+  return out;
+}
+
+/** Every `$meta` name must be one the selected kind's registry metadata has (devices/schemas.ts). */
+function valueIssues(rule: Rule): Issue[] {
+  const c = rule.condition;
+  const names = new Set(kindsOf(rule).flatMap((k) => Object.keys(META_SCHEMAS[k].shape)));
+  const out: Issue[] = [];
+  const visit = (v: ValueRef | undefined, path: (string | number)[]) => {
+    if (v === undefined || typeof v === 'number') return;
+    if ('meta' in v) {
+      if (!names.has(v.meta))
+        out.push({ path, message: `no registry metadata ${v.meta} for ${rule.select.kind ?? 'any kind'}` });
+      return;
+    }
+    visit(v.of, [...path, 'of']);
+    visit(v.plus_pct ?? v.minus_pct, [...path, v.plus_pct === undefined ? 'minus_pct' : 'plus_pct']);
+  };
+  if (c.type === 'threshold' || c.type === 'window') {
+    visit(c.value, ['condition', 'value']);
+    visit(c.clear?.value, ['condition', 'clear', 'value']);
+    c.escalate?.forEach((e, i) => visit(e.value, ['condition', 'escalate', i, 'value']));
+    out.push(...directionIssues(rule.severity, c));
+  }
+  return out;
+}
+
+const rising = (op: Op): boolean => op === '>' || op === '>=';
+
+/** The clear must face the other way, levels must be ordered, and constant limits must not overlap. */
+function directionIssues(severity: Severity, c: ThresholdCondition | WindowCondition): Issue[] {
+  const out: Issue[] = [];
+  const up = rising(c.op);
+  if (c.clear && rising(c.clear.op) === up)
+    out.push({ path: ['condition', 'clear', 'op'], message: `a clear must face the other way from ${c.op}` });
+  else if (c.clear && typeof c.clear.value === 'number' && typeof c.value === 'number') {
+    const gap = up ? c.value - c.clear.value : c.clear.value - c.value;
+    const touching = gap === 0 && c.op.endsWith('=') && c.clear.op.endsWith('=');
+    if (gap < 0 || touching)
+      out.push({
+        path: ['condition', 'clear', 'value'],
+        message: 'the clear overlaps the raise: a value would do both',
+      });
+  }
+  let prev: { value: ValueRef; severity: Severity } = { value: c.value, severity };
+  c.escalate?.forEach((e, i) => {
+    if (severityRank(e.severity) < severityRank(prev.severity))
+      out.push({
+        path: ['condition', 'escalate', i, 'severity'],
+        message: 'a level may not be less severe than the one before',
+      });
+    if (
+      typeof e.value === 'number' &&
+      typeof prev.value === 'number' &&
+      (up ? e.value <= prev.value : e.value >= prev.value)
+    )
+      out.push({
+        path: ['condition', 'escalate', i, 'value'],
+        message: `levels must go ${up ? 'up' : 'down'}`,
+      });
+    prev = e;
+  });
+  return out;
+}
+
+function placeholderIssues(rule: Rule): Issue[] {
+  const allowed: readonly string[] = TEMPLATE_VARS[rule.condition.type];
+  const metaNames = new Set(kindsOf(rule).flatMap((k) => Object.keys(META_SCHEMAS[k].shape)));
+  const out: Issue[] = [];
+  for (const [, name = ''] of rule.message.matchAll(/\{\{\s*([a-z0-9_.]+)\s*\}\}/g)) {
+    const ok = name.startsWith('meta.') ? metaNames.has(name.slice(5)) : allowed.includes(name);
+    if (!ok)
+      out.push({
+        path: ['message'],
+        message: `{{${name}}} is not available to a ${rule.condition.type} rule`,
+      });
+  }
+  return out;
+}
