@@ -13,11 +13,21 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { adminRoutes } from './admin-routes.ts';
+import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth } from './auth.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
-import type { ApiDeadLetters, ApiInflux, ApiRegistry, RouteDeps } from './route-kit.ts';
+import {
+  adoptQueryToken,
+  type ApiAlerts,
+  type ApiDeadLetters,
+  type ApiInflux,
+  type ApiRegistry,
+  type ApiRules,
+  type RouteDeps,
+} from './route-kit.ts';
+import { rulesRoutes } from './rules-routes.ts';
 import { systemRoutes, type HealthReport } from './system-routes.ts';
 
 export interface ApiConfig {
@@ -40,6 +50,10 @@ export interface ApiDeps {
   readonly onDecommission?: (id: string) => void;
   /** Milliseconds since the epoch, for the default time ranges; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
+  /** The alert service; without it the /api/alerts routes are not served. */
+  readonly alerts?: ApiAlerts;
+  /** The rules in force, the rule file check and the backtest; without it /api/rules is not served. */
+  readonly rules?: ApiRules;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -59,8 +73,9 @@ const BODY_LIMIT = 64 * 1024;
 const OPENAPI_INFO = {
   title: 'City telemetry API',
   description:
-    'Devices, readings and dead letters of the city telemetry platform. Send `Authorization: Bearer ' +
-    '<token>` to everything under /api; roles are viewer < operator < engineer < admin. Every error is ' +
+    'Devices, readings, alerts, rules and dead letters of the city telemetry platform. Send ' +
+    '`Authorization: Bearer <token>` to everything under /api (the alert stream also takes ' +
+    '`?access_token=`, for EventSource); roles are viewer < operator < engineer < admin. Every error is ' +
     '`{ error: { code, message, details? } }`.',
   version: '0.1.0',
 };
@@ -110,12 +125,19 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
   };
 
   await app.register(systemRoutes({ health: deps.health, metricsText: deps.metricsText }));
+  // Routes (with the /api prefix) that may take the token from the query string: see adoptQueryToken.
+  const queryTokenRoutes = new Set([`/api${ALERT_STREAM_PATH}`]);
   await app.register(
     async (api) => {
-      api.addHook('onRequest', auth.authenticate);
+      api.addHook('onRequest', async function authenticate(request, reply) {
+        if (queryTokenRoutes.has(request.routeOptions.url ?? '')) adoptQueryToken(request);
+        await auth.authenticate.call(this, request, reply);
+      });
       await api.register(devicesRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));
+      if (deps.alerts !== undefined) await api.register(alertsRoutes({ auth, alerts: deps.alerts }));
+      if (deps.rules !== undefined) await api.register(rulesRoutes({ auth, rules: deps.rules }));
     },
     { prefix: '/api' },
   );

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { isRegistryError, type RegistryErrorCode } from '../devices/index.ts';
 import { isInfluxError, type InfluxErrorCode } from '../influx/index.ts';
+import { isAlertsError, type AlertsErrorCode } from '../rules/index.ts';
 
 export const API_ERRORS = {
   API_ERR_UNAUTHORIZED: {
@@ -30,9 +31,25 @@ export const API_ERRORS = {
     status: 400,
     description: 'the time range divided by `every` gives more buckets than one answer may hold',
   },
+  API_ERR_RANGE_TOO_LONG: {
+    status: 400,
+    description: 'the time range is longer than the route allows (a backtest covers at most 31 days)',
+  },
   API_ERR_NOT_FOUND: {
     status: 404,
     description: 'no device with this id, or no route with this method and path',
+  },
+  API_ERR_ALERT_NOT_FOUND: { status: 404, description: 'no alert with this id' },
+  API_ERR_ALERT_STATE: {
+    status: 409,
+    description:
+      'the alert is not in a state that allows this: acknowledging needs an open alert, resolving an ' +
+      'open or acknowledged one',
+  },
+  API_ERR_RULES_INVALID: {
+    status: 422,
+    description:
+      'the rule file does not validate; details.problems lists each problem with its line and column',
   },
   API_ERR_CONFLICT: { status: 409, description: 'a device (or gateway) with this id already exists' },
   API_ERR_DECOMMISSIONED: {
@@ -93,6 +110,16 @@ const REGISTRY_TO_API: Readonly<Record<RegistryErrorCode, ApiErrorCode>> = {
   REGISTRY_ERR_STORAGE: 'API_ERR_INTERNAL',
   REGISTRY_ERR_CLOSED: 'API_ERR_INTERNAL',
   REGISTRY_ERR_FLEET: 'API_ERR_INTERNAL',
+};
+
+// The API validates every filter and note before the alert store sees it, so the store refusing one is our
+// bug, like a store that cannot be read or is closed: 500, with the cause logged.
+const ALERTS_TO_API: Readonly<Record<AlertsErrorCode, ApiErrorCode>> = {
+  ALERTS_ERR_NOT_FOUND: 'API_ERR_ALERT_NOT_FOUND',
+  ALERTS_ERR_STATE: 'API_ERR_ALERT_STATE',
+  ALERTS_ERR_INVALID: 'API_ERR_INTERNAL',
+  ALERTS_ERR_STORE: 'API_ERR_INTERNAL',
+  ALERTS_ERR_CLOSED: 'API_ERR_INTERNAL',
 };
 
 // Input errors cannot reach InfluxDB from the API (every parameter is validated first), so a 400 from the
@@ -156,6 +183,11 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError('API_ERR_VALIDATION', err.message, { cause: err, details: validationDetails(err) });
   }
   if (isRegistryError(err)) return new ApiError(REGISTRY_TO_API[err.code], err.message, { cause: err });
+  if (isAlertsError(err)) {
+    const code = ALERTS_TO_API[err.code];
+    const message = code === 'API_ERR_INTERNAL' ? 'the alert store failed' : err.message;
+    return new ApiError(code, message, { cause: err });
+  }
   if (isInfluxError(err)) {
     const code = INFLUX_TO_API[err.code];
     const message = code === 'API_ERR_INTERNAL' ? 'the time-series query failed' : err.message;

@@ -1,8 +1,17 @@
 // What every route module shares: the dependencies it may use and the error responses it declares, so the
 // OpenAPI document lists the error body wherever one can be answered.
-import type { Registry } from '../devices/index.ts';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { Kind, type Registry } from '../devices/index.ts';
 import type { DeadLetterStore } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
+import {
+  Severity,
+  type AlertService,
+  type BacktestInput,
+  type BacktestReport,
+  type ParseResult,
+} from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { API_ERRORS, ErrorBody, type ApiErrorCode } from './errors.ts';
 
@@ -22,6 +31,34 @@ export type ApiRegistry = Pick<
 
 export type ApiInflux = Pick<InfluxClient, 'query' | 'ping'>;
 export type ApiDeadLetters = Pick<DeadLetterStore, 'list' | 'count'>;
+
+/** The alert operations the API uses: reading, an operator's two actions, and the change stream. */
+export type ApiAlerts = Pick<
+  AlertService,
+  'list' | 'get' | 'acknowledge' | 'resolve' | 'responseTimes' | 'subscribe'
+>;
+
+/** One rule in force, as GET /api/rules lists it and POST /api/rules/validate echoes a valid file. */
+export const RuleSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  severity: Severity,
+  owner: z.string().describe('the agency that must act on its alerts'),
+  kind: Kind.optional().describe('the device kind it selects; absent when it selects by device id'),
+  type: z.string().describe('the condition type: threshold, rate, window, absence, aqi or expr'),
+  file: z.string().describe('the rule file it comes from'),
+});
+export type RuleSummary = z.infer<typeof RuleSummary>;
+
+/** The rules operations the API uses; the composition root binds them to the engine and the backtest. */
+export interface ApiRules {
+  /** The rules in force now. */
+  list(): RuleSummary[];
+  /** Parses and validates a rule file without putting it in force (rules' parseRuleFile). */
+  validate(source: string, name: string): ParseResult;
+  /** Runs a rule file over stored history; the route has already checked the file and the range. */
+  backtest(input: BacktestInput): Promise<BacktestReport>;
+}
 
 export interface RouteDeps {
   readonly auth: Auth;
@@ -48,3 +85,17 @@ export const AUTH_ERRORS: ApiErrorCode[] = [
   'API_ERR_FORBIDDEN',
   'API_ERR_VALIDATION',
 ];
+
+/**
+ * RFC 6750 §2.3: the token as the `access_token` query parameter, for a route whose clients cannot send
+ * headers (a browser's EventSource). A header, when sent, wins. The token is put in the header so that the
+ * one authenticate hook checks it like any other. Only for routes that opt in: a token in a URL can end up
+ * in proxy and browser histories, so everything else takes the header only.
+ */
+export function adoptQueryToken(request: FastifyRequest): void {
+  if (request.headers.authorization !== undefined) return;
+  const query: unknown = request.query;
+  if (typeof query !== 'object' || query === null || !('access_token' in query)) return;
+  const token = query.access_token;
+  if (typeof token === 'string' && token !== '') request.headers.authorization = `Bearer ${token}`;
+}

@@ -1,14 +1,24 @@
-// For the API's integration tests: a real registry and dead-letter store in a temporary folder, a fresh
-// database in the test run's influxd, the API over them, and one token per role.
-import { mkdtemp, rm } from 'node:fs/promises';
+// For the API's integration tests: a real registry, dead-letter store and alert store in a temporary
+// folder, a fresh database in the test run's influxd, the API over them, and one token per role.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { encodeLine, encodeTags } from '../influx/index.ts';
 import { openDeadLetters, type DeadLetterStore } from '../ingest/index.ts';
 import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../devices/index.ts';
+import {
+  createAlertService,
+  loadRuleFiles,
+  openAlertStore,
+  parseRuleFile,
+  type AlertService,
+} from '../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
 import { createApi, type Api, type ApiDeps, type HealthReport } from './index.ts';
+import type { ApiAlerts, ApiRules } from './route-kit.ts';
+import { summarize } from './rules-routes.ts';
 
 export interface Harness {
   readonly api: Api;
@@ -17,6 +27,10 @@ export interface Harness {
   readonly db: FreshDatabase;
   readonly tokens: Readonly<Record<ApiRole, string>>;
   readonly decommissioned: string[];
+  /** The real alert service over a store in the temporary folder; the API is given the same one. */
+  readonly alerts: AlertService;
+  /** How many listeners the API has subscribed to the alert service right now (one per open stream). */
+  alertListeners(): number;
   /** Sends a request through app.inject() with the role's token (none when `as` is undefined). */
   request(
     options: RequestOptions,
@@ -46,6 +60,48 @@ export interface HarnessOptions {
   readonly health?: () => Promise<HealthReport>;
   readonly metricsText?: () => Promise<string>;
   readonly host?: string;
+  /** The backtest behind POST /api/rules/backtest; without it the route answers 500. */
+  readonly backtest?: ApiRules['backtest'];
+}
+
+/** The Huế rule files (rules/hue): the rules in force for GET /api/rules. */
+export const HUE_RULES_DIR = fileURLToPath(new URL('../rules/hue/', import.meta.url));
+
+async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<ApiRules> {
+  const names = (await readdir(HUE_RULES_DIR)).filter((n) => n.endsWith('.yaml')).sort();
+  const files = await Promise.all(
+    names.map(async (name) => ({ name, text: await readFile(join(HUE_RULES_DIR, name), 'utf8') })),
+  );
+  const loaded = loadRuleFiles(files);
+  if (!loaded.ok) throw new Error(`the Huế rule files do not load: ${JSON.stringify(loaded.problems)}`);
+  return {
+    list: () => loaded.rules.map((r) => summarize(r.rule, r.file)),
+    validate: parseRuleFile,
+    backtest: backtest ?? (() => Promise.reject(new Error('no backtest was given to this test API'))),
+  };
+}
+
+/** The service as the API sees it, counting the listeners it holds, so a test can see one go. */
+function countingListeners(service: AlertService): { alerts: ApiAlerts; count: () => number } {
+  let count = 0;
+  const alerts: ApiAlerts = {
+    list: service.list,
+    get: service.get,
+    acknowledge: (id, by, note) => service.acknowledge(id, by, note),
+    resolve: (id, by, note) => service.resolve(id, by, note),
+    responseTimes: service.responseTimes,
+    subscribe(listener) {
+      const unsubscribe = service.subscribe(listener);
+      count += 1;
+      let subscribed = true;
+      return () => {
+        if (subscribed) count -= 1;
+        subscribed = false;
+        return unsubscribe();
+      };
+    },
+  };
+  return { alerts, count: () => count };
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -54,8 +110,12 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const deadLetters = openDeadLetters({ file: join(dir, 'dead-letters.db') });
   const db = await freshDatabase(`api_${name}`);
   const decommissioned: string[] = [];
+  const log = pino({ level: 'silent' });
+  const alertStore = openAlertStore({ file: join(dir, 'alerts.db'), log, clock: () => NOW });
+  const alertService = createAlertService({ store: alertStore, log, clock: () => NOW });
+  const counted = countingListeners(alertService);
   const deps: ApiDeps = {
-    log: pino({ level: 'silent' }),
+    log,
     registry,
     influx: db.client,
     deadLetters,
@@ -63,6 +123,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     metricsText: options.metricsText ?? (() => Promise.resolve('# no metrics\n')),
     onDecommission: (id) => decommissioned.push(id),
     clock: () => NOW,
+    alerts: counted.alerts,
+    rules: await hueRules(options.backtest),
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {
@@ -79,6 +141,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     db,
     tokens,
     decommissioned,
+    alerts: alertService,
+    alertListeners: counted.count,
     async request({ method = 'GET', url, as, body, headers = {} }) {
       const auth = as === undefined ? {} : { authorization: `Bearer ${tokens[as]}` };
       const json = body === undefined ? {} : { 'content-type': 'application/json' };
@@ -105,6 +169,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await api.close();
       await registry.close();
       deadLetters.close();
+      alertStore.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       spoolMaxBytes: 1024 ** 3,
       stopDrainMs: 10_000,
       seedFleet: false,
+      rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
       logLevel: 'info',
       influx: {
         url: undefined,

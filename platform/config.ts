@@ -10,6 +10,10 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .default('false')
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const flagOn = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .default('true')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalText = z
   .string()
   .optional()
@@ -44,6 +48,13 @@ export const Env = z
     /** Seed the registry with the Huế fleet file at start (the demo does). */
     CITY_SEED_FLEET: flag,
     CITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The folder of rule files, by default the Huế rule set shipped here (`*.yaml`; `*.test.yaml` are rule tests and not loaded). */
+    CITY_RULES_DIR: z.string().default('./rules/hue'),
+    /** Reload the rules when a file in the folder changes; a file that does not validate is refused and
+     * the rules in force stay. */
+    CITY_RULES_WATCH: flagOn,
+    /** How often time passes for absence and window rules: a silent device is seen within this. */
+    CITY_RULES_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
     /** Unset: start Debian's influxd under the data folder. Set: use that InfluxDB (1.x, 2.x or 3.x). */
     INFLUX_URL: optionalText.pipe(z.url().optional()),
     INFLUX_DB: z.string().min(1).default('city'),
@@ -93,6 +104,7 @@ export interface Config {
   readonly spoolMaxBytes: number;
   readonly stopDrainMs: number;
   readonly seedFleet: boolean;
+  readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
   readonly logLevel: z.infer<typeof Env>['CITY_LOG_LEVEL'];
   readonly influx: {
     /** undefined: start a local influxd. */
@@ -143,6 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     spoolMaxBytes: e.CITY_SPOOL_MAX_BYTES,
     stopDrainMs: e.CITY_STOP_DRAIN_MS,
     seedFleet: e.CITY_SEED_FLEET,
+    rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
     logLevel: e.CITY_LOG_LEVEL,
     influx: {
       url: e.INFLUX_URL,

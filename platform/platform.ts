@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createApi, type Api } from '../api/index.ts';
+import { createApi, summarizeRule, type Api } from '../api/index.ts';
 import { createBroker, type Broker } from '../broker/index.ts';
 import {
   createTopics,
@@ -28,6 +28,15 @@ import {
   type InfluxClient,
   type LocalInfluxd,
 } from '../influx/index.ts';
+import {
+  createAlertService,
+  createAlertSinks,
+  createRuleEngine,
+  openAlertStore,
+  parseRuleFile,
+  type AlertService,
+  type RuleEngine,
+} from '../rules/index.ts';
 import type { Config } from './config.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
 
@@ -44,6 +53,8 @@ export interface Platform {
   readonly writer: Writer;
   readonly deadLetters: DeadLetterStore;
   readonly metrics: PlatformMetrics;
+  readonly alerts: AlertService;
+  readonly rules: RuleEngine;
   /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
   readonly seeded: readonly SeededPrincipal[];
   close(): Promise<void>;
@@ -157,6 +168,52 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       maxPayloadBytes: config.mqtt.maxPacketBytes,
     });
 
+    // The rules engine starts before the broker so that no reading passes unseen; its MQTT sink finds the
+    // broker once it is listening (a transition before that is still stored and written to InfluxDB).
+    let brokerRef: Broker | undefined;
+    const alertStore = step(
+      'alert store',
+      openAlertStore({ file: path.join(config.dataDir, 'alerts.db') }),
+      (s) => s.close(),
+    );
+    const alertLog = log.child({ component: 'alerts' });
+    const alerts = createAlertService({ store: alertStore, log: alertLog, clock });
+    alerts.subscribe(
+      createAlertSinks({
+        topics,
+        publish: (topic, payload, options) =>
+          brokerRef
+            ? brokerRef.publish(topic, payload, options)
+            : Promise.reject(new Error('broker not started')),
+        append: (text, lines, done) => spool.append(text, lines, done),
+        onError: (what, err, change) =>
+          alertLog.error(
+            { err, alert: change.alert.id, event: change.event.type },
+            `alert not sent to ${what}`,
+          ),
+      }),
+    );
+    const rules = step(
+      'rules engine',
+      await createRuleEngine(
+        {
+          dir: config.rules.dir,
+          watch: config.rules.watch,
+          tickMs: config.rules.tickMs,
+          checkpointMs: 5_000,
+        },
+        {
+          alerts,
+          store: alertStore,
+          devices: () => registry.listDevices(),
+          log: log.child({ component: 'rules' }),
+          clock,
+        },
+      ),
+      (r) => r.close(),
+    );
+    ingest.onReadings((readings, device) => rules.onReadings(readings, device));
+
     const tls = config.mqtt.tls && {
       cert: await fs.readFile(config.mqtt.tls.certFile),
       key: await fs.readFile(config.mqtt.tls.keyFile),
@@ -182,6 +239,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ),
       (b) => b.close(),
     );
+    brokerRef = broker;
     metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
 
     const api = step(
@@ -205,6 +263,12 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
             };
           },
           onDecommission: (id) => broker.disconnect(id),
+          alerts,
+          rules: {
+            list: () => rules.status().rules.map((r) => summarizeRule(r.rule, r.file)),
+            validate: parseRuleFile,
+            backtest: () => Promise.reject(new Error('backtest not available')),
+          },
         },
       ),
       (a) => a.close(),
@@ -226,6 +290,8 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       writer,
       deadLetters,
       metrics,
+      alerts,
+      rules,
       seeded,
       close: () => (closing ??= closeAll(closers, log)),
     };

@@ -65,3 +65,48 @@ export { resolveLevels, ThresholdState, thresholdInit, thresholdReading } from '
 export type { EvalContext, EvalRule, Step, Transition, TransitionType } from './evaluators/types.ts';
 export { compare, guardsHold, negate, resolveValue } from './evaluators/values.ts';
 export { aggregate, WindowState, windowInit, windowReading, windowTick } from './evaluators/window.ts';
+export {
+  Alert,
+  ALERT_EVENT_TYPES,
+  ALERT_SOURCES,
+  ALERT_STATES,
+  AlertEvent,
+  AlertEventType,
+  AlertFilter,
+  AlertSource,
+  AlertState,
+  type AlertChange,
+  type AlertStore,
+  type SavedState,
+  type TriggerInput,
+} from './alerts/types.ts';
+export { ALERTS_ERRORS, AlertsError, isAlertsError, type AlertsErrorCode } from './alerts/errors.ts';
+export { openAlertStore, type AlertStoreOptions } from './alerts/store.ts';
+export {
+  createAlertService,
+  type AlertListener,
+  type AlertService,
+  type AlertServiceDeps,
+} from './alerts/service.ts';
+export {
+  BacktestReport,
+  BacktestRuleSummary,
+  BacktestTransition,
+  type BacktestInput,
+} from './backtest/types.ts';
+export {
+  createRuleCore,
+  type Firing,
+  type RuleCore,
+  type RuleDevice,
+  type SavedRuleState,
+} from './engine/core.ts';
+export {
+  createRuleEngine,
+  type RuleEngine,
+  type RuleEngineConfig,
+  type RuleEngineDeps,
+  type RuleStatus,
+} from './engine/engine.ts';
+export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './engine/sinks.ts';
+export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';

@@ -196,3 +196,43 @@ describe('rule, selection and message', () => {
     expect(RuleFile.safeParse({ rules: [base] }).success).toBe(true);
   });
 });
+
+describe('expr checks (CEL)', () => {
+  const lamp = { ...base, select: { kind: 'streetlight' }, message: '{{device.name}}' };
+  const expr = (condition: Record<string, unknown>) =>
+    messages({ ...lamp, condition: { type: 'expr', ...condition } });
+
+  it('accepts the CEL of the Huế day-burning rule', () => {
+    const dayBurning = {
+      expr: 'fields.lamp_on == true && sun.altitude_deg > 0.0',
+      clear: 'fields.lamp_on == false || sun.altitude_deg <= 0.0',
+      for: '30m',
+    };
+    expect(expr(dayBurning)).toEqual([]);
+  });
+
+  it('refuses an expression or a clear that is not CEL, saying where in it', () => {
+    expect(expr({ expr: 'fields.power_w >' })).toEqual([
+      expect.stringMatching(/^condition\.expr: CEL syntax error at column 16: /),
+    ]);
+    expect(
+      expr({ expr: 'fields.lamp_on', clear: 'fields.lamp_on == false ||\n  sun.altitude_deg <= 0.0 )' }),
+    ).toEqual([expect.stringMatching(/^condition\.clear: CEL syntax error at line 2, column 27: found \)/)]);
+  });
+
+  it('refuses a variable other than fields, meta and sun, and a name sun does not have', () => {
+    expect(expr({ expr: 'lamp_on == true' })).toEqual([
+      'condition.expr: unknown variable lamp_on: an expression reads fields, meta and sun',
+    ]);
+    expect(expr({ expr: 'fields.lamp_on', clear: 'sun.altitude > 0.0' })).toEqual([
+      'condition.clear: sun has altitude_deg and azimuth_deg, not altitude',
+    ]);
+  });
+
+  it('refuses int/double arithmetic, which would fail on every reading, but not int/double comparison', () => {
+    expect(expr({ expr: 'fields.power_w < meta.rated_w * 5 / 100' })).toEqual([
+      expect.stringMatching(/^condition\.expr: meta\.rated_w \* 5: CEL does no arithmetic across int/),
+    ]);
+    expect(expr({ expr: 'fields.power_w < meta.rated_w * 5.0 / 100.0 && fields.power_w > 1' })).toEqual([]);
+  });
+});

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEVICE_ID_PATTERN, KINDS, Kind, META_SCHEMAS, fieldSpec } from '../devices/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES } from './aqi/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
+import { exprKindIssues, exprProblems } from './evaluators/expr.ts';
 import { TEMPLATE_VARS, checkTemplate } from './evaluators/template.ts';
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -181,12 +182,27 @@ const Aqi = z
     a.escalate?.forEach((e, i) => check(e.value, ['escalate', i, 'value']));
   });
 
-/** A custom condition in CEL over `fields`, `meta` and `sun.altitude_deg`; compiled when the CEL
- * evaluator lands (ARCHITECTURE.md, decision 6). Here only its presence and size are checked. */
+/** A CEL expression (evaluators/expr.ts), compiled as the file loads: it must parse, read only `fields`,
+ * `meta` and `sun` (`altitude_deg`, `azimuth_deg`), call only CEL's standard functions and do no
+ * arithmetic across int and double (a field is a double: `meta.rated_w * 0.05`, not `* 5`). */
+const MAX_CEL_CHARS = 2_000;
+const CelText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_CEL_CHARS)
+  .superRefine((source, ctx) => {
+    // Only text the length checks passed is compiled: a megabyte of CEL is refused without parsing it.
+    if (source.length === 0 || source.length > MAX_CEL_CHARS) return;
+    for (const message of exprProblems(source)) ctx.addIssue({ code: 'custom', message });
+  });
+
+/** A custom condition in CEL (ARCHITECTURE.md, decision 6): raised when `expr` has held on every reading
+ * for `for`, cleared when `clear` holds (default: when `expr` no longer does). */
 const Expr = z.strictObject({
   type: z.literal('expr'),
-  expr: z.string().trim().min(1).max(2_000),
-  clear: z.string().trim().min(1).max(2_000).optional(),
+  expr: CelText,
+  clear: CelText.optional(),
   for: Duration.optional(),
 });
 
@@ -250,7 +266,12 @@ export type RuleFile = z.infer<typeof RuleFile>;
 type Issue = { path: (string | number)[]; message: string };
 
 function checkRule(rule: Rule, ctx: z.RefinementCtx): void {
-  const issues = [...fieldIssues(rule), ...valueIssues(rule), ...placeholderIssues(rule)];
+  const issues = [
+    ...fieldIssues(rule),
+    ...valueIssues(rule),
+    ...placeholderIssues(rule),
+    ...(rule.condition.type === 'expr' ? exprKindIssues(rule.condition, kindsOf(rule)) : []),
+  ];
   for (const { path, message } of issues) ctx.addIssue({ code: 'custom', path, message });
 }
 

@@ -37,10 +37,11 @@ describe('evaluate', () => {
     expect(onTick(threshold, s, 30 * MIN, ctx)?.transition).toBeUndefined();
   });
 
-  it('says plainly that expr (and aqi) conditions are not evaluated here', () => {
-    expect(isEvaluated(expr.condition)).toBe(false);
-    expect(isEvaluated(threshold.condition)).toBe(true);
-    expect(initialState(expr, 0)).toBeUndefined();
+  it('evaluates CEL conditions on readings, and time passing changes nothing for them', () => {
+    expect(isEvaluated(expr.condition)).toBe(true);
+    const s = initialState(expr, 0);
+    if (s === undefined) throw new Error('no state');
+    expect(onTick(expr, s, 30 * MIN, ctx)).toEqual({ state: s });
   });
 
   it('restores a persisted state, starts afresh when the rule changed type, refuses garbage', () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
 import { RulesError } from '../errors.ts';
 import type { Condition, Rule } from '../schema.ts';
+import { exprInit, exprReading, ExprState } from './expr.ts';
 import { absenceInit, absenceReading, absenceTick, AbsenceState } from './absence.ts';
 import { rateInit, rateReading, RateState, rateTick } from './rate.ts';
 import { thresholdInit, thresholdReading, ThresholdState } from './threshold.ts';
@@ -16,11 +17,12 @@ export const EvaluatorState = z.discriminatedUnion('type', [
   RateState,
   AbsenceState,
   WindowState,
+  ExprState,
 ]);
 export type EvaluatorState = z.infer<typeof EvaluatorState>;
 
 export type EvaluatedType = EvaluatorState['type'];
-const EVALUATED: readonly string[] = ['threshold', 'rate', 'absence', 'window'] satisfies EvaluatedType[];
+const EVALUATED: readonly string[] = ['threshold', 'rate', 'absence', 'window', 'expr'] satisfies EvaluatedType[];
 
 export function isEvaluated(condition: Condition): boolean {
   return EVALUATED.includes(condition.type);
@@ -37,6 +39,8 @@ export function initialState(rule: Rule, now: number): EvaluatorState | undefine
       return absenceInit(now);
     case 'window':
       return windowInit();
+    case 'expr':
+      return exprInit();
     default:
       return undefined;
   }
@@ -68,6 +72,7 @@ export function onReading(
     return absenceReading({ ...rule, condition: c }, s, reading, ctx);
   if (c.type === 'window' && s?.type === 'window')
     return windowReading({ ...rule, condition: c }, s, reading, ctx);
+  if (c.type === 'expr' && s?.type === 'expr') return exprReading({ ...rule, condition: c }, s, reading, ctx);
   return undefined;
 }
 
@@ -84,6 +89,8 @@ export function onTick(
     return absenceTick({ ...rule, condition: c }, s, now, ctx);
   if (c.type === 'window' && s?.type === 'window') return windowTick({ ...rule, condition: c }, s, now, ctx);
   if (c.type === 'rate' && s?.type === 'rate') return rateTick({ ...rule, condition: c }, s, now, ctx);
-  if (c.type === 'threshold' && s?.type === 'threshold') return { state: s };
+  // Threshold and CEL conditions act on evidence only: time passing changes nothing.
+  if ((c.type === 'threshold' && s?.type === 'threshold') || (c.type === 'expr' && s?.type === 'expr'))
+    return { state: s };
   return undefined;
 }

@@ -6,6 +6,8 @@ import type { Severity } from '../schema.ts';
 export interface EvalContext {
   /** The device's registry metadata: rated wattage, tolerance, alarm levels, datum (devices/schemas.ts). */
   readonly meta: Readonly<Record<string, unknown>>;
+  /** Where the device is, for conditions that need the sun's position there (a CEL rule's `sun`). */
+  readonly location?: { readonly lat: number; readonly lon: number };
 }
 
 /** The parts of a rule an evaluator reads; a `Rule` whose condition has the right type is one. */

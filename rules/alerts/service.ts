@@ -1,0 +1,58 @@
+// The alert service: the store plus the listeners every change goes to (InfluxDB, MQTT, the API's
+// server-sent events). Rule transitions, operators' actions and flows all pass through here, so each
+// change is recorded once in the store and then told to every sink in the same order.
+import type { Logger } from 'pino';
+import type { AlertChange, AlertStore, SavedState, TriggerInput } from './types.ts';
+
+export type AlertListener = (change: AlertChange) => void;
+
+export interface AlertService {
+  /** A rule's (or a flow's) transition; see AlertStore.trigger. */
+  trigger(input: TriggerInput, state?: SavedState): AlertChange | undefined;
+  /** An operator acknowledges an open alert; throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
+  acknowledge(id: number, by: string, note?: string): AlertChange;
+  /** An operator resolves an open or acknowledged alert; throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
+  resolve(id: number, by: string, note?: string): AlertChange;
+  readonly list: AlertStore['list'];
+  readonly get: AlertStore['get'];
+  readonly openFor: AlertStore['openFor'];
+  readonly responseTimes: AlertStore['responseTimes'];
+  /** Every change from now on, in order; returns the unsubscribe function. */
+  subscribe(listener: AlertListener): () => void;
+}
+
+export interface AlertServiceDeps {
+  readonly store: AlertStore;
+  readonly log: Logger;
+  readonly clock: () => number;
+}
+
+export function createAlertService({ store, log, clock }: AlertServiceDeps): AlertService {
+  const listeners = new Set<AlertListener>();
+
+  const tell = (change: AlertChange | undefined): AlertChange | undefined => {
+    if (change === undefined) return undefined;
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        log.error({ err, alert: change.alert.id }, 'alert listener failed');
+      }
+    }
+    return change;
+  };
+
+  return {
+    trigger: (input, state) => tell(store.trigger(input, state)),
+    acknowledge: (id, by, note) => tell(store.acknowledge(id, by, note, clock()))!,
+    resolve: (id, by, note) => tell(store.resolve(id, by, note, clock()))!,
+    list: (filter) => store.list(filter),
+    get: (id) => store.get(id),
+    openFor: (rule, device) => store.openFor(rule, device),
+    responseTimes: (filter) => store.responseTimes(filter),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,438 @@
+// The alert store: the alert lifecycle's source of truth in SQLite (better-sqlite3 12, ARCHITECTURE.md
+// decision 5). One row per alert, one per transition (the alert's history), and the rules' (rule, device)
+// evaluator states, each saved in the same transaction as the change it caused, so that a restart never
+// finds an alert without the state that raised it, or the reverse. "One open alert per (rule, device)" is
+// the database's own rule (a partial UNIQUE index), not only this file's. Times are kept as ms integers
+// and shown as RFC 3339; `updatedAt` is the time of the alert's latest event and never moves backwards.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { Kind } from '../../devices/index.ts';
+import { Severity, severityRank } from '../schema.ts';
+import { AlertsError, isAlertsError } from './errors.ts';
+import {
+  Alert,
+  AlertEvent,
+  AlertFilter,
+  AlertSource,
+  type AlertChange,
+  type AlertEventType,
+  type AlertStore,
+  type SavedState,
+  type TriggerInput,
+} from './types.ts';
+
+export interface AlertStoreOptions {
+  /** SQLite file, or `:memory:` for tests. Its folder is created if missing. */
+  readonly file: string;
+  readonly log?: Logger;
+  /** ms since the epoch, for the saved states' `updated_at`; `Date.now` unless a test sets it. */
+  readonly clock?: () => number;
+}
+
+const SCHEMA_VERSION = 1;
+
+// STRICT tables refuse values of the wrong type. AUTOINCREMENT: an alert id is published to InfluxDB, MQTT
+// and the API, so it must never be given to another alert, even after the newest row is deleted by hand.
+// `kind` has no CHECK so that a new device kind needs no migration; rows are parsed with zod on the way out.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE alerts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     rule TEXT NOT NULL,
+     device TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     district TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     title TEXT NOT NULL,
+     severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+     state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+     source TEXT NOT NULL CHECK (source IN ('rule', 'flow')),
+     message TEXT NOT NULL,
+     value REAL,
+     threshold REAL,
+     level INTEGER NOT NULL CHECK (level >= 0),
+     raised_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     acknowledged_at INTEGER,
+     acknowledged_by TEXT,
+     acknowledge_note TEXT,
+     resolved_at INTEGER,
+     resolved_by TEXT,
+     resolve_note TEXT,
+     resolution TEXT CHECK (resolution IN ('auto', 'operator')),
+     CHECK ((state = 'resolved') = (resolved_at IS NOT NULL AND resolution IS NOT NULL))
+   ) STRICT;
+   CREATE UNIQUE INDEX alerts_one_open ON alerts (rule, device) WHERE state != 'resolved';
+   CREATE INDEX alerts_by_raised ON alerts (raised_at);
+   CREATE TABLE alert_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     alert_id INTEGER NOT NULL REFERENCES alerts (id),
+     type TEXT NOT NULL CHECK (type IN ('raised', 'updated', 'escalated', 'acknowledged', 'resolved')),
+     at INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     state TEXT NOT NULL,
+     message TEXT NOT NULL,
+     value REAL,
+     threshold REAL,
+     level INTEGER NOT NULL,
+     actor TEXT,
+     note TEXT
+   ) STRICT;
+   CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);
+   CREATE TABLE rule_states (
+     rule TEXT NOT NULL,
+     device TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (json_valid(state)),
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (rule, device)
+   ) STRICT;`,
+];
+
+/** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write. */
+const MAX_MS = 253_402_300_799_999;
+const Ms = z.number().int().min(0).max(MAX_MS);
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+const Trigger = z.object({
+  type: z.enum(['raise', 'escalate', 'clear']),
+  rule: z.string().min(1),
+  device: z.string().min(1),
+  kind: Kind,
+  district: z.string(),
+  owner: z.string(),
+  title: z.string(),
+  severity: Severity,
+  message: z.string(),
+  value: z.number().nullable(),
+  threshold: z.number().nullable(),
+  level: z.number().int().min(0),
+  at: Ms,
+  source: AlertSource,
+}) satisfies z.ZodType<TriggerInput>;
+type Trigger = z.infer<typeof Trigger>;
+const Action = z.object({ id: z.number().int(), by: z.string(), note: z.string().optional(), at: Ms });
+type Action = z.infer<typeof Action>;
+const State = z.object({ rule: z.string(), device: z.string(), state: z.unknown() });
+const RangeFilter = z.object({ from: z.number().optional(), to: z.number().optional() });
+
+// Rows come out under the contract's names; only the times need converting.
+const ALERT_COLUMNS = `id, rule, device, kind, district, owner, title, severity, state, source, message, value,
+  threshold, level, raised_at AS raisedAt, updated_at AS updatedAt, acknowledged_at AS acknowledgedAt,
+  acknowledged_by AS acknowledgedBy, acknowledge_note AS acknowledgeNote, resolved_at AS resolvedAt,
+  resolved_by AS resolvedBy, resolve_note AS resolveNote, resolution`;
+const EVENT_COLUMNS = `id, alert_id AS alertId, type, at, severity, state, message, value, threshold, level,
+  actor AS "by", note`;
+const AlertRow = Alert.extend({
+  raisedAt: Ms,
+  updatedAt: Ms,
+  acknowledgedAt: Ms.nullable(),
+  resolvedAt: Ms.nullable(),
+});
+const EventRow = AlertEvent.extend({ at: Ms });
+
+function toAlert(row: unknown): Alert {
+  const r = AlertRow.parse(row);
+  return {
+    ...r,
+    raisedAt: iso(r.raisedAt),
+    updatedAt: iso(r.updatedAt),
+    acknowledgedAt: isoOrNull(r.acknowledgedAt),
+    resolvedAt: isoOrNull(r.resolvedAt),
+  };
+}
+
+function toEvent(row: unknown): AlertEvent {
+  const r = EventRow.parse(row);
+  return { ...r, at: iso(r.at) };
+}
+
+/** Parses input at the store's boundary; a mismatch is ALERTS_ERR_INVALID with the zod error as cause. */
+function parseInput<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new AlertsError('ALERTS_ERR_INVALID', `${what}: ${z.prettifyError(r.error)}`, { cause: r.error });
+}
+
+/** The state as JSON text, or null to delete it; what JSON cannot write (undefined, cycles, BigInt) is invalid. */
+function stateText(s: SavedState): string | null {
+  if (s.state === null) return null;
+  let text: unknown;
+  try {
+    text = JSON.stringify(s.state);
+  } catch (err) {
+    throw new AlertsError('ALERTS_ERR_INVALID', `state of ${s.rule}/${s.device}`, { cause: err });
+  }
+  if (typeof text !== 'string') throw new AlertsError('ALERTS_ERR_INVALID', `state of ${s.rule}/${s.device}`);
+  return text;
+}
+
+function migrate(db: Database.Database, log: Logger | undefined): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SCHEMA_VERSION)
+    throw new AlertsError(
+      'ALERTS_ERR_STORE',
+      `schema ${version} is newer than this build (${SCHEMA_VERSION})`,
+    );
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+  log?.info({ from: version, to: SCHEMA_VERSION }, 'alert store migrated');
+}
+
+function openDatabase(file: string, log: Logger | undefined): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    // FULL: a committed change is told to InfluxDB, MQTT and the API at once; a power cut must not take
+    // it back (and with it the id, which the next alert would then reuse).
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, log);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (isAlertsError(err)) throw err;
+    throw new AlertsError('ALERTS_ERR_STORE', `cannot open the alert store at ${file}`, { cause: err });
+  }
+}
+
+type Params = Record<string, string | number | null>;
+
+function prepare(db: Database.Database) {
+  return {
+    openFor: db.prepare<[string, string]>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE rule = ? AND device = ? AND state != 'resolved'`,
+    ),
+    byId: db.prepare<[number]>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`),
+    stateOf: db.prepare<[number], string>('SELECT state FROM alerts WHERE id = ?').pluck(),
+    // The partial index holds only the unresolved alerts; without the hint the planner walks every alert
+    // ever raised through alerts_by_raised to get them in order.
+    listOpen: db.prepare<[]>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts INDEXED BY alerts_one_open WHERE state != 'resolved'
+       ORDER BY raised_at DESC, id DESC`,
+    ),
+    events: db.prepare<[number]>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ? ORDER BY id`),
+    eventById: db.prepare<[number]>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE id = ?`),
+    insert: db.prepare<[Params]>(
+      `INSERT INTO alerts (rule, device, kind, district, owner, title, severity, state, source, message, value,
+         threshold, level, raised_at, updated_at)
+       VALUES (@rule, @device, @kind, @district, @owner, @title, @severity, 'open', @source, @message, @value,
+         @threshold, @level, @at, @at)`,
+    ),
+    refresh: db.prepare<[Params]>(
+      `UPDATE alerts SET message = @message, value = @value, threshold = @threshold, severity = @severity,
+         level = @level, updated_at = max(updated_at, @at) WHERE id = @id`,
+    ),
+    acknowledge: db.prepare<[Params]>(
+      `UPDATE alerts SET state = 'acknowledged', acknowledged_at = @at, acknowledged_by = @by,
+         acknowledge_note = @note, updated_at = max(updated_at, @at) WHERE id = @id`,
+    ),
+    resolve: db.prepare<[Params]>(
+      `UPDATE alerts SET state = 'resolved', resolved_at = @at, resolved_by = @by, resolve_note = @note,
+         resolution = @resolution, updated_at = max(updated_at, @at) WHERE id = @id`,
+    ),
+    // The event is a snapshot of the alert row just changed, taken by the database itself.
+    insertEvent: db.prepare<[Params]>(
+      `INSERT INTO alert_events (alert_id, type, at, severity, state, message, value, threshold, level, actor, note)
+       SELECT id, @type, @at, severity, state, message, value, threshold, level, @by, @note FROM alerts
+       WHERE id = @id`,
+    ),
+    putState: db.prepare<[string, string, string, number]>(
+      `INSERT INTO rule_states (rule, device, state, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+    ),
+    deleteState: db.prepare<[string, string]>('DELETE FROM rule_states WHERE rule = ? AND device = ?'),
+    loadStates: db.prepare<[], { rule: string; device: string; state: string }>(
+      'SELECT rule, device, state FROM rule_states ORDER BY rule, device',
+    ),
+    // Means over the alerts raised in the range; count() and avg() skip the NULLs of those not yet
+    // acknowledged or resolved, and avg() of none is NULL.
+    responseTimes: db.prepare<[{ from: number; to: number }], unknown>(
+      `SELECT owner, count(acknowledged_at) AS acknowledged, avg(acknowledged_at - raised_at) AS meanAckMs,
+         count(resolved_at) AS resolved, avg(resolved_at - raised_at) AS meanResolveMs
+       FROM alerts WHERE raised_at >= @from AND raised_at < @to GROUP BY owner ORDER BY owner`,
+    ),
+  };
+}
+
+const ResponseRow = z.object({
+  owner: z.string(),
+  acknowledged: z.number().int(),
+  meanAckMs: z.number().nullable(),
+  resolved: z.number().int(),
+  meanResolveMs: z.number().nullable(),
+});
+
+// Each filter's clause, bound by name; arrays are bound as one JSON text and expanded by json_each, so the
+// SQL depends only on which filters are present (at most 2^9 shapes, each prepared once). An empty list
+// matches nothing, as `IN ()` would.
+const FILTER_CLAUSES = [
+  ['state', 'state IN (SELECT value FROM json_each(@state))'],
+  ['severity', 'severity IN (SELECT value FROM json_each(@severity))'],
+  ['owner', 'owner = @owner'],
+  ['kind', 'kind = @kind'],
+  ['district', 'district = @district'],
+  ['device', 'device = @device'],
+  ['rule', 'rule = @rule'],
+  ['from', 'raised_at >= @from'],
+  ['to', 'raised_at < @to'],
+] as const;
+
+export function openAlertStore(options: AlertStoreOptions): AlertStore {
+  const clock = options.clock ?? Date.now;
+  const db = openDatabase(options.file, options.log);
+  const s = prepare(db);
+  const listStatements = new Map<string, Database.Statement<[Params]>>();
+  let closed = false;
+
+  /** Runs a read or a write; anything but an AlertsError becomes ALERTS_ERR_STORE, cause kept. */
+  function guard<T>(what: string, run: () => T): T {
+    if (closed) throw new AlertsError('ALERTS_ERR_CLOSED', what);
+    try {
+      return run();
+    } catch (err) {
+      if (isAlertsError(err)) throw err;
+      throw new AlertsError('ALERTS_ERR_STORE', what, { cause: err });
+    }
+  }
+
+  function record(id: number, type: AlertEventType, at: number, by: string | null, note: string | null) {
+    const { lastInsertRowid } = s.insertEvent.run({ id, type, at, by, note });
+    const change: AlertChange = {
+      alert: toAlert(s.byId.get(id)),
+      event: toEvent(s.eventById.get(Number(lastInsertRowid))),
+    };
+    return change;
+  }
+
+  function putState(state: SavedState, now: number): void {
+    const text = stateText(state);
+    if (text === null) s.deleteState.run(state.rule, state.device);
+    else s.putState.run(state.rule, state.device, text, now);
+  }
+
+  function applyTrigger(t: Trigger): AlertChange | undefined {
+    const row = s.openFor.get(t.rule, t.device);
+    const fields = { message: t.message, value: t.value, threshold: t.threshold, at: t.at };
+    if (row === undefined) {
+      if (t.type !== 'raise') return undefined;
+      const { lastInsertRowid } = s.insert.run(t);
+      return record(Number(lastInsertRowid), 'raised', t.at, null, null);
+    }
+    const open = toAlert(row);
+    if (t.type === 'clear') {
+      s.refresh.run({ ...fields, id: open.id, severity: open.severity, level: open.level });
+      s.resolve.run({ id: open.id, at: t.at, by: null, note: null, resolution: 'auto' });
+      return record(open.id, 'resolved', t.at, null, null);
+    }
+    // Severity and level only go up: a lower trigger refreshes the message but keeps the alert's level.
+    const higherSeverity = severityRank(t.severity) > severityRank(open.severity);
+    const severity = higherSeverity ? t.severity : open.severity;
+    const level = Math.max(open.level, t.level);
+    s.refresh.run({ ...fields, id: open.id, severity, level });
+    const type = higherSeverity || t.level > open.level ? 'escalated' : 'updated';
+    return record(open.id, type, t.at, null, null);
+  }
+
+  // IMMEDIATE: the write lock is taken before the open alert is read, so two processes on one file cannot
+  // both find none and both insert (the unique index would refuse the second anyway).
+  const triggerTx = db.transaction((t: Trigger, state: SavedState | undefined, now: number) => {
+    const change = applyTrigger(t);
+    if (state !== undefined) putState(state, now);
+    return change;
+  });
+
+  const operatorTx = db.transaction((a: Action, type: 'acknowledged' | 'resolved') => {
+    const state = s.stateOf.get(a.id);
+    if (state === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${a.id}`);
+    const allowed = type === 'acknowledged' ? state === 'open' : state !== 'resolved';
+    if (!allowed) throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${state}`);
+    const params = { id: a.id, at: a.at, by: a.by, note: a.note ?? null };
+    if (type === 'acknowledged') s.acknowledge.run(params);
+    else s.resolve.run({ ...params, resolution: 'operator' });
+    return record(a.id, type, a.at, a.by, a.note ?? null);
+  });
+
+  const statesTx = db.transaction((states: readonly SavedState[], now: number) => {
+    for (const state of states) putState(state, now);
+  });
+
+  function operator(type: 'acknowledged' | 'resolved', input: Action): AlertChange {
+    const a = parseInput(Action, input, type === 'acknowledged' ? 'acknowledge' : 'resolve');
+    return guard(`${type} alert ${a.id}`, () => operatorTx.immediate(a, type));
+  }
+
+  function listStatement(sql: string): Database.Statement<[Params]> {
+    let stmt = listStatements.get(sql);
+    if (stmt === undefined) listStatements.set(sql, (stmt = db.prepare<[Params]>(sql)));
+    return stmt;
+  }
+
+  return {
+    trigger(input, state) {
+      const t = parseInput(Trigger, input, 'trigger');
+      const saved = state === undefined ? undefined : parseInput(State, state, 'saved state');
+      return guard(`trigger ${t.rule}/${t.device}`, () => triggerTx.immediate(t, saved, clock()));
+    },
+    acknowledge: (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
+    resolve: (id, by, note, at) => operator('resolved', { id, by, note, at }),
+
+    get: (id) =>
+      guard(`get alert ${id}`, () => {
+        const row = s.byId.get(id);
+        return row === undefined ? undefined : { alert: toAlert(row), events: s.events.all(id).map(toEvent) };
+      }),
+
+    list(filter = {}) {
+      const f = parseInput(AlertFilter, filter, 'alert filter');
+      const where: string[] = [];
+      const params: Params = { limit: f.limit };
+      for (const [key, clause] of FILTER_CLAUSES) {
+        const value = f[key];
+        if (value === undefined) continue;
+        where.push(clause);
+        params[key] = Array.isArray(value) ? JSON.stringify(value) : value;
+      }
+      const sql = `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY raised_at DESC, id DESC LIMIT @limit`;
+      return guard('list alerts', () => listStatement(sql).all(params).map(toAlert));
+    },
+
+    openFor: (rule, device) =>
+      guard(`open alert of ${rule}/${device}`, () => {
+        const row = s.openFor.get(rule, device);
+        return row === undefined ? undefined : toAlert(row);
+      }),
+    listOpen: () => guard('list open alerts', () => s.listOpen.all().map(toAlert)),
+
+    saveStates(states) {
+      const parsed = states.map((st) => parseInput(State, st, 'saved state'));
+      guard('save rule states', () => statesTx.immediate(parsed, clock()));
+    },
+    loadStates: () =>
+      guard('load rule states', () =>
+        s.loadStates
+          .all()
+          .map((r) => ({ rule: r.rule, device: r.device, state: JSON.parse(r.state) as unknown })),
+      ),
+
+    responseTimes(filter) {
+      const f = parseInput(RangeFilter, filter, 'response time range');
+      const range = { from: f.from ?? 0, to: f.to ?? MAX_MS + 1 };
+      return guard('response times', () => s.responseTimes.all(range).map((r) => ResponseRow.parse(r)));
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

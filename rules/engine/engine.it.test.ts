@@ -1,0 +1,175 @@
+// The live engine on a real alert store (SQLite in a temporary folder) and a real rule folder: one alert
+// per (rule, device) even for readings in the same millisecond, states that survive a restart, a reload
+// that refuses a bad file and keeps the rules in force, and an operator's resolve that starts afresh.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Reading } from '../../devices/index.ts';
+import { createAlertService, type AlertService } from '../alerts/service.ts';
+import { openAlertStore } from '../alerts/store.ts';
+import type { AlertChange, AlertStore } from '../alerts/types.ts';
+import type { RuleDevice } from './core.ts';
+import { createRuleEngine, type RuleEngine } from './engine.ts';
+
+const RULES = `
+rules:
+  - id: street-flooded
+    title: Street flooded
+    severity: warning
+    owner: flood control
+    message: '{{device.name}}: {{value}} m of water'
+    select: { kind: flood, tags: [street-flood] }
+    condition:
+      type: threshold
+      field: water_level_m
+      op: '>='
+      value: 0.2
+      for: 1m
+      clear: { op: '<', value: 0.15 }
+  - id: silent-gauge
+    title: Gauge silent
+    severity: warning
+    owner: flood control
+    message: '{{device.name}}: no reading for {{silent_for}}'
+    select: { kind: flood }
+    condition: { type: absence, for: 30m }
+`;
+
+const GAUGE: RuleDevice = {
+  id: 'sf-le-loi',
+  kind: 'flood',
+  name: 'Lê Lợi street gauge',
+  district: 'Phú Hội',
+  tags: ['street-flood'],
+  meta: { type: 'street' },
+};
+const T0 = Date.UTC(2025, 9, 27, 3);
+const MIN = 60_000;
+const depth = (time: number, water_level_m: number): Reading => ({
+  kind: 'flood',
+  device: GAUGE.id,
+  time,
+  fields: { water_level_m },
+});
+
+let dir: string;
+let now: number;
+let store: AlertStore;
+let service: AlertService;
+let engine: RuleEngine | undefined;
+const changes: AlertChange[] = [];
+const log = pino({ level: 'silent' });
+
+async function start(): Promise<RuleEngine> {
+  store = openAlertStore({ file: path.join(dir, 'alerts.db') });
+  service = createAlertService({ store, log, clock: () => now });
+  service.subscribe((c) => changes.push(c));
+  engine = await createRuleEngine(
+    { dir: path.join(dir, 'rules'), tickMs: 60_000, checkpointMs: 60_000, watch: false },
+    { alerts: service, store, devices: () => [GAUGE], log, clock: () => now },
+  );
+  return engine;
+}
+
+function stop(): void {
+  engine?.close();
+  engine = undefined;
+  store.close();
+}
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'city-rules-'));
+  await fs.mkdir(path.join(dir, 'rules'));
+  await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES);
+  now = T0;
+  changes.length = 0;
+});
+
+afterEach(async () => {
+  stop();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const events = () => changes.map((c) => [c.alert.rule, c.event.type]);
+
+describe('createRuleEngine', () => {
+  it('readings in the same millisecond give one alert, updated rather than duplicated', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3)], GAUGE);
+    e.onReadings([depth(T0 + MIN, 0.3), depth(T0 + MIN, 0.35)], GAUGE);
+    e.onReadings([depth(T0 + MIN, 0.4)], GAUGE);
+    expect(events()).toEqual([['street-flooded', 'raised']]);
+    expect(service.list({ rule: 'street-flooded' })).toHaveLength(1);
+  });
+
+  it('a sustain timer survives a restart: the reading after it completes the `for`', async () => {
+    let e = await start();
+    e.onReadings([depth(T0, 0.3)], GAUGE);
+    stop();
+    e = await start();
+    e.onReadings([depth(T0 + MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([['street-flooded', 'raised']]);
+  });
+
+  it('an open alert survives a restart and clears once, with no second raise', async () => {
+    let e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    stop();
+    e = await start();
+    e.onReadings([depth(T0 + 2 * MIN, 0.5), depth(T0 + 3 * MIN, 0.1)], GAUGE);
+    expect(events()).toEqual([
+      ['street-flooded', 'raised'],
+      ['street-flooded', 'resolved'],
+    ]);
+    expect(service.list({ rule: 'street-flooded' }).map((a) => a.resolution)).toEqual(['auto']);
+  });
+
+  it('a silent device raises on a tick with no reading at all, and clears when it reports', async () => {
+    const e = await start();
+    now = T0 + 31 * MIN;
+    e.tick();
+    expect(events()).toEqual([['silent-gauge', 'raised']]);
+    e.onReadings([depth(now, 0)], GAUGE);
+    expect(events()).toEqual([
+      ['silent-gauge', 'raised'],
+      ['silent-gauge', 'resolved'],
+    ]);
+  });
+
+  it('a reload that does not validate is refused whole and the rules in force stay', async () => {
+    const e = await start();
+    await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES.replace("op: '>='", "op: '=>'"));
+    const problems = await e.reload();
+    expect(problems.map((p) => [p.code, p.line])).toEqual([['RULES_ERR_SCHEMA', 12]]);
+    expect(e.status().problems).toHaveLength(1);
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([['street-flooded', 'raised']]);
+  });
+
+  it('a reload that validates replaces the rules; an unchanged rule keeps its state', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3)], GAUGE);
+    await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES.replace('Gauge silent', 'Gauge quiet'));
+    expect(await e.reload()).toEqual([]);
+    expect(e.status().rules.map((r) => r.rule.title)).toEqual(['Street flooded', 'Gauge quiet']);
+    e.onReadings([depth(T0 + MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([['street-flooded', 'raised']]);
+  });
+
+  it('an operator who resolves an alert while the street is still flooded gets a new one after `for`', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    const [open] = service.list({ rule: 'street-flooded' });
+    now = T0 + 2 * MIN;
+    service.resolve(open!.id, 'operator on duty', 'pump team sent');
+    e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([
+      ['street-flooded', 'raised'],
+      ['street-flooded', 'resolved'],
+      ['street-flooded', 'raised'],
+    ]);
+    expect(new Set(changes.map((c) => c.alert.id)).size).toBe(2);
+  });
+});

@@ -1,0 +1,193 @@
+// The live rules engine: the rule core (core.ts) on the ingest stream. Readings come in once durable;
+// each transition goes through the alert service (store, then InfluxDB, MQTT and the API's stream) with
+// the (rule, device) state saved in the same transaction. A timer lets time pass (absence, windows), a
+// checkpoint saves the other states every few seconds, and the rule folder is watched: a change that
+// validates replaces the rule set, one that does not is refused as a whole and the rules in force stay.
+import { watch as watchFolder, type FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Reading } from '../../devices/index.ts';
+import type { AlertService } from '../alerts/service.ts';
+import type { AlertStore, TriggerInput } from '../alerts/types.ts';
+import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
+import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
+import { readRuleFolder } from './rule-files.ts';
+
+export interface RuleEngineConfig {
+  /** The folder of rule files (CITY_RULES_DIR). */
+  readonly dir: string;
+  /** How often time passes for absence and window rules, ms. */
+  readonly tickMs: number;
+  /** How often changed states are saved, ms; transitions save theirs at once. */
+  readonly checkpointMs: number;
+  /** Watch the folder and reload on change. */
+  readonly watch: boolean;
+}
+
+export interface RuleEngineDeps {
+  readonly alerts: AlertService;
+  readonly store: Pick<AlertStore, 'loadStates' | 'saveStates'>;
+  /** Every active device, to watch for silence from the start. */
+  readonly devices: () => readonly RuleDevice[];
+  readonly log: Logger;
+  readonly clock: () => number;
+}
+
+export interface RuleStatus {
+  readonly loadedAt: string | null;
+  readonly files: readonly string[];
+  readonly rules: readonly LoadedRule[];
+  /** The problems of the last refused reload; empty when the files in force are the files on disk. */
+  readonly problems: readonly RuleProblem[];
+}
+
+export interface RuleEngine {
+  /** The ingest listener: readings of one device, once durable. */
+  onReadings(readings: readonly Reading[], device: RuleDevice): void;
+  /** Reads the folder again; resolves with the problems (none when the new set is in force). */
+  reload(): Promise<readonly RuleProblem[]>;
+  status(): RuleStatus;
+  /** Lets time pass now (the timer does it every tickMs); for tests and the backtest's parity. */
+  tick(): void;
+  /** Re-reads the registry: new devices watched, changed ones updated, gone ones forgotten. */
+  syncDevices(): void;
+  /** Saves every state and stops the timers and the watcher; safe to call twice. */
+  close(): void;
+}
+
+export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngineDeps): Promise<RuleEngine> {
+  const { alerts, store, log, clock } = deps;
+  const first = loadRuleFiles(await readRuleFolder(config.dir));
+  if (!first.ok) throw rulesRefused(first.problems);
+  let status: RuleStatus = statusOf(first.rules, [], clock());
+  const core: RuleCore = createRuleCore(first.rules.map((r) => r.rule));
+
+  syncDevices();
+  const restored = core.restore(store.loadStates(), clock());
+  log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
+
+  function syncDevices(): void {
+    const now = clock();
+    const seen = new Set<string>();
+    for (const d of deps.devices()) {
+      seen.add(d.id);
+      core.watch(d, now);
+    }
+    for (const { device } of core.allStates()) if (!seen.has(device)) core.forget(device);
+  }
+
+  function apply(firings: readonly Firing[]): void {
+    for (const f of firings) {
+      try {
+        alerts.trigger(triggerOf(f), { rule: f.rule.id, device: f.device.id, state: f.state });
+      } catch (err) {
+        log.error({ err, rule: f.rule.id, device: f.device.id }, 'alert transition not recorded');
+      }
+    }
+  }
+
+  // An operator who resolves an alert by hand starts its (rule, device) afresh: if the condition still
+  // holds, the rule raises a new alert after its sustain, rather than staying silent until it clears.
+  const unsubscribe = alerts.subscribe(({ alert, event }) => {
+    if (event.type !== 'resolved' || alert.resolution !== 'operator' || alert.source !== 'rule') return;
+    const saved = core.reset(alert.rule, alert.device, clock());
+    if (saved) store.saveStates([saved]);
+  });
+
+  const checkpoint = () => {
+    const dirty = core.takeDirty();
+    if (dirty.length === 0) return;
+    try {
+      store.saveStates(dirty);
+    } catch (err) {
+      log.error({ err, states: dirty.length }, 'rule states not saved; retrying at the next checkpoint');
+    }
+  };
+  const ticker = setInterval(() => apply(core.tick(clock())), config.tickMs);
+  const saver = setInterval(checkpoint, config.checkpointMs);
+  ticker.unref();
+  saver.unref();
+
+  async function reload(): Promise<readonly RuleProblem[]> {
+    const loaded = loadRuleFiles(await readRuleFolder(config.dir));
+    if (!loaded.ok) {
+      status = { ...status, problems: loaded.problems };
+      log.error({ problems: loaded.problems }, 'rule files refused; the rules in force stay');
+      return loaded.problems;
+    }
+    core.setRules(
+      loaded.rules.map((r) => r.rule),
+      clock(),
+    );
+    status = statusOf(loaded.rules, [], clock());
+    log.info({ rules: loaded.rules.length }, 'rules reloaded');
+    return [];
+  }
+
+  let watcher: FSWatcher | undefined;
+  if (config.watch) {
+    let timer: NodeJS.Timeout | undefined;
+    // Editors write a file in several steps (truncate, write, rename): wait for the folder to settle.
+    watcher = watchFolder(config.dir, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        reload().catch((err: unknown) => log.error({ err }, 'rule folder not read'));
+      }, 250);
+    });
+    watcher.on('error', (err) => log.error({ err }, 'rule folder watch failed; reload by restarting'));
+  }
+
+  let closed = false;
+  return {
+    onReadings(readings, device) {
+      for (const r of readings) apply(core.reading(r, device));
+    },
+    reload,
+    status: () => status,
+    tick: () => apply(core.tick(clock())),
+    syncDevices,
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(ticker);
+      clearInterval(saver);
+      watcher?.close();
+      unsubscribe();
+      store.saveStates(core.allStates());
+    },
+  };
+}
+
+function statusOf(rules: readonly LoadedRule[], problems: readonly RuleProblem[], at: number): RuleStatus {
+  return {
+    loadedAt: new Date(at).toISOString(),
+    files: [...new Set(rules.map((r) => r.file))],
+    rules,
+    problems,
+  };
+}
+
+function triggerOf(f: Firing): TriggerInput {
+  const t = f.transition;
+  const measured = f.rule.condition.type !== 'expr';
+  return {
+    type: t.type,
+    rule: f.rule.id,
+    device: f.device.id,
+    kind: f.device.kind,
+    district: f.device.district,
+    owner: f.rule.owner,
+    title: f.rule.title,
+    severity: t.severity,
+    message: f.message,
+    value: measured ? t.value : null,
+    threshold: measured ? t.threshold : null,
+    level: t.level,
+    at: t.at,
+    source: 'rule',
+  };
+}
+
+function rulesRefused(problems: readonly RuleProblem[]): Error {
+  const lines = problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`);
+  return new Error(`rule files refused, fix them and start again:\n${lines.join('\n')}`);
+}
