@@ -110,8 +110,9 @@ export function createIngest(deps: IngestDeps): Ingest {
         return;
       }
       countByKind(readings, metrics);
-      if (listeners.size > 0) notify(readings, devices);
+      // The PUBACK first: the device need not wait for the rules to run on what is already safe.
       if (message.qos > 0) done(undefined, false);
+      if (listeners.size > 0) notify(readings, devices);
     };
     spool.append(text, readings.length, durable);
     // QoS 0 promises nothing: acknowledge (there is no PUBACK) without waiting for the disk.

@@ -206,6 +206,10 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           alerts,
           store: alertStore,
           devices: () => registry.listDevices(),
+          appendLines: (text, lines) =>
+            spool.append(text, lines, (err) => {
+              if (err) alertLog.error({ err }, 'air-quality index not spooled');
+            }),
           log: log.child({ component: 'rules' }),
           clock,
         },

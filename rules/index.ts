@@ -110,3 +110,14 @@ export {
 } from './engine/engine.ts';
 export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './engine/sinks.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
+export { createAqiWriter, STATION_STATE_KEY, type AqiWriter } from './engine/aqi-writer.ts';
+export { AqiState, aqiCategoryOf, aqiInit, aqiReading, AQI_INDEX_NAMES } from './evaluators/aqi.ts';
+export {
+  compileExpr,
+  ExprState,
+  exprInit,
+  exprProblems,
+  exprReading,
+  EXPR_VARIABLES,
+} from './evaluators/expr.ts';
+export { sunAltitudeDeg, sunPosition, type SunPosition } from './evaluators/sun.ts';

@@ -1,6 +1,7 @@
 // Air-quality indices for the rules engine: VN_AQI (Decision 1459/QĐ-TCMT, 2019), hourly with the PM
 // NowCast and daily, and the US EPA AQI with its 2024 PM2.5 breakpoints; the hourly-mean accumulator that
-// feeds them. Pure functions: no I/O, time passed in.
+// feeds them; the per-station index built on those (station.ts) and its InfluxDB field names. Pure
+// functions: no I/O, time passed in.
 export type { AqiCategory, Rgb } from './category.ts';
 export { AQI_ERRORS, AqiError, type AqiErrorCode } from './errors.ts';
 export {
@@ -25,6 +26,23 @@ export {
   ppbToUgm3,
   ugm3ToPpb,
 } from './units.ts';
+export {
+  AQI_FIELDS,
+  AQI_MEASUREMENT,
+  STATION_POLLUTANTS,
+  STATION_RETAIN_HOURS,
+  StationState,
+  stationFields,
+  stationIndex,
+  stationInit,
+  stationReading,
+  stationUs,
+  stationVn,
+  type StationAqi,
+  type StationIndex,
+  type StationIndexOptions,
+  type StationPollutant,
+} from './station.ts';
 export {
   US_BREAKPOINTS,
   US_CATEGORIES,

@@ -96,7 +96,10 @@ describe('createRuleCore', () => {
 
     const second = createRuleCore(rules());
     second.watch(KIM_LONG, T0 + MIN);
-    expect(second.restore(JSON.parse(JSON.stringify(saved)), T0 + MIN)).toEqual({ restored: 2, discarded: 0 });
+    expect(second.restore(JSON.parse(JSON.stringify(saved)), T0 + MIN)).toEqual({
+      restored: 2,
+      discarded: 0,
+    });
     expect(second.reading(level(T0 + 2 * MIN, 1.6), KIM_LONG)).toEqual([]);
     expect(second.reading(level(T0 + 3 * MIN, 0.5), KIM_LONG).map((f) => f.transition.type)).toEqual([
       'clear',
@@ -123,7 +126,7 @@ describe('createRuleCore', () => {
     core.setRules(rules(), T0 + MIN);
     expect(core.reading(level(T0 + MIN, 1.6), KIM_LONG)).toEqual([]); // still open: no second raise
 
-    core.setRules(rules(RULES.replace("value: $meta.alarm_levels_m[0]", 'value: 1.4')), T0 + 2 * MIN);
+    core.setRules(rules(RULES.replace('value: $meta.alarm_levels_m[0]', 'value: 1.4')), T0 + 2 * MIN);
     const again = core.reading(level(T0 + 2 * MIN, 1.6), KIM_LONG);
     expect(again.map((f) => [f.transition.type, f.transition.threshold])).toEqual([['raise', 1.4]]);
   });
@@ -133,8 +136,6 @@ describe('createRuleCore', () => {
     core.watch(KIM_LONG, T0);
     expect(core.reading(level(T0, 1.5), KIM_LONG)).toHaveLength(1);
     expect(core.reset('river-alarm', 'rg-kim-long', T0 + MIN)?.state).toMatchObject({ type: 'threshold' });
-    expect(core.reading(level(T0 + 2 * MIN, 1.5), KIM_LONG).map((f) => f.transition.type)).toEqual([
-      'raise',
-    ]);
+    expect(core.reading(level(T0 + 2 * MIN, 1.5), KIM_LONG).map((f) => f.transition.type)).toEqual(['raise']);
   });
 });

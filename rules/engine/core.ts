@@ -3,7 +3,13 @@
 // I/O, time passed in. The live engine, the rule unit tests and the backtest all run this one core, so a
 // rule behaves the same in a test file, over history and on the live stream.
 import type { Kind, Reading } from '../../devices/index.ts';
-import { initialState, onReading, onTick, restoreState, type EvaluatorState } from '../evaluators/evaluate.ts';
+import {
+  initialState,
+  onReading,
+  onTick,
+  restoreState,
+  type EvaluatorState,
+} from '../evaluators/evaluate.ts';
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
 import type { EvalContext, Transition } from '../evaluators/types.ts';
 import { renderMessage } from '../evaluators/template.ts';
@@ -97,7 +103,9 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
 
   function watch(device: RuleDevice, now: number): Watched {
     const ctx: EvalContext =
-      device.location === undefined ? { meta: device.meta } : { meta: device.meta, location: device.location };
+      device.location === undefined
+        ? { meta: device.meta }
+        : { meta: device.meta, location: device.location };
     const w: Watched = { device, ctx, entries: entriesFor(device, ctx, now, watched.get(device.id)) };
     watched.set(device.id, w);
     return w;
@@ -217,4 +225,3 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
     },
   };
 }
-

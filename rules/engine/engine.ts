@@ -9,6 +9,7 @@ import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../alerts/service.ts';
 import type { AlertStore, TriggerInput } from '../alerts/types.ts';
 import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
+import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
 import { readRuleFolder } from './rule-files.ts';
 
@@ -28,6 +29,8 @@ export interface RuleEngineDeps {
   readonly store: Pick<AlertStore, 'loadStates' | 'saveStates'>;
   /** Every active device, to watch for silence from the start. */
   readonly devices: () => readonly RuleDevice[];
+  /** Appends line protocol to the spool (the `aqi` measurement); leave out to not write the index. */
+  readonly appendLines?: (text: string, lines: number) => void;
   readonly log: Logger;
   readonly clock: () => number;
 }
@@ -61,8 +64,15 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   let status: RuleStatus = statusOf(first.rules, [], clock());
   const core: RuleCore = createRuleCore(first.rules.map((r) => r.rule));
 
+  const append = deps.appendLines;
+  const stations = append && createAqiWriter((line) => append(line, 1));
   syncDevices();
-  const restored = core.restore(store.loadStates(), clock());
+  const states = store.loadStates();
+  stations?.restore(states);
+  const restored = core.restore(
+    states.filter((s) => s.rule !== STATION_STATE_KEY),
+    clock(),
+  );
   log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
 
   function syncDevices(): void {
@@ -94,7 +104,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   });
 
   const checkpoint = () => {
-    const dirty = core.takeDirty();
+    const dirty = [...core.takeDirty(), ...(stations?.takeDirty() ?? [])];
     if (dirty.length === 0) return;
     try {
       store.saveStates(dirty);
@@ -139,7 +149,10 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   let closed = false;
   return {
     onReadings(readings, device) {
-      for (const r of readings) apply(core.reading(r, device));
+      for (const r of readings) {
+        stations?.onReading(r, device);
+        apply(core.reading(r, device));
+      }
     },
     reload,
     status: () => status,
@@ -152,7 +165,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       clearInterval(saver);
       watcher?.close();
       unsubscribe();
-      store.saveStates(core.allStates());
+      store.saveStates([...core.allStates(), ...(stations?.all() ?? [])]);
     },
   };
 }

@@ -2,16 +2,13 @@
 // device, the rule, what was compared and with what, and the condition's own words (`within`, `over`,
 // `silent_for`). Levels are shown counting from 1: "past alarm level 2" is the rule's first escalation.
 import { fieldSpec } from '../../devices/index.ts';
+import { aqiTemplateVars } from '../evaluators/aqi.ts';
 import { formatDuration, type TemplateValue } from '../evaluators/template.ts';
 import type { Transition } from '../evaluators/types.ts';
 import type { Rule } from '../schema.ts';
 import type { RuleDevice } from './core.ts';
 
-export function messageVars(
-  rule: Rule,
-  device: RuleDevice,
-  t: Transition,
-): Record<string, TemplateValue> {
+export function messageVars(rule: Rule, device: RuleDevice, t: Transition): Record<string, TemplateValue> {
   const vars: Record<string, TemplateValue> = {
     'device.id': device.id,
     'device.name': device.name,
@@ -43,6 +40,6 @@ export function messageVars(
     vars.silent_for = formatDuration(t.value);
     vars.last_seen = new Date(t.at - t.value).toISOString();
   }
-  if (c.type === 'aqi') vars.index = c.index === 'vn' ? 'VN_AQI' : 'US AQI';
+  if (c.type === 'aqi') Object.assign(vars, aqiTemplateVars(c.index, t.value));
   return vars;
 }

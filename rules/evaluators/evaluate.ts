@@ -1,10 +1,10 @@
-// One entry for the engine: the state of any evaluated condition, created, advanced by a reading or a
-// tick, and restored from JSON. `aqi` and `expr` conditions are not evaluated here (types.ts explains
-// where they go), and `isEvaluated` says so rather than a stub pretending.
+// One entry for the engine: the state of any condition, created, advanced by a reading or a tick, and
+// restored from JSON (through each state's zod schema: parsed, never cast).
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
 import { RulesError } from '../errors.ts';
 import type { Condition, Rule } from '../schema.ts';
+import { aqiInit, aqiReading, AqiState } from './aqi.ts';
 import { exprInit, exprReading, ExprState } from './expr.ts';
 import { absenceInit, absenceReading, absenceTick, AbsenceState } from './absence.ts';
 import { rateInit, rateReading, RateState, rateTick } from './rate.ts';
@@ -18,11 +18,19 @@ export const EvaluatorState = z.discriminatedUnion('type', [
   AbsenceState,
   WindowState,
   ExprState,
+  AqiState,
 ]);
 export type EvaluatorState = z.infer<typeof EvaluatorState>;
 
 export type EvaluatedType = EvaluatorState['type'];
-const EVALUATED: readonly string[] = ['threshold', 'rate', 'absence', 'window', 'expr'] satisfies EvaluatedType[];
+const EVALUATED: readonly string[] = [
+  'threshold',
+  'rate',
+  'absence',
+  'window',
+  'expr',
+  'aqi',
+] satisfies EvaluatedType[];
 
 export function isEvaluated(condition: Condition): boolean {
   return EVALUATED.includes(condition.type);
@@ -41,6 +49,8 @@ export function initialState(rule: Rule, now: number): EvaluatorState | undefine
       return windowInit();
     case 'expr':
       return exprInit();
+    case 'aqi':
+      return aqiInit();
     default:
       return undefined;
   }
@@ -73,6 +83,7 @@ export function onReading(
   if (c.type === 'window' && s?.type === 'window')
     return windowReading({ ...rule, condition: c }, s, reading, ctx);
   if (c.type === 'expr' && s?.type === 'expr') return exprReading({ ...rule, condition: c }, s, reading, ctx);
+  if (c.type === 'aqi' && s?.type === 'aqi') return aqiReading({ ...rule, condition: c }, s, reading, ctx);
   return undefined;
 }
 
@@ -89,8 +100,13 @@ export function onTick(
     return absenceTick({ ...rule, condition: c }, s, now, ctx);
   if (c.type === 'window' && s?.type === 'window') return windowTick({ ...rule, condition: c }, s, now, ctx);
   if (c.type === 'rate' && s?.type === 'rate') return rateTick({ ...rule, condition: c }, s, now, ctx);
-  // Threshold and CEL conditions act on evidence only: time passing changes nothing.
-  if ((c.type === 'threshold' && s?.type === 'threshold') || (c.type === 'expr' && s?.type === 'expr'))
+  // Threshold, CEL and AQI conditions act on evidence only: time passing changes nothing (an hourly
+  // index changes as hours complete, and acting on that without a reading would be acting on no evidence).
+  if (
+    (c.type === 'threshold' && s?.type === 'threshold') ||
+    (c.type === 'expr' && s?.type === 'expr') ||
+    (c.type === 'aqi' && s?.type === 'aqi')
+  )
     return { state: s };
   return undefined;
 }

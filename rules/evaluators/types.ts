@@ -37,10 +37,3 @@ export interface Step<S> {
   readonly state: S;
   readonly transition?: Transition;
 }
-
-// The `aqi` condition is evaluated by the air-quality module (rules/aqi): per device, its hourly-mean
-// accumulator (`HourlyState`, plain JSON like the states here) is fed each reading, the hourly VN_AQI
-// (NowCast for PM) or US AQI is computed from it, and that index goes through the same level machine as a
-// threshold (levels.ts: `stepLevels`), with category keys turned into index bounds. Its state will be
-// `{ type: 'aqi', hourly, levels }`; until it lands, the engine treats `aqi` and `expr` rules as not
-// evaluated here (`isEvaluated` in evaluate.ts) rather than pretending to evaluate them.
