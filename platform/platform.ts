@@ -201,6 +201,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           watch: config.rules.watch,
           tickMs: config.rules.tickMs,
           checkpointMs: 5_000,
+          syncMs: 30_000,
         },
         {
           alerts,

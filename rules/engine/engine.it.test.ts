@@ -62,12 +62,12 @@ let engine: RuleEngine | undefined;
 const changes: AlertChange[] = [];
 const log = pino({ level: 'silent' });
 
-async function start(): Promise<RuleEngine> {
+async function start(watch = false): Promise<RuleEngine> {
   store = openAlertStore({ file: path.join(dir, 'alerts.db') });
   service = createAlertService({ store, log, clock: () => now });
   service.subscribe((c) => changes.push(c));
   engine = await createRuleEngine(
-    { dir: path.join(dir, 'rules'), tickMs: 60_000, checkpointMs: 60_000, watch: false },
+    { dir: path.join(dir, 'rules'), tickMs: 60_000, checkpointMs: 60_000, syncMs: 60_000, watch },
     { alerts: service, store, devices: () => [GAUGE], log, clock: () => now },
   );
   return engine;
@@ -172,4 +172,21 @@ describe('createRuleEngine', () => {
     ]);
     expect(new Set(changes.map((c) => c.alert.id)).size).toBe(2);
   });
+
+  it('watches the folder: a saved file is in force a moment later, a broken one is refused', async () => {
+    const e = await start(true);
+    await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES.replace('Gauge silent', 'Gauge quiet'));
+    await eventually(() => e.status().rules.some((r) => r.rule.title === 'Gauge quiet'));
+    await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), 'rules: [');
+    await eventually(() => e.status().problems.length > 0);
+    expect(e.status().rules.map((r) => r.rule.title)).toEqual(['Street flooded', 'Gauge quiet']);
+  });
 });
+
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -20,6 +20,8 @@ export interface RuleEngineConfig {
   readonly tickMs: number;
   /** How often changed states are saved, ms; transitions save theirs at once. */
   readonly checkpointMs: number;
+  /** How often the registry is read again for new, changed and decommissioned devices, ms. */
+  readonly syncMs: number;
   /** Watch the folder and reload on change. */
   readonly watch: boolean;
 }
@@ -64,6 +66,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   let status: RuleStatus = statusOf(first.rules, [], clock());
   const core: RuleCore = createRuleCore(first.rules.map((r) => r.rule));
 
+  let synced = new Set<string>();
   const append = deps.appendLines;
   const stations = append && createAqiWriter((line) => append(line, 1));
   syncDevices();
@@ -75,6 +78,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   );
   log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
 
+  // Devices provisioned since the last sync are watched for silence from now on; changed records (new
+  // alarm levels, a new district) take effect; decommissioned devices are let go.
   function syncDevices(): void {
     const now = clock();
     const seen = new Set<string>();
@@ -82,7 +87,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       seen.add(d.id);
       core.watch(d, now);
     }
-    for (const { device } of core.allStates()) if (!seen.has(device)) core.forget(device);
+    for (const id of synced) if (!seen.has(id)) core.forget(id);
+    synced = seen;
   }
 
   function apply(firings: readonly Firing[]): void {
@@ -114,8 +120,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   };
   const ticker = setInterval(() => apply(core.tick(clock())), config.tickMs);
   const saver = setInterval(checkpoint, config.checkpointMs);
-  ticker.unref();
-  saver.unref();
+  const syncer = setInterval(syncDevices, config.syncMs);
+  for (const timer of [ticker, saver, syncer]) timer.unref();
 
   async function reload(): Promise<readonly RuleProblem[]> {
     const loaded = loadRuleFiles(await readRuleFolder(config.dir));
@@ -163,6 +169,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       closed = true;
       clearInterval(ticker);
       clearInterval(saver);
+      clearInterval(syncer);
       watcher?.close();
       unsubscribe();
       store.saveStates([...core.allStates(), ...(stations?.all() ?? [])]);
