@@ -236,3 +236,32 @@ describe('expr checks (CEL)', () => {
     expect(expr({ expr: 'fields.power_w < meta.rated_w * 5.0 / 100.0 && fields.power_w > 1' })).toEqual([]);
   });
 });
+
+describe('aqi conditions face one way', () => {
+  const aqiRule = (condition: Record<string, unknown>) => ({
+    id: 'aqi',
+    title: 't',
+    severity: 'warning',
+    owner: 'environment department',
+    message: '{{value}}',
+    select: { kind: 'air_quality' },
+    condition: { type: 'aqi', index: 'vn', ...condition },
+  });
+
+  it('refuses a clear facing the same way and levels out of order, with category keys as bounds', () => {
+    const bad = Rule.safeParse(
+      aqiRule({
+        op: '>=',
+        value: 'bad',
+        clear: { op: '>=', value: 'moderate' },
+        escalate: [{ value: 'poor', severity: 'critical' }],
+      }),
+    );
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual([
+      'condition.clear.op',
+      'condition.escalate.0.value',
+    ]);
+    const good = Rule.safeParse(aqiRule({ op: '>=', value: 'poor', clear: { op: '<=', value: 'moderate' } }));
+    expect(good.success).toBe(true);
+  });
+});

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEVICE_ID_PATTERN, KINDS, Kind, META_SCHEMAS, fieldSpec } from '../devices/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES } from './aqi/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
+import { aqiBound } from './evaluators/aqi.ts';
 import { exprKindIssues, exprProblems } from './evaluators/expr.ts';
 import { TEMPLATE_VARS, checkTemplate } from './evaluators/template.ts';
 
@@ -320,13 +321,33 @@ function valueIssues(rule: Rule): Issue[] {
     c.escalate?.forEach((e, i) => visit(e.value, ['condition', 'escalate', i, 'value']));
     out.push(...directionIssues(rule.severity, c));
   }
+  if (c.type === 'aqi') out.push(...directionIssues(rule.severity, aqiAsNumbers(c)));
   return out;
+}
+
+/** An aqi condition with its category keys as index bounds, for the same direction checks. */
+function aqiAsNumbers(c: AqiCondition): Leveled {
+  const bound = (op: Op, v: number | string) => aqiBound(c.index, op, v) ?? 0;
+  return {
+    op: c.op,
+    value: bound(c.op, c.value),
+    ...(c.clear && { clear: { op: c.clear.op, value: bound(c.clear.op, c.clear.value) } }),
+    ...(c.escalate && { escalate: c.escalate.map((e) => ({ ...e, value: bound(c.op, e.value) })) }),
+  };
+}
+
+/** What the direction checks read: a raise, an optional clear, optional escalation levels. */
+interface Leveled {
+  readonly op: Op;
+  readonly value: ValueRef;
+  readonly clear?: { readonly op: Op; readonly value: ValueRef } | undefined;
+  readonly escalate?: readonly { readonly value: ValueRef; readonly severity: Severity }[] | undefined;
 }
 
 const rising = (op: Op): boolean => op === '>' || op === '>=';
 
 /** The clear must face the other way, levels must be ordered, and constant limits must not overlap. */
-function directionIssues(severity: Severity, c: ThresholdCondition | WindowCondition): Issue[] {
+function directionIssues(severity: Severity, c: Leveled): Issue[] {
   const out: Issue[] = [];
   const up = rising(c.op);
   if (c.clear && rising(c.clear.op) === up)
