@@ -170,7 +170,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
 
     // The rules engine starts before the broker so that no reading passes unseen; its MQTT sink finds the
     // broker once it is listening (a transition before that is still stored and written to InfluxDB).
-    let brokerRef: Broker | undefined;
+    const brokerRef: { current?: Broker } = {};
     const alertStore = step(
       'alert store',
       openAlertStore({ file: path.join(config.dataDir, 'alerts.db') }),
@@ -182,8 +182,8 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       createAlertSinks({
         topics,
         publish: (topic, payload, options) =>
-          brokerRef
-            ? brokerRef.publish(topic, payload, options)
+          brokerRef.current
+            ? brokerRef.current.publish(topic, payload, options)
             : Promise.reject(new Error('broker not started')),
         append: (text, lines, done) => spool.append(text, lines, done),
         onError: (what, err, change) =>
@@ -244,7 +244,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ),
       (b) => b.close(),
     );
-    brokerRef = broker;
+    brokerRef.current = broker;
     metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
 
     const api = step(

@@ -56,7 +56,7 @@ describe('createAqiWriter', () => {
     expect(saved.map((s) => [s.rule, s.device])).toEqual([[STATION_STATE_KEY, STATION.id]]);
 
     const second = createAqiWriter((l) => lines.push(l));
-    second.restore(JSON.parse(JSON.stringify(saved)));
+    second.restore(JSON.parse(JSON.stringify(saved)) as typeof saved);
     second.onReading(pm(T0 + 2 * H + 60_000, 35), STATION);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/vn_aqi=\d+/);

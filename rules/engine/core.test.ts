@@ -96,7 +96,7 @@ describe('createRuleCore', () => {
 
     const second = createRuleCore(rules());
     second.watch(KIM_LONG, T0 + MIN);
-    expect(second.restore(JSON.parse(JSON.stringify(saved)), T0 + MIN)).toEqual({
+    expect(second.restore(JSON.parse(JSON.stringify(saved)) as typeof saved, T0 + MIN)).toEqual({
       restored: 2,
       discarded: 0,
     });
