@@ -1,6 +1,6 @@
 // For the API's integration tests: a real registry, dead-letter store and alert store in a temporary
 // folder, a fresh database in the test run's influxd, the API over them, and one token per role.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import {
   loadRuleFiles,
   openAlertStore,
   parseRuleFile,
+  readRuleFolder,
   type AlertService,
 } from '../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
@@ -68,11 +69,7 @@ export interface HarnessOptions {
 export const HUE_RULES_DIR = fileURLToPath(new URL('../rules/hue/', import.meta.url));
 
 async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<ApiRules> {
-  const names = (await readdir(HUE_RULES_DIR)).filter((n) => n.endsWith('.yaml')).sort();
-  const files = await Promise.all(
-    names.map(async (name) => ({ name, text: await readFile(join(HUE_RULES_DIR, name), 'utf8') })),
-  );
-  const loaded = loadRuleFiles(files);
+  const loaded = loadRuleFiles(await readRuleFolder(HUE_RULES_DIR));
   if (!loaded.ok) throw new Error(`the Huế rule files do not load: ${JSON.stringify(loaded.problems)}`);
   return {
     list: () => loaded.rules.map((r) => summarize(r.rule, r.file)),

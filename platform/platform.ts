@@ -29,6 +29,7 @@ import {
   type LocalInfluxd,
 } from '../influx/index.ts';
 import {
+  backtestRules,
   createAlertService,
   createAlertSinks,
   createRuleEngine,
@@ -272,7 +273,13 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           rules: {
             list: () => rules.status().rules.map((r) => summarizeRule(r.rule, r.file)),
             validate: parseRuleFile,
-            backtest: () => Promise.reject(new Error('backtest not available')),
+            backtest: (input) =>
+              backtestRules(input, {
+                influx,
+                retentionPolicy: config.influx.retentionPolicy,
+                devices: () => registry.listDevices(),
+                clock,
+              }),
           },
         },
       ),

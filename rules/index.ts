@@ -95,6 +95,30 @@ export {
   type BacktestInput,
 } from './backtest/types.ts';
 export {
+  backtestRules,
+  warmUpMs,
+  BACKTEST_MAX_TRANSITIONS,
+  BACKTEST_PAGE_SIZE,
+  BACKTEST_TICK_MS,
+  type BacktestDeps,
+} from './backtest/backtest.ts';
+export { RULE_TEST_ERRORS, type RuleTestErrorCode } from './testing/errors.ts';
+export { findRuleTestFiles, loadRuleTestFile, type LoadedRuleTests } from './testing/files.ts';
+export {
+  parseRuleTestFile,
+  prepareRuleTests,
+  type PreparedTest,
+  type PrepareResult,
+} from './testing/prepare.ts';
+export {
+  formatResults,
+  runRuleTest,
+  simulate,
+  type RuleTestResult,
+  type RuleTestStatus,
+} from './testing/runner.ts';
+export { RuleTestFile } from './testing/schema.ts';
+export {
   createRuleCore,
   type Firing,
   type RuleCore,

@@ -1,6 +1,7 @@
 // End to end: the simulator's flood scenario drives Kim Long (alarm levels 1.0 / 2.0 / 3.5 m) past alarm
 // 3 and back down. The Huế rule `river-alarm-level` must raise one alert, escalate it twice, and clear it,
 // and that one history must be visible on MQTT, in InfluxDB and through the API — and survive a restart.
+import { readFile } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet } from '../devices/index.ts';
@@ -108,6 +109,34 @@ describe('the flood scenario at Kim Long', () => {
       events: Array<{ type: string }>;
     };
     expect(one.events.map((e) => e.type)).toEqual(['raised', 'escalated', 'escalated', 'resolved']);
+  });
+
+  it('a backtest of the flood rules over the stored scenario finds the same history, and touches no live alert', async () => {
+    const source = await readFile(new URL('../rules/hue/flood.yaml', import.meta.url), 'utf8');
+    const now = Date.now();
+    const res = await fetch(`http://127.0.0.1:${platform.apiPort}/api/rules/backtest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        source,
+        name: 'flood.yaml',
+        from: Math.floor(now - FLOOD_SCENARIO_MS - 2 * HOUR_MS),
+        to: now,
+      }),
+    });
+    if (res.status !== 200) throw new Error(await res.text());
+    const report = (await res.json()) as {
+      transitions: Array<{ rule: string; device: string; type: string; severity: string; level: number }>;
+    };
+    const mine = report.transitions.filter((t) => t.rule === RULE && t.device === KIM_LONG);
+    expect(mine.map((t) => [t.type, t.severity, t.level])).toEqual([
+      ['raise', 'warning', 0],
+      ['escalate', 'warning', 1],
+      ['escalate', 'critical', 2],
+      ['clear', 'critical', 2],
+    ]);
+    const list = (await (await api(`/api/alerts?rule=${RULE}`)).json()) as { alerts: unknown[] };
+    expect(list.alerts).toHaveLength(1);
   });
 
   it('after a restart the alert is still there, and nothing is raised again', async () => {
