@@ -1,6 +1,7 @@
 // Driving one MQTT system under test: the load generator against it, progress while it runs, waiting
 // until it has stored what was sent, and the row of the table it earns.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createInfluxClient, ident } from '../influx/index.ts';
 import { forkChild, LoadMessage, type Child, type Device, type SutMessage } from './ipc.ts';
 import { watchProc } from './proc.ts';
 import type { Row } from './report.ts';
@@ -20,9 +21,26 @@ export interface BenchContext {
   readonly trace: boolean;
   /** Lines per raw POST. */
   readonly rawBatch: number;
-  /** Where to write the platform's CPU profile of the measured window; undefined: no profile. */
-  readonly profileFile: string | undefined;
+  /** Where to write a platform's CPU profile of the measured window, by system; undefined: no profile. */
+  readonly profileFile: ((system: string) => string) | undefined;
+  /** The alert probe's readings per second against the platform; 0: no probe. */
+  readonly alertRate: number;
   readonly progress: (line: string) => void;
+}
+
+/** How long a system under test may take to start and provision the bench's devices (scrypt each). */
+export const READY_TIMEOUT_MS = 180_000;
+
+/** `SELECT count(pm25)` of the bench's measurement: what InfluxDB really holds. */
+export async function countInDb(ctx: BenchContext, db: string): Promise<number> {
+  const client = createInfluxClient({ url: ctx.influxUrl, db });
+  try {
+    const [series] = await client.query(`SELECT count(${ident('pm25')}) FROM ${ident('air_quality')}`);
+    const value = series?.[0]?.values[0]?.[1];
+    return typeof value === 'number' ? value : 0;
+  } finally {
+    await client.close();
+  }
 }
 
 /** After the load stops: how long stored may stay unchanged before we stop waiting for the rest. */
@@ -35,7 +53,7 @@ type SutResult = Extract<SutMessage, { type: 'result' }>;
 export const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
-const ms = (v: number) => (v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
+export const ms = (v: number) => (v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 export const influxRss = (kb: number) => `influxd peak RSS ${mib(kb)} (it holds every database so far)`;
 
 export interface Window {

@@ -39,9 +39,39 @@ export function ownUsage(): Usage {
 export const Device = z.object({ id: z.string(), district: z.string(), secret: z.string() });
 export type Device = z.infer<typeof Device>;
 
+/** MQTT credentials the platform issued (username = id). */
+export const Credential = z.object({ id: z.string(), secret: z.string() });
+
+/** What the platform provisioned for the alert probe, and the topics it uses. */
+export const ProbeSetup = z.object({
+  gauge: Credential,
+  reader: Credential,
+  telemetryTopic: z.string(),
+  /** The reader's subscription: every alert of the probe's gauge. */
+  alertFilter: z.string(),
+});
+export type ProbeSetup = z.infer<typeof ProbeSetup>;
+
+/** Which rules the platform loaded, and which of them watch a bench station and the probe's gauge. */
+export const RuleCoverage = z.object({
+  dir: z.string(),
+  loaded: z.number(),
+  /** Rule ids selecting the device; `evaluated`: those the engine runs for it (rules/evaluators). */
+  station: z.object({ selected: z.array(z.string()), evaluated: z.array(z.string()) }),
+  gauge: z.object({ selected: z.array(z.string()), evaluated: z.array(z.string()) }).optional(),
+});
+export type RuleCoverage = z.infer<typeof RuleCoverage>;
+
 /** A system under test (the platform, or the subscriber behind Mosquitto). */
 export const SutMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), port: z.number().int().positive(), devices: z.array(Device) }),
+  z.object({
+    type: z.literal('ready'),
+    port: z.number().int().positive(),
+    devices: z.array(Device),
+    /** The platform only. */
+    rules: RuleCoverage.optional(),
+    probe: ProbeSetup.optional(),
+  }),
   z.object({
     type: z.literal('progress'),
     stored: z.number(),
@@ -64,6 +94,17 @@ export const SutMessage = z.discriminatedUnion('type', [
     writes: z.object({ count: z.number(), totalMs: z.number() }).optional(),
     /** `--trace`: one line per stage of the platform's path. */
     trace: z.array(z.string()).optional(),
+    /** The platform: time in the rules engine and the garbage collector (bench/rules-timing.ts). */
+    rules: z
+      .object({
+        readings: z.number(),
+        engineMs: z.number(),
+        transitions: Latency,
+        transitionsMs: z.number(),
+        gcMs: z.number(),
+        gcCount: z.number(),
+      })
+      .optional(),
   }),
 ]);
 export type SutMessage = z.infer<typeof SutMessage>;
@@ -105,6 +146,24 @@ export const RawMessage = z.discriminatedUnion('type', [
   }),
 ]);
 export type RawMessage = z.infer<typeof RawMessage>;
+
+/** The alert probe (bench/run-alert-probe.ts). */
+export const ProbeMessage = z.discriminatedUnion('type', [
+  /** Connected as the gauge and as the reader, subscribed: ready for `mark`. */
+  z.object({ type: z.literal('ready') }),
+  z.object({
+    type: z.literal('result'),
+    published: z.number(),
+    acked: z.number(),
+    expected: z.number(),
+    received: z.number(),
+    missing: z.number(),
+    unexpected: z.number(),
+    latency: Latency,
+    ackLatency: Latency,
+  }),
+]);
+export type ProbeMessage = z.infer<typeof ProbeMessage>;
 
 export const ParentMessage = z.object({ type: z.enum(['stop', 'mark']) });
 
@@ -185,7 +244,7 @@ export function childSettings<T>(schema: z.ZodType<T>): T {
 }
 
 /** In a child: send a message to the parent (no-op when run by hand without a parent). */
-export function tell(message: SutMessage | LoadMessage | RawMessage): void {
+export function tell(message: SutMessage | LoadMessage | RawMessage | ProbeMessage): void {
   if (process.connected) process.send?.(message);
 }
 

@@ -1,5 +1,7 @@
 // The benchmark end to end with a token load, so `npm run bench` cannot rot unnoticed: every system runs,
-// and InfluxDB holds every reading each one acknowledged. Outcomes only; the numbers are BENCHMARKS.md's.
+// and InfluxDB holds every reading each one acknowledged; with --rules, the platform runs with and without
+// its rule set and every alert transition the probe caused comes back. Outcomes only; the numbers are
+// BENCHMARKS.md's.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,9 @@ import { MOSQUITTO } from './mosquitto.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+const Coverage = z.object({ selected: z.array(z.string()), evaluated: z.array(z.string()) });
+const Count = z.object({ count: z.number() });
+
 const Output = z.object({
   rows: z.array(
     z.object({
@@ -19,20 +24,45 @@ const Output = z.object({
       acked: z.number().optional(),
       stored: z.number(),
       inDb: z.number(),
+      cpuUsPerReading: z.number().optional(),
+      timing: z
+        .object({ engineUsPerReading: z.number(), gcUsPerReading: z.number(), transitions: Count })
+        .optional(),
+      rules: z.object({ loaded: z.number(), station: Coverage, gauge: Coverage.optional() }).optional(),
+      alerts: z
+        .object({
+          published: z.number(),
+          acked: z.number(),
+          expected: z.number(),
+          received: z.number(),
+          missing: z.number(),
+          unexpected: z.number(),
+          latency: Count,
+          ackLatency: Count,
+        })
+        .optional(),
     }),
   ),
+  rules: z
+    .object({
+      storedPerSecond: z.object({ without: z.number(), with: z.number(), costPct: z.number() }),
+      cpuUsPerReading: z.object({ costPct: z.number() }).optional(),
+      alerts: z.object({ expected: z.number(), received: z.number() }).optional(),
+    })
+    .optional(),
 });
+type Output = z.infer<typeof Output>;
 
-async function bench(only: string): Promise<z.infer<typeof Output>['rows']> {
+async function bench(...extra: string[]): Promise<Output> {
   const args = ['tsx', 'bench/pipeline.ts', '--devices', '4', '--rate', '400', '--duration', '2'];
-  args.push('--pause', '0', '--only', only, '--json');
+  args.push('--pause', '0', '--json', ...extra);
   const { stdout } = await promisify(execFile)('npx', args, { cwd: ROOT, timeout: 150_000 });
-  return Output.parse(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).rows;
+  return Output.parse(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''));
 }
 
 describe('npm run bench', () => {
   it('stores every reading through the raw writer and the platform', { timeout: 160_000 }, async () => {
-    const [raw, platform] = await bench('raw,platform');
+    const [raw, platform] = (await bench('--only', 'raw,platform')).rows;
     expect(raw).toMatchObject({ sent: 800, stored: 800, inDb: 800 });
     expect(platform?.system).toBe('platform');
     expect(platform?.acked).toBeGreaterThan(0);
@@ -45,8 +75,41 @@ describe('npm run bench', () => {
     expect(existsSync(MOSQUITTO), `${MOSQUITTO} is missing: bash scripts/install-deps.sh mosquitto`).toBe(
       true,
     );
-    const [baseline] = await bench('mosquitto');
+    const [baseline] = (await bench('--only', 'mosquitto')).rows;
     expect(baseline?.acked).toBeGreaterThan(0);
     expect(baseline?.inDb).toBeGreaterThanOrEqual(baseline?.acked ?? Infinity);
   });
+
+  it(
+    'runs the platform with and without rules, and every alert the probe caused arrives',
+    { timeout: 160_000 },
+    async () => {
+      const { rows, rules } = await bench('--rules');
+      const [without, withRules] = rows;
+      expect(rows.map((r) => r.system)).toEqual(['platform, no rules', 'platform']);
+      for (const row of rows) {
+        expect(row.inDb).toBeGreaterThanOrEqual(row.acked ?? Infinity);
+        expect(row.cpuUsPerReading).toBeGreaterThan(0);
+      }
+      // The Huế rule set watches the bench's stations and the probe's street gauge; the empty folder nothing.
+      expect(without?.rules).toMatchObject({ loaded: 0, station: { selected: [], evaluated: [] } });
+      expect(withRules?.rules?.loaded).toBeGreaterThan(0);
+      expect(withRules?.rules?.station.evaluated).toEqual(
+        expect.arrayContaining(['pm25-24h-qcvn', 'silent-air-station']),
+      );
+      expect(withRules?.rules?.gauge?.evaluated).toContain('street-flooded');
+      // Two transitions for every three readings, each one back on MQTT; none without rules.
+      const alerts = withRules?.alerts;
+      expect(alerts?.expected).toBeGreaterThan(0);
+      expect(alerts).toMatchObject({ missing: 0, unexpected: 0, received: alerts?.expected });
+      expect(alerts?.latency.count).toBe(alerts?.expected);
+      expect(without?.alerts).toMatchObject({ expected: 0, received: 0, unexpected: 0 });
+      expect(without?.alerts?.published).toBeGreaterThan(0);
+      // Every transition went through the alert service, where the bench times it.
+      expect(withRules?.timing?.transitions.count).toBeGreaterThanOrEqual(alerts?.expected ?? Infinity);
+      expect(without?.timing?.transitions.count).toBe(0);
+      expect(rules?.alerts).toEqual({ expected: alerts?.expected, received: alerts?.expected });
+      expect(Number.isFinite(rules?.storedPerSecond.costPct)).toBe(true);
+    },
+  );
 });

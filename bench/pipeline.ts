@@ -1,11 +1,13 @@
-// `npm run bench`: N simulated devices publishing QoS 1 at a given rate, through three systems in the same
-// run against the same InfluxDB — raw line protocol (the ceiling), Mosquitto with a plain batching
-// subscriber (the baseline), and the platform — reporting readings stored per second, publish-to-stored
-// latency and peak memory. Loopback only; every server on a free port; all files in a temporary folder.
+// `npm run bench`: N simulated devices publishing QoS 1 at a given rate, through several systems in the
+// same run against the same InfluxDB — raw line protocol (the ceiling), Mosquitto with a plain batching
+// subscriber (the baseline), the platform without rules (an empty rule folder) and the platform with its
+// rule set — reporting readings stored per second, publish-to-stored latency and peak memory, and for the
+// platform the alert probe's publish-to-alert latency. `--rules` compares the platform with and without
+// rules at half the maximum rate. Loopback only; every server on a free port; files in a temporary folder.
 //
 //   npm run bench -- --devices 200 --rate 30000 --duration 20 --qos 1 [--only platform,mosquitto]
-//                    [--markdown | --json] [--profile <dir>] [--raw-batch 5000] [--raw-concurrency 1]
-//                    [--trace] [--pause 3] [--keep]
+//                    [--rules] [--alert-rate 10] [--markdown | --json] [--profile <dir>]
+//                    [--raw-batch 5000] [--raw-concurrency 1] [--trace] [--pause 3] [--keep]
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,28 +16,43 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startLocalInfluxd } from '../influx/index.ts';
+import { runPlatformSystem } from './platform-system.ts';
 import { formatProfile, summarizeProfile } from './profile.ts';
 import { findPid } from './proc.ts';
 import { machineLine, markdownTable, plainTable, type Row } from './report.ts';
-import { runMosquitto, runPlatform, runRaw, type BenchContext } from './systems.ts';
+import { rulesMarkdown, rulesPlain, rulesSummary, type RulesSummary } from './rules-report.ts';
+import { runMosquitto, runRaw, type BenchContext } from './systems.ts';
 import { benchDevices } from './workload.ts';
 
-const SYSTEMS = ['raw', 'mosquitto', 'platform'] as const;
+const SYSTEMS = ['raw', 'mosquitto', 'platform-norules', 'platform'] as const;
 type System = (typeof SYSTEMS)[number];
+const DEFAULT_SYSTEMS: readonly System[] = ['raw', 'mosquitto', 'platform'];
+const RULES_SYSTEMS: readonly System[] = ['platform-norules', 'platform'];
+
+/** The most the platform stores here (BENCHMARKS.md: 30,000/s, one core busy), and half of it, which
+ * is where the rules engine is measured. */
+const MAX_RATE = 30_000;
+const RULES_RATE = MAX_RATE / 2;
 
 const Options = z.object({
   devices: z.coerce.number().int().min(1).max(10_000).default(200),
-  rate: z.coerce.number().positive().max(1_000_000).default(30_000),
+  /** Default: 30,000/s, or 15,000/s with --rules. */
+  rate: z.coerce.number().positive().max(1_000_000).optional(),
   duration: z.coerce.number().positive().max(600).default(20),
   qos: z
     .enum(['0', '1'])
     .default('1')
     .transform((q) => (q === '1' ? 1 : 0)),
+  /** Default: raw, mosquitto, platform; or platform-norules, platform with --rules. */
   only: z
     .string()
-    .default(SYSTEMS.join(','))
     .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum(SYSTEMS)).min(1)),
+    .pipe(z.array(z.enum(SYSTEMS)).min(1))
+    .optional(),
+  /** The rules engine's cost and alert latency: the platform without and with rules, at half the maximum. */
+  rules: z.boolean().default(false),
+  /** The alert probe's street-gauge readings per second against the platform; 0 turns it off. */
+  'alert-rate': z.coerce.number().min(0).max(1000).default(10),
   markdown: z.boolean().default(false),
   /** The rows as JSON on stdout (for scripts and the smoke test), instead of the table. */
   json: z.boolean().default(false),
@@ -57,6 +74,8 @@ function parseOptions(argv: string[]): z.infer<typeof Options> {
       duration: { type: 'string' },
       qos: { type: 'string' },
       only: { type: 'string' },
+      rules: { type: 'boolean' },
+      'alert-rate': { type: 'string' },
       markdown: { type: 'boolean' },
       json: { type: 'boolean' },
       profile: { type: 'string' },
@@ -83,70 +102,121 @@ process.once('exit', () => {
   if (workDirToRemove !== undefined) rmSync(workDirToRemove, { recursive: true, force: true });
 });
 
-async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'city-bench-'));
-  if (!opts.keep) workDirToRemove = workDir;
-  const profileFile =
-    opts.profile === undefined
-      ? undefined
-      : path.resolve(opts.profile, `platform-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-  if (profileFile !== undefined) await mkdir(path.dirname(profileFile), { recursive: true });
+type Options = z.infer<typeof Options>;
+
+/** What the options leave to defaults: the systems, in the fixed order, and the rate. */
+function resolved(opts: Options): { order: System[]; rate: number } {
+  const only = opts.only ?? (opts.rules ? RULES_SYSTEMS : DEFAULT_SYSTEMS);
+  return {
+    order: SYSTEMS.filter((s) => only.includes(s)),
+    rate: opts.rate ?? (opts.rules ? RULES_RATE : MAX_RATE),
+  };
+}
+
+/** One CPU profile per platform system, named after it and the run's start. */
+function profileFiles(dir: string | undefined): ((system: string) => string) | undefined {
+  if (dir === undefined) return undefined;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return (system) => path.resolve(dir, `${system}-${stamp}.cpuprofile`);
+}
+
+const runners: Record<System, (c: BenchContext) => Promise<Row>> = {
+  raw: runRaw,
+  mosquitto: runMosquitto,
+  'platform-norules': (c) => runPlatformSystem(c, 'platform-norules'),
+  platform: (c) => runPlatformSystem(c, 'platform'),
+};
+
+interface RunResult {
+  readonly rows: Map<System, Row>;
+  /** CPU profiles written, by system. */
+  readonly profiles: Array<[System, string]>;
+}
+
+function benchContext(opts: Options, workDir: string, influxUrl: string, influxPid?: number): BenchContext {
+  return {
+    influxUrl,
+    influxPid,
+    workDir,
+    devices: benchDevices(opts.devices),
+    rate: resolved(opts).rate,
+    durationS: opts.duration,
+    qos: opts.qos === 1 ? 1 : 0,
+    rawConcurrency: opts['raw-concurrency'],
+    rawBatch: opts['raw-batch'],
+    trace: opts.trace,
+    profileFile: profileFiles(opts.profile),
+    alertRate: opts['alert-rate'],
+    progress,
+  };
+}
+
+async function runAll(opts: Options, workDir: string): Promise<RunResult> {
+  const { order, rate } = resolved(opts);
+  if (opts.profile !== undefined) await mkdir(path.resolve(opts.profile), { recursive: true });
   const influxDir = path.join(workDir, 'influxdb');
   const influxd = await startLocalInfluxd({ dataDir: influxDir, port: 0 });
-  const rows: Row[] = [];
+  const rows = new Map<System, Row>();
+  const profiles: Array<[System, string]> = [];
   try {
-    const ctx: BenchContext = {
-      influxUrl: influxd.url,
-      influxPid: findPid(path.join(influxDir, 'influxd.conf')),
-      workDir,
-      devices: benchDevices(opts.devices),
-      rate: opts.rate,
-      durationS: opts.duration,
-      qos: opts.qos === 1 ? 1 : 0,
-      rawConcurrency: opts['raw-concurrency'],
-      rawBatch: opts['raw-batch'],
-      trace: opts.trace,
-      profileFile,
-      progress,
-    };
-    const run: Record<System, (c: BenchContext) => Promise<Row>> = {
-      raw: runRaw,
-      mosquitto: runMosquitto,
-      platform: runPlatform,
-    };
-    const order = SYSTEMS.filter((s) => opts.only.includes(s));
+    const ctx = benchContext(opts, workDir, influxd.url, findPid(path.join(influxDir, 'influxd.conf')));
     progress(
-      `${opts.devices} devices, ${opts.rate.toLocaleString('en-US')} readings/s, ${opts.duration} s, QoS ${opts.qos}; ` +
+      `${opts.devices} devices, ${rate.toLocaleString('en-US')} readings/s, ${opts.duration} s, QoS ${opts.qos}; ` +
         `InfluxDB at ${influxd.url}; systems: ${order.join(', ')}`,
     );
     for (const [i, system] of order.entries()) {
       if (i > 0) await sleep(opts.pause * 1000);
-      const row = await run[system](ctx);
-      rows.push(row);
+      rows.set(system, await runners[system](ctx));
       progress(`${system}: done`);
     }
+    for (const system of order)
+      if (ctx.profileFile !== undefined && system.startsWith('platform'))
+        profiles.push([system, ctx.profileFile(system)]);
   } finally {
     await influxd.stop();
     if (opts.keep) progress(`files kept in ${workDir}`);
   }
+  return { rows, profiles };
+}
 
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'city-bench-'));
+  if (!opts.keep) workDirToRemove = workDir;
+  const { rows, profiles } = await runAll(opts, workDir);
+  print(opts, rows);
+  for (const [system, file] of profiles) {
+    process.stdout.write(`\n${system} process, first publish to stop (${file}):\n`);
+    process.stdout.write(`${formatProfile(await summarizeProfile(file))}\n`);
+  }
+}
+
+/** The table, and with both platform variants the rules engine's account, as text, Markdown or JSON. */
+function print(opts: Options, bySystem: Map<System, Row>): void {
+  const rows = [...bySystem.values()];
+  const withRules = bySystem.get('platform');
+  const withoutRules = bySystem.get('platform-norules');
+  const rules: RulesSummary | undefined =
+    withRules && withoutRules ? rulesSummary(withRules, withoutRules) : undefined;
+  const { rate } = resolved(opts);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
   const header = [
     `command: ${command}`,
     `machine: ${machineLine()}`,
-    `load: ${opts.devices} devices, ${opts.rate.toLocaleString('en-US')} readings/s offered for ${opts.duration} s, QoS ${opts.qos}`,
+    `load: ${opts.devices} devices, ${rate.toLocaleString('en-US')} readings/s offered for ${opts.duration} s, QoS ${opts.qos}`,
   ];
+  if (opts['alert-rate'] > 0 && (withRules || withoutRules))
+    header.push(
+      `alert probe: one street-flood gauge, ${opts['alert-rate']} readings/s, against the platform`,
+    );
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ command, machine: machineLine(), rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ command, machine: machineLine(), rows, rules })}\n`);
   } else if (opts.markdown) {
-    process.stdout.write(`${header.map((h) => `- ${h}`).join('\n')}\n\n${markdownTable(rows)}\n`);
+    const extra = rules === undefined ? '' : `\n\n${rulesMarkdown(rules)}`;
+    process.stdout.write(`${header.map((h) => `- ${h}`).join('\n')}\n\n${markdownTable(rows)}${extra}\n`);
   } else {
-    process.stdout.write(`\n${header.join('\n')}\n\n${plainTable(rows)}\n`);
-  }
-  if (profileFile !== undefined && opts.only.includes('platform')) {
-    process.stdout.write(`\nplatform process, first publish to stop (${profileFile}):\n`);
-    process.stdout.write(`${formatProfile(await summarizeProfile(profileFile))}\n`);
+    const extra = rules === undefined ? '' : `\n\n${rulesPlain(rules)}`;
+    process.stdout.write(`\n${header.join('\n')}\n\n${plainTable(rows)}${extra}\n`);
   }
 }
 

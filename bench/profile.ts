@@ -53,6 +53,8 @@ const STAGES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\/influx\/line-protocol\.ts$/, 'line protocol encoding'],
   [/\/ingest\/decode\.ts$|\/zod\/|\/devices\//, 'decode and validate (JSON, zod, topic, registry)'],
   [/\/ingest\/pipeline\.ts$/, 'ingest pipeline'],
+  [/\/rules\/(engine|evaluators|aqi)\//, 'rules engine (rule core, evaluators)'],
+  [/\/rules\/alerts\/|better-sqlite3/, 'alert lifecycle (alert store in SQLite)'],
   [/prom-client|\/platform\/metrics\.ts$/, 'metrics'],
   [
     /\/(aedes|aedes-[a-z-]+|mqtt-packet|bl|qlobber|mqemitter|fastfall|fastparallel|fastseries|reusify|debug|retimer|hyperid|end-of-stream)\/|\/broker\//,

@@ -2,6 +2,9 @@
 // says what machine produced it.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import type { ProbeSummary } from './alert-probe.ts';
+import type { RuleCoverage } from './ipc.ts';
+import type { JsonLatency } from './workload.ts';
 
 export interface Row {
   readonly system: string;
@@ -21,6 +24,24 @@ export interface Row {
   /** Peak resident memory of the system's own processes (not InfluxDB's), KiB. */
   readonly peakRssKb: number | undefined;
   readonly notes: string[];
+  /** The platform: its process's CPU time per reading stored over the measured window, µs. */
+  readonly cpuUsPerReading?: number;
+  /** The platform: the rule set in force and which rules watch the bench's devices. */
+  readonly rules?: RuleCoverage;
+  /** The platform with the alert probe: its transitions and their publish-to-alert latency. */
+  readonly alerts?: ProbeSummary;
+  /** The platform: its rules engine's own time and the garbage collector's, per reading (µs). */
+  readonly timing?: EngineTiming;
+}
+
+export interface EngineTiming {
+  /** In the engine's ingest listener, per reading it was given, less the alert transitions: the rules'
+   * evaluation (the probe's transitions come at its own rate, not the readings'). */
+  readonly engineUsPerReading: number;
+  /** Garbage collection over the window, per reading stored. */
+  readonly gcUsPerReading: number;
+  /** One alert transition through the alert service: SQLite, then the spool and MQTT, ms. */
+  readonly transitions: JsonLatency;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');

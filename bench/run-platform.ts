@@ -1,14 +1,18 @@
 // The platform as it runs in production — authentication, ACL, validation, durable spool with fdatasync
 // before each PUBACK, writer to InfluxDB — in a process of its own, with the benchmark's stations
-// provisioned through the registry. Every batch InfluxDB confirms is measured (onBatchStored).
+// provisioned through the registry. Every batch InfluxDB confirms is measured (onBatchStored). The rule
+// folder is the platform's default (the Huế rule set) unless the run says otherwise; with the alert probe,
+// its gauge and reader are provisioned here too and their credentials go to the parent with `ready`.
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { createLogger, loadConfig, startPlatform } from '../platform/index.ts';
 import { childSettings, onParent, ownUsage, tell, type Device } from './ipc.ts';
 import { startCpuProfile } from './cpu-profile.ts';
+import { timeRules } from './rules-timing.ts';
 import { tracePlatform } from './trace.ts';
-import { createStoredTracker } from './workload.ts';
+import { provisionProbe, ruleCoverage } from './probe-setup.ts';
+import { BENCH_MEASUREMENT, createStoredTracker } from './workload.ts';
 
 const Settings = z.object({
   influxUrl: z.string(),
@@ -18,6 +22,10 @@ const Settings = z.object({
   trace: z.boolean(),
   /** Write a CPU profile of the measured window here. */
   profileFile: z.string().optional(),
+  /** CITY_RULES_DIR; undefined: the platform's default, the Huế rule set. */
+  rulesDir: z.string().optional(),
+  /** Provision the alert probe's gauge and reader (bench/probe-setup.ts). */
+  probe: z.boolean(),
 });
 
 /** The writer's batches and their total POST time, from the platform's own write-latency histogram. */
@@ -39,7 +47,7 @@ const LOCATION = { lat: 16.457, lon: 107.578 };
 async function main(): Promise<void> {
   const settings = childSettings(Settings);
   const log = createLogger('warn');
-  const tracker = createStoredTracker();
+  const tracker = createStoredTracker(Date.now, BENCH_MEASUREMENT);
   const platform = await startPlatform(
     loadConfig({
       CITY_HOST: '127.0.0.1',
@@ -49,6 +57,7 @@ async function main(): Promise<void> {
       INFLUX_URL: settings.influxUrl,
       INFLUX_DB: settings.db,
       CITY_LOG_LEVEL: 'warn',
+      CITY_RULES_DIR: settings.rulesDir,
     }),
     { log, onBatchStored: (body) => tracker.batchStored(body) },
   );
@@ -65,6 +74,11 @@ async function main(): Promise<void> {
       return { ...d, secret };
     }),
   );
+  const probe = settings.probe ? await provisionProbe(platform) : undefined;
+  // Devices provisioned after start are watched from their first reading; the probe's readings carry
+  // device time hours in the past, which would start its absence watch there. Watch everyone from now.
+  platform.rules.syncDevices();
+  const rules = ruleCoverage(platform, devices[0]?.id ?? '', probe?.gauge.id);
 
   const progress = setInterval(
     () =>
@@ -77,20 +91,23 @@ async function main(): Promise<void> {
     500,
   );
   const tracer = settings.trace ? tracePlatform(platform) : undefined;
+  const rulesTiming = timeRules(platform);
   let markedAt = performance.now();
   let stopProfile: Promise<() => Promise<void>> | undefined;
   const mark = () => {
     markedAt = performance.now();
+    rulesTiming.mark();
     if (settings.profileFile !== undefined) stopProfile = startCpuProfile(settings.profileFile);
   };
   const stop = () => {
     clearInterval(progress);
     const usage = ownUsage();
     const trace = tracer?.lines(performance.now() - markedAt);
+    const rules = rulesTiming.summary();
     Promise.resolve(stopProfile)
       .then((stopIt) => stopIt?.())
       .then(() => writeStats(platform.metrics.registry))
-      .then((writes) => tell({ type: 'result', ...tracker.summary(), usage, writes, trace }))
+      .then((writes) => tell({ type: 'result', ...tracker.summary(), usage, writes, trace, rules }))
       .then(() => platform.close())
       .then(
         () => process.exit(0),
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
       );
   };
   onParent(stop, mark);
-  tell({ type: 'ready', port: platform.broker.port, devices });
+  tell({ type: 'ready', port: platform.broker.port, devices, rules, probe });
 }
 
 main().catch((err: unknown) => {

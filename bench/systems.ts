@@ -1,14 +1,17 @@
-// The three systems the benchmark compares, run one after the other against the same influxd, each with a
-// fresh database: the raw line-protocol ceiling, the Mosquitto baseline, and the platform.
+// The references the platform is compared with, run one after the other against the same influxd, each
+// with a fresh database: the raw line-protocol ceiling and the Mosquitto baseline. The platform itself,
+// with and without rules, is in platform-system.ts.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInfluxClient, ident } from '../influx/index.ts';
+import { createInfluxClient } from '../influx/index.ts';
 import {
+  countInDb,
   cpuNote,
   driveLoad,
   influxRss,
   mib,
   mqttRow,
+  READY_TIMEOUT_MS,
   settleAndStop,
   sysNote,
   thousands,
@@ -19,25 +22,10 @@ import { startMosquitto } from './mosquitto.ts';
 import { watchProc } from './proc.ts';
 import type { Row } from './report.ts';
 
-/** Keep in step with the `start` script in package.json. */
-const PLATFORM_NODE_FLAGS = ['--max-semi-space-size=64'];
-
 export type { BenchContext } from './drive.ts';
 
 /** Lines per POST for the baseline's subscriber (the raw writer's default too). */
 const BATCH_LINES = 5000;
-const READY_TIMEOUT_MS = 180_000;
-
-async function countInDb(ctx: BenchContext, db: string): Promise<number> {
-  const client = createInfluxClient({ url: ctx.influxUrl, db });
-  try {
-    const [series] = await client.query(`SELECT count(${ident('pm25')}) FROM ${ident('air_quality')}`);
-    const value = series?.[0]?.values[0]?.[1];
-    return typeof value === 'number' ? value : 0;
-  } finally {
-    await client.close();
-  }
-}
 
 async function createDb(ctx: BenchContext, db: string): Promise<void> {
   const client = createInfluxClient({ url: ctx.influxUrl, db });
@@ -46,39 +34,6 @@ async function createDb(ctx: BenchContext, db: string): Promise<void> {
   } finally {
     await client.close();
   }
-}
-
-export async function runPlatform(ctx: BenchContext): Promise<Row> {
-  const db = 'bench_platform';
-  const dataDir = path.join(ctx.workDir, 'platform');
-  await mkdir(dataDir, { recursive: true });
-  const settings = {
-    influxUrl: ctx.influxUrl,
-    db,
-    dataDir,
-    devices: ctx.devices,
-    trace: ctx.trace,
-    profileFile: ctx.profileFile,
-  };
-  // The platform runs with the Node.js flags `npm start` gives it (package.json).
-  const sut = forkChild('run-platform.ts', settings, SutMessage, PLATFORM_NODE_FLAGS);
-  ctx.progress(`platform: starting, provisioning ${ctx.devices.length} devices`);
-  const ready = await sut.next((m) => (m.type === 'ready' ? m : undefined), READY_TIMEOUT_MS, 'ready');
-  const { load, window } = await driveLoad(ctx, 'platform', ready.port, ready.devices, sut);
-  const result = await settleAndStop(ctx, 'platform', sut, load.sent);
-  const windowMs = Date.now() - window.startedAt;
-  const influx = window.influx?.stop();
-  const row = mqttRow('platform', load, result, await countInDb(ctx, db), result.usage.maxRssKb);
-  const cpu: Array<[string, number]> = [
-    ['platform', result.usage.cpuMs - window.sutCpuAtStart],
-    ['load generator', load.cpuMsPublishing],
-  ];
-  if (influx) cpu.push(['influxd', influx.cpuMs]);
-  row.notes.push(cpuNote(windowMs, cpu));
-  row.notes.push(sysNote('platform', result, window));
-  if (influx) row.notes.push(influxRss(influx.maxRssKb));
-  for (const line of result.trace ?? []) ctx.progress(`trace: ${line}`);
-  return row;
 }
 
 export async function runMosquitto(ctx: BenchContext): Promise<Row> {

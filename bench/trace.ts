@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Platform } from '../platform/index.ts';
 import { createLatencyHistogram, type LatencyHistogram } from '../simulators/index.ts';
-import { forEachLineTime } from './workload.ts';
+import { BENCH_MEASUREMENT, forEachLineTime } from './workload.ts';
 
 interface Stage {
   /** One call at a time (the writer's loop): its total time is a share of the run. */
@@ -57,7 +57,7 @@ export function tracePlatform(platform: Platform): Tracer {
   };
   const ages = (h: LatencyHistogram, body: Uint8Array) => {
     const now = Date.now();
-    forEachLineTime(body, (ts) => h.record(Math.max(0, now - ts)));
+    forEachLineTime(body, (ts) => h.record(Math.max(0, now - ts)), BENCH_MEASUREMENT);
   };
   const spool = platform.spool;
   const append = spool.append.bind(spool);

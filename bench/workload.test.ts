@@ -4,6 +4,7 @@ import { PAYLOAD_SCHEMAS } from '../devices/index.ts';
 import { encodeLine, encodeTags } from '../influx/index.ts';
 import { lossNote, type Row } from './report.ts';
 import {
+  BENCH_MEASUREMENT,
   benchDevices,
   benchFields,
   benchLine,
@@ -58,6 +59,18 @@ describe('the benchmark workload', () => {
         expect(times(body)).toEqual(rows.map(([, ts]) => ts));
       }),
     );
+  });
+
+  it('reads only the bench measurement’s lines when asked', () => {
+    const body =
+      'air_quality,device=a pm25=1 10\nflood,device=p water_level_m=0.3 20\n' +
+      'alerts,rule=street-flooded open=1i 30\nair_quality_x f=1 40\nair_quality f=1 50\n';
+    const out: number[] = [];
+    expect(forEachLineTime(Buffer.from(body), (ts) => out.push(ts), BENCH_MEASUREMENT)).toBe(2);
+    expect(out).toEqual([10, 50]);
+    const tracker = createStoredTracker(() => 100, BENCH_MEASUREMENT);
+    tracker.batchStored(Buffer.from(body));
+    expect(tracker.summary()).toMatchObject({ stored: 2, latency: { count: 2, max: 90 } });
   });
 
   it('never gives one device the same millisecond twice', () => {

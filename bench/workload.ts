@@ -79,14 +79,30 @@ export function benchLine(device: BenchDevice, fields: BenchFields, ts: number):
   );
 }
 
-/** Calls `fn` with the trailing timestamp of every line of a line-protocol body (precision ms). */
-export function forEachLineTime(body: Uint8Array, fn: (ts: number) => void): number {
+/** The measurement of the bench's readings: the only lines the stored count and latency look at. */
+export const BENCH_MEASUREMENT = 'air_quality';
+
+/** Whether the line at `start` belongs to `measurement` (its name, then a comma or a space). */
+function isOf(body: Uint8Array, start: number, end: number, measurement: Uint8Array): boolean {
+  const after = start + measurement.length;
+  if (after >= end) return false;
+  for (let i = 0; i < measurement.length; i++) if (body[start + i] !== measurement[i]) return false;
+  return body[after] === 0x2c || body[after] === 0x20;
+}
+
+/**
+ * Calls `fn` with the trailing timestamp of every line of a line-protocol body (precision ms), or only of
+ * the lines of `measurement` when given: the platform's batches also carry the alert probe's flood readings
+ * and the alert transitions, whose timestamps are the probe's device time, hours in the past.
+ */
+export function forEachLineTime(body: Uint8Array, fn: (ts: number) => void, measurement?: string): number {
+  const only = measurement === undefined ? undefined : Buffer.from(measurement);
   let lines = 0;
   let start = 0;
   while (start < body.length) {
     let end = body.indexOf(0x0a, start);
     if (end === -1) end = body.length;
-    if (end > start) {
+    if (end > start && (only === undefined || isOf(body, start, end, only))) {
       let i = end - 1;
       let ts = 0;
       let scale = 1;
@@ -124,8 +140,11 @@ export function jsonLatency(s: LatencySummary): JsonLatency {
   return { count: s.count, p50: n(s.p50), p99: n(s.p99), max: n(s.max) };
 }
 
-/** Counts confirmed readings and records publish-to-stored latency from the lines' own timestamps. */
-export function createStoredTracker(clock: () => number = Date.now) {
+/**
+ * Counts confirmed readings and records publish-to-stored latency from the lines' own timestamps; only the
+ * lines of `measurement` when given (the platform's batches hold other lines too).
+ */
+export function createStoredTracker(clock: () => number = Date.now, measurement?: string) {
   const latency = createLatencyHistogram();
   let stored = 0;
   let firstStoredAt: number | null = null;
@@ -134,7 +153,7 @@ export function createStoredTracker(clock: () => number = Date.now) {
     batchStored(body: Uint8Array): void {
       const now = clock();
       // A timestamp bumped ahead of the clock (createTimestamper) counts as 0 ms, not as a negative.
-      stored += forEachLineTime(body, (ts) => latency.record(Math.max(0, now - ts)));
+      stored += forEachLineTime(body, (ts) => latency.record(Math.max(0, now - ts)), measurement);
       firstStoredAt ??= now;
       lastStoredAt = now;
     },
