@@ -268,7 +268,10 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
               mqtt: { connectedClients: broker.connectedClients() },
             };
           },
-          onDecommission: (id) => broker.disconnect(id),
+          onDecommission: (id) => {
+            broker.disconnect(id);
+            rules.syncDevices();
+          },
           alerts,
           rules: {
             list: () => rules.status().rules.map((r) => summarizeRule(r.rule, r.file)),

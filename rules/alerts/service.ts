@@ -16,6 +16,8 @@ export interface AlertService {
   readonly list: AlertStore['list'];
   readonly get: AlertStore['get'];
   readonly openFor: AlertStore['openFor'];
+  /** Every open or acknowledged alert, newest raised first. */
+  readonly listOpen: AlertStore['listOpen'];
   readonly responseTimes: AlertStore['responseTimes'];
   /** Every change from now on, in order; returns the unsubscribe function. */
   subscribe(listener: AlertListener): () => void;
@@ -49,6 +51,7 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
     list: (filter) => store.list(filter),
     get: (id) => store.get(id),
     openFor: (rule, device) => store.openFor(rule, device),
+    listOpen: () => store.listOpen(),
     responseTimes: (filter) => store.responseTimes(filter),
     subscribe(listener) {
       listeners.add(listener);

@@ -134,6 +134,24 @@ describe('alert lifecycle', () => {
     expect(store.get(first.alert.id)!.events.map((e) => e.type)).toEqual(['raised', 'updated']);
   });
 
+  it('gives the events of an alert strictly increasing times, so InfluxDB keeps every one', () => {
+    const store = open();
+    const { alert } = store.trigger(trigger())!;
+    store.trigger(trigger({ value: 3.3 }));
+    store.trigger(trigger({ at: T0 - MIN, level: 1 })); // a gateway's backlog, older than the raise
+    store.acknowledge(alert.id, 'duty-officer', undefined, T0);
+    const clear = store.trigger(trigger({ type: 'clear', note: 'the rule was removed' }))!;
+    expect(store.get(alert.id)!.events.map((e) => [e.type, Date.parse(e.at) - T0])).toEqual([
+      ['raised', 0],
+      ['updated', 1],
+      ['escalated', 2],
+      ['acknowledged', 3],
+      ['resolved', 4],
+    ]);
+    expect(clear.alert).toMatchObject({ resolution: 'auto', resolveNote: 'the rule was removed' });
+    expect(clear.event.note).toBe('the rule was removed');
+  });
+
   it('has the database refuse a second open alert for a (rule, device)', () => {
     open().trigger(trigger());
     const raw = new Database(file);

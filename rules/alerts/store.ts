@@ -111,6 +111,7 @@ const Trigger = z.object({
   level: z.number().int().min(0),
   at: Ms,
   source: AlertSource,
+  note: z.string().optional(),
 }) satisfies z.ZodType<TriggerInput>;
 type Trigger = z.infer<typeof Trigger>;
 const Action = z.object({ id: z.number().int(), by: z.string(), note: z.string().optional(), at: Ms });
@@ -205,13 +206,23 @@ function openDatabase(file: string, log: Logger | undefined): Database.Database 
 
 type Params = Record<string, string | number | null>;
 
+/**
+ * The time of an alert's next event: never before its latest one, and at least 1 ms after it. InfluxDB
+ * keys a point by its time and tags, so two events of one alert in the same millisecond (two readings
+ * in one ms, an operator's click as the rule clears) would keep only the last; and a reading from a
+ * lagging clock or a gateway's backlog must not put an escalation before the raise it follows.
+ */
+const after = (latestMs: number, atMs: number): number => Math.max(atMs, latestMs + 1);
+
 function prepare(db: Database.Database) {
   return {
     openFor: db.prepare<[string, string]>(
       `SELECT ${ALERT_COLUMNS} FROM alerts WHERE rule = ? AND device = ? AND state != 'resolved'`,
     ),
     byId: db.prepare<[number]>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`),
-    stateOf: db.prepare<[number], string>('SELECT state FROM alerts WHERE id = ?').pluck(),
+    stateOf: db.prepare<[number], { state: string; updatedAt: number }>(
+      'SELECT state, updated_at AS updatedAt FROM alerts WHERE id = ?',
+    ),
     // The partial index holds only the unresolved alerts; without the hint the planner walks every alert
     // ever raised through alerts_by_raised to get them in order.
     listOpen: db.prepare<[]>(
@@ -320,17 +331,19 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
 
   function applyTrigger(t: Trigger): AlertChange | undefined {
     const row = s.openFor.get(t.rule, t.device);
-    const fields = { message: t.message, value: t.value, threshold: t.threshold, at: t.at };
     if (row === undefined) {
       if (t.type !== 'raise') return undefined;
       const { lastInsertRowid } = s.insert.run(t);
       return record(Number(lastInsertRowid), 'raised', t.at, null, null);
     }
     const open = toAlert(row);
+    const at = after(Date.parse(open.updatedAt), t.at);
+    const fields = { message: t.message, value: t.value, threshold: t.threshold, at };
     if (t.type === 'clear') {
+      const note = t.note ?? null;
       s.refresh.run({ ...fields, id: open.id, severity: open.severity, level: open.level });
-      s.resolve.run({ id: open.id, at: t.at, by: null, note: null, resolution: 'auto' });
-      return record(open.id, 'resolved', t.at, null, null);
+      s.resolve.run({ id: open.id, at, by: null, note, resolution: 'auto' });
+      return record(open.id, 'resolved', at, null, note);
     }
     // Severity and level only go up: a lower trigger refreshes the message but keeps the alert's level.
     const higherSeverity = severityRank(t.severity) > severityRank(open.severity);
@@ -338,7 +351,7 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     const level = Math.max(open.level, t.level);
     s.refresh.run({ ...fields, id: open.id, severity, level });
     const type = higherSeverity || t.level > open.level ? 'escalated' : 'updated';
-    return record(open.id, type, t.at, null, null);
+    return record(open.id, type, at, null, null);
   }
 
   // IMMEDIATE: the write lock is taken before the open alert is read, so two processes on one file cannot
@@ -350,14 +363,14 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
   });
 
   const operatorTx = db.transaction((a: Action, type: 'acknowledged' | 'resolved') => {
-    const state = s.stateOf.get(a.id);
-    if (state === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${a.id}`);
-    const allowed = type === 'acknowledged' ? state === 'open' : state !== 'resolved';
-    if (!allowed) throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${state}`);
-    const params = { id: a.id, at: a.at, by: a.by, note: a.note ?? null };
+    const row = s.stateOf.get(a.id);
+    if (row === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${a.id}`);
+    const allowed = type === 'acknowledged' ? row.state === 'open' : row.state !== 'resolved';
+    if (!allowed) throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${row.state}`);
+    const params = { id: a.id, at: after(row.updatedAt, a.at), by: a.by, note: a.note ?? null };
     if (type === 'acknowledged') s.acknowledge.run(params);
     else s.resolve.run({ ...params, resolution: 'operator' });
-    return record(a.id, type, a.at, a.by, a.note ?? null);
+    return record(a.id, type, params.at, a.by, a.note ?? null);
   });
 
   const statesTx = db.transaction((states: readonly SavedState[], now: number) => {

@@ -96,6 +96,8 @@ export interface TriggerInput {
   /** ms since the epoch: the reading's time or the tick's. */
   readonly at: number;
   readonly source: AlertSource;
+  /** Why, on a clear the engine makes itself (the rule was removed or changed, the device decommissioned). */
+  readonly note?: string | undefined;
 }
 
 /** The (rule, device) evaluator state saved in the same transaction as the change it caused. */

@@ -138,4 +138,51 @@ describe('createRuleCore', () => {
     expect(core.reset('river-alarm', 'rg-kim-long', T0 + MIN)?.state).toMatchObject({ type: 'threshold' });
     expect(core.reading(level(T0 + 2 * MIN, 1.5), KIM_LONG).map((f) => f.transition.type)).toEqual(['raise']);
   });
+
+  it('reset keeps what a window has gathered: only the levels of the alert start afresh', () => {
+    const core = createRuleCore(
+      rules(`
+rules:
+  - id: heavy-rain
+    title: Heavy rain
+    severity: warning
+    owner: flood control
+    message: '{{value}} mm'
+    select: { kind: flood }
+    condition: { type: window, field: rain_mm, aggregate: sum, over: 1h, op: '>', value: 50 }
+`),
+    );
+    const rain = (time: number, rain_mm: number): Reading => ({ ...level(time, 0), fields: { rain_mm } });
+    core.watch(STREET, T0);
+    expect(core.reading(rain(T0, 30), STREET)).toEqual([]);
+    expect(core.reading(rain(T0 + 10 * MIN, 30), STREET).map((f) => f.transition.type)).toEqual(['raise']);
+    expect(core.firing('heavy-rain', STREET.id)).toBe(true);
+    core.reset('heavy-rain', STREET.id, T0 + 11 * MIN);
+    expect(core.firing('heavy-rain', STREET.id)).toBe(false);
+    // 60 mm are still in the last hour: the next reading raises again at once.
+    expect(core.reading(rain(T0 + 20 * MIN, 1), STREET).map((f) => f.transition.type)).toEqual(['raise']);
+  });
+
+  it('a rule that throws is skipped and reported; the other rules still run', () => {
+    const errors: string[] = [];
+    const core = createRuleCore(rules(), {
+      onError: (_err, rule, device) => errors.push(`${rule}/${device}`),
+    });
+    core.watch(KIM_LONG, T0);
+    expect(core.tick(T0 + 31 * MIN).map((f) => f.rule.id)).toEqual(['silent']);
+    const unreadable: Reading = {
+      ...level(T0 + 32 * MIN, 0),
+      fields: {
+        get water_level_m(): number {
+          throw new Error('unreadable');
+        },
+      },
+    };
+    expect(core.reading(unreadable, KIM_LONG).map((f) => [f.rule.id, f.transition.type])).toEqual([
+      ['silent', 'clear'],
+    ]);
+    expect(errors).toEqual(['river-alarm/rg-kim-long']);
+    const strict = createRuleCore(rules());
+    expect(() => strict.reading(unreadable, KIM_LONG)).toThrow('unreadable');
+  });
 });

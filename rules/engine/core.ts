@@ -11,7 +11,7 @@ import {
   type EvaluatorState,
 } from '../evaluators/evaluate.ts';
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
-import type { EvalContext, Transition } from '../evaluators/types.ts';
+import type { EvalContext, Step, Transition } from '../evaluators/types.ts';
 import { renderMessage } from '../evaluators/template.ts';
 import type { Rule } from '../schema.ts';
 import { messageVars } from './message.ts';
@@ -34,12 +34,23 @@ export interface Firing {
   readonly transition: Transition;
   readonly message: string;
   readonly state: EvaluatorState;
+  /** The state before the transition: put back by `revert` when the transition could not be recorded. */
+  readonly previous: EvaluatorState;
 }
 
 export interface SavedRuleState {
   readonly rule: string;
   readonly device: string;
   readonly state: unknown;
+}
+
+export interface RuleCoreOptions {
+  /**
+   * A rule whose evaluation throws (a bug, or a value no check foresaw) is skipped for that reading or
+   * tick and reported here, so one rule cannot stop the others or the ingest stream. Without it the
+   * error is thrown: rule tests and backtests should fail loudly.
+   */
+  readonly onError?: (err: unknown, rule: string, device: string) => void;
 }
 
 interface Entry {
@@ -72,18 +83,27 @@ export interface RuleCore {
   takeDirty(): SavedRuleState[];
   /** Every state (for a final checkpoint). */
   allStates(): SavedRuleState[];
-  /** Resets one (rule, device) to its initial state: an operator resolved its alert by hand. */
-  reset(ruleId: string, deviceId: string, now: number): SavedRuleState | undefined;
   /**
-   * Replaces the rule set (a reload). A rule whose definition is unchanged keeps its states; a changed or
-   * new rule starts afresh for every device.
+   * An operator resolved the (rule, device)'s alert by hand: its levels start afresh (a condition that
+   * still holds raises again after its sustain), its windows, rates and hours are kept.
+   */
+  reset(ruleId: string, deviceId: string, now: number): SavedRuleState | undefined;
+  /** Puts back the state before a transition the alert store could not record, so that it fires again. */
+  revert(firing: Firing): void;
+  /** Whether the (rule, device) has an alert up by its state; undefined when it is not evaluated at all. */
+  firing(ruleId: string, deviceId: string): boolean | undefined;
+  /**
+   * Replaces the rule set (a reload). A rule whose selection and condition are unchanged keeps its
+   * states (a new title, message, owner or severity takes effect at once); a changed or new rule starts
+   * afresh for every device.
    */
   setRules(rules: readonly Rule[], now: number): void;
 }
 
-export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
+export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreOptions = {}): RuleCore {
   let rules: readonly Rule[] = initialRules;
   const watched = new Map<string, Watched>();
+  const { onError } = options;
 
   function entriesFor(device: RuleDevice, ctx: EvalContext, now: number, old?: Watched): Entry[] {
     const previous = new Map(old?.entries.map((e) => [e.rule.id, e]));
@@ -93,6 +113,10 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       const kept = previous.get(rule.id);
       if (kept !== undefined && kept.rule === rule) {
         entries.push(kept);
+        continue;
+      }
+      if (kept !== undefined && sameEvaluation(kept.rule, rule)) {
+        entries.push({ rule, state: kept.state, dirty: kept.dirty });
         continue;
       }
       const state = initialState(rule, now);
@@ -111,16 +135,40 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
     return w;
   }
 
-  function fire(w: Watched, e: Entry, transition: Transition): Firing {
-    const vars = messageVars(e.rule, w.device, transition);
+  /** Takes one evaluation step's result into the entry; the firing, if the step made a transition. */
+  function advance(
+    w: Watched,
+    e: Entry,
+    step: (state: EvaluatorState) => Step<EvaluatorState> | undefined,
+  ): Firing | undefined {
+    const previous = e.state;
+    let next: Step<EvaluatorState> | undefined;
+    try {
+      next = step(previous);
+    } catch (err) {
+      if (onError === undefined) throw err;
+      onError(err, e.rule.id, w.device.id);
+      return undefined;
+    }
+    if (next === undefined) return undefined;
+    if (next.state !== previous) {
+      e.state = next.state;
+      e.dirty = true;
+    }
+    if (next.transition === undefined) return undefined;
+    const vars = messageVars(e.rule, w.device, next.transition);
     return {
       rule: e.rule,
       device: w.device,
-      transition,
+      transition: next.transition,
       message: renderMessage(e.rule.message, vars),
       state: e.state,
+      previous,
     };
   }
+
+  const entryOf = (ruleId: string, deviceId: string): Entry | undefined =>
+    watched.get(deviceId)?.entries.find((x) => x.rule.id === ruleId);
 
   const saved = (deviceId: string, e: Entry): SavedRuleState => ({
     rule: e.rule.id,
@@ -142,13 +190,9 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       if (w === undefined || w.device !== device) w = watch(device, reading.time);
       const out: Firing[] = [];
       for (const e of w.entries) {
-        const step = onReading(e.rule, e.state, reading, w.ctx);
-        if (step === undefined) continue;
-        if (step.state !== e.state) {
-          e.state = step.state;
-          e.dirty = true;
-        }
-        if (step.transition) out.push(fire(w, e, step.transition));
+        const ctx = w.ctx;
+        const f = advance(w, e, (state) => onReading(e.rule, state, reading, ctx));
+        if (f) out.push(f);
       }
       return out;
     },
@@ -157,13 +201,9 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       for (const w of watched.values()) {
         for (const e of w.entries) {
           if (e.rule.condition.type === 'threshold') continue;
-          const step = onTick(e.rule, e.state, now, w.ctx);
-          if (step === undefined) continue;
-          if (step.state !== e.state) {
-            e.state = step.state;
-            e.dirty = true;
-          }
-          if (step.transition) out.push(fire(w, e, step.transition));
+          const ctx = w.ctx;
+          const f = advance(w, e, (state) => onTick(e.rule, state, now, ctx));
+          if (f) out.push(f);
         }
       }
       return out;
@@ -172,7 +212,7 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       let restored = 0;
       let discarded = 0;
       for (const s of list) {
-        const e = watched.get(s.device)?.entries.find((x) => x.rule.id === s.rule);
+        const e = entryOf(s.rule, s.device);
         if (e === undefined) {
           discarded++;
           continue;
@@ -181,7 +221,7 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
           const state = restoreState(e.rule, s.state, now);
           if (state === undefined || state.type !== e.rule.condition.type) discarded++;
           else {
-            e.state = state;
+            e.state = resumed(state, now);
             e.dirty = false;
             restored++;
           }
@@ -207,12 +247,23 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       return out;
     },
     reset(ruleId, deviceId, now) {
-      const e = watched.get(deviceId)?.entries.find((x) => x.rule.id === ruleId);
-      const state = e && initialState(e.rule, now);
-      if (e === undefined || state === undefined) return undefined;
-      e.state = state;
+      const e = entryOf(ruleId, deviceId);
+      const fresh = e && initialState(e.rule, now);
+      if (e === undefined || fresh === undefined) return undefined;
+      e.state = 'levels' in fresh && 'levels' in e.state ? { ...e.state, levels: fresh.levels } : fresh;
       e.dirty = false;
       return saved(deviceId, e);
+    },
+    revert(f) {
+      const e = entryOf(f.rule.id, f.device.id);
+      if (e === undefined || e.state !== f.state) return;
+      e.state = f.previous;
+      e.dirty = true;
+    },
+    firing(ruleId, deviceId) {
+      const state = entryOf(ruleId, deviceId)?.state;
+      if (state === undefined) return undefined;
+      return state.type === 'absence' ? state.raised : state.levels.level > 0;
     },
     setRules(next, now) {
       const byId = new Map(rules.map((r) => [r.id, r]));
@@ -224,4 +275,22 @@ export function createRuleCore(initialRules: readonly Rule[]): RuleCore {
       for (const w of [...watched.values()]) watch(w.device, now);
     },
   };
+}
+
+/** Same devices, same condition: the states fit, whatever changed in the title, message or severity. */
+function sameEvaluation(a: Rule, b: Rule): boolean {
+  return (
+    JSON.stringify(a.select) === JSON.stringify(b.select) &&
+    JSON.stringify(a.condition) === JSON.stringify(b.condition)
+  );
+}
+
+/**
+ * A restored state, as of `now`: the platform's own downtime is not a device's silence, so an absence
+ * watch that had not fired counts from the restart at the earliest (else every device would raise on the
+ * first tick after a long stop, before it had the chance to reconnect).
+ */
+function resumed(state: EvaluatorState, now: number): EvaluatorState {
+  if (state.type !== 'absence' || state.raised || state.lastSeen >= now) return state;
+  return { ...state, lastSeen: now };
 }

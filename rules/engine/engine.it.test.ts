@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
@@ -59,6 +60,7 @@ let now: number;
 let store: AlertStore;
 let service: AlertService;
 let engine: RuleEngine | undefined;
+let fleet: RuleDevice[];
 const changes: AlertChange[] = [];
 const log = pino({ level: 'silent' });
 
@@ -68,7 +70,7 @@ async function start(watch = false): Promise<RuleEngine> {
   service.subscribe((c) => changes.push(c));
   engine = await createRuleEngine(
     { dir: path.join(dir, 'rules'), tickMs: 60_000, checkpointMs: 60_000, syncMs: 60_000, watch },
-    { alerts: service, store, devices: () => [GAUGE], log, clock: () => now },
+    { alerts: service, store, devices: () => fleet, log, clock: () => now },
   );
   return engine;
 }
@@ -84,6 +86,7 @@ beforeEach(async () => {
   await fs.mkdir(path.join(dir, 'rules'));
   await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES);
   now = T0;
+  fleet = [GAUGE];
   changes.length = 0;
 });
 
@@ -180,6 +183,82 @@ describe('createRuleEngine', () => {
     await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), 'rules: [');
     await eventually(() => e.status().problems.length > 0);
     expect(e.status().rules.map((r) => r.rule.title)).toEqual(['Street flooded', 'Gauge quiet']);
+  });
+});
+
+describe('the engine keeps alerts and states in step', () => {
+  const writeRules = (text: string) => fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), text);
+  const flooded = () => service.list({ rule: 'street-flooded' });
+
+  it('resolves, with a note, the open alert of a rule removed by a reload', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    await writeRules(RULES.slice(RULES.indexOf('  - id: silent-gauge')).replace(/^/, 'rules:\n'));
+    expect(await e.reload()).toEqual([]);
+    expect(flooded().map((a) => [a.state, a.resolution, a.resolveNote])).toEqual([
+      ['resolved', 'auto', expect.stringContaining('no longer applies') as string],
+    ]);
+  });
+
+  it('resolves the open alert of a rule whose condition changed, and raises anew if it still holds', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    await writeRules(RULES.replace('value: 0.2', 'value: 0.25'));
+    expect(await e.reload()).toEqual([]);
+    expect(flooded()[0]?.resolveNote).toContain('changed');
+    e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([
+      ['street-flooded', 'raised'],
+      ['street-flooded', 'resolved'],
+      ['street-flooded', 'raised'],
+    ]);
+  });
+
+  it('keeps the open alert and its state when a reload changes only the title and message', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    await writeRules(RULES.replace('Street flooded', 'Street under water').replace('of water', 'deep'));
+    expect(await e.reload()).toEqual([]);
+    e.onReadings([depth(T0 + 2 * MIN, 0.1)], GAUGE);
+    expect(events()).toEqual([
+      ['street-flooded', 'raised'],
+      ['street-flooded', 'resolved'],
+    ]);
+    expect(flooded()[0]).toMatchObject({ resolution: 'auto', resolveNote: null });
+  });
+
+  it('resolves the open alerts of a decommissioned device at the next registry sync', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    fleet = [];
+    e.syncDevices();
+    expect(flooded().map((a) => a.state)).toEqual(['resolved']);
+  });
+
+  it('a transition the store refuses is not lost: the state goes back and the next reading makes it', async () => {
+    const e = await start();
+    // Another connection to the same file makes SQLite refuse new alerts, as a full disk would.
+    const other = new Database(path.join(dir, 'alerts.db'));
+    other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([]);
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    e.onReadings([depth(T0 + 2 * MIN, 0.3)], GAUGE);
+    expect(events()).toEqual([['street-flooded', 'raised']]);
+  });
+
+  it('after a long stop, a device is not silent before it had the time to report again', async () => {
+    let e = await start();
+    e.onReadings([depth(T0, 0)], GAUGE);
+    stop();
+    now = T0 + 3 * 60 * MIN;
+    e = await start();
+    e.tick();
+    expect(events()).toEqual([]);
+    now += 31 * MIN;
+    e.tick();
+    expect(events()).toEqual([['silent-gauge', 'raised']]);
   });
 });
 

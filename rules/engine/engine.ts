@@ -7,7 +7,7 @@ import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../alerts/service.ts';
-import type { AlertStore, TriggerInput } from '../alerts/types.ts';
+import type { Alert, AlertStore, SavedState, TriggerInput } from '../alerts/types.ts';
 import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
@@ -64,7 +64,10 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   const first = loadRuleFiles(await readRuleFolder(config.dir));
   if (!first.ok) throw rulesRefused(first.problems);
   let status: RuleStatus = statusOf(first.rules, [], clock());
-  const core: RuleCore = createRuleCore(first.rules.map((r) => r.rule));
+  const core: RuleCore = createRuleCore(
+    first.rules.map((r) => r.rule),
+    { onError: (err, rule, device) => log.error({ err, rule, device }, 'rule not evaluated') },
+  );
 
   let synced = new Set<string>();
   const append = deps.appendLines;
@@ -77,6 +80,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     clock(),
   );
   log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
+  reconcile();
 
   // Devices provisioned since the last sync are watched for silence from now on; changed records (new
   // alarm levels, a new district) take effect; decommissioned devices are let go.
@@ -87,8 +91,38 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       seen.add(d.id);
       core.watch(d, now);
     }
-    for (const id of synced) if (!seen.has(id)) core.forget(id);
+    let forgotten = 0;
+    for (const id of synced)
+      if (!seen.has(id)) {
+        core.forget(id);
+        forgotten++;
+      }
     synced = seen;
+    if (forgotten > 0) reconcile();
+  }
+
+  // An open alert whose (rule, device) is no longer up in the core would stay open for ever: its rule was
+  // removed or changed (and starts afresh), its device decommissioned or no longer selected, or its state
+  // was lost. It is resolved, with the reason as the note; a condition that still holds raises anew.
+  function reconcile(): void {
+    let open;
+    try {
+      open = alerts.listOpen().filter((a) => a.source === 'rule');
+    } catch (err) {
+      log.error({ err }, 'open alerts not read; not reconciled with the rules');
+      return;
+    }
+    for (const a of open) {
+      const up = core.firing(a.rule, a.device);
+      if (up === true) continue;
+      const note = up === undefined ? ORPHAN_NOTES.gone : ORPHAN_NOTES.restarted;
+      try {
+        alerts.trigger(closingOf(a, clock(), note));
+        log.warn({ alert: a.id, rule: a.rule, device: a.device, note }, 'open alert resolved by the engine');
+      } catch (err) {
+        log.error({ err, alert: a.id }, 'open alert not resolved');
+      }
+    }
   }
 
   function apply(firings: readonly Firing[]): void {
@@ -96,7 +130,9 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       try {
         alerts.trigger(triggerOf(f), { rule: f.rule.id, device: f.device.id, state: f.state });
       } catch (err) {
-        log.error({ err, rule: f.rule.id, device: f.device.id }, 'alert transition not recorded');
+        // The state goes back to before the transition, so the next reading or tick makes it again.
+        core.revert(f);
+        log.error({ err, rule: f.rule.id, device: f.device.id }, 'alert transition not recorded; will retry');
       }
     }
   }
@@ -109,21 +145,46 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     if (saved) store.saveStates([saved]);
   });
 
+  // States a failed checkpoint could not save are kept for the next one (a newer state of the same
+  // (rule, device) takes their place).
+  let unsaved = new Map<string, SavedState>();
   const checkpoint = () => {
-    const dirty = [...core.takeDirty(), ...(stations?.takeDirty() ?? [])];
-    if (dirty.length === 0) return;
+    for (const st of [...core.takeDirty(), ...(stations?.takeDirty() ?? [])])
+      unsaved.set(`${st.rule}\u0000${st.device}`, st);
+    if (unsaved.size === 0) return;
+    const batch = unsaved;
+    unsaved = new Map();
     try {
-      store.saveStates(dirty);
+      store.saveStates([...batch.values()]);
     } catch (err) {
-      log.error({ err, states: dirty.length }, 'rule states not saved; retrying at the next checkpoint');
+      for (const [key, st] of batch) if (!unsaved.has(key)) unsaved.set(key, st);
+      log.error({ err, states: batch.size }, 'rule states not saved; retrying at the next checkpoint');
     }
   };
-  const ticker = setInterval(() => apply(core.tick(clock())), config.tickMs);
-  const saver = setInterval(checkpoint, config.checkpointMs);
-  const syncer = setInterval(syncDevices, config.syncMs);
+  const guarded = (what: string, run: () => void) => () => {
+    try {
+      run();
+    } catch (err) {
+      log.error({ err }, `${what} failed; trying again at the next one`);
+    }
+  };
+  const ticker = setInterval(
+    guarded('tick', () => apply(core.tick(clock()))),
+    config.tickMs,
+  );
+  const saver = setInterval(guarded('checkpoint', checkpoint), config.checkpointMs);
+  const syncer = setInterval(guarded('registry sync', syncDevices), config.syncMs);
   for (const timer of [ticker, saver, syncer]) timer.unref();
 
-  async function reload(): Promise<readonly RuleProblem[]> {
+  // Reloads run one after the other: a slow read of the folder must not put an older set in force last.
+  let reloading: Promise<unknown> = Promise.resolve();
+  function reload(): Promise<readonly RuleProblem[]> {
+    const next = reloading.then(reloadNow, reloadNow);
+    reloading = next;
+    return next;
+  }
+
+  async function reloadNow(): Promise<readonly RuleProblem[]> {
     const loaded = loadRuleFiles(await readRuleFolder(config.dir));
     if (!loaded.ok) {
       status = { ...status, problems: loaded.problems };
@@ -136,6 +197,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     );
     status = statusOf(loaded.rules, [], clock());
     log.info({ rules: loaded.rules.length }, 'rules reloaded');
+    reconcile();
     return [];
   }
 
@@ -172,7 +234,11 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       clearInterval(syncer);
       watcher?.close();
       unsubscribe();
-      store.saveStates([...core.allStates(), ...(stations?.all() ?? [])]);
+      try {
+        store.saveStates([...core.allStates(), ...(stations?.all() ?? [])]);
+      } catch (err) {
+        log.error({ err }, 'rule states not saved at stop; the last checkpoint will be restored');
+      }
     },
   };
 }
@@ -183,6 +249,33 @@ function statusOf(rules: readonly LoadedRule[], problems: readonly RuleProblem[]
     files: [...new Set(rules.map((r) => r.file))],
     rules,
     problems,
+  };
+}
+
+const ORPHAN_NOTES = {
+  gone: 'resolved by the rules engine: the rule no longer applies to this device (removed, no longer selecting it, or the device was decommissioned)',
+  restarted:
+    'resolved by the rules engine: the rule changed and its evaluation started afresh; it raises again if the condition still holds',
+} as const;
+
+/** A clear of an open alert as it stands (its message, value and level), at `at`, with a note. */
+function closingOf(a: Alert, at: number, note: string): TriggerInput {
+  return {
+    type: 'clear',
+    rule: a.rule,
+    device: a.device,
+    kind: a.kind,
+    district: a.district,
+    owner: a.owner,
+    title: a.title,
+    severity: a.severity,
+    message: a.message,
+    value: a.value,
+    threshold: a.threshold,
+    level: a.level,
+    at,
+    source: 'rule',
+    note,
   };
 }
 
