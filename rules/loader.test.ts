@@ -104,6 +104,13 @@ describe('parseRuleFile', () => {
     ]);
   });
 
+  it('refuses an owner that InfluxDB cannot take as a tag', () => {
+    const r = parseRuleFile(GOOD.replace('owner: flood control', 'owner: "flood\\\\control"'), 'flood.yaml');
+    expect(r.ok ? [] : r.problems.map((p) => [at(p), p.message])).toEqual([
+      ['5:12 RULES_ERR_SCHEMA', expect.stringContaining('no control characters or backslashes') as string],
+    ]);
+  });
+
   it('reports YAML syntax at its place, without the echo of every later token', () => {
     const r = parseRuleFile('rules:\n  - id: a\n    title: [unclosed\n    severity: info\n', 'syntax.yaml');
     expect(r.ok).toBe(false);

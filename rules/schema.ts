@@ -245,7 +245,13 @@ export const Rule = z
     id: z.string().regex(RULE_ID_PATTERN, 'letters, digits, _ . - (1–64, first alphanumeric)'),
     title: z.string().trim().min(1).max(200),
     severity: Severity,
-    owner: z.string().trim().min(1).max(100),
+    // A tag of every alert event in InfluxDB, where control characters and backslashes cannot be written.
+    owner: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[^\p{Cc}\\]*$/u, 'no control characters or backslashes (the owner is an InfluxDB tag)'),
     message: z
       .string()
       .min(1)
