@@ -2,13 +2,22 @@
 // server-sent events). Rule transitions, operators' actions and flows all pass through here, so each
 // change is recorded once in the store and then told to every sink in the same order.
 import type { Logger } from 'pino';
-import type { AlertChange, AlertStore, SavedState, TriggerInput } from './types.ts';
+import type {
+  AlertChange,
+  AlertStore,
+  SavedState,
+  TriggerInput,
+  TriggerItem,
+  TriggerOutcome,
+} from './types.ts';
 
 export type AlertListener = (change: AlertChange) => void;
 
 export interface AlertService {
   /** A rule's (or a flow's) transition; see AlertStore.trigger. */
   trigger(input: TriggerInput, state?: SavedState): AlertChange | undefined;
+  /** Several transitions in one transaction; see AlertStore.triggerAll. Every change is told in order. */
+  triggerAll(items: readonly TriggerItem[]): TriggerOutcome[];
   /** An operator acknowledges an open alert; throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
   acknowledge(id: number, by: string, note?: string): AlertChange;
   /** An operator resolves an open or acknowledged alert; throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
@@ -46,6 +55,11 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
 
   return {
     trigger: (input, state) => tell(store.trigger(input, state)),
+    triggerAll(items) {
+      const outcomes = store.triggerAll(items);
+      for (const o of outcomes) if (o.ok) tell(o.change);
+      return outcomes;
+    },
     acknowledge: (id, by, note) => tell(store.acknowledge(id, by, note, clock()))!,
     resolve: (id, by, note) => tell(store.resolve(id, by, note, clock()))!,
     list: (filter) => store.list(filter),

@@ -195,6 +195,34 @@ describe('alert lifecycle', () => {
   });
 });
 
+describe('a batch of triggers', () => {
+  it('applies each in one transaction; one that fails is rolled back alone, the others stand', () => {
+    const store = open();
+    // The database refuses the event of one alert, after its row was written: the savepoint must undo both.
+    const raw = new Database(file);
+    raw.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alert_events
+      WHEN (SELECT device FROM alerts WHERE id = NEW.alert_id) = 'rg-phu-oc'
+      BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    raw.close();
+    const state = (device: string) => ({ rule: 'river-alarm', device, state: { level: 1 } });
+    const outcomes = store.triggerAll([
+      { input: trigger({ device: 'rg-kim-long' }), state: state('rg-kim-long') },
+      { input: trigger({ device: 'rg-phu-oc' }), state: state('rg-phu-oc') },
+      { input: trigger({ device: 'rg-phu-oc', severity: 'fatal' as never }) },
+      { input: trigger({ device: 'sf-le-loi', at: T0 + 1 }), state: state('sf-le-loi') },
+      { input: trigger({ device: 'sf-le-loi', type: 'clear', at: T0 + 2 }) },
+    ]);
+    expect(
+      outcomes.map((o) => (o.ok ? o.change?.event.type : isAlertsError(o.error) && o.error.code)),
+    ).toEqual(['raised', 'ALERTS_ERR_STORE', 'ALERTS_ERR_INVALID', 'raised', 'resolved']);
+    expect(store.list().map((a) => [a.device, a.state])).toEqual([
+      ['sf-le-loi', 'resolved'],
+      ['rg-kim-long', 'open'],
+    ]);
+    expect(store.loadStates().map((s) => s.device)).toEqual(['rg-kim-long', 'sf-le-loi']);
+  });
+});
+
 describe('operator actions', () => {
   it('acknowledges only an open alert and resolves an open or acknowledged one', () => {
     const store = open();

@@ -22,6 +22,8 @@ import {
   type AlertStore,
   type SavedState,
   type TriggerInput,
+  type TriggerItem,
+  type TriggerOutcome,
 } from './types.ts';
 
 export interface AlertStoreOptions {
@@ -362,6 +364,21 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     return change;
   });
 
+  // Inside batchTx each item runs as a nested transaction, which better-sqlite3 makes a savepoint.
+  const batchTx = db.transaction((items: readonly TriggerItem[], now: number) =>
+    items.map((item): TriggerOutcome => {
+      try {
+        const t = parseInput(Trigger, item.input, 'trigger');
+        const saved = item.state === undefined ? undefined : parseInput(State, item.state, 'saved state');
+        return { ok: true, change: triggerTx(t, saved, now) };
+      } catch (err) {
+        const what = `trigger ${item.input.rule}/${item.input.device}`;
+        const error = isAlertsError(err) ? err : new AlertsError('ALERTS_ERR_STORE', what, { cause: err });
+        return { ok: false, error };
+      }
+    }),
+  );
+
   const operatorTx = db.transaction((a: Action, type: 'acknowledged' | 'resolved') => {
     const row = s.stateOf.get(a.id);
     if (row === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${a.id}`);
@@ -393,6 +410,10 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
       const t = parseInput(Trigger, input, 'trigger');
       const saved = state === undefined ? undefined : parseInput(State, state, 'saved state');
       return guard(`trigger ${t.rule}/${t.device}`, () => triggerTx.immediate(t, saved, clock()));
+    },
+    triggerAll(items) {
+      if (items.length === 0) return [];
+      return guard(`trigger ${items.length} transitions`, () => batchTx.immediate(items, clock()));
     },
     acknowledge: (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
     resolve: (id, by, note, at) => operator('resolved', { id, by, note, at }),

@@ -100,6 +100,16 @@ export interface TriggerInput {
   readonly note?: string | undefined;
 }
 
+export interface TriggerItem {
+  readonly input: TriggerInput;
+  readonly state?: SavedState | undefined;
+}
+
+/** What one trigger of a batch did: the change, nothing (`undefined`), or the error that refused it. */
+export type TriggerOutcome =
+  | { readonly ok: true; readonly change: AlertChange | undefined }
+  | { readonly ok: false; readonly error: Error };
+
 /** The (rule, device) evaluator state saved in the same transaction as the change it caused. */
 export interface SavedState {
   readonly rule: string;
@@ -131,6 +141,12 @@ export interface AlertStore {
    * or clear with no open alert). `state`, when given, is saved in the same transaction.
    */
   trigger(input: TriggerInput, state?: SavedState): AlertChange | undefined;
+  /**
+   * Applies several triggers in one transaction (one disk sync for the lot: a storm of transitions, such
+   * as a district's gauges raising together, must not hold the event loop for a sync each). Each has its
+   * own savepoint: one that fails is rolled back alone and its slot holds the error; the others stand.
+   */
+  triggerAll(items: readonly TriggerItem[]): TriggerOutcome[];
   /** An operator acknowledges an open alert. Throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
   acknowledge(id: number, by: string, note: string | undefined, at: number): AlertChange;
   /** An operator resolves an open or acknowledged alert. Throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */

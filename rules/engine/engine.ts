@@ -7,7 +7,7 @@ import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../alerts/service.ts';
-import type { Alert, AlertStore, SavedState, TriggerInput } from '../alerts/types.ts';
+import type { Alert, AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../alerts/types.ts';
 import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
@@ -125,15 +125,32 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     }
   }
 
+  // The transitions of one batch of readings, or of one tick, go to the store in one transaction.
   function apply(firings: readonly Firing[]): void {
-    for (const f of firings) {
-      try {
-        alerts.trigger(triggerOf(f), { rule: f.rule.id, device: f.device.id, state: f.state });
-      } catch (err) {
-        // The state goes back to before the transition, so the next reading or tick makes it again.
-        core.revert(f);
-        log.error({ err, rule: f.rule.id, device: f.device.id }, 'alert transition not recorded; will retry');
-      }
+    if (firings.length === 0) return;
+    let outcomes: TriggerOutcome[];
+    try {
+      outcomes = alerts.triggerAll(
+        firings.map((f) => ({
+          input: triggerOf(f),
+          state: { rule: f.rule.id, device: f.device.id, state: f.state },
+        })),
+      );
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      outcomes = firings.map(() => ({ ok: false, error }));
+    }
+    // Last first: two transitions of one (rule, device) in the batch go back in the order they came.
+    for (let i = outcomes.length - 1; i >= 0; i--) {
+      const o = outcomes[i]!;
+      if (o.ok) continue;
+      // The state goes back to before the transition, so the next reading or tick makes it again.
+      const f = firings[i]!;
+      core.revert(f);
+      log.error(
+        { err: o.error, rule: f.rule.id, device: f.device.id },
+        'alert transition not recorded; will retry',
+      );
     }
   }
 
@@ -217,10 +234,12 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   let closed = false;
   return {
     onReadings(readings, device) {
+      const firings: Firing[] = [];
       for (const r of readings) {
         stations?.onReading(r, device);
-        apply(core.reading(r, device));
+        for (const f of core.reading(r, device)) firings.push(f);
       }
+      apply(firings);
     },
     reload,
     status: () => status,
