@@ -240,6 +240,20 @@ export type Select = z.infer<typeof Select>;
 
 export const RULE_ID_PATTERN = DEVICE_ID_PATTERN; // a rule id is one level of city/alerts/<kind>/<device>/<rule>
 
+const Template = z
+  .string()
+  .min(1)
+  .max(1_000)
+  .superRefine((t, ctx) => {
+    for (const message of checkTemplate(t)) ctx.addIssue({ code: 'custom', message });
+  });
+
+/**
+ * A clear rendered with the raise's message would read "water level 0.9 m, past alarm level 3 (0.95 m)":
+ * without a `clear_message` of its own, a rule's clear says only that it cleared.
+ */
+export const DEFAULT_CLEAR_MESSAGE = '{{device.name}}: cleared ({{rule.title}})';
+
 export const Rule = z
   .strictObject({
     id: z.string().regex(RULE_ID_PATTERN, 'letters, digits, _ . - (1–64, first alphanumeric)'),
@@ -252,13 +266,9 @@ export const Rule = z
       .min(1)
       .max(100)
       .regex(/^[^\p{Cc}\\]*$/u, 'no control characters or backslashes (the owner is an InfluxDB tag)'),
-    message: z
-      .string()
-      .min(1)
-      .max(1_000)
-      .superRefine((t, ctx) => {
-        for (const message of checkTemplate(t)) ctx.addIssue({ code: 'custom', message });
-      }),
+    message: Template,
+    /** The message of a clear (the alert's resolution); DEFAULT_CLEAR_MESSAGE when left out. */
+    clear_message: Template.optional(),
     select: Select,
     condition: Condition,
   })
@@ -392,13 +402,12 @@ function placeholderIssues(rule: Rule): Issue[] {
   const allowed: readonly string[] = TEMPLATE_VARS[rule.condition.type];
   const metaNames = new Set(kindsOf(rule).flatMap((k) => Object.keys(META_SCHEMAS[k].shape)));
   const out: Issue[] = [];
-  for (const [, name = ''] of rule.message.matchAll(/\{\{\s*([a-z0-9_.]+)\s*\}\}/g)) {
-    const ok = name.startsWith('meta.') ? metaNames.has(name.slice(5)) : allowed.includes(name);
-    if (!ok)
-      out.push({
-        path: ['message'],
-        message: `{{${name}}} is not available to a ${rule.condition.type} rule`,
-      });
+  for (const key of ['message', 'clear_message'] as const) {
+    for (const [, name = ''] of (rule[key] ?? '').matchAll(/\{\{\s*([a-z0-9_.]+)\s*\}\}/g)) {
+      const ok = name.startsWith('meta.') ? metaNames.has(name.slice(5)) : allowed.includes(name);
+      if (!ok)
+        out.push({ path: [key], message: `{{${name}}} is not available to a ${rule.condition.type} rule` });
+    }
   }
   return out;
 }

@@ -73,6 +73,8 @@ describe('createRuleCore', () => {
     ]);
     expect(got[0]!.message).toBe('Kim Long: 1.2 m, past alarm level 1 (1 m)');
     expect(got[1]!.message).toBe('Kim Long: 3.6 m, past alarm level 2 (3.5 m)');
+    // No clear_message in this rule: the clear says it cleared, not "past alarm level" again.
+    expect(got[2]!.message).toBe('Kim Long: cleared (River above alarm level)');
   });
 
   it('a watched device that never reports goes silent on a tick', () => {

@@ -13,7 +13,7 @@ import {
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
 import type { EvalContext, Step, Transition } from '../evaluators/types.ts';
 import { renderMessage } from '../evaluators/template.ts';
-import type { Rule } from '../schema.ts';
+import { DEFAULT_CLEAR_MESSAGE, type Rule } from '../schema.ts';
 import { messageVars } from './message.ts';
 
 /** What the core reads of a registry record. */
@@ -161,7 +161,7 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
       rule: e.rule,
       device: w.device,
       transition: next.transition,
-      message: renderMessage(e.rule.message, vars),
+      message: renderMessage(templateOf(e.rule, next.transition), vars),
       state: e.state,
       previous,
     };
@@ -275,6 +275,10 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
       for (const w of [...watched.values()]) watch(w.device, now);
     },
   };
+}
+
+function templateOf(rule: Rule, t: Transition): string {
+  return t.type === 'clear' ? (rule.clear_message ?? DEFAULT_CLEAR_MESSAGE) : rule.message;
 }
 
 /** Same devices, same condition: the states fit, whatever changed in the title, message or severity. */

@@ -33,7 +33,7 @@ describe('runRuleTest', () => {
     expect(r.report).toBe('');
     expect(r.got.map((t) => t.message)).toEqual([
       'Gauge 1: 1.1 m, past alarm level 1',
-      'Gauge 1: 0.9 m, past alarm level 1',
+      'Gauge 1: cleared (River above alarm level)',
     ]);
   });
 
@@ -50,7 +50,7 @@ describe('runRuleTest', () => {
         'threshold: 1, message: "Gauge 1: 1.1 m, past alarm level 1" }',
       '    (differs in at)',
       '  + { at: 40m, rule: river-alarm, device: g1, type: clear, severity: warning, level: 1, value: 0.9, ' +
-        'threshold: 0.95, message: "Gauge 1: 0.9 m, past alarm level 1" }',
+        'threshold: 0.95, message: "Gauge 1: cleared (River above alarm level)" }',
     ]);
   });
 
