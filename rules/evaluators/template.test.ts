@@ -30,7 +30,9 @@ describe('message templates', () => {
     expect(formatNumber(0.1 + 0.2)).toBe('0.3');
     expect(formatNumber(12)).toBe('12');
     expect(formatDuration(5_400_000)).toBe('1h 30m');
-    expect(formatDuration(90_061_000)).toBe('1d 1h 1m 1s');
+    expect(formatDuration(86_400_000)).toBe('24h');
+    expect(formatDuration(90_061_000)).toBe('25h 1m 1s');
+    expect(formatDuration(2 * 86_400_000 + 3_600_000)).toBe('2d 1h');
     expect(formatDuration(0)).toBe('0s');
   });
 

@@ -56,16 +56,20 @@ export function formatNumber(x: number): string {
   return Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : String(x);
 }
 
+const DURATION_UNITS = [
+  ['d', 86_400],
+  ['h', 3_600],
+  ['m', 60],
+  ['s', 1],
+] as const;
+
 /** 5400000 → `1h 30m`: for `{{silent_for}}`, `{{within}}` and `{{over}}`. */
 export function formatDuration(ms: number): string {
   const parts: string[] = [];
   let left = Math.max(0, Math.round(ms / 1000));
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
+  // Up to two days in hours: rain "in the last 24h" is how a forecaster says it, not "in the last 1d".
+  const units = left < 2 * 86_400 ? DURATION_UNITS.slice(1) : DURATION_UNITS;
+  for (const [unit, size] of units) {
     const n = Math.floor(left / size);
     left -= n * size;
     if (n > 0) parts.push(`${n}${unit}`);
