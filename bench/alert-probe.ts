@@ -83,7 +83,7 @@ export interface ProbeSummary {
 
 /** Publish times by reading time, and the alert messages matched back to them. */
 export function createAlertMatcher(expectAlerts: boolean) {
-  const pending = new Map<number, { at: number; expect: ExpectedEvent }>();
+  const pending = new Map<number, { at: number; expect: ExpectedEvent; timed: boolean }>();
   const latency = createLatencyHistogram();
   const ackLatency = createLatencyHistogram();
   let published = 0;
@@ -92,15 +92,16 @@ export function createAlertMatcher(expectAlerts: boolean) {
   let received = 0;
   let unexpected = 0;
   return {
-    published(r: ProbeReading, at: number): void {
+    /** `timed`: published after the warm-up, so its PUBACK and alert count in the latencies. */
+    published(r: ProbeReading, at: number, timed = true): void {
       published++;
       if (!expectAlerts || r.expect === undefined) return;
       expected++;
-      pending.set(r.ts, { at, expect: r.expect });
+      pending.set(r.ts, { at, expect: r.expect, timed });
     },
-    acked(publishedAt: number, at: number): void {
+    acked(publishedAt: number, at: number, timed = true): void {
       acked++;
-      ackLatency.record(at - publishedAt);
+      if (timed) ackLatency.record(at - publishedAt);
     },
     /** An alert message for the probe's device, received at `at` (same clock as `published`). */
     received(message: AlertMessage | undefined, at: number): void {
@@ -111,7 +112,7 @@ export function createAlertMatcher(expectAlerts: boolean) {
       if (p === undefined || p.expect !== message.event.type) return void unexpected++;
       pending.delete(ts);
       received++;
-      latency.record(at - p.at);
+      if (p.timed) latency.record(at - p.at);
     },
     /** Expected transitions still waiting for their message. */
     outstanding: () => pending.size,

@@ -15,6 +15,8 @@ export interface BenchContext {
   readonly devices: readonly BenchDevice[];
   readonly rate: number;
   readonly durationS: number;
+  /** Seconds of load before the measured window: its readings are stored and counted, not timed. */
+  readonly warmupS: number;
   readonly qos: 0 | 1;
   readonly rawConcurrency: number;
   /** Time the platform's stages from inside its process (bench/trace.ts). */
@@ -75,7 +77,7 @@ export async function driveLoad(
   port: number,
   devices: readonly Device[],
   sut: Child<SutMessage>,
-  onStarted: () => void = () => undefined,
+  onStarted: (measureFrom: number) => void = () => undefined,
 ): Promise<{ load: LoadResult; window: Window }> {
   let stored = 0;
   let backlog: number | undefined;
@@ -87,15 +89,23 @@ export async function driveLoad(
   });
   const load = forkChild(
     'run-load.ts',
-    { port, devices, rate: ctx.rate, durationMs: ctx.durationS * 1000, qos: ctx.qos },
+    {
+      port,
+      devices,
+      rate: ctx.rate,
+      durationMs: (ctx.warmupS + ctx.durationS) * 1000,
+      warmupMs: ctx.warmupS * 1000,
+      qos: ctx.qos,
+    },
     LoadMessage,
   );
   load.on((m) => {
     if (m.type === 'started') {
       window.startedAt = Date.now();
-      sut.mark();
+      const measureFrom = window.startedAt + ctx.warmupS * 1000;
+      sut.mark(measureFrom);
       Object.assign(window, { influx: ctx.influxPid === undefined ? undefined : watchProc(ctx.influxPid) });
-      onStarted();
+      onStarted(measureFrom);
     } else if (m.type === 'progress') {
       const t = Number.isNaN(window.startedAt) ? 0 : Math.round((Date.now() - window.startedAt) / 1000);
       const queue = backlog === undefined ? '' : `  spool backlog ${thousands(backlog)}`;
@@ -105,7 +115,7 @@ export async function driveLoad(
       );
     }
   });
-  const timeout = (ctx.durationS + 120) * 1000;
+  const timeout = (ctx.warmupS + ctx.durationS + 120) * 1000;
   const result = await load.next((m) => (m.type === 'result' ? m : undefined), timeout, 'its result');
   await load.exited;
   return { load: result, window };

@@ -165,7 +165,11 @@ export const ProbeMessage = z.discriminatedUnion('type', [
 ]);
 export type ProbeMessage = z.infer<typeof ProbeMessage>;
 
-export const ParentMessage = z.object({ type: z.enum(['stop', 'mark']) });
+/** `mark` opens the measured window; latencies count for readings published from `measureFrom` (epoch ms). */
+export const ParentMessage = z.object({
+  type: z.enum(['stop', 'mark']),
+  measureFrom: z.number().optional(),
+});
 
 export interface Child<M> {
   readonly process: ChildProcess;
@@ -174,8 +178,11 @@ export interface Child<M> {
   /** The first message `pick` accepts, or a rejection when the child exits or `timeoutMs` passes. */
   next<T>(pick: (message: M) => T | undefined, timeoutMs: number, what: string): Promise<T>;
   stop(): void;
-  /** Asks a system under test for its CPU time so far (answered with a `mark` message). */
-  mark(): void;
+  /**
+   * Asks a system under test for its CPU time so far (answered with a `mark` message); latencies count
+   * for readings published from `measureFrom` on (the end of the warm-up).
+   */
+  mark(measureFrom: number): void;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
 }
@@ -233,7 +240,7 @@ export function forkChild<M>(
       });
     },
     stop: () => void (child.connected && child.send({ type: 'stop' })),
-    mark: () => void (child.connected && child.send({ type: 'mark' })),
+    mark: (measureFrom) => void (child.connected && child.send({ type: 'mark', measureFrom })),
     exited,
   };
 }
@@ -249,7 +256,7 @@ export function tell(message: SutMessage | LoadMessage | RawMessage | ProbeMessa
 }
 
 /** In a child: run `stop` when the parent asks to stop; answer `mark` with the CPU time used so far. */
-export function onParent(stop: () => void, mark: () => void = () => undefined): void {
+export function onParent(stop: () => void, mark: (measureFrom: number) => void = () => undefined): void {
   // The parent is gone (it failed, or was interrupted): nobody will ask us to stop.
   process.once('disconnect', () => process.exit(2));
   process.on('message', (raw) => {
@@ -258,6 +265,6 @@ export function onParent(stop: () => void, mark: () => void = () => undefined): 
     if (parsed.data.type === 'stop') return stop();
     const { cpuMs, sysMs } = ownUsage();
     tell({ type: 'mark', cpuMs, sysMs });
-    mark();
+    mark(parsed.data.measureFrom ?? -Infinity);
   });
 }

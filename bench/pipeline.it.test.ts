@@ -54,7 +54,18 @@ const Output = z.object({
 type Output = z.infer<typeof Output>;
 
 async function bench(...extra: string[]): Promise<Output> {
-  const args = ['tsx', 'bench/pipeline.ts', '--devices', '4', '--rate', '400', '--duration', '2'];
+  const args = [
+    'tsx',
+    'bench/pipeline.ts',
+    '--devices',
+    '4',
+    '--rate',
+    '400',
+    '--duration',
+    '2',
+    '--warmup',
+    '1',
+  ];
   args.push('--pause', '0', '--json', ...extra);
   const { stdout } = await promisify(execFile)('npx', args, { cwd: ROOT, timeout: 150_000 });
   return Output.parse(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''));
@@ -102,7 +113,9 @@ describe('npm run bench', () => {
       const alerts = withRules?.alerts;
       expect(alerts?.expected).toBeGreaterThan(0);
       expect(alerts).toMatchObject({ missing: 0, unexpected: 0, received: alerts?.expected });
-      expect(alerts?.latency.count).toBe(alerts?.expected);
+      // Those of the readings published in the 1 s warm-up arrive too, but are not timed.
+      expect(alerts?.latency.count).toBeGreaterThan(0);
+      expect(alerts?.latency.count).toBeLessThan(alerts?.expected ?? 0);
       expect(without?.alerts).toMatchObject({ expected: 0, received: 0, unexpected: 0 });
       expect(without?.alerts?.published).toBeGreaterThan(0);
       // Every transition went through the alert service, where the bench times it.

@@ -42,14 +42,14 @@ function startProbe(ctx: BenchContext, port: number, setup: ProbeSetup, expectAl
     port,
     setup,
     rate: ctx.alertRate,
-    maxReadings: Math.ceil(ctx.alertRate * (ctx.durationS + PROBE_MARGIN_S)),
+    maxReadings: Math.ceil(ctx.alertRate * (ctx.warmupS + ctx.durationS + PROBE_MARGIN_S)),
     expectAlerts,
     graceMs: PROBE_GRACE_MS,
   };
   const child = forkChild('run-alert-probe.ts', settings, ProbeMessage);
   return {
     ready: child.next((m) => (m.type === 'ready' ? m : undefined), 30_000, 'ready'),
-    mark: () => child.mark(),
+    mark: (measureFrom: number) => child.mark(measureFrom),
     /** Stops publishing; resolves once the outstanding transitions arrived or the grace ran out. */
     async finish(): Promise<ProbeSummary> {
       const result = child.next(
@@ -89,7 +89,9 @@ export async function runPlatformSystem(ctx: BenchContext, system: PlatformSyste
   const ready = await sut.next((m) => (m.type === 'ready' ? m : undefined), READY_TIMEOUT_MS, 'ready');
   const probe = ready.probe && startProbe(ctx, ready.port, ready.probe, withRules);
   await probe?.ready;
-  const { load, window } = await driveLoad(ctx, system, ready.port, ready.devices, sut, () => probe?.mark());
+  const { load, window } = await driveLoad(ctx, system, ready.port, ready.devices, sut, (measureFrom) =>
+    probe?.mark(measureFrom),
+  );
   const alerts = await probe?.finish();
   const result = await settleAndStop(ctx, system, sut, load.sent);
   const windowMs = Date.now() - window.startedAt;

@@ -57,13 +57,15 @@ async function main(): Promise<void> {
 
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
+  let measureFrom = -Infinity;
   const publishNext = () => {
     if (seq >= s.maxReadings) return clearInterval(timer);
     const reading = probeReading(seq++, origin);
     const at = performance.now();
-    matcher.published(reading, at);
+    const timed = Date.now() >= measureFrom;
+    matcher.published(reading, at, timed);
     gauge.publish(s.setup.telemetryTopic, probePayload(reading), { qos: 1 }, (err) => {
-      if (!err) matcher.acked(at, performance.now());
+      if (!err) matcher.acked(at, performance.now(), timed);
     });
   };
 
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
     const parsed = ParentMessage.safeParse(raw);
     if (!parsed.success) return;
     if (parsed.data.type === 'mark') {
+      measureFrom = parsed.data.measureFrom ?? -Infinity;
       if (timer === undefined) timer = setInterval(publishNext, 1000 / s.rate);
       return;
     }

@@ -94,7 +94,8 @@ async function main(): Promise<void> {
   const rulesTiming = timeRules(platform);
   let markedAt = performance.now();
   let stopProfile: Promise<() => Promise<void>> | undefined;
-  const mark = () => {
+  const mark = (measureFrom: number) => {
+    tracker.measureFrom(measureFrom);
     markedAt = performance.now();
     rulesTiming.mark();
     if (settings.profileFile !== undefined) stopProfile = startCpuProfile(settings.profileFile);

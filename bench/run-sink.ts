@@ -71,12 +71,15 @@ async function main(): Promise<void> {
     () => tell({ type: 'progress', stored: tracker.stored(), rssKb: process.memoryUsage.rss() / 1024 }),
     500,
   );
-  onParent(() => {
-    clearInterval(progress);
-    clearInterval(flusher);
-    tell({ type: 'result', ...tracker.summary(), usage: ownUsage(), failedWrites, writes });
-    client.end(true, () => process.exit(0));
-  });
+  onParent(
+    () => {
+      clearInterval(progress);
+      clearInterval(flusher);
+      tell({ type: 'result', ...tracker.summary(), usage: ownUsage(), failedWrites, writes });
+      client.end(true, () => process.exit(0));
+    },
+    (m) => tracker.measureFrom(m),
+  );
   tell({ type: 'ready', port: settings.port, devices: [] });
 }
 

@@ -73,6 +73,14 @@ describe('the benchmark workload', () => {
     expect(tracker.summary()).toMatchObject({ stored: 2, latency: { count: 2, max: 90 } });
   });
 
+  it('counts the readings published in the warm-up as stored, without timing them', () => {
+    const tracker = createStoredTracker(() => 100);
+    tracker.measureFrom(40);
+    tracker.batchStored(Buffer.from('air_quality f=1 10\nair_quality f=1 50\n'));
+    tracker.timesStored([20, 60]);
+    expect(tracker.summary()).toMatchObject({ stored: 4, latency: { count: 2, max: 50 } });
+  });
+
   it('never gives one device the same millisecond twice', () => {
     fc.assert(
       fc.property(

@@ -147,23 +147,32 @@ export function jsonLatency(s: LatencySummary): JsonLatency {
 export function createStoredTracker(clock: () => number = Date.now, measurement?: string) {
   const latency = createLatencyHistogram();
   let stored = 0;
+  let measureFrom = -Infinity;
+  // Lines published in the warm-up are counted as stored, not timed.
+  const record = (now: number, ts: number) => {
+    if (ts >= measureFrom) latency.record(Math.max(0, now - ts));
+  };
   let firstStoredAt: number | null = null;
   let lastStoredAt: number | null = null;
   return {
     batchStored(body: Uint8Array): void {
       const now = clock();
       // A timestamp bumped ahead of the clock (createTimestamper) counts as 0 ms, not as a negative.
-      stored += forEachLineTime(body, (ts) => latency.record(Math.max(0, now - ts)), measurement);
+      stored += forEachLineTime(body, (ts) => record(now, ts), measurement);
       firstStoredAt ??= now;
       lastStoredAt = now;
     },
     /** The same, for a caller that kept each line's timestamp. */
     timesStored(times: readonly number[]): void {
       const now = clock();
-      for (const ts of times) latency.record(Math.max(0, now - ts));
+      for (const ts of times) record(now, ts);
       stored += times.length;
       firstStoredAt ??= now;
       lastStoredAt = now;
+    },
+    /** Readings published before `ms` (the warm-up) are not timed. */
+    measureFrom(ms: number): void {
+      measureFrom = ms;
     },
     stored: () => stored,
     summary: (): StoredSummary => ({
