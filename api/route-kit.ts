@@ -54,7 +54,10 @@ export type RuleSummary = z.infer<typeof RuleSummary>;
 export interface ApiRules {
   /** The rules in force now. */
   list(): RuleSummary[];
-  /** Parses and validates a rule file without putting it in force (rules' parseRuleFile). */
+  /**
+   * Parses and validates a rule file without putting it in force: its own problems, and ids that clash
+   * with other files in force (rules' validateRuleFileAmong).
+   */
   validate(source: string, name: string): ParseResult;
   /** Runs a rule file over stored history; the route has already checked the file and the range. */
   backtest(input: BacktestInput): Promise<BacktestReport>;

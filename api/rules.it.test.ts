@@ -65,7 +65,13 @@ const Summary = z.object({
   type: z.string(),
   file: z.string(),
 });
-const Problem = z.object({ file: z.string(), line: z.number(), column: z.number(), code: z.string() });
+const Problem = z.object({
+  file: z.string(),
+  line: z.number(),
+  column: z.number(),
+  code: z.string(),
+  message: z.string(),
+});
 const Valid = z.object({ valid: z.literal(true), rules: z.array(Summary) });
 const Invalid = z.object({ valid: z.literal(false), problems: z.array(Problem) });
 
@@ -133,10 +139,19 @@ describe('POST /api/rules/validate', () => {
     expect(syntax[0]).toMatchObject({ file: 'rules.yaml', line: 3, code: 'RULES_ERR_YAML' });
   });
 
+  it('refuses an id that another file in force already has, as the reload would', async () => {
+    const res = await validate({ source: flood, name: 'flood-copy.yaml' });
+    const { problems } = Invalid.parse(res.body);
+    expect(problems[0]).toMatchObject({ file: 'flood-copy.yaml', code: 'RULES_ERR_DUPLICATE_ID' });
+    expect(problems[0]?.message).toContain('already defined in flood.yaml');
+  });
+
   it('takes a file larger than the default body limit, up to its own limit', async () => {
     const padded = flood + `# ${'padding '.repeat(12_000)}\n`;
     expect(padded.length).toBeGreaterThan(64 * 1024);
-    expect(Valid.parse((await validate({ source: padded })).body).rules.length).toBeGreaterThan(0);
+    expect(
+      Valid.parse((await validate({ source: padded, name: 'flood.yaml' })).body).rules.length,
+    ).toBeGreaterThan(0);
 
     const tooLong = `# ${'x'.repeat(MAX_RULE_SOURCE_BYTES)}\n`;
     expect(errorOf(await validate({ source: tooLong })).code).toBe('API_ERR_VALIDATION');

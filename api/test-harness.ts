@@ -12,7 +12,7 @@ import {
   createAlertService,
   loadRuleFiles,
   openAlertStore,
-  parseRuleFile,
+  validateRuleFileAmong,
   readRuleFolder,
   type AlertService,
 } from '../rules/index.ts';
@@ -73,7 +73,7 @@ async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<Api
   if (!loaded.ok) throw new Error(`the Huế rule files do not load: ${JSON.stringify(loaded.problems)}`);
   return {
     list: () => loaded.rules.map((r) => summarize(r.rule, r.file)),
-    validate: parseRuleFile,
+    validate: (source, name) => validateRuleFileAmong(source, name, loaded.rules),
     backtest: backtest ?? (() => Promise.reject(new Error('no backtest was given to this test API'))),
   };
 }

@@ -34,7 +34,7 @@ import {
   createAlertSinks,
   createRuleEngine,
   openAlertStore,
-  parseRuleFile,
+  validateRuleFileAmong,
   type AlertService,
   type RuleEngine,
 } from '../rules/index.ts';
@@ -275,7 +275,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           alerts,
           rules: {
             list: () => rules.status().rules.map((r) => summarizeRule(r.rule, r.file)),
-            validate: parseRuleFile,
+            validate: (source, name) => validateRuleFileAmong(source, name, rules.status().rules),
             backtest: (input) =>
               backtestRules(input, {
                 influx,

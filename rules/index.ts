@@ -6,6 +6,7 @@ export { isRulesError, RULES_ERRORS, RulesError, type RulesErrorCode } from './e
 export {
   loadRuleFiles,
   parseRuleFile,
+  validateRuleFileAmong,
   type LoadedRule,
   type LoadResult,
   type ParseResult,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Fleet, KINDS } from '../devices/index.ts';
 import { selects, whyNotApplicable } from './evaluators/select.ts';
-import { loadRuleFiles, parseRuleFile, type RuleProblem } from './loader.ts';
+import { loadRuleFiles, parseRuleFile, validateRuleFileAmong, type RuleProblem } from './loader.ts';
 
 const GOOD = `rules:
   - id: street-flooded
@@ -160,6 +160,26 @@ describe('loadRuleFiles', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(new Set(r.problems.map((p) => p.file))).toEqual(new Set(['bad.yaml', 'worse.yaml']));
+  });
+});
+
+describe('validateRuleFileAmong', () => {
+  const inForce = loadRuleFiles([{ name: 'flood.yaml', text: GOOD }]);
+  const rules = inForce.ok ? inForce.rules : [];
+
+  it('finds an id that another file in force has; the file it replaces is no clash', () => {
+    expect(rules).toHaveLength(1);
+    const clash = validateRuleFileAmong(GOOD, 'streets.yaml', rules);
+    expect(clash.ok ? [] : clash.problems.map((p) => [p.file, p.line, p.code, p.message])).toEqual([
+      [
+        'streets.yaml',
+        2,
+        'RULES_ERR_DUPLICATE_ID',
+        'rule id "street-flooded" is already defined in flood.yaml at line 2',
+      ],
+    ]);
+    expect(validateRuleFileAmong(GOOD, 'flood.yaml', rules).ok).toBe(true);
+    expect(validateRuleFileAmong('rules: [', 'flood.yaml', rules).ok).toBe(false);
   });
 });
 

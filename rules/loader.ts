@@ -55,6 +55,28 @@ export function parseRuleFile(text: string, fileName: string): ParseResult {
 }
 
 /**
+ * Checks a rule file as it would load next to the rules in force: its own problems, and an id that a rule
+ * of another file in force already has (the reload would refuse the folder for it). A rule in force from
+ * a file of the same name is the one this file replaces, not a clash.
+ */
+export function validateRuleFileAmong(
+  text: string,
+  fileName: string,
+  inForce: readonly LoadedRule[],
+): ParseResult {
+  const parsed = parseWithPositions(text, fileName);
+  if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems };
+  const others = new Map(inForce.filter((r) => r.file !== fileName).map((r) => [r.rule.id, r]));
+  const problems: RuleProblem[] = [];
+  for (const r of parsed.rules) {
+    const first = others.get(r.rule.id);
+    if (first === undefined) continue;
+    problems.push(idClash(r, first));
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, rules: parsed.rules.map((r) => r.rule) };
+}
+
+/**
  * Parses several files as one rule set: ids must be unique across them. Any problem in any file makes
  * the whole set fail, with every problem of every file listed; a live reload that wants to keep the good
  * files applies `parseRuleFile` per file and this check across the survivors.
@@ -72,17 +94,22 @@ export function loadRuleFiles(files: readonly { name: string; text: string }[]):
         seen.set(r.rule.id, r);
         rules.push(r);
       } else {
-        problems.push({
-          file: name,
-          line: r.line,
-          column: 1,
-          code: 'RULES_ERR_DUPLICATE_ID',
-          message: `rule id "${r.rule.id}" is already defined in ${first.file} at line ${first.line}`,
-        });
+        problems.push(idClash(r, first));
       }
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rules };
+}
+
+/** `r` has the id of `first`, a rule of another file (or earlier in the set). */
+function idClash(r: LoadedRule, first: LoadedRule): RuleProblem {
+  return {
+    file: r.file,
+    line: r.line,
+    column: 1,
+    code: 'RULES_ERR_DUPLICATE_ID',
+    message: `rule id "${r.rule.id}" is already defined in ${first.file} at line ${first.line}`,
+  };
 }
 
 function parseWithPositions(text: string, file: string): Parsed {
