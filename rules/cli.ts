@@ -235,7 +235,7 @@ function formatReport(r: BacktestReport, file: string): string {
           t.device,
           t.type,
           t.severity,
-          String(t.level + 1),
+          String(t.level),
           t.value === null ? '' : String(Number(t.value.toPrecision(12))),
           t.message,
         ]),

@@ -75,10 +75,10 @@ describe('the flood scenario at Kim Long', () => {
   it('raises one alert on MQTT, escalates it to alarm 2 and 3, and clears it', async () => {
     await eventually(() => (seen.some((m) => m.event.type === 'resolved') ? true : undefined));
     expect(seen.map((m) => [m.event.type, m.event.severity, m.event.level])).toEqual([
-      ['raised', 'warning', 0],
-      ['escalated', 'warning', 1],
-      ['escalated', 'critical', 2],
-      ['resolved', 'critical', 2],
+      ['raised', 'warning', 1],
+      ['escalated', 'warning', 2],
+      ['escalated', 'critical', 3],
+      ['resolved', 'critical', 3],
     ]);
     expect(new Set(seen.map((m) => m.alert.id)).size).toBe(1);
   });
@@ -90,10 +90,10 @@ describe('the flood scenario at Kim Long', () => {
       return r.length === 4 ? r : undefined;
     });
     expect(got.map((r) => [r.event, r.severity, r.level, r.open])).toEqual([
-      ['raised', 'warning', 0, 1],
-      ['escalated', 'warning', 1, 1],
-      ['escalated', 'critical', 2, 1],
-      ['resolved', 'critical', 2, 0],
+      ['raised', 'warning', 1, 1],
+      ['escalated', 'warning', 2, 1],
+      ['escalated', 'critical', 3, 1],
+      ['resolved', 'critical', 3, 0],
     ]);
     expect(got.every((r) => r.owner === 'flood control' && r.district === 'Kim Long')).toBe(true);
   });
@@ -130,10 +130,10 @@ describe('the flood scenario at Kim Long', () => {
     };
     const mine = report.transitions.filter((t) => t.rule === RULE && t.device === KIM_LONG);
     expect(mine.map((t) => [t.type, t.severity, t.level])).toEqual([
-      ['raise', 'warning', 0],
-      ['escalate', 'warning', 1],
-      ['escalate', 'critical', 2],
-      ['clear', 'critical', 2],
+      ['raise', 'warning', 1],
+      ['escalate', 'warning', 2],
+      ['escalate', 'critical', 3],
+      ['clear', 'critical', 3],
     ]);
     const list = (await (await api(`/api/alerts?rule=${RULE}`)).json()) as { alerts: unknown[] };
     expect(list.alerts).toHaveLength(1);

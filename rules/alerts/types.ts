@@ -40,7 +40,10 @@ export const Alert = z.object({
   /** The latest compared value and its limit (null when the condition has none, e.g. a CEL rule). */
   value: z.number().nullable(),
   threshold: z.number().nullable(),
-  /** 0 for the rule's own level, k for its k-th escalation level. */
+  /**
+   * How far the alert has escalated, counted as operators and messages count: a rule file's alerts are 1
+   * at the rule's own level and k + 1 at its k-th escalation ("past alarm level 3" is level 3).
+   */
   level: z.number().int().min(0),
   raisedAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
@@ -92,6 +95,7 @@ export interface TriggerInput {
   readonly message: string;
   readonly value: number | null;
   readonly threshold: number | null;
+  /** See Alert.level: 1 for a rule's own level. */
   readonly level: number;
   /** ms since the epoch: the reading's time or the tick's. */
   readonly at: number;

@@ -79,10 +79,10 @@ describe('backtestRules', () => {
         threshold,
       })),
     ).toEqual([
-      { at: iso(30), type: 'raise', level: 0, severity: 'warning', value: 1.1, threshold: 1 },
-      { at: iso(70), type: 'escalate', level: 1, severity: 'warning', value: 2.2, threshold: 2 },
-      { at: iso(110), type: 'escalate', level: 2, severity: 'critical', value: 3.7, threshold: 3.5 },
-      { at: iso(170), type: 'clear', level: 2, severity: 'critical', value: 0.9, threshold: 0.95 },
+      { at: iso(30), type: 'raise', level: 1, severity: 'warning', value: 1.1, threshold: 1 },
+      { at: iso(70), type: 'escalate', level: 2, severity: 'warning', value: 2.2, threshold: 2 },
+      { at: iso(110), type: 'escalate', level: 3, severity: 'critical', value: 3.7, threshold: 3.5 },
+      { at: iso(170), type: 'clear', level: 3, severity: 'critical', value: 0.9, threshold: 0.95 },
     ]);
     expect(alarms(report)[0]?.message).toBe(
       'Trạm thủy văn Kim Long (Hương): water level 1.1 m, past alarm level 1 (1 m)',

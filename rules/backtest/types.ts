@@ -11,7 +11,8 @@ export const BacktestTransition = z.object({
   severity: Severity,
   value: z.number().nullable(),
   threshold: z.number().nullable(),
-  level: z.number().int().min(0),
+  /** 1 for the rule's own level, as the alert API counts. */
+  level: z.number().int().min(1),
   message: z.string(),
 });
 export type BacktestTransition = z.infer<typeof BacktestTransition>;

@@ -313,7 +313,8 @@ function triggerOf(f: Firing): TriggerInput {
     message: f.message,
     value: measured ? t.value : null,
     threshold: measured ? t.threshold : null,
-    level: t.level,
+    // The evaluators count levels from 0 (an index into the rule's limits); alerts count as people do.
+    level: t.level + 1,
     at: t.at,
     source: 'rule',
   };
