@@ -75,7 +75,16 @@ function cutoff(state: HourlyState, newest: number): number {
 export function addReading(state: HourlyState, time: number, value: number): HourlyState {
   if (!Number.isFinite(time) || !Number.isFinite(value)) return state;
   const start = hourStart(time);
-  const last = state.buckets[state.buckets.length - 1];
+  const n = state.buckets.length;
+  const last = state.buckets[n - 1];
+  if (last !== undefined && last.start === start) {
+    // The usual case, a reading in the newest hour: nothing is evicted (the newest hour is the same), so
+    // the array is copied once with that hour's bucket replaced. Literals, not spreads: V8 copies an
+    // object spread with an overridden key several times slower, and this runs per reading and field.
+    const buckets = state.buckets.slice();
+    buckets[n - 1] = { start, sum: last.sum + value, count: last.count + 1 };
+    return { version: 1, retainHours: state.retainHours, buckets };
+  }
   const oldest = cutoff(state, Math.max(start, last?.start ?? start));
   if (start < oldest) return state;
 
@@ -95,7 +104,7 @@ export function addReading(state: HourlyState, time: number, value: number): Hou
     buckets.push(b);
   }
   if (!placed) buckets.push({ start, sum: value, count: 1 });
-  return { ...state, buckets };
+  return { version: 1, retainHours: state.retainHours, buckets };
 }
 
 /** Drops the hours that are out of the window at `now`, e.g. for a device that has gone silent. */
@@ -114,11 +123,14 @@ export function evictHours(state: HourlyState, now: number): HourlyState {
  */
 export function hourlyMeans(state: HourlyState, at: number, count: number = 12): (number | undefined)[] {
   const c1 = hourStart(at);
-  const byStart = new Map(state.buckets.map((b) => [b.start, b]));
   const means: (number | undefined)[] = [];
+  // Buckets are oldest first: walk them from the newest, as the hours go back from c1.
+  let j = state.buckets.length - 1;
   for (let i = 0; i < count; i++) {
-    const b = byStart.get(c1 - i * HOUR_MS);
-    means.push(b === undefined ? undefined : b.sum / b.count);
+    const start = c1 - i * HOUR_MS;
+    while (j >= 0 && state.buckets[j]!.start > start) j--;
+    const b = state.buckets[j];
+    means.push(b !== undefined && b.start === start ? b.sum / b.count : undefined);
   }
   return means;
 }

@@ -48,8 +48,11 @@ export function createAqiWriter(append: (line: string) => void): AqiWriter {
   return {
     onReading(reading, device) {
       if (reading.kind !== MEASUREMENTS.air_quality) return;
-      const s = stations.get(device.id) ?? { state: stationInit(), hour: 0, dirty: true };
-      stations.set(device.id, s);
+      let s = stations.get(device.id);
+      if (s === undefined) {
+        s = { state: stationInit(), hour: 0, dirty: true };
+        stations.set(device.id, s);
+      }
       const hour = hourStart(reading.time);
       if (hour > s.hour && s.hour !== 0) {
         const index = stationIndex(s.state, hour);

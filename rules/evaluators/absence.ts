@@ -32,7 +32,7 @@ export function absenceReading(
   _ctx: EvalContext,
 ): Step<AbsenceState> {
   if (reading.time <= state.lastSeen) return { state };
-  const next: AbsenceState = { ...state, lastSeen: reading.time, raised: false };
+  const next: AbsenceState = { type: 'absence', v: 1, lastSeen: reading.time, raised: false };
   if (!state.raised) return { state: next };
   return {
     state: next,
@@ -56,7 +56,7 @@ export function absenceTick(
   const silent = now - state.lastSeen;
   if (state.raised || silent < rule.condition.for) return { state };
   return {
-    state: { ...state, raised: true },
+    state: { type: 'absence', v: 1, lastSeen: state.lastSeen, raised: true },
     transition: {
       type: 'raise',
       severity: rule.severity,

@@ -154,9 +154,45 @@ describe('aqiReading', () => {
     expect(late.state.levels).toEqual(state.levels);
     const pm25 = late.state.station.hours.pm25;
     expect(pm25 && hourlyMeans(pm25, T0 + HOUR_MS, 1)[0]).toBeCloseTo((20 + 20 + 980) / 3, 9);
+    // The index computed at 03:40 read that hour: it is dropped, and the next reading computes afresh.
+    expect(state.cached?.hour).toBe(T0 + 3 * HOUR_MS);
+    expect(late.state.cached).toBeUndefined();
     // The next reading in order sees the hour's new mean.
     const next = aqiReading(VN_CATEGORY_RULE, late.state, reading(T0 + 4 * HOUR_MS, { pm25: 20 }), CTX);
     expect(next.transition?.type).toBe('raise');
+  });
+
+  it('computes the index once an hour: the later readings of the hour step the levels with it', () => {
+    const { state } = feed(VN_CATEGORY_RULE, pm25Hours([60, 60, 60]));
+    // 02:40, the last reading fed: the index of 02:00–03:00, from the hours before it.
+    expect(state.cached).toEqual({ index: 'vn', hour: T0 + 2 * HOUR_MS, aqi: 117 });
+    const a = aqiReading(VN_CATEGORY_RULE, state, reading(T0 + 2 * HOUR_MS + 50 * MIN, { pm25: 300 }), CTX);
+    expect(a.state.cached).toBe(state.cached);
+    expect(a.state.station).not.toBe(state.station); // the 300 counts in its hour
+    // The next hour's first reading brings that hour in: a new index.
+    const b = aqiReading(VN_CATEGORY_RULE, a.state, reading(T0 + 3 * HOUR_MS, { pm25: 60 }), CTX);
+    expect(b.state.cached).toEqual({
+      index: 'vn',
+      hour: T0 + 3 * HOUR_MS,
+      aqi: stationVn(b.state.station, T0 + 3 * HOUR_MS)?.aqi,
+    });
+    expect(b.state.cached?.aqi).toBeGreaterThan(117);
+  });
+
+  it('restores a state saved before the cached index existed, and goes on as with it', () => {
+    const readings = pm25Hours([60, 60, 100, 100, 100, 200, 200, 200, 200]);
+    const first = feed(VN_CATEGORY_RULE, readings.slice(0, 7)); // up to 03:10
+    const { cached, ...older } = first.state;
+    expect(cached).toBeDefined();
+    const restored = AqiState.parse(JSON.parse(JSON.stringify(older)));
+    const rest = readings.slice(7);
+    expect(feed(VN_CATEGORY_RULE, rest, restored).transitions).toEqual(
+      feed(VN_CATEGORY_RULE, rest, first.state).transitions,
+    );
+    // A cached index of the other index (the rule changed from VN to US) is not used.
+    const us = rule({ index: 'us', op: '>=', value: 'unhealthy_sensitive' });
+    const next = aqiReading(us, first.state, readings[7]!, CTX).state;
+    expect(next.cached?.index).toBe('us');
   });
 
   it('ignores a reading with none of the index pollutants, and one too old for the hours kept', () => {
@@ -225,6 +261,10 @@ describe('aqiReading properties', () => {
           const out = aqiReading(VN_CATEGORY_RULE, state, reading(t, fields), CTX);
           state = out.state;
           expect(AqiState.parse(JSON.parse(JSON.stringify(state)))).toEqual(state);
+          // The cached index is never stale: it is the one the station's hours give for its hour.
+          const cached = state.cached;
+          if (cached !== undefined)
+            expect(cached.aqi).toBe(stationVn(state.station, cached.hour)?.aqi ?? null);
           const tr = out.transition;
           if (before.last !== null && t < before.last) expect(tr).toBeUndefined();
           if (tr === undefined) continue;

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
 import {
+  hourStart,
   StationState,
   stationInit,
   stationReading,
@@ -29,6 +30,18 @@ import { negate } from './values.ts';
 
 export type AqiIndex = AqiCondition['index'];
 
+/**
+ * The index last computed and the clock hour it is for. It reads completed hours only, so it holds for
+ * every reading of that hour: the hour's later readings step the levels with it instead of computing
+ * the NowCast again. A reading added to an earlier hour (late) drops it. `aqi` null: no index then.
+ */
+const AqiCached = z.strictObject({
+  index: z.enum(['vn', 'us']),
+  hour: z.number(),
+  aqi: z.number().nullable(),
+});
+type AqiCached = z.infer<typeof AqiCached>;
+
 export const AqiState = z.strictObject({
   type: z.literal('aqi'),
   v: z.literal(1),
@@ -36,6 +49,8 @@ export const AqiState = z.strictObject({
   last: z.number().nullable(),
   station: StationState,
   levels: LevelState,
+  /** Optional: states saved before it existed restore without it, and compute it afresh. */
+  cached: AqiCached.optional(),
 });
 export type AqiState = z.infer<typeof AqiState>;
 
@@ -85,6 +100,27 @@ export function aqiLevels(
   return value === undefined ? undefined : { limits, clear: { op: c.clear.op, value, forMs: 0 } };
 }
 
+// Levels per condition (and severity): they read no metadata, so one object serves every station.
+const levelsCache = new WeakMap<
+  AqiCondition,
+  { severity: Severity; levels?: ReturnType<typeof aqiLevels> }
+>();
+function levelsOf(c: AqiCondition, severity: Severity): ReturnType<typeof aqiLevels> {
+  const hit = levelsCache.get(c);
+  if (hit !== undefined && hit.severity === severity) return hit.levels;
+  const levels = aqiLevels(c, severity);
+  levelsCache.set(c, levels === undefined ? { severity } : { severity, levels });
+  return levels;
+}
+
+/** The index at `at` from `station`, from `cached` when that is for the same index and hour. */
+function indexAt(index: AqiIndex, station: StationState, at: number, cached?: AqiCached): AqiCached {
+  const hour = hourStart(at);
+  if (cached !== undefined && cached.index === index && cached.hour === hour) return cached;
+  const computed = index === 'vn' ? stationVn(station, at) : stationUs(station, at);
+  return { index, hour, aqi: computed?.aqi ?? null };
+}
+
 /**
  * Feeds one reading. Its pollutant fields go into the station's hours; the index at the reading's time
  * then steps the levels. A reading older than `last` still counts in its hour's mean (a backtest over
@@ -101,21 +137,25 @@ export function aqiReading(
   const c = rule.condition;
   const station = stationReading(state.station, reading, READS[c.index]);
   if (station === state.station) return { state };
-  if (state.last !== null && reading.time < state.last) return { state: { ...state, station } };
-  const next: AqiState = { ...state, last: reading.time, station };
-  const index = c.index === 'vn' ? stationVn(station, reading.time) : stationUs(station, reading.time);
-  const resolved = aqiLevels(c, rule.severity);
-  if (index === undefined || resolved === undefined) return { state: next };
-  const step = stepLevels(
-    state.levels,
-    reading.time,
-    index.aqi,
-    true,
-    resolved.limits,
-    resolved.clear,
-    c.for ?? 0,
-  );
-  return { state: { ...next, levels: step.state }, transition: step.transition };
+  // A reading in an hour before the cached index's changes an hour that index was computed from.
+  const kept = state.cached !== undefined && hourStart(reading.time) >= state.cached.hour;
+  if (state.last !== null && reading.time < state.last) {
+    const { last, levels } = state;
+    return {
+      state: kept
+        ? { type: 'aqi', v: 1, last, station, levels, cached: state.cached }
+        : { type: 'aqi', v: 1, last, station, levels },
+    };
+  }
+  const cached = indexAt(c.index, station, reading.time, kept ? state.cached : undefined);
+  const resolved = levelsOf(c, rule.severity);
+  const step =
+    cached.aqi === null || resolved === undefined
+      ? undefined
+      : stepLevels(state.levels, reading.time, cached.aqi, true, resolved.limits, resolved.clear, c.for ?? 0);
+  const levels = step?.state ?? state.levels;
+  const next: AqiState = { type: 'aqi', v: 1, last: reading.time, station, levels, cached };
+  return step?.transition === undefined ? { state: next } : { state: next, transition: step.transition };
 }
 
 /** What `{{index}}` shows. */

@@ -17,8 +17,8 @@ export const Bucket = z.strictObject({
   max: z.number(),
 });
 export type Bucket = z.infer<typeof Bucket>;
-/** Oldest first, at most one per start. */
-export const Buckets = z.array(Bucket).max(BUCKETS_PER_WINDOW);
+/** Oldest first, at most one per start. Read-only: states share bucket arrays, so none is ever changed. */
+export const Buckets = z.array(Bucket).max(BUCKETS_PER_WINDOW).readonly();
 
 /** A window: its length, and how many buckets it is kept in (at most BUCKETS_PER_WINDOW). */
 export interface Span {
@@ -36,32 +36,49 @@ export function windowStart(now: number, span: Span): number {
   return Math.floor(now / w) * w - (bucketCount(span) - 1) * w;
 }
 
-/** Buckets inside the window at `now` (a new array; the input is left as it was). */
-export function evict(buckets: readonly Bucket[], now: number, span: Span): Bucket[] {
-  const from = windowStart(now, span);
-  return buckets.filter((b) => b.t >= from && b.t <= now);
+/** Whether every bucket lies in [from, now] (they are oldest first). */
+function allWithin(buckets: readonly Bucket[], from: number, now: number): boolean {
+  const first = buckets[0];
+  const last = buckets[buckets.length - 1];
+  return first === undefined || last === undefined || (first.t >= from && last.t <= now);
 }
 
-/** Adds a sample at `t`, evicting at `now` (≥ t); a sample already outside the window is not added. */
+const within = (buckets: readonly Bucket[], from: number, now: number): Bucket[] =>
+  buckets.filter((b) => b.t >= from && b.t <= now);
+
+/** Buckets inside the window at `now`: the array given when every bucket is, else a new one. Bucket
+ * arrays are never changed once made (states share them), so neither is the input. */
+export function evict(buckets: readonly Bucket[], now: number, span: Span): readonly Bucket[] {
+  const from = windowStart(now, span);
+  return allWithin(buckets, from, now) ? buckets : within(buckets, from, now);
+}
+
+/**
+ * Adds a sample at `t`, evicting at `now` (≥ t); a sample already outside the window is not added. A
+ * new array, unless nothing was added or evicted (then the one given). The common case, a sample in the
+ * newest bucket, copies the array once and makes one bucket.
+ */
 export function addSample(
   buckets: readonly Bucket[],
   t: number,
   x: number,
   span: Span,
   now: number,
-): Bucket[] {
-  const kept = evict(buckets, now, span);
-  if (t < windowStart(now, span) || t > now) return kept;
+): readonly Bucket[] {
+  const from = windowStart(now, span);
+  if (t < from || t > now) return evict(buckets, now, span);
   const w = bucketWidth(span);
   const start = Math.floor(t / w) * w;
-  const i = kept.findIndex((b) => b.t >= start);
-  const at = kept[i];
+  const out = allWithin(buckets, from, now) ? buckets.slice() : within(buckets, from, now);
+  let i = out.length - 1;
+  while (i >= 0 && out[i]!.t > start) i--;
+  const at = out[i];
   if (at !== undefined && at.t === start) {
-    kept[i] = { t: start, n: at.n + 1, sum: at.sum + x, min: Math.min(at.min, x), max: Math.max(at.max, x) };
+    out[i] = { t: start, n: at.n + 1, sum: at.sum + x, min: Math.min(at.min, x), max: Math.max(at.max, x) };
   } else {
-    kept.splice(i < 0 ? kept.length : i, 0, { t: start, n: 1, sum: x, min: x, max: x });
+    out.splice(i + 1, 0, { t: start, n: 1, sum: x, min: x, max: x });
   }
-  return kept;
+  return out;
 }
 
 export interface Summary {

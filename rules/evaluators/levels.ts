@@ -6,7 +6,7 @@
 // passed alarm 3 stays one alert at its highest severity until the river is back under alarm 1.
 import { z } from 'zod';
 import type { Op, Severity } from '../schema.ts';
-import type { Step } from './types.ts';
+import type { Step, Transition } from './types.ts';
 import { compare } from './values.ts';
 
 /** One level, resolved for a device: index 0 is the rule's own, then its `escalate` entries in order. */
@@ -38,8 +38,44 @@ export type LevelState = z.infer<typeof LevelState>;
 export const idleLevels = (): LevelState => ({ level: 0, since: [], clearSince: null });
 
 /**
+ * Each level's run start after an observation: `st.since` itself (the same array) when no run began or
+ * ended, so a step that changes nothing allocates nothing.
+ */
+function runsOf(
+  st: LevelState,
+  t: number,
+  x: number,
+  guard: boolean,
+  limits: readonly Limit[],
+): (number | null)[] {
+  const old = st.since;
+  let since: (number | null)[] | undefined = old.length === limits.length ? undefined : [];
+  for (let i = 0; i < limits.length; i++) {
+    const lim = limits[i]!;
+    const s = guard && compare(x, lim.op, lim.value) ? (old[i] ?? t) : null;
+    if (since === undefined) {
+      if (s === old[i]) continue;
+      since = old.slice(0, i);
+    }
+    since.push(s);
+  }
+  return since ?? old;
+}
+
+const leveled = (type: 'raise' | 'escalate', lim: Limit, x: number, i: number, t: number): Transition => ({
+  type,
+  severity: lim.severity,
+  value: x,
+  threshold: lim.value,
+  level: i,
+  at: t,
+});
+
+/**
  * One observation `x` at time `t`. `guard` false means the rule's precondition does not hold (a lamp that
- * is switched off cannot have failed to light): nothing can be raised, and an open alert clears.
+ * is switched off cannot have failed to light): nothing can be raised, and an open alert clears. The
+ * state given comes back itself when the observation changes nothing (the engine saves only the states
+ * that changed), and is never modified.
  */
 export function stepLevels(
   st: LevelState,
@@ -50,7 +86,7 @@ export function stepLevels(
   clear: ClearLimit,
   forMs: number,
 ): Step<LevelState> {
-  const since = limits.map((lim, i) => (guard && compare(x, lim.op, lim.value) ? (st.since[i] ?? t) : null));
+  const since = runsOf(st, t, x, guard, limits);
   // The highest level whose run has lasted `for`; a level only counts when every level below it does.
   let reached = -1;
   for (let i = 0; i < limits.length; i++) {
@@ -58,16 +94,14 @@ export function stepLevels(
     if (s === null || s === undefined || t - s < forMs) break;
     reached = i;
   }
-  const transition = (type: 'raise' | 'escalate', i: number) => {
-    const lim = limits[i]!;
-    return { type, severity: lim.severity, value: x, threshold: lim.value, level: i, at: t };
-  };
   if (st.level === 0) {
-    if (reached < 0) return { state: { level: 0, since, clearSince: null } };
-    return {
-      state: { level: reached + 1, since, clearSince: null },
-      transition: transition('raise', reached),
-    };
+    if (reached >= 0)
+      return {
+        state: { level: reached + 1, since, clearSince: null },
+        transition: leveled('raise', limits[reached]!, x, reached, t),
+      };
+    if (since === st.since && st.clearSince === null) return { state: st };
+    return { state: { level: 0, since, clearSince: null } };
   }
   const clearing = !guard || (since[0] === null && compare(x, clear.op, clear.value));
   const clearSince = clearing ? (st.clearSince ?? t) : null;
@@ -86,7 +120,11 @@ export function stepLevels(
     };
   }
   if (reached + 1 > st.level) {
-    return { state: { level: reached + 1, since, clearSince }, transition: transition('escalate', reached) };
+    return {
+      state: { level: reached + 1, since, clearSince },
+      transition: leveled('escalate', limits[reached]!, x, reached, t),
+    };
   }
+  if (since === st.since && clearSince === st.clearSince) return { state: st };
   return { state: { level: st.level, since, clearSince } };
 }

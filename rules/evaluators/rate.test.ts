@@ -69,8 +69,14 @@ describe('rate', () => {
       [20, 1.4],
     ]);
     expect(state.levels.level).toBe(1);
-    expect(rateTick(rise, state, 30 * MIN, CTX).transition).toBeUndefined();
-    expect(rateTick(rise, state, 90 * MIN, CTX).transition?.type).toBe('clear');
+    // Within the hour no value leaves: the same state comes back (nothing for the engine to save).
+    const quiet = rateTick(rise, state, 30 * MIN, CTX);
+    expect(quiet.transition).toBeUndefined();
+    expect(quiet.state).toBe(state);
+    const cleared = rateTick(rise, state, 90 * MIN, CTX);
+    expect(cleared.transition?.type).toBe('clear');
+    expect(cleared.state.now).toBe(90 * MIN);
+    expect(state.levels.level).toBe(1);
   });
 
   it('keeps its state as plain JSON', () => {

@@ -5,7 +5,7 @@
 // clears when it drops under `clear_below` (default: the rise itself).
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
-import type { RateCondition } from '../schema.ts';
+import type { RateCondition, Severity } from '../schema.ts';
 import {
   addSample,
   Buckets,
@@ -15,7 +15,7 @@ import {
   type Bucket,
   type Span,
 } from './buckets.ts';
-import { idleLevels, LevelState, stepLevels } from './levels.ts';
+import { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './levels.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';
 
 export const RateState = z.strictObject({
@@ -23,7 +23,7 @@ export const RateState = z.strictObject({
   v: z.literal(1),
   /** The latest reading's time and value: the change is measured to it. */
   latest: z.strictObject({ t: z.number(), x: z.number() }).nullable(),
-  /** The latest time seen (reading or tick). */
+  /** The latest time seen by a reading or by a tick that let values go. */
   now: z.number().nullable(),
   buckets: Buckets,
   levels: LevelState,
@@ -52,20 +52,43 @@ export function change(
   return Math.max(0, c.rise !== undefined ? x - s.min : s.max - x);
 }
 
+/** The rule's one level and its clear: built once per condition (and severity), as they read no metadata. */
+const levelsCache = new WeakMap<RateCondition, { severity: Severity; limits: Limit[]; clear: ClearLimit }>();
+function levelsOf(rule: EvalRule<RateCondition>): { limits: readonly Limit[]; clear: ClearLimit } {
+  const c = rule.condition;
+  const hit = levelsCache.get(c);
+  if (hit !== undefined && hit.severity === rule.severity) return hit;
+  const amount = c.rise ?? c.fall ?? 0;
+  const made = {
+    severity: rule.severity,
+    limits: [{ op: '>=' as const, value: amount, severity: rule.severity }],
+    clear: { op: '<' as const, value: c.clear_below ?? amount, forMs: 0 },
+  };
+  levelsCache.set(c, made);
+  return made;
+}
+
+/** Steps the levels with the change to the latest value; `next` is the state with the new buckets. */
 function evaluate(
   rule: EvalRule<RateCondition>,
   state: RateState,
   next: RateState,
   now: number,
 ): Step<RateState> {
-  const c = rule.condition;
   if (next.latest === null) return { state: next };
-  const amount = c.rise ?? c.fall ?? 0;
-  const x = change(c, next.buckets, next.latest.x);
-  const limits = [{ op: '>=' as const, value: amount, severity: rule.severity }];
-  const clear = { op: '<' as const, value: c.clear_below ?? amount, forMs: 0 };
+  const x = change(rule.condition, next.buckets, next.latest.x);
+  const { limits, clear } = levelsOf(rule);
   const step = stepLevels(state.levels, now, x, true, limits, clear, 0);
-  return { state: { ...next, levels: step.state }, transition: step.transition };
+  if (step.state === next.levels) return { state: next };
+  const out: RateState = {
+    type: 'rate',
+    v: 1,
+    latest: next.latest,
+    now,
+    buckets: next.buckets,
+    levels: step.state,
+  };
+  return step.transition === undefined ? { state: out } : { state: out, transition: step.transition };
 }
 
 /** Readings older than the latest one are ignored: the change is measured forwards in time. */
@@ -80,10 +103,15 @@ export function rateReading(
   if (typeof x !== 'number' || (state.latest !== null && reading.time < state.latest.t)) return { state };
   const now = Math.max(state.now ?? reading.time, reading.time);
   const buckets = addSample(state.buckets, reading.time, x, span(c), now);
-  return evaluate(rule, state, { ...state, latest: { t: reading.time, x }, now, buckets }, now);
+  const latest = { t: reading.time, x };
+  return evaluate(rule, state, { type: 'rate', v: 1, latest, now, buckets, levels: state.levels }, now);
 }
 
-/** As time passes the oldest values leave the window, and a rise that is no longer recent clears. */
+/**
+ * As time passes the oldest values leave the window, and a rise that is no longer recent clears. A tick
+ * that lets no value go changes nothing (the change is the same) and gives the same state back; the
+ * window then ends at the latest time that changed it.
+ */
 export function rateTick(
   rule: EvalRule<RateCondition>,
   state: RateState,
@@ -92,5 +120,11 @@ export function rateTick(
 ): Step<RateState> {
   if (state.now !== null && now <= state.now) return { state };
   const buckets = evict(state.buckets, now, span(rule.condition));
-  return evaluate(rule, state, { ...state, now, buckets }, now);
+  if (buckets === state.buckets) return { state };
+  return evaluate(
+    rule,
+    state,
+    { type: 'rate', v: 1, latest: state.latest, now, buckets, levels: state.levels },
+    now,
+  );
 }

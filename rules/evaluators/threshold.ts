@@ -49,6 +49,35 @@ export function resolveLevels(
   return { limits, clear: { op: c.clear.op, value, forMs: c.clear.for ?? 0 } };
 }
 
+export interface ResolvedLevels {
+  readonly limits: readonly Limit[];
+  readonly clear: ClearLimit;
+}
+
+// Resolved levels per condition and metadata object: resolving allocates, and a rule's levels for a
+// device change only with its registry record, which the engine replaces (never changes in place) when
+// the record changes. Weak keys: a reloaded rule or a new record drops its entries with it.
+const resolvedCache = new WeakMap<
+  object,
+  WeakMap<object, { severity: Severity; resolved?: ResolvedLevels }>
+>();
+
+/** `resolveLevels`, computed once per (condition, metadata object, severity) and shared: do not change. */
+export function levelsFor(c: Leveled, severity: Severity, ctx: EvalContext): ResolvedLevels | undefined {
+  let byMeta = resolvedCache.get(c);
+  if (byMeta === undefined) {
+    byMeta = new WeakMap();
+    resolvedCache.set(c, byMeta);
+  }
+  const hit = byMeta.get(ctx.meta);
+  if (hit !== undefined && hit.severity === severity) return hit.resolved;
+  const resolved = resolveLevels(c, severity, ctx);
+  byMeta.set(ctx.meta, resolved === undefined ? { severity } : { severity, resolved });
+  return resolved;
+}
+
+/** A reading older than the latest one used, or without the field or a guarded field, changes nothing
+ * (the same state comes back). */
 export function thresholdReading(
   rule: EvalRule<ThresholdCondition>,
   state: ThresholdState,
@@ -59,8 +88,10 @@ export function thresholdReading(
   const x = reading.fields[c.field];
   if (typeof x !== 'number' || (state.last !== null && reading.time < state.last)) return { state };
   const guard = guardsHold(c.when, reading.fields);
-  const resolved = resolveLevels(c, rule.severity, ctx);
+  const resolved = levelsFor(c, rule.severity, ctx);
   if (guard === undefined || resolved === undefined) return { state };
   const step = stepLevels(state.levels, reading.time, x, guard, resolved.limits, resolved.clear, c.for ?? 0);
-  return { state: { ...state, last: reading.time, levels: step.state }, transition: step.transition };
+  if (step.state === state.levels && reading.time === state.last) return { state };
+  const next: ThresholdState = { type: 'threshold', v: 1, last: reading.time, levels: step.state };
+  return step.transition === undefined ? { state: next } : { state: next, transition: step.transition };
 }

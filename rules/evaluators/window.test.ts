@@ -24,6 +24,14 @@ function rule(condition: Record<string, unknown>, kind = 'flood'): EvalRule<Wind
   return { severity: r.severity, condition: r.condition };
 }
 
+function deepFreeze<T>(x: T): T {
+  if (typeof x === 'object' && x !== null) {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
+  return x;
+}
+
 const reading = (time: number, fields: Reading['fields']): Reading => ({
   kind: 'flood',
   device: 'd',
@@ -107,6 +115,21 @@ describe('window', () => {
     expect(aggregate(r.condition, s.buckets)).toBe(2);
   });
 
+  it('a tick that lets no sample go and changes no level gives the same state back', () => {
+    const r = rule({ field: 'rain_mm', aggregate: 'sum', over: '1h', op: '>=', value: 50 });
+    let s = windowInit();
+    s = windowReading(r, s, reading(0, { rain_mm: 10 }), CTX).state;
+    s = windowReading(r, s, reading(10 * MIN, { rain_mm: 10 }), CTX).state;
+    // Within the hour nothing leaves: the same state, so the engine has nothing to save.
+    expect(windowTick(r, s, 30 * MIN, CTX).state).toBe(s);
+    // Past the hour the first sample leaves (1-minute buckets): a new state, the window ending at the tick.
+    const later = windowTick(r, s, HOUR + 30_000, CTX).state;
+    expect(later).not.toBe(s);
+    expect(later.now).toBe(HOUR + 30_000);
+    expect(aggregate(r.condition, later.buckets)).toBe(10);
+    expect(aggregate(r.condition, s.buckets)).toBe(20);
+  });
+
   const sample = fc.record({ t: fc.integer({ min: 0, max: 6 * HOUR }), x: fc.integer({ min: 0, max: 500 }) });
   const aggregates = ['mean', 'max', 'min', 'sum', 'count'] as const;
 
@@ -120,7 +143,7 @@ describe('window', () => {
           const r = rule({ field: 'rain_mm', aggregate: agg, over, op: '>', value: 1e9 });
           const c = r.condition;
           const now = Math.max(...samples.map((s) => s.t));
-          let buckets: Bucket[] = [];
+          let buckets: readonly Bucket[] = [];
           for (const { t, x } of samples) buckets = addSample(buckets, t, x, c, now);
           const inside = samples.filter((s) => s.t >= windowStart(now, c)).map((s) => s.x);
           const reference: Record<(typeof aggregates)[number], number> = {
@@ -136,6 +159,31 @@ describe('window', () => {
     );
   });
 
+  it('property: readings and ticks never change the state they are given', () => {
+    const op = fc.record({
+      tick: fc.boolean(),
+      dt: fc.integer({ min: -30 * MIN, max: 40 * MIN }),
+      x: fc.nat(50),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), fc.constantFrom('10m', '1h', '3h'), (ops, over) => {
+        const r = rule({ field: 'rain_mm', aggregate: 'sum', over, op: '>=', value: 60 });
+        let s = deepFreeze(windowInit());
+        let t = 0;
+        for (const o of ops) {
+          t = Math.max(0, t + o.dt);
+          const json = JSON.stringify(s);
+          const step = o.tick
+            ? windowTick(r, s, t, CTX)
+            : windowReading(r, s, reading(t, { rain_mm: o.x }), CTX);
+          expect(JSON.stringify(s)).toBe(json);
+          s = deepFreeze(step.state);
+          expect(WindowState.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        }
+      }),
+    );
+  });
+
   it('property: with readings on bucket edges the window is exactly (now − over, now]', () => {
     fc.assert(
       fc.property(fc.array(sample, { minLength: 1, maxLength: 200 }), (raw) => {
@@ -143,7 +191,7 @@ describe('window', () => {
         const w = bucketWidth(r.condition);
         const samples = raw.map((s) => ({ ...s, t: Math.floor(s.t / w) * w }));
         const now = Math.max(...samples.map((s) => s.t));
-        let buckets: Bucket[] = [];
+        let buckets: readonly Bucket[] = [];
         for (const { t, x } of samples) buckets = addSample(buckets, t, x, r.condition, now);
         const exact = samples.filter((s) => s.t > now - HOUR).reduce((a, s) => a + s.x, 0);
         expect(aggregate(r.condition, buckets)).toBe(exact);

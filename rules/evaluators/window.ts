@@ -9,13 +9,13 @@ import type { Reading } from '../../devices/index.ts';
 import type { WindowCondition } from '../schema.ts';
 import { addSample, bucketCount, Buckets, evict, summarize, type Bucket } from './buckets.ts';
 import { idleLevels, LevelState, stepLevels } from './levels.ts';
-import { resolveLevels } from './threshold.ts';
+import { levelsFor } from './threshold.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';
 
 export const WindowState = z.strictObject({
   type: z.literal('window'),
   v: z.literal(1),
-  /** The latest time seen (reading or tick): the window ends there. */
+  /** The latest time seen by a reading or by a tick that changed the state: the window ends there. */
   now: z.number().nullable(),
   buckets: Buckets,
   levels: LevelState,
@@ -51,19 +51,29 @@ export function aggregate(
   }
 }
 
+/**
+ * Steps the levels with the aggregate of `buckets` at `now`. The state given comes back itself when
+ * neither the buckets nor the levels changed and `now` is not later: a tick that lets no sample go and
+ * changes no level is not recorded, and the window then ends at the latest time that changed it.
+ */
 function evaluate(
   rule: EvalRule<WindowCondition>,
   state: WindowState,
-  buckets: Bucket[],
+  buckets: readonly Bucket[],
   now: number,
   ctx: EvalContext,
+  tick: boolean,
 ): Step<WindowState> {
-  const next = { ...state, now, buckets };
   const x = aggregate(rule.condition, buckets);
-  const resolved = resolveLevels(rule.condition, rule.severity, ctx);
-  if (x === undefined || resolved === undefined) return { state: next };
-  const step = stepLevels(state.levels, now, x, true, resolved.limits, resolved.clear, 0);
-  return { state: { ...next, levels: step.state }, transition: step.transition };
+  const resolved = levelsFor(rule.condition, rule.severity, ctx);
+  const step =
+    x === undefined || resolved === undefined
+      ? undefined
+      : stepLevels(state.levels, now, x, true, resolved.limits, resolved.clear, 0);
+  const levels = step?.state ?? state.levels;
+  if (buckets === state.buckets && levels === state.levels && (tick || now === state.now)) return { state };
+  const next: WindowState = { type: 'window', v: 1, now, buckets, levels };
+  return step?.transition === undefined ? { state: next } : { state: next, transition: step.transition };
 }
 
 /** Adds the reading's value; a late reading still inside the window counts, one outside it does not. */
@@ -77,7 +87,7 @@ export function windowReading(
   const x = reading.fields[c.field];
   if (typeof x !== 'number') return { state };
   const now = Math.max(state.now ?? reading.time, reading.time);
-  return evaluate(rule, state, addSample(state.buckets, reading.time, x, c, now), now, ctx);
+  return evaluate(rule, state, addSample(state.buckets, reading.time, x, c, now), now, ctx, false);
 }
 
 export function windowTick(
@@ -87,5 +97,5 @@ export function windowTick(
   ctx: EvalContext,
 ): Step<WindowState> {
   if (state.now !== null && now <= state.now) return { state };
-  return evaluate(rule, state, evict(state.buckets, now, rule.condition), now, ctx);
+  return evaluate(rule, state, evict(state.buckets, now, rule.condition), now, ctx, true);
 }
