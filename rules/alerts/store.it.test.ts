@@ -191,7 +191,7 @@ describe('alert lifecycle', () => {
     expect(store.trigger(trigger({ type: 'escalate' }), saved)).toBeUndefined();
     expect(store.trigger(trigger({ type: 'clear' }))).toBeUndefined();
     expect(store.list()).toEqual([]);
-    expect(store.loadStates()).toEqual([saved]);
+    expect(store.loadStates()).toEqual([{ ...saved, savedAt: T0 }]);
   });
 });
 
@@ -220,6 +220,25 @@ describe('a batch of triggers', () => {
       ['rg-kim-long', 'open'],
     ]);
     expect(store.loadStates().map((s) => s.device)).toEqual(['rg-kim-long', 'sf-le-loi']);
+  });
+
+  it('commits nothing of a batch when an error rolls back the whole transaction', () => {
+    const store = open();
+    // RAISE(ROLLBACK) ends the transaction itself, as SQLITE_FULL or an I/O error would.
+    const raw = new Database(file);
+    raw.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alerts WHEN NEW.device = 'rg-phu-oc'
+      BEGIN SELECT RAISE(ROLLBACK, 'disk full'); END`);
+    raw.close();
+    expect(
+      codeOf(() =>
+        store.triggerAll([
+          { input: trigger({ device: 'rg-kim-long' }) },
+          { input: trigger({ device: 'rg-phu-oc' }) },
+          { input: trigger({ device: 'sf-le-loi' }) },
+        ]),
+      ),
+    ).toBe('ALERTS_ERR_STORE');
+    expect(store.list()).toEqual([]);
   });
 });
 
@@ -329,8 +348,8 @@ describe('persistence', () => {
     expect(second.get(id)).toEqual(before);
     expect(second.openFor('river-alarm', 'rg-kim-long')!.state).toBe('acknowledged');
     expect(second.loadStates()).toEqual([
-      { rule: 'pm25-high', device: 'aq-1', state: [1, 2, 3] },
-      { rule: 'river-alarm', device: 'rg-kim-long', state: { n: 1 } },
+      { rule: 'pm25-high', device: 'aq-1', state: [1, 2, 3], savedAt: T0 },
+      { rule: 'river-alarm', device: 'rg-kim-long', state: { n: 1 }, savedAt: T0 },
     ]);
     expect(second.trigger(trigger({ device: 'rg-phu-oc' }))!.alert.id).toBeGreaterThan(id);
   });

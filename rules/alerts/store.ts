@@ -262,8 +262,8 @@ function prepare(db: Database.Database) {
        ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
     ),
     deleteState: db.prepare<[string, string]>('DELETE FROM rule_states WHERE rule = ? AND device = ?'),
-    loadStates: db.prepare<[], { rule: string; device: string; state: string }>(
-      'SELECT rule, device, state FROM rule_states ORDER BY rule, device',
+    loadStates: db.prepare<[], { rule: string; device: string; state: string; savedAt: number }>(
+      'SELECT rule, device, state, updated_at AS savedAt FROM rule_states ORDER BY rule, device',
     ),
     // Means over the alerts raised in the range; count() and avg() skip the NULLs of those not yet
     // acknowledged or resolved, and avg() of none is NULL.
@@ -372,6 +372,9 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         const saved = item.state === undefined ? undefined : parseInput(State, item.state, 'saved state');
         return { ok: true, change: triggerTx(t, saved, now) };
       } catch (err) {
+        // Some errors (a full disk, an I/O error) roll back the whole transaction, not the savepoint: the
+        // batch is then over, and nothing of it may be committed by the items after this one.
+        if (!db.inTransaction) throw err;
         const what = `trigger ${item.input.rule}/${item.input.device}`;
         const error = isAlertsError(err) ? err : new AlertsError('ALERTS_ERR_STORE', what, { cause: err });
         return { ok: false, error };
@@ -452,9 +455,12 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     },
     loadStates: () =>
       guard('load rule states', () =>
-        s.loadStates
-          .all()
-          .map((r) => ({ rule: r.rule, device: r.device, state: JSON.parse(r.state) as unknown })),
+        s.loadStates.all().map((r) => ({
+          rule: r.rule,
+          device: r.device,
+          state: JSON.parse(r.state) as unknown,
+          savedAt: r.savedAt,
+        })),
       ),
 
     responseTimes(filter) {

@@ -164,7 +164,8 @@ export interface AlertStore {
   listOpen(): Alert[];
   /** Saves evaluator states in one transaction (the engine's periodic checkpoint). */
   saveStates(states: readonly SavedState[]): void;
-  loadStates(): SavedState[];
+  /** The saved states, each with when it was saved (ms since the epoch). */
+  loadStates(): Array<SavedState & { readonly savedAt: number }>;
   /**
    * Time to acknowledge and to resolve, per owner, over the alerts raised in [from, to) (ms since the
    * epoch; either end open when absent): how many of them were acknowledged and resolved (by an operator

@@ -78,7 +78,15 @@ export interface RuleCore {
   /** Lets time pass: absence fires, windows and rates let old values go. */
   tick(now: number): Firing[];
   /** Puts persisted states back; a state that no longer validates or fits its rule starts afresh. */
-  restore(saved: readonly SavedRuleState[], now: number): { restored: number; discarded: number };
+  /**
+   * Puts persisted states back; a state that no longer validates or fits its rule starts afresh. `downSince`:
+   * when the platform was last seen running (its last save); the time since then is not a device's silence.
+   */
+  restore(
+    saved: readonly SavedRuleState[],
+    now: number,
+    downSince?: number,
+  ): { restored: number; discarded: number };
   /** The states changed since the last call (for the periodic checkpoint). */
   takeDirty(): SavedRuleState[];
   /** Every state (for a final checkpoint). */
@@ -92,6 +100,8 @@ export interface RuleCore {
   revert(firing: Firing): void;
   /** Whether the (rule, device) has an alert up by its state; undefined when it is not evaluated at all. */
   firing(ruleId: string, deviceId: string): boolean | undefined;
+  /** Every (rule, device) whose state has an alert up. */
+  firingKeys(): Array<{ rule: string; device: string }>;
   /**
    * Replaces the rule set (a reload). A rule whose selection and condition are unchanged keeps its
    * states (a new title, message, owner or severity takes effect at once); a changed or new rule starts
@@ -208,7 +218,8 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
       }
       return out;
     },
-    restore(list, now) {
+    restore(list, now, downSince = now) {
+      const downtime = Math.max(0, now - downSince);
       let restored = 0;
       let discarded = 0;
       for (const s of list) {
@@ -221,7 +232,7 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
           const state = restoreState(e.rule, s.state, now);
           if (state === undefined || state.type !== e.rule.condition.type) discarded++;
           else {
-            e.state = resumed(state, now);
+            e.state = resumed(state, now, downtime);
             e.dirty = false;
             restored++;
           }
@@ -251,7 +262,8 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
       const fresh = e && initialState(e.rule, now);
       if (e === undefined || fresh === undefined) return undefined;
       e.state = 'levels' in fresh && 'levels' in e.state ? { ...e.state, levels: fresh.levels } : fresh;
-      e.dirty = false;
+      // Also saved at the next checkpoint: the caller's own save may fail.
+      e.dirty = true;
       return saved(deviceId, e);
     },
     revert(f) {
@@ -262,8 +274,13 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
     },
     firing(ruleId, deviceId) {
       const state = entryOf(ruleId, deviceId)?.state;
-      if (state === undefined) return undefined;
-      return state.type === 'absence' ? state.raised : state.levels.level > 0;
+      return state === undefined ? undefined : isUp(state);
+    },
+    firingKeys() {
+      const out: Array<{ rule: string; device: string }> = [];
+      for (const [device, w] of watched)
+        for (const e of w.entries) if (isUp(e.state)) out.push({ rule: e.rule.id, device });
+      return out;
     },
     setRules(next, now) {
       const byId = new Map(rules.map((r) => [r.id, r]));
@@ -277,24 +294,28 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
   };
 }
 
+const isUp = (state: EvaluatorState): boolean =>
+  state.type === 'absence' ? state.raised : state.levels.level > 0;
+
 function templateOf(rule: Rule, t: Transition): string {
   return t.type === 'clear' ? (rule.clear_message ?? DEFAULT_CLEAR_MESSAGE) : rule.message;
 }
 
-/** Same devices, same condition: the states fit, whatever changed in the title, message or severity. */
+/**
+ * Same condition: a device's state fits, whatever changed in the title, message, severity or selection
+ * (which devices have an entry at all is `entriesFor`'s business).
+ */
 function sameEvaluation(a: Rule, b: Rule): boolean {
-  return (
-    JSON.stringify(a.select) === JSON.stringify(b.select) &&
-    JSON.stringify(a.condition) === JSON.stringify(b.condition)
-  );
+  return JSON.stringify(a.condition) === JSON.stringify(b.condition);
 }
 
 /**
  * A restored state, as of `now`: the platform's own downtime is not a device's silence, so an absence
- * watch that had not fired counts from the restart at the earliest (else every device would raise on the
- * first tick after a long stop, before it had the chance to reconnect).
+ * watch that had not fired moves on by the downtime (else every device would raise on the first tick
+ * after a long stop, before it had the chance to reconnect; and one silent before the stop keeps what
+ * it had of its `for`).
  */
-function resumed(state: EvaluatorState, now: number): EvaluatorState {
-  if (state.type !== 'absence' || state.raised || state.lastSeen >= now) return state;
-  return { ...state, lastSeen: now };
+function resumed(state: EvaluatorState, now: number, downtime: number): EvaluatorState {
+  if (state.type !== 'absence' || state.raised || downtime === 0) return state;
+  return { ...state, lastSeen: Math.min(now, state.lastSeen + downtime) };
 }

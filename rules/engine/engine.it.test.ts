@@ -65,7 +65,7 @@ const changes: AlertChange[] = [];
 const log = pino({ level: 'silent' });
 
 async function start(watch = false): Promise<RuleEngine> {
-  store = openAlertStore({ file: path.join(dir, 'alerts.db') });
+  store = openAlertStore({ file: path.join(dir, 'alerts.db'), clock: () => now });
   service = createAlertService({ store, log, clock: () => now });
   service.subscribe((c) => changes.push(c));
   engine = await createRuleEngine(
@@ -248,17 +248,60 @@ describe('the engine keeps alerts and states in step', () => {
     expect(events()).toEqual([['street-flooded', 'raised']]);
   });
 
-  it('after a long stop, a device is not silent before it had the time to report again', async () => {
+  it('after a long stop, a device keeps what it had of its silence, and the stop itself does not count', async () => {
     let e = await start();
     e.onReadings([depth(T0, 0)], GAUGE);
-    stop();
-    now = T0 + 3 * 60 * MIN;
+    now = T0 + 25 * MIN;
+    stop(); // 25 of the 30 minutes silent
+    now = T0 + 25 * MIN + 3 * 60 * MIN;
     e = await start();
     e.tick();
     expect(events()).toEqual([]);
-    now += 31 * MIN;
+    now += 6 * MIN;
     e.tick();
     expect(events()).toEqual([['silent-gauge', 'raised']]);
+  });
+
+  it('a registry change that takes the device out of a rule resolves its open alert at the next sync', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    fleet = [{ ...GAUGE, tags: [] }];
+    e.syncDevices();
+    expect(flooded().map((a) => [a.state, a.resolveNote])).toEqual([
+      ['resolved', expect.stringContaining('no longer applies') as string],
+    ]);
+  });
+
+  it('a reading in flight when the device is decommissioned does not bring it back', async () => {
+    const e = await start();
+    fleet = [];
+    e.syncDevices();
+    e.onReadings([depth(T0 + MIN, 0.3), depth(T0 + 2 * MIN, 0.3)], GAUGE);
+    now = T0 + 3 * 60 * MIN;
+    e.tick();
+    expect(events()).toEqual([]);
+  });
+
+  it('a reload that only widens the selection keeps the open alerts of the devices already selected', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    await writeRules(
+      RULES.replace('select: { kind: flood, tags: [street-flood] }', 'select: { kind: flood }'),
+    );
+    expect(await e.reload()).toEqual([]);
+    expect(flooded().map((a) => a.state)).toEqual(['open']);
+  });
+
+  it('a state that is up with no open alert starts afresh, so the rule raises again', async () => {
+    const e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    // The alert closed behind the engine's back (a hand-edited store, a lost save).
+    const raw = new Database(path.join(dir, 'alerts.db'));
+    raw.exec(`UPDATE alerts SET state = 'resolved', resolved_at = ${T0 + MIN}, resolution = 'operator'`);
+    raw.close();
+    e.syncDevices();
+    e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
+    expect(flooded().map((a) => a.state)).toEqual(['open', 'resolved']);
   });
 });
 

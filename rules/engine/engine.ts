@@ -7,10 +7,11 @@ import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../alerts/service.ts';
-import type { Alert, AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../alerts/types.ts';
+import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../alerts/types.ts';
 import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
+import { reconcileAlerts } from './reconcile.ts';
 import { readRuleFolder } from './rule-files.ts';
 
 export interface RuleEngineConfig {
@@ -70,16 +71,42 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   );
 
   let synced = new Set<string>();
+  let closed = false;
+  // Devices the registry let go: a reading of theirs still in flight must not bring them back.
+  const gone = new Set<string>();
+  // States a failed checkpoint could not save are kept for the next one (a newer state of the same
+  // (rule, device) takes their place).
+  let unsaved = new Map<string, SavedState>();
+  const keyOf = (st: SavedState) => `${st.rule}\u0000${st.device}`;
+  // A state started afresh (an operator's resolve, a reconciliation) is saved at once; should that fail,
+  // it is still marked to be saved at the next checkpoint, and an older unsaved one must not win.
+  const saveReset = (st: SavedState) => {
+    unsaved.delete(keyOf(st));
+    try {
+      store.saveStates([st]);
+    } catch (err) {
+      log.error(
+        { err, rule: st.rule, device: st.device },
+        'rule state not saved; retrying at the next checkpoint',
+      );
+    }
+  };
   const append = deps.appendLines;
   const stations = append && createAqiWriter((line) => append(line, 1));
   syncDevices();
   const states = store.loadStates();
   stations?.restore(states);
+  // The last save before the stop (every state is saved at a stop, the changed ones every few seconds):
+  // the platform was running until about then.
+  let downSince = states.length === 0 ? clock() : -Infinity;
+  for (const st of states) if (st.savedAt > downSince) downSince = st.savedAt;
   const restored = core.restore(
     states.filter((s) => s.rule !== STATION_STATE_KEY),
     clock(),
+    downSince,
   );
   log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
+  const reconcile = () => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset });
   reconcile();
 
   // Devices provisioned since the last sync are watched for silence from now on; changed records (new
@@ -89,43 +116,24 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     const seen = new Set<string>();
     for (const d of deps.devices()) {
       seen.add(d.id);
+      gone.delete(d.id);
       core.watch(d, now);
     }
-    let forgotten = 0;
     for (const id of synced)
       if (!seen.has(id)) {
         core.forget(id);
-        forgotten++;
+        gone.add(id);
       }
     synced = seen;
-    if (forgotten > 0) reconcile();
   }
 
-  // An open alert whose (rule, device) is no longer up in the core would stay open for ever: its rule was
-  // removed or changed (and starts afresh), its device decommissioned or no longer selected, or its state
-  // was lost. It is resolved, with the reason as the note; a condition that still holds raises anew.
-  function reconcile(): void {
-    let open;
-    try {
-      open = alerts.listOpen().filter((a) => a.source === 'rule');
-    } catch (err) {
-      log.error({ err }, 'open alerts not read; not reconciled with the rules');
-      return;
-    }
-    for (const a of open) {
-      const up = core.firing(a.rule, a.device);
-      if (up === true) continue;
-      const note = up === undefined ? ORPHAN_NOTES.gone : ORPHAN_NOTES.restarted;
-      try {
-        alerts.trigger(closingOf(a, clock(), note));
-        log.warn({ alert: a.id, rule: a.rule, device: a.device, note }, 'open alert resolved by the engine');
-      } catch (err) {
-        log.error({ err, alert: a.id }, 'open alert not resolved');
-      }
-    }
+  // Every sync also reconciles: a registry change (tags, district) can take a device out of a rule.
+  function sync(): void {
+    syncDevices();
+    reconcile();
   }
 
-  // The transitions of one batch of readings, or of one tick, go to the store in one transaction.
+  // The transitions of one reading, or of one tick, go to the store in one transaction.
   function apply(firings: readonly Firing[]): void {
     if (firings.length === 0) return;
     let outcomes: TriggerOutcome[];
@@ -159,15 +167,11 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   const unsubscribe = alerts.subscribe(({ alert, event }) => {
     if (event.type !== 'resolved' || alert.resolution !== 'operator' || alert.source !== 'rule') return;
     const saved = core.reset(alert.rule, alert.device, clock());
-    if (saved) store.saveStates([saved]);
+    if (saved) saveReset(saved);
   });
 
-  // States a failed checkpoint could not save are kept for the next one (a newer state of the same
-  // (rule, device) takes their place).
-  let unsaved = new Map<string, SavedState>();
   const checkpoint = () => {
-    for (const st of [...core.takeDirty(), ...(stations?.takeDirty() ?? [])])
-      unsaved.set(`${st.rule}\u0000${st.device}`, st);
+    for (const st of [...core.takeDirty(), ...(stations?.takeDirty() ?? [])]) unsaved.set(keyOf(st), st);
     if (unsaved.size === 0) return;
     const batch = unsaved;
     unsaved = new Map();
@@ -190,7 +194,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     config.tickMs,
   );
   const saver = setInterval(guarded('checkpoint', checkpoint), config.checkpointMs);
-  const syncer = setInterval(guarded('registry sync', syncDevices), config.syncMs);
+  const syncer = setInterval(guarded('registry sync', sync), config.syncMs);
   for (const timer of [ticker, saver, syncer]) timer.unref();
 
   // Reloads run one after the other: a slow read of the folder must not put an older set in force last.
@@ -203,6 +207,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
 
   async function reloadNow(): Promise<readonly RuleProblem[]> {
     const loaded = loadRuleFiles(await readRuleFolder(config.dir));
+    if (closed) return [];
     if (!loaded.ok) {
       status = { ...status, problems: loaded.problems };
       log.error({ problems: loaded.problems }, 'rule files refused; the rules in force stay');
@@ -219,38 +224,39 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   }
 
   let watcher: FSWatcher | undefined;
+  let debounce: NodeJS.Timeout | undefined;
   if (config.watch) {
-    let timer: NodeJS.Timeout | undefined;
     // Editors write a file in several steps (truncate, write, rename): wait for the folder to settle.
     watcher = watchFolder(config.dir, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
         reload().catch((err: unknown) => log.error({ err }, 'rule folder not read'));
       }, 250);
     });
     watcher.on('error', (err) => log.error({ err }, 'rule folder watch failed; reload by restarting'));
   }
 
-  let closed = false;
   return {
     onReadings(readings, device) {
-      const firings: Firing[] = [];
+      if (gone.has(device.id)) return;
+      // One reading at a time: a transition the store refuses is reverted before the next reading moves
+      // the state on (a tick's transitions, of different (rule, device)s, share one transaction).
       for (const r of readings) {
         stations?.onReading(r, device);
-        for (const f of core.reading(r, device)) firings.push(f);
+        apply(core.reading(r, device));
       }
-      apply(firings);
     },
     reload,
     status: () => status,
     tick: () => apply(core.tick(clock())),
-    syncDevices,
+    syncDevices: sync,
     close() {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
       clearInterval(saver);
       clearInterval(syncer);
+      clearTimeout(debounce);
       watcher?.close();
       unsubscribe();
       try {
@@ -268,33 +274,6 @@ function statusOf(rules: readonly LoadedRule[], problems: readonly RuleProblem[]
     files: [...new Set(rules.map((r) => r.file))],
     rules,
     problems,
-  };
-}
-
-const ORPHAN_NOTES = {
-  gone: 'resolved by the rules engine: the rule no longer applies to this device (removed, no longer selecting it, or the device was decommissioned)',
-  restarted:
-    'resolved by the rules engine: the rule changed and its evaluation started afresh; it raises again if the condition still holds',
-} as const;
-
-/** A clear of an open alert as it stands (its message, value and level), at `at`, with a note. */
-function closingOf(a: Alert, at: number, note: string): TriggerInput {
-  return {
-    type: 'clear',
-    rule: a.rule,
-    device: a.device,
-    kind: a.kind,
-    district: a.district,
-    owner: a.owner,
-    title: a.title,
-    severity: a.severity,
-    message: a.message,
-    value: a.value,
-    threshold: a.threshold,
-    level: a.level,
-    at,
-    source: 'rule',
-    note,
   };
 }
 
