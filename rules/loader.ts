@@ -1,19 +1,11 @@
 // Rule files from YAML text: every problem with its file, line and column, or the rules. The loader does
 // no I/O (the caller reads the files), so the API's validate route, the command line and the live reload
 // share it. A file with any problem is refused as a whole: half a rule file is never put in force.
-import {
-  isMap,
-  isNode,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type Document,
-  type YAMLError,
-} from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { RulesErrorCode } from './errors.ts';
 import { RuleFile, type Rule } from './schema.ts';
+import { keyOffset, MAX_ALIAS_COUNT, offsetOf, syntaxProblems, where } from './yaml-positions.ts';
 
 export interface RuleProblem {
   readonly file: string;
@@ -37,11 +29,6 @@ export interface LoadedRule {
 export type LoadResult =
   | { readonly ok: true; readonly rules: LoadedRule[] }
   | { readonly ok: false; readonly problems: RuleProblem[] };
-
-/** Aliases expand on conversion; a small cap refuses a "billion laughs" file (yaml's default is 100). */
-const MAX_ALIAS_COUNT = 100;
-
-type Path = readonly PropertyKey[];
 
 interface Parsed {
   readonly problems: RuleProblem[];
@@ -119,7 +106,7 @@ function parseWithPositions(text: string, file: string): Parsed {
     const { line, col } = lines.linePos(offset);
     return { file, line, column: col, code, message };
   };
-  const yamlProblems = syntaxProblems([...doc.errors, ...doc.warnings], at);
+  const yamlProblems = syntaxProblems([...doc.errors, ...doc.warnings], (o, m) => at(o, 'RULES_ERR_YAML', m));
   if (yamlProblems.length > 0) return { problems: yamlProblems, rules: [] };
 
   let data: unknown;
@@ -150,25 +137,6 @@ function parseWithPositions(text: string, file: string): Parsed {
 
 type At = (offset: number, code: RulesErrorCode, message: string) => RuleProblem;
 
-/** Beyond this, a broken file's problems are one more line saying how many were left out. */
-const MAX_SYNTAX_PROBLEMS = 20;
-
-/**
- * One syntax slip makes the YAML parser see every later token as unexpected: those echoes are dropped
- * once a real problem has been reported, so the list names the slips, not the hundred lines after them.
- * Independent problems (a duplicate key, a bad indent further down) are all kept.
- */
-function syntaxProblems(errors: readonly YAMLError[], at: At): RuleProblem[] {
-  const ordered = [...errors].sort((a, b) => a.pos[0] - b.pos[0]);
-  const kept = ordered.filter((e, i) => i === 0 || e.code !== 'UNEXPECTED_TOKEN');
-  const problems = kept.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => at(e.pos[0], 'RULES_ERR_YAML', e.message));
-  const left = kept.length - problems.length;
-  const last = kept[MAX_SYNTAX_PROBLEMS];
-  if (left > 0 && last !== undefined)
-    problems.push(at(last.pos[0], 'RULES_ERR_YAML', `${left} more syntax problems`));
-  return problems;
-}
-
 function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Document, at: At): RuleProblem[] {
   return issues.flatMap((issue) => {
     // An unknown key is shown where the key is, one problem per key (a typo such as `fro: 10m`).
@@ -182,54 +150,6 @@ function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Document, at: A
       );
     return [at(offsetOf(doc, issue.path), 'RULES_ERR_SCHEMA', `${where(issue.path)}: ${issue.message}`)];
   });
-}
-
-/** `rules[2].condition.escalate[0].value`: the path as the rule author reads it. */
-function where(path: Path, key?: string): string {
-  const parts = key === undefined ? path : [...path, key];
-  if (parts.length === 0) return '(file)';
-  return parts
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-}
-
-/** The offset of the deepest node the path reaches: the value itself, or the nearest parent that exists
- * (a missing key is reported at the mapping that lacks it); an empty value at its key. */
-function offsetOf(doc: Document, path: Path): number {
-  let node: unknown = doc.contents;
-  let offset = startOf(node) ?? 0;
-  for (const step of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(step));
-      if (pair === undefined) break;
-      const keyStart = startOf(pair.key);
-      node = pair.value;
-      const valueStart = isScalar(node) && node.value === null ? undefined : startOf(node);
-      offset = valueStart ?? keyStart ?? offset;
-    } else if (isSeq(node) && typeof step === 'number') {
-      node = node.items[step];
-      offset = startOf(node) ?? offset;
-    } else break;
-  }
-  return offset;
-}
-
-function keyOffset(doc: Document, path: Path, key: string): number {
-  const parent = doc.getIn(path, true);
-  if (isMap(parent)) {
-    const pair = parent.items.find((p) => keyText(p.key) === key);
-    const start = pair === undefined ? undefined : startOf(pair.key);
-    if (start !== undefined) return start;
-  }
-  return offsetOf(doc, path);
-}
-
-function keyText(key: unknown): string | undefined {
-  return isScalar(key) ? String(key.value) : undefined;
-}
-
-function startOf(node: unknown): number | undefined {
-  return isNode(node) ? node.range?.[0] : undefined;
 }
 
 /** Rules whose id an earlier rule of the same file already has, read from the raw data so the check
