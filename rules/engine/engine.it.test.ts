@@ -262,6 +262,19 @@ describe('the engine keeps alerts and states in step', () => {
     expect(events()).toEqual([['silent-gauge', 'raised']]);
   });
 
+  it('a rule whose condition changed while the platform was stopped starts afresh, as on a reload', async () => {
+    let e = await start();
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    stop();
+    await writeRules(RULES.replace('value: 0.2', 'value: 0.25'));
+    e = await start();
+    expect(flooded().map((a) => [a.state, a.resolveNote])).toEqual([
+      ['resolved', expect.stringContaining('changed') as string],
+    ]);
+    e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
+    expect(flooded().map((a) => a.state)).toEqual(['open', 'resolved']);
+  });
+
   it('a registry change that takes the device out of a rule resolves its open alert at the next sync', async () => {
     const e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);

@@ -12,6 +12,7 @@ import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';
 import { reconcileAlerts } from './reconcile.ts';
+import { seal, unseal } from './sealed-states.ts';
 import { readRuleFolder } from './rule-files.ts';
 
 export interface RuleEngineConfig {
@@ -78,12 +79,20 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   // (rule, device) takes their place).
   let unsaved = new Map<string, SavedState>();
   const keyOf = (st: SavedState) => `${st.rule}\u0000${st.device}`;
+  // Rule states are saved with the print of their condition (sealed-states.ts); the stations' are not.
+  const sealed = (list: readonly SavedState[]): SavedState[] => {
+    const byId = new Map(core.rules().map((r) => [r.id, r]));
+    return list.map((st) => {
+      const rule = byId.get(st.rule);
+      return rule === undefined ? st : seal(st, rule);
+    });
+  };
   // A state started afresh (an operator's resolve, a reconciliation) is saved at once; should that fail,
   // it is still marked to be saved at the next checkpoint, and an older unsaved one must not win.
   const saveReset = (st: SavedState) => {
     unsaved.delete(keyOf(st));
     try {
-      store.saveStates([st]);
+      store.saveStates(sealed([st]));
     } catch (err) {
       log.error(
         { err, rule: st.rule, device: st.device },
@@ -100,12 +109,12 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   // the platform was running until about then.
   let downSince = states.length === 0 ? clock() : -Infinity;
   for (const st of states) if (st.savedAt > downSince) downSince = st.savedAt;
-  const restored = core.restore(
+  const { states: ruleStates, changed } = unseal(
     states.filter((s) => s.rule !== STATION_STATE_KEY),
-    clock(),
-    downSince,
+    new Map(core.rules().map((r) => [r.id, r])),
   );
-  log.info({ rules: first.rules.length, ...restored }, 'rules loaded, states restored');
+  const restored = core.restore(ruleStates, clock(), downSince);
+  log.info({ rules: first.rules.length, ...restored, changed }, 'rules loaded, states restored');
   const reconcile = () => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset });
   reconcile();
 
@@ -141,7 +150,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       outcomes = alerts.triggerAll(
         firings.map((f) => ({
           input: triggerOf(f),
-          state: { rule: f.rule.id, device: f.device.id, state: f.state },
+          state: seal({ rule: f.rule.id, device: f.device.id, state: f.state }, f.rule),
         })),
       );
     } catch (err) {
@@ -171,7 +180,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   });
 
   const checkpoint = () => {
-    for (const st of [...core.takeDirty(), ...(stations?.takeDirty() ?? [])]) unsaved.set(keyOf(st), st);
+    for (const st of [...sealed(core.takeDirty()), ...(stations?.takeDirty() ?? [])])
+      unsaved.set(keyOf(st), st);
     if (unsaved.size === 0) return;
     const batch = unsaved;
     unsaved = new Map();
@@ -260,7 +270,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       watcher?.close();
       unsubscribe();
       try {
-        store.saveStates([...core.allStates(), ...(stations?.all() ?? [])]);
+        store.saveStates([...sealed(core.allStates()), ...(stations?.all() ?? [])]);
       } catch (err) {
         log.error({ err }, 'rule states not saved at stop; the last checkpoint will be restored');
       }
