@@ -1,0 +1,36 @@
+# The platform's image for deploy/compose.yaml, built from the repository root:
+#   docker build -f deploy/platform.Dockerfile -t city-telemetry .
+# The full node:20 image, not -slim: it has the compiler better-sqlite3 falls back to when no prebuilt
+# binary fits the machine.
+FROM node:20
+
+ENV NODE_ENV=production
+WORKDIR /opt/city-telemetry
+
+# Dependencies first, exactly as locked, so a code change does not reinstall them. tsx, which runs the
+# TypeScript sources, is a runtime dependency; the development tools are left out.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+# The components the platform runs, one COPY each (a COPY of several folders would merge their contents).
+COPY tsconfig.json ./
+COPY api ./api
+COPY broker ./broker
+COPY dashboards ./dashboards
+COPY devices ./devices
+COPY influx ./influx
+COPY ingest ./ingest
+COPY platform ./platform
+COPY rules ./rules
+COPY simulators ./simulators
+
+# Spool, registry, alert state and dead letters; a fresh named volume takes this folder's owner.
+RUN mkdir -p /var/lib/city-telemetry && chown node:node /var/lib/city-telemetry
+ENV CITY_DATA_DIR=/var/lib/city-telemetry
+USER node
+
+# MQTT, HTTP API.
+EXPOSE 1883 8080
+# Exactly what `npm start` runs (package.json), without npm in between: SIGTERM reaches the platform
+# itself, which closes its listeners and writes the spool out to InfluxDB before it exits.
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "platform/main.ts"]
