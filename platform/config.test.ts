@@ -57,6 +57,7 @@ describe('loadConfig defaults', () => {
       stopDrainMs: 10_000,
       seedFleet: false,
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
+      health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',
       influx: {
         url: undefined,
@@ -134,6 +135,14 @@ describe('loadConfig refusals', () => {
   it('accepts a certificate with its key as the TLS listener', () => {
     const config = loadConfig({ CITY_MQTT_TLS_CERT: '/c.pem', CITY_MQTT_TLS_KEY: '/k.pem' });
     expect(config.mqtt.tls).toEqual({ certFile: '/c.pem', keyFile: '/k.pem' });
+  });
+
+  it('refuses health and status intervals under a second or over an hour, and reads valid ones', () => {
+    const list = problems({ CITY_HEALTH_INTERVAL_MS: '999', CITY_STATUS_INTERVAL_MS: '3600001' });
+    expect(named(list, 'CITY_HEALTH_INTERVAL_MS')).toHaveLength(1);
+    expect(named(list, 'CITY_STATUS_INTERVAL_MS')).toHaveLength(1);
+    const config = loadConfig({ CITY_HEALTH_INTERVAL_MS: '1000', CITY_STATUS_INTERVAL_MS: '3600000' });
+    expect(config.health).toEqual({ intervalMs: 1_000, statusIntervalMs: 3_600_000 });
   });
 
   it('refuses an InfluxDB token together with a 1.x user name', () => {

@@ -55,6 +55,13 @@ export const Env = z
     CITY_RULES_WATCH: flagOn,
     /** How often time passes for absence and window rules: a silent device is seen within this. */
     CITY_RULES_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+    /** How often the platform writes its own health (`platform` and `rejections` in InfluxDB): the
+     * resolution of the dashboards' platform-health panels. A second at least, an hour at most (a
+     * dashboard needs points; a timer cannot wait more than about 24 days anyway). */
+    CITY_HEALTH_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
+    /** How often every device's status (`device_status`: place, ok/alerting/silent) is written for the
+     * city map: a minute keeps a 10 000-device city at 170 points a second, a sliver of its readings. */
+    CITY_STATUS_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
     /** Unset: start Debian's influxd under the data folder. Set: use that InfluxDB (1.x, 2.x or 3.x). */
     INFLUX_URL: optionalText.pipe(z.url().optional()),
     INFLUX_DB: z.string().min(1).default('city'),
@@ -105,6 +112,7 @@ export interface Config {
   readonly stopDrainMs: number;
   readonly seedFleet: boolean;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
+  readonly health: { readonly intervalMs: number; readonly statusIntervalMs: number };
   readonly logLevel: z.infer<typeof Env>['CITY_LOG_LEVEL'];
   readonly influx: {
     /** undefined: start a local influxd. */
@@ -156,6 +164,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     stopDrainMs: e.CITY_STOP_DRAIN_MS,
     seedFleet: e.CITY_SEED_FLEET,
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
+    health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     influx: {
       url: e.INFLUX_URL,

@@ -5,6 +5,30 @@ import type { BrokerErrorCode, BrokerMetrics } from '../broker/index.ts';
 import { KINDS, type Kind } from '../devices/index.ts';
 import type { IngestErrorCode, IngestMetrics } from '../ingest/index.ts';
 
+/** Counts since start, read from the counters above (the periodic health report subtracts the previous). */
+export interface MetricTotals {
+  /** Readings accepted and durable in the spool. */
+  readonly readings: number;
+  /** Lines InfluxDB confirmed. */
+  readonly stored: number;
+  /** InfluxDB writes that failed (and were retried). */
+  readonly writeFailures: number;
+  /** Messages refused by ingest, per kind and reason code. */
+  readonly rejected: ReadonlyArray<{
+    readonly kind: string;
+    readonly reason: string;
+    readonly count: number;
+  }>;
+}
+
+/** InfluxDB batch confirm times gathered since the previous takeWriteTimes. */
+export interface WriteTimes {
+  readonly batches: number;
+  readonly sumMs: number;
+  /** 0 when no batch was confirmed. */
+  readonly maxMs: number;
+}
+
 export interface PlatformMetrics {
   readonly registry: Registry;
   readonly ingest: IngestMetrics;
@@ -17,6 +41,12 @@ export interface PlatformMetrics {
     clients: () => number;
   }): void;
   text(): Promise<string>;
+  totals(): Promise<MetricTotals>;
+  /**
+   * The batch confirm times since the previous call, then starts afresh: a maximum cannot be taken as a
+   * difference of two totals, so the health report, the one caller, takes them per interval.
+   */
+  takeWriteTimes(): WriteTimes;
 }
 
 export function createMetrics(): PlatformMetrics {
@@ -60,6 +90,8 @@ export function createMetrics(): PlatformMetrics {
     Kind,
     Counter
   >;
+  // Per batch (not per reading), beside the histogram, which keeps no maximum.
+  let writes = { batches: 0, sumMs: 0, maxMs: 0 };
 
   return {
     registry,
@@ -71,6 +103,9 @@ export function createMetrics(): PlatformMetrics {
     readingsStored(lines, writeMs) {
       stored.inc(lines);
       writeLatency.observe(writeMs / 1000);
+      writes.batches++;
+      writes.sumMs += writeMs;
+      if (writeMs > writes.maxMs) writes.maxMs = writeMs;
     },
     writeFailed: () => writeFailures.inc(),
     observe(sources) {
@@ -100,5 +135,30 @@ export function createMetrics(): PlatformMetrics {
       });
     },
     text: () => registry.metrics(),
+    async totals() {
+      const sum = (m: { values: ReadonlyArray<{ value: number }> }) =>
+        m.values.reduce((n, v) => n + v.value, 0);
+      const [accepted, storedLines, failures, refusedByIngest] = await Promise.all([
+        ingested.get(),
+        stored.get(),
+        writeFailures.get(),
+        rejected.get(),
+      ]);
+      return {
+        readings: sum(accepted),
+        stored: sum(storedLines),
+        writeFailures: sum(failures),
+        rejected: refusedByIngest.values.map((v) => ({
+          kind: String(v.labels.kind),
+          reason: String(v.labels.reason),
+          count: v.value,
+        })),
+      };
+    },
+    takeWriteTimes() {
+      const taken = writes;
+      writes = { batches: 0, sumMs: 0, maxMs: 0 };
+      return taken;
+    },
   };
 }

@@ -1,5 +1,6 @@
 // The composition root: start every component in dependency order, stop them in reverse.
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createApi, summarizeRule, type Api } from '../api/index.ts';
@@ -39,6 +40,7 @@ import {
   type RuleEngine,
 } from '../rules/index.ts';
 import type { Config } from './config.ts';
+import { startHealthReport } from './health-report.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
 
 export interface Platform {
@@ -79,6 +81,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
 
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
+    const startedAt = clock();
     const metrics = createMetrics();
 
     let influxUrl = config.influx.url;
@@ -289,6 +292,26 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       (a) => a.close(),
     );
     const { port: apiPort } = await api.listen();
+    // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
+    step(
+      'health report',
+      await startHealthReport(
+        { healthIntervalMs: config.health.intervalMs, statusIntervalMs: config.health.statusIntervalMs },
+        {
+          log: log.child({ component: 'health' }),
+          clock,
+          host: os.hostname(),
+          since: startedAt,
+          metrics,
+          spool,
+          clients: () => broker.connectedClients(),
+          openAlerts: () => alerts.listOpen(),
+          devices: () => registry.listDevices(),
+          rules: () => rules.status().rules.map((r) => r.rule),
+        },
+      ),
+      (h) => h.close(),
+    );
     log.info({ mqtt: broker.port, ws: broker.wsPort, api: apiPort }, 'platform started');
 
     let closing: Promise<void> | undefined;

@@ -133,7 +133,16 @@ export {
   type RuleEngineDeps,
   type RuleStatus,
 } from './engine/engine.ts';
-export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './engine/sinks.ts';
+export {
+  ALERT_FIELDS,
+  ALERT_TAGS,
+  SEVERITY_RANK,
+  alertEventLine,
+  createAlertSinks,
+  type AlertField,
+  type AlertSinkDeps,
+  type AlertTag,
+} from './engine/sinks.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
 export { createAqiWriter, STATION_STATE_KEY, type AqiWriter } from './engine/aqi-writer.ts';
 export { AqiState, aqiCategoryOf, aqiInit, aqiReading, AQI_INDEX_NAMES } from './evaluators/aqi.ts';

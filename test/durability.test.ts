@@ -62,7 +62,14 @@ describe('durability', () => {
     const influxDir = await fs.mkdtemp(path.join(os.tmpdir(), 'influx-down-'));
     let influxd = await startLocalInfluxd({ dataDir: influxDir, port: 0 });
     const port = influxd.port;
-    let platform = await startTestPlatform({ INFLUX_URL: influxd.url, CITY_STOP_DRAIN_MS: '500' });
+    // The platform's own health points share the spool: written once at start, then not for an hour,
+    // so exactly the 300 readings are what the outage holds.
+    let platform = await startTestPlatform({
+      INFLUX_URL: influxd.url,
+      CITY_STOP_DRAIN_MS: '500',
+      CITY_HEALTH_INTERVAL_MS: '3600000',
+      CITY_STATUS_INTERVAL_MS: '3600000',
+    });
     cleanups.push(async () => {
       await platform.destroy();
       await influxd.stop();
@@ -76,6 +83,7 @@ describe('durability', () => {
       location: at,
     });
 
+    await eventually(() => (platform.spool.stats().pendingLines === 0 ? true : undefined));
     await influxd.stop();
     await publishAcked(platform.mqttUrl, 'aq-outage', secret, 300, Date.now() - 60_000);
     expect(platform.spool.stats().pendingLines).toBe(300);

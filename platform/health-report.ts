@@ -1,0 +1,346 @@
+// The platform's own health and a status snapshot of every device, written into InfluxDB on timers, for
+// Grafana, whose one data source is InfluxDB: a `platform` point (and `rejections` points) every
+// CITY_HEALTH_INTERVAL_MS, a `device_status` point per registered device every CITY_STATUS_INTERVAL_MS.
+//
+// The lines go through the spool like readings and alert events (rules/engine/sinks.ts), so an InfluxDB
+// outage loses none of them. Counts come from the Prometheus counters (platform/metrics.ts), read once per
+// interval and subtracted from the previous reading: the per-reading path does nothing more for this.
+// Building the lines is pure (a snapshot in, lines out); the reporter only gathers snapshots.
+import type { Logger } from 'pino';
+import type { DeviceRecord } from '../devices/index.ts';
+import type { Spool } from '../ingest/index.ts';
+import { encodeLine, encodeTags } from '../influx/index.ts';
+import { sunAltitudeDeg, type Alert, type Rule } from '../rules/index.ts';
+import type { MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
+
+export interface HealthFieldSpec {
+  /** `number` fields are stored as InfluxDB floats (counts too, as readings are), `string` as strings. */
+  readonly type: 'number' | 'string';
+  readonly unit: string;
+  /** Grafana's unit id for panels showing this field. */
+  readonly grafanaUnit: string;
+  readonly description: string;
+}
+
+export interface HealthMeasurement {
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, HealthFieldSpec>>;
+}
+
+// Typed with their literal `type`, which decides the value type the line builder accepts for the field.
+const num = (unit: string, grafanaUnit: string, description: string) => ({
+  type: 'number' as const,
+  unit,
+  grafanaUnit,
+  description,
+});
+const text = (description: string) => ({
+  type: 'string' as const,
+  unit: '',
+  grafanaUnit: 'string',
+  description,
+});
+
+/** The measurements the platform writes about itself: the one definition the writer and dashboards read. */
+export const HEALTH_MEASUREMENTS = {
+  platform: {
+    name: 'platform',
+    tags: ['host'],
+    fields: {
+      readings: num('', 'short', 'Readings accepted into the spool during the interval'),
+      readings_per_s: num('1/s', 'recps', 'Readings accepted per second over the interval'),
+      stored: num(
+        '',
+        'short',
+        'Lines InfluxDB confirmed during the interval: readings, and the alert events, air-quality indices and health points that share the spool',
+      ),
+      rejected: num('', 'short', 'Messages refused by ingest during the interval (all kinds and reasons)'),
+      write_failures: num('', 'short', 'InfluxDB writes that failed during the interval (each is retried)'),
+      spool_lines: num('', 'short', 'Lines in the spool not yet confirmed by InfluxDB, at the point'),
+      spool_bytes: num('B', 'bytes', 'Bytes in the spool not yet confirmed by InfluxDB, at the point'),
+      clients: num('', 'short', 'MQTT clients connected, at the point'),
+      write_ms_mean: num(
+        'ms',
+        'ms',
+        'Mean time for InfluxDB to confirm a batch over the interval; absent when none was confirmed',
+      ),
+      write_ms_max: num(
+        'ms',
+        'ms',
+        'Longest time for InfluxDB to confirm a batch over the interval; absent when none was confirmed',
+      ),
+      open_alerts: num('', 'short', 'Alerts open or acknowledged, at the point'),
+    },
+  },
+  rejections: {
+    name: 'rejections',
+    /** `reason` is the ingest error code (INGEST_ERR_RANGE...); `kind` is `unknown` when none was found. */
+    tags: ['kind', 'reason'],
+    fields: {
+      count: num('', 'short', 'Messages refused with this kind and reason during the interval'),
+    },
+  },
+  device_status: {
+    name: 'device_status',
+    tags: ['device', 'kind', 'district'],
+    fields: {
+      name: text('The device name in the registry'),
+      lat: num('°', 'degree', 'Latitude (WGS 84)'),
+      lon: num('°', 'degree', 'Longitude (WGS 84)'),
+      status: text('ok, alerting (an open alert), or silent (an open alert of an absence rule)'),
+      status_code: num('', 'none', '0 ok, 1 alerting, 2 silent: for colouring'),
+      open_alerts: num('', 'short', 'Alerts of the device open or acknowledged'),
+      sun_altitude_deg: num('°', 'degree', "The sun's altitude at the device, at the point"),
+    },
+  },
+} as const satisfies Record<string, HealthMeasurement>;
+
+/** A device's status; its index is `status_code`. Silent wins over alerting: no data hides the rest. */
+export const DEVICE_STATUSES = ['ok', 'alerting', 'silent'] as const;
+export type DeviceStatusName = (typeof DEVICE_STATUSES)[number];
+
+type Measurements = typeof HEALTH_MEASUREMENTS;
+type FieldValues<M extends keyof Measurements> = {
+  readonly [F in keyof Measurements[M]['fields']]:
+    (Measurements[M]['fields'][F] extends { readonly type: 'string' } ? string : number) | undefined;
+};
+type TagValues<M extends keyof Measurements> = Readonly<Record<Measurements[M]['tags'][number], string>>;
+
+/** One line of measurement `m`: names come from HEALTH_MEASUREMENTS, the types make every field named. */
+function line<M extends keyof Measurements>(
+  m: M,
+  tags: TagValues<M>,
+  fields: FieldValues<M>,
+  at: number,
+): string {
+  const present: Record<string, number | string> = {};
+  for (const [key, value] of Object.entries(fields as Record<string, number | string | undefined>)) {
+    if (value !== undefined) present[key] = value;
+  }
+  return `${encodeLine(HEALTH_MEASUREMENTS[m].name, encodeTags(tags), present, at)}\n`;
+}
+
+export interface Rejections {
+  readonly kind: string;
+  readonly reason: string;
+  readonly count: number;
+}
+
+/** What happened during one interval, and the gauges at its end. */
+export interface PlatformSnapshot {
+  /** End of the interval, ms since the epoch: the time of the points. */
+  readonly at: number;
+  readonly host: string;
+  /** Length of the interval, ms (the first runs from the platform's start). */
+  readonly intervalMs: number;
+  readonly readings: number;
+  readonly stored: number;
+  readonly writeFailures: number;
+  readonly rejections: readonly Rejections[];
+  readonly spool: { readonly pendingLines: number; readonly pendingBytes: number };
+  readonly clients: number;
+  readonly writes: WriteTimes;
+  readonly openAlerts: number;
+}
+
+/** The counts of an interval: the totals at its end less those at its start. */
+export function intervalCounts(
+  before: MetricTotals,
+  after: MetricTotals,
+): Pick<PlatformSnapshot, 'readings' | 'stored' | 'writeFailures' | 'rejections'> {
+  const key = (r: Rejections) => `${r.kind}\u0000${r.reason}`;
+  const earlier = new Map(before.rejected.map((r) => [key(r), r.count]));
+  return {
+    readings: after.readings - before.readings,
+    stored: after.stored - before.stored,
+    writeFailures: after.writeFailures - before.writeFailures,
+    rejections: after.rejected
+      .map((r) => ({ ...r, count: r.count - (earlier.get(key(r)) ?? 0) }))
+      .filter((r) => r.count > 0),
+  };
+}
+
+/** The `platform` line, then one `rejections` line per (kind, reason) refused during the interval. */
+export function platformLines(s: PlatformSnapshot): string[] {
+  const rejections = s.rejections.filter((r) => r.count > 0);
+  const confirmed = s.writes.batches > 0;
+  const health = line(
+    'platform',
+    { host: s.host },
+    {
+      readings: s.readings,
+      readings_per_s: s.intervalMs > 0 ? s.readings / (s.intervalMs / 1000) : 0,
+      stored: s.stored,
+      rejected: rejections.reduce((n, r) => n + r.count, 0),
+      write_failures: s.writeFailures,
+      spool_lines: s.spool.pendingLines,
+      spool_bytes: s.spool.pendingBytes,
+      clients: s.clients,
+      write_ms_mean: confirmed ? s.writes.sumMs / s.writes.batches : undefined,
+      write_ms_max: confirmed ? s.writes.maxMs : undefined,
+      open_alerts: s.openAlerts,
+    },
+    s.at,
+  );
+  const refused = rejections.map((r) =>
+    line('rejections', { kind: r.kind, reason: r.reason }, { count: r.count }, s.at),
+  );
+  return [health, ...refused];
+}
+
+export type StatusDevice = Pick<DeviceRecord, 'id' | 'kind' | 'name' | 'district' | 'location' | 'status'>;
+
+export interface DeviceSnapshot {
+  readonly at: number;
+  readonly devices: readonly StatusDevice[];
+  /** Every alert open or acknowledged. */
+  readonly openAlerts: ReadonlyArray<Pick<Alert, 'device' | 'rule'>>;
+  /** Ids of the rules whose condition is an absence: their alerts mean the device is silent. */
+  readonly silenceRules: ReadonlySet<string>;
+}
+
+/** The ids of the rules whose condition is an absence. */
+export function silenceRuleIds(rules: ReadonlyArray<Pick<Rule, 'id' | 'condition'>>): Set<string> {
+  return new Set(rules.filter((r) => r.condition.type === 'absence').map((r) => r.id));
+}
+
+// A name typed with a line break is kept in the registry and flattened here: line protocol cannot carry
+// control characters in a string field (influx/line-protocol.ts), and one name must not lose the round.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+
+/** One `device_status` line per device in service (decommissioned devices are left out). */
+export function deviceStatusLines(s: DeviceSnapshot): string[] {
+  const alerts = new Map<string, { open: number; silent: boolean }>();
+  for (const a of s.openAlerts) {
+    const seen = alerts.get(a.device) ?? { open: 0, silent: false };
+    alerts.set(a.device, { open: seen.open + 1, silent: seen.silent || s.silenceRules.has(a.rule) });
+  }
+  return s.devices
+    .filter((d) => d.status !== 'decommissioned')
+    .map((d) => {
+      const a = alerts.get(d.id);
+      const status: DeviceStatusName = a === undefined ? 'ok' : a.silent ? 'silent' : 'alerting';
+      const { lat, lon } = d.location;
+      return line(
+        'device_status',
+        { device: d.id, kind: d.kind, district: d.district },
+        {
+          name: d.name.replace(CONTROL, ' '),
+          lat,
+          lon,
+          status,
+          status_code: DEVICE_STATUSES.indexOf(status),
+          open_alerts: a?.open ?? 0,
+          sun_altitude_deg: sunAltitudeDeg(s.at, lat, lon),
+        },
+        s.at,
+      );
+    });
+}
+
+export interface HealthReportConfig {
+  /** CITY_HEALTH_INTERVAL_MS */
+  readonly healthIntervalMs: number;
+  /** CITY_STATUS_INTERVAL_MS */
+  readonly statusIntervalMs: number;
+}
+
+export interface HealthReportDeps {
+  readonly log: Logger;
+  readonly clock: () => number;
+  /** The `host` tag. */
+  readonly host: string;
+  /** When the metrics' counters started at zero: the start of the first interval. */
+  readonly since: number;
+  readonly metrics: Pick<PlatformMetrics, 'totals' | 'takeWriteTimes'>;
+  readonly spool: Pick<Spool, 'append' | 'stats'>;
+  readonly clients: () => number;
+  /** Every alert open or acknowledged. */
+  readonly openAlerts: () => ReadonlyArray<Pick<Alert, 'device' | 'rule'>>;
+  /** The devices in service. */
+  readonly devices: () => readonly StatusDevice[];
+  /** The rules in force. */
+  readonly rules: () => ReadonlyArray<Pick<Rule, 'id' | 'condition'>>;
+}
+
+export interface HealthReport {
+  /** Stops the timers and waits for the round in progress to reach the spool; safe to call twice. */
+  close(): Promise<void>;
+}
+
+const NO_TOTALS: MetricTotals = { readings: 0, stored: 0, writeFailures: 0, rejected: [] };
+
+/** Writes one round of each at once, then one every interval; resolves once the first rounds are spooled. */
+export async function startHealthReport(
+  config: HealthReportConfig,
+  deps: HealthReportDeps,
+): Promise<HealthReport> {
+  const { log, clock } = deps;
+  let previous = { at: deps.since, totals: NO_TOTALS };
+  let closed = false;
+  const inFlight = new Set<Promise<void>>();
+
+  /** Resolves once the lines are durable, or their failure is logged: a failure never stops the timers. */
+  const append = (what: string, lines: readonly string[]) =>
+    new Promise<void>((resolve) => {
+      if (lines.length === 0) return resolve();
+      deps.spool.append(lines.join(''), lines.length, (err) => {
+        if (err) log.error({ err }, `${what} not spooled`);
+        resolve();
+      });
+    });
+
+  async function reportHealth(): Promise<void> {
+    const totals = await deps.metrics.totals();
+    const at = clock();
+    const snapshot: PlatformSnapshot = {
+      at,
+      host: deps.host,
+      intervalMs: at - previous.at,
+      ...intervalCounts(previous.totals, totals),
+      spool: deps.spool.stats(),
+      clients: deps.clients(),
+      writes: deps.metrics.takeWriteTimes(),
+      openAlerts: deps.openAlerts().length,
+    };
+    previous = { at, totals };
+    await append('platform health', platformLines(snapshot));
+  }
+
+  async function reportDevices(): Promise<void> {
+    const snapshot: DeviceSnapshot = {
+      at: clock(),
+      devices: deps.devices(),
+      openAlerts: deps.openAlerts(),
+      silenceRules: silenceRuleIds(deps.rules()),
+    };
+    await append('device status', deviceStatusLines(snapshot));
+  }
+
+  const run = (what: string, report: () => Promise<void>): Promise<void> => {
+    if (closed) return Promise.resolve();
+    const done: Promise<void> = report()
+      .catch((err: unknown) => log.error({ err }, `${what} not reported`))
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+    return done;
+  };
+
+  await Promise.all([run('platform health', reportHealth), run('device status', reportDevices)]);
+  const timers = [
+    setInterval(() => void run('platform health', reportHealth), config.healthIntervalMs),
+    setInterval(() => void run('device status', reportDevices), config.statusIntervalMs),
+  ];
+  // The reports never keep the process alive: a stop is the platform's to decide.
+  for (const t of timers) t.unref();
+
+  return {
+    async close() {
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      await Promise.all([...inFlight]);
+    },
+  };
+}
