@@ -1,0 +1,44 @@
+// `npm run dashboards`: writes the dashboards' JSON for Grafana from their source in dashboards/src.
+// `npm run dashboards -- --check`: fails when the committed JSON is not what the source makes.
+// `--fleet <file>` makes them for another fleet file than the Huế one.
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_FLEET_FILE, loadFleet } from '../devices/index.ts';
+import { DASHBOARD_DIR, renderDashboards } from './index.ts';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { check: { type: 'boolean', default: false }, fleet: { type: 'string' } },
+  });
+  const fleet = await loadFleet(values.fleet ?? DEFAULT_FLEET_FILE);
+  const rendered = renderDashboards(fleet);
+  await mkdir(DASHBOARD_DIR, { recursive: true });
+  const present = (await readdir(DASHBOARD_DIR)).filter((f) => f.endsWith('.json'));
+  const stale = present.filter((f) => !rendered.some((r) => r.file === f));
+  const where = path.relative(process.cwd(), DASHBOARD_DIR) || DASHBOARD_DIR;
+
+  if (values.check) {
+    const differ: string[] = [];
+    for (const r of rendered) {
+      const committed = await readFile(path.join(DASHBOARD_DIR, r.file), 'utf8').catch(() => null);
+      if (committed !== r.text) differ.push(r.file);
+    }
+    if (differ.length === 0 && stale.length === 0) {
+      console.log(`${rendered.length} dashboards in ${where} are what dashboards/src makes`);
+      return 0;
+    }
+    for (const f of differ) console.error(`${where}/${f}: differs from what dashboards/src makes`);
+    for (const f of stale) console.error(`${where}/${f}: no dashboard in dashboards/src makes it`);
+    console.error('run `npm run dashboards` and commit the result');
+    return 1;
+  }
+  for (const r of rendered) await writeFile(path.join(DASHBOARD_DIR, r.file), r.text);
+  for (const f of stale) await rm(path.join(DASHBOARD_DIR, f));
+  console.log(
+    `wrote ${rendered.length} dashboards to ${where}${stale.length > 0 ? `, removed ${stale.join(', ')}` : ''}`,
+  );
+  return 0;
+}
+
+process.exitCode = await main();

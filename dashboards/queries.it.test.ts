@@ -1,0 +1,121 @@
+// Grafana does not install here, so this is the proof that the dashboards work: the platform runs with the
+// seeded Huế fleet and a day of simulated history (dashboards/history.ts), and every query of every
+// generated dashboard is run against the platform's InfluxDB by the query runner (query-check.ts).
+// The runner is first run on two fixtures: one using every query form, which must pass, and one with
+// broken queries, each of which must be reported.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, rows, startTestPlatform, type TestPlatform } from '../test/platform-helpers.ts';
+import { loadHistory } from './history.ts';
+import {
+  annotationCases,
+  checkCase,
+  dashboardFiles,
+  dataSourceMinInterval,
+  HERE,
+  HOUR_MS,
+  panelCases,
+  readDashboard,
+  resolveContexts,
+  runDashboard,
+  TIMED_MEASUREMENTS,
+  type Contexts,
+  type Env,
+} from './query-check.ts';
+
+// ---- The tests ----
+
+let platform: TestPlatform;
+let env: Env;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    CITY_SEED_FLEET: 'true',
+    CITY_HEALTH_INTERVAL_MS: '1000',
+    CITY_STATUS_INTERVAL_MS: '1000',
+  });
+  await loadHistory(platform);
+  for (const m of TIMED_MEASUREMENTS) {
+    await eventually(async () =>
+      (await rows(platform, `SELECT * FROM "${m}" LIMIT 1`)).length > 0 ? true : undefined,
+    );
+  }
+  const now = Date.now();
+  env = {
+    run: (q) => platform.influx.query(q, { epoch: 'ms' }),
+    range: { from: now - 26 * HOUR_MS, to: now + 5 * 60_000 },
+    minInterval: dataSourceMinInterval(),
+  };
+}, 90_000);
+
+afterAll(async () => {
+  await platform?.destroy();
+});
+
+describe('the query runner, on fixtures', () => {
+  it('finds no problem in a dashboard using every query form', async () => {
+    const run = await runDashboard(readDashboard(path.join(HERE, 'fixtures/good.json')), env);
+    expect(Object.fromEntries(run.variables)).toEqual({});
+    const problems = [...run.cases].filter(([, p]) => p.length > 0);
+    expect(problems).toEqual([]);
+    expect([...run.cases.keys()]).toHaveLength(12);
+  });
+
+  it('reports each broken query of the broken fixture, and nothing else', async () => {
+    const run = await runDashboard(readDashboard(path.join(HERE, 'fixtures/broken.json')), env);
+    expect(Object.fromEntries(run.variables)).toEqual({ ghost: ['no values'] });
+    // What each case must report: nothing for the good ones.
+    const expected: Record<string, RegExp> = {
+      'Good / A': /^$/,
+      'Syntax error / A': /^All: INFLUX_ERR_QUERY: .*dimensions/,
+      'Field typo / A': /^All: no series with a non-null value — in: SELECT mean\("pm2_5"\)/,
+      'No alias / A': /^columns without an alias: mean \( "pm25" \)$/,
+      'Variable typo / A': /^All: unknown variable \$distrct/,
+      'Multi-value variable outside a regex / A':
+        /"device" = '\.\*'.* \| no single value of device shows data$/,
+      'Alias that is not a column / A': /^$/,
+      'Alias that is not a column / B': /^All: columns \["time","last_/,
+      'Empty without noValue / A': /^All: no series with a non-null value/,
+      'Another data source / A': /^data source prom, not city-influxdb \| not a raw InfluxQL query$/,
+      'Two statements / A': /after the statement/,
+      'annotation Wrong text column': /^All: no column text for Grafana to read$/,
+    };
+    expect([...run.cases.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, problems] of run.cases) {
+      expect({ name, problems: problems.join(' | ') }).toEqual({
+        name,
+        problems: expect.stringMatching(expected[name]!) as unknown,
+      });
+    }
+  });
+});
+
+const files = dashboardFiles();
+
+it('dashboards/json holds the generated dashboards', () => {
+  expect(files.length).toBeGreaterThan(0);
+});
+
+describe.each(files.map((file) => ({ file, dashboard: readDashboard(file) })))(
+  '$dashboard.title',
+  ({ dashboard }) => {
+    const variables = dashboard.templating.list;
+    const cases = [...panelCases(dashboard.panels), ...annotationCases(dashboard.annotations.list)];
+    let contexts: Contexts;
+
+    beforeAll(async () => {
+      contexts = await resolveContexts(variables, env);
+    });
+
+    if (variables.length > 0) {
+      it.each(variables)('variable $name', ({ name }) => {
+        expect(contexts.variableProblems.get(name) ?? []).toEqual([]);
+      });
+    }
+    if (cases.length > 0) {
+      it.each(cases)('$name', async (c) => {
+        expect(await checkCase(c, contexts, env)).toEqual([]);
+      });
+    }
+  },
+);

@@ -1,0 +1,27 @@
+// The names the dashboards query, taken from the definitions the writers use: a renamed field breaks
+// the generator's compile, not a panel at 3 a.m.
+import { FIELDS, type FieldName, type Kind } from '../../devices/index.ts';
+import { ALERT_FIELDS, AQI_FIELDS, type AlertField } from '../../rules/index.ts';
+
+/** A field of a kind's measurement, checked against `FIELDS`. */
+export function field<K extends Kind>(_kind: K, name: FieldName<K>): string {
+  return name;
+}
+
+/** Grafana's unit of a kind's field. */
+export function unitOf<K extends Kind>(kind: K, name: FieldName<K>): string {
+  const specs: Readonly<Record<string, { grafanaUnit: string }>> = FIELDS[kind];
+  return specs[name]!.grafanaUnit;
+}
+
+/** A field of the `alerts` measurement. */
+export function alertField(name: AlertField): string {
+  return name;
+}
+
+export function alertUnit(name: AlertField): string {
+  return ALERT_FIELDS[name].grafanaUnit;
+}
+
+/** The `aqi` measurement's fields (rules/aqi). */
+export const AQI = AQI_FIELDS;

@@ -1,0 +1,276 @@
+// Panels as the dashboards use them, on the builders and types Grafana generates from its own schema
+// (@grafana/grafana-foundation-sdk), so what the generator writes type-checks against that schema. Every
+// panel function takes a unit: a panel without one does not compile.
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
+import * as geomapTypes from '@grafana/grafana-foundation-sdk/geomap';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TextPanel } from '@grafana/grafana-foundation-sdk/text';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import { select, type SelectOptions } from './query.ts';
+
+/** The provisioned InfluxDB data source (dashboards/provisioning/datasources). */
+export const DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: 'city-influxdb' };
+
+/** A typed value where the builders expect a builder. */
+export function built<T>(value: T): cog.Builder<T> {
+  return { build: () => value };
+}
+
+/** An InfluxQL query of a panel, as Grafana's InfluxDB data source stores a raw query. */
+export interface InfluxQuery extends cog.Dataquery {
+  refId: string;
+  datasource: common.DataSourceRef;
+  rawQuery: true;
+  query: string;
+  resultFormat: 'time_series' | 'table';
+  /** Legend name of each series, `$tag_device` naming them by a tag. */
+  alias?: string;
+}
+
+export interface TargetOptions {
+  readonly format?: 'time_series' | 'table';
+  readonly alias?: string;
+}
+
+export function influx(query: string, options: TargetOptions = {}): Omit<InfluxQuery, 'refId'> {
+  return {
+    datasource: DATASOURCE,
+    rawQuery: true,
+    query,
+    resultFormat: options.format ?? 'time_series',
+    ...(options.alias !== undefined ? { alias: options.alias } : {}),
+    _implementsDataqueryVariant: () => undefined,
+  };
+}
+
+type Query = Omit<InfluxQuery, 'refId'>;
+
+interface Targeted {
+  withTarget(target: cog.Builder<cog.Dataquery>): unknown;
+}
+
+function withTargets(panel: Targeted, queries: readonly Query[]): void {
+  queries.forEach((q, i) => {
+    const target: InfluxQuery = { ...q, refId: String.fromCharCode(65 + i) };
+    panel.withTarget(built(target));
+  });
+}
+
+export type Step = readonly [value: number | null, color: string];
+
+export function thresholds(steps: readonly Step[]): cog.Builder<dashboard.ThresholdsConfig> {
+  return built({
+    mode: dashboard.ThresholdsMode.Absolute,
+    steps: steps.map(([value, color]) => ({ value, color })),
+  });
+}
+
+/** Colours used for statuses across the dashboards. */
+export const COLOR = {
+  ok: 'green',
+  info: 'blue',
+  warning: 'orange',
+  critical: 'red',
+  silent: 'purple',
+  neutral: 'text',
+} as const;
+
+export function valueText(entries: Record<string, { text: string; color?: string }>): dashboard.ValueMapping {
+  const options: Record<string, dashboard.ValueMappingResult> = {};
+  Object.entries(entries).forEach(([value, r], index) => {
+    options[value] = { text: r.text, index, ...(r.color !== undefined ? { color: r.color } : {}) };
+  });
+  return { type: dashboard.MappingType.ValueToText, options };
+}
+
+export function legend(calcs: string[] = []): cog.Builder<common.VizLegendOptions> {
+  return built({
+    displayMode: calcs.length > 0 ? common.LegendDisplayMode.Table : common.LegendDisplayMode.List,
+    placement: common.LegendPlacement.Bottom,
+    showLegend: true,
+    calcs,
+  });
+}
+
+interface Common {
+  readonly title: string;
+  readonly description?: string;
+  /** Grafana's unit id (`conμgm3`, `lengthm`, `short`, `none` for identifiers and text). */
+  readonly unit: string;
+  readonly queries: readonly Query[];
+  readonly width?: number;
+  readonly height?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly decimals?: number;
+  readonly thresholds?: readonly Step[];
+  readonly mappings?: readonly dashboard.ValueMapping[];
+  /** Relative time of this panel, overriding the dashboard's (`24h`). */
+  readonly timeFrom?: string;
+  readonly noValue?: string;
+  readonly transformations?: readonly dashboard.DataTransformerConfig[];
+  readonly overrides?: readonly { name: string; properties: dashboard.DynamicConfigValue[] }[];
+}
+
+interface Shared {
+  title(t: string): unknown;
+  description(d: string): unknown;
+  unit(u: string): unknown;
+  datasource(d: common.DataSourceRef): unknown;
+  span(w: number): unknown;
+  height(h: number): unknown;
+  min(v: number): unknown;
+  max(v: number): unknown;
+  decimals(v: number): unknown;
+  thresholds(t: cog.Builder<dashboard.ThresholdsConfig>): unknown;
+  mappings(m: dashboard.ValueMapping[]): unknown;
+  timeFrom(t: string): unknown;
+  noValue(v: string): unknown;
+  withTransformation(t: dashboard.DataTransformerConfig): unknown;
+  overrideByName(name: string, properties: dashboard.DynamicConfigValue[]): unknown;
+}
+
+function configure<P extends Shared & Targeted>(panel: P, o: Common, width = 12, height = 8): P {
+  panel.title(o.title);
+  if (o.description !== undefined) panel.description(o.description);
+  panel.unit(o.unit);
+  panel.datasource(DATASOURCE);
+  panel.span(o.width ?? width);
+  panel.height(o.height ?? height);
+  if (o.min !== undefined) panel.min(o.min);
+  if (o.max !== undefined) panel.max(o.max);
+  if (o.decimals !== undefined) panel.decimals(o.decimals);
+  panel.thresholds(thresholds(o.thresholds ?? [[null, COLOR.ok]]));
+  if (o.mappings !== undefined) panel.mappings([...o.mappings]);
+  if (o.timeFrom !== undefined) panel.timeFrom(o.timeFrom);
+  if (o.noValue !== undefined) panel.noValue(o.noValue);
+  for (const t of o.transformations ?? []) panel.withTransformation(t);
+  for (const { name, properties } of o.overrides ?? []) panel.overrideByName(name, properties);
+  withTargets(panel, o.queries);
+  return panel;
+}
+
+export interface TimeseriesOptions extends Common {
+  /** Draw the thresholds as lines (alarm levels, limits). */
+  readonly thresholdLines?: boolean;
+  readonly bars?: boolean;
+  readonly legendCalcs?: string[];
+}
+
+export function timeseries(o: TimeseriesOptions): cog.Builder<dashboard.Panel> {
+  const panel = configure(new TimeseriesPanel(), o);
+  panel.legend(legend(o.legendCalcs ?? ['mean', 'max', 'lastNotNull']));
+  panel.tooltip(built({ mode: common.TooltipDisplayMode.Multi, sort: common.SortOrder.Descending }));
+  panel.spanNulls(true);
+  panel.lineWidth(1);
+  panel.fillOpacity(o.bars === true ? 80 : 10);
+  if (o.bars === true) panel.drawStyle(common.GraphDrawStyle.Bars);
+  if (o.thresholdLines === true) {
+    panel.thresholdsStyle(built({ mode: common.GraphThresholdsStyleMode.Dashed }));
+  }
+  return panel;
+}
+
+export interface BarsOptions extends Omit<TimeseriesOptions, 'queries' | 'bars'> {
+  /** One query: a sum or count per `GROUP BY time()`, one series per group. */
+  readonly query: SelectOptions;
+  /** Legend name of each series: `$tag_device`. */
+  readonly alias: string;
+}
+
+/** Bars of a sum or a count per interval (rain per hour, alerts raised per day), from 0 up. */
+export function bars(o: BarsOptions): cog.Builder<dashboard.Panel> {
+  return timeseries({
+    ...o,
+    min: o.min ?? 0,
+    bars: true,
+    queries: [influx(select(o.query), { alias: o.alias })],
+  });
+}
+
+export interface StatOptions extends Common {
+  /** How the series reduce to one number: the latest by default. */
+  readonly reduce?: 'lastNotNull' | 'sum' | 'mean' | 'max';
+  readonly colorMode?: 'value' | 'background';
+}
+
+export function stat(o: StatOptions): cog.Builder<dashboard.Panel> {
+  const panel = configure(new StatPanel(), o, 6, 4);
+  panel.reduceOptions(built({ calcs: [o.reduce ?? 'lastNotNull'], values: false }));
+  panel.colorMode(
+    o.colorMode === 'background' ? common.BigValueColorMode.Background : common.BigValueColorMode.Value,
+  );
+  panel.graphMode(common.BigValueGraphMode.None);
+  panel.textMode(common.BigValueTextMode.ValueAndName);
+  return panel;
+}
+
+export function barGauge(o: StatOptions): cog.Builder<dashboard.Panel> {
+  const panel = configure(new BarGaugePanel(), o, 12, 8);
+  panel.reduceOptions(built({ calcs: [o.reduce ?? 'lastNotNull'], values: false }));
+  panel.displayMode(common.BarGaugeDisplayMode.Basic);
+  panel.orientation(common.VizOrientation.Horizontal);
+  return panel;
+}
+
+export interface TableOptions extends Common {
+  readonly sortBy?: { readonly column: string; readonly desc: boolean };
+}
+
+export function table(o: TableOptions): cog.Builder<dashboard.Panel> {
+  const panel = configure(new TablePanel(), o, 24, 10);
+  panel.filterable(true);
+  if (o.sortBy !== undefined) {
+    panel.sortBy([built({ displayName: o.sortBy.column, desc: o.sortBy.desc })]);
+  }
+  return panel;
+}
+
+export function stateTimeline(o: Common): cog.Builder<dashboard.Panel> {
+  const panel = configure(new StateTimelinePanel(), o, 24, 10);
+  panel.mergeValues(true);
+  panel.showValue(common.VisibilityMode.Never);
+  panel.legend(legend());
+  return panel;
+}
+
+export interface GeomapOptions extends Common {
+  readonly center: { readonly lat: number; readonly lon: number };
+  readonly zoom: number;
+  /** The numeric field that colours the markers through the thresholds. */
+  readonly colorField: string;
+}
+
+export function geomap(o: GeomapOptions): cog.Builder<dashboard.Panel> {
+  const panel = configure(new geomapTypes.PanelBuilder(), o, 12, 14);
+  panel.view(built({ id: 'coords', lat: o.center.lat, lon: o.center.lon, zoom: o.zoom }));
+  panel.controls(built({ showZoom: true, mouseWheelZoom: true, showAttribution: true }));
+  panel.basemap(built({ type: 'default', name: 'Basemap' }));
+  panel.layers([
+    built({
+      type: 'markers',
+      name: 'Devices',
+      tooltip: true,
+      location: { mode: common.FrameGeometrySourceMode.Coords, latitude: 'lat', longitude: 'lon' },
+      config: {
+        showLegend: true,
+        style: {
+          size: { fixed: 8 },
+          color: { field: o.colorField, fixed: 'green' },
+          opacity: 0.9,
+        },
+      },
+    }),
+  ]);
+  panel.tooltip(built({ mode: geomapTypes.TooltipMode.Details }));
+  return panel;
+}
+
+export function text(title: string, markdown: string, width = 24, height = 4): cog.Builder<dashboard.Panel> {
+  return new TextPanel().title(title).content(markdown).span(width).height(height);
+}

@@ -1,0 +1,212 @@
+// Streetlights: lamps on and off against the sun, power against each street's rated wattage, energy per
+// street and lighting faults. Streets are registry metadata, not tags: the per-street panels list the
+// fleet's lamps of each street (regenerate after onboarding a street).
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { MEASUREMENTS, TAGS, type Fleet } from '../../devices/index.ts';
+import { ALERT_TAGS } from '../../rules/index.ts';
+import { alertEventsTable } from './alerts.ts';
+import type { DashboardContext } from './dashboard.ts';
+import { field, unitOf } from './names.ts';
+import { barGauge, influx, stateTimeline, timeseries, valueText } from './panels.ts';
+import { col, equals, isTrue, select, tagIn, tagMatches, transform } from './query.ts';
+import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
+import { chosenDevices, kindDashboard } from './variables.ts';
+
+const LIGHTS = MEASUREMENTS.streetlight;
+const perDevice = { alias: '$tag_device' };
+/** The sun's upper limb on the horizon, with standard refraction: sunrise and sunset. */
+const HORIZON_DEG = -0.833;
+
+interface Street {
+  readonly name: string;
+  readonly lamps: readonly string[];
+  readonly ratedW: number;
+  readonly tolerancePct: number;
+}
+
+export function streets(fleet: Fleet): Street[] {
+  const byName = new Map<string, Street>();
+  for (const d of fleet.devices) {
+    if (d.kind !== 'streetlight') continue;
+    const s = byName.get(d.meta.street);
+    byName.set(d.meta.street, {
+      name: d.meta.street,
+      lamps: [...(s?.lamps ?? []), d.id],
+      ratedW: Math.max(s?.ratedW ?? 0, d.meta.rated_w),
+      tolerancePct: d.meta.tolerance_pct,
+    });
+  }
+  return [...byName.values()];
+}
+
+function powerPanel(street: Street) {
+  const limit = Math.round(street.ratedW * (1 + street.tolerancePct / 100) * 10) / 10;
+  return timeseries({
+    title: `${street.name}: power`,
+    description: `Rated ${street.ratedW} W; the red line is ${street.tolerancePct} % above it, where lamp-power-too-high fires.`,
+    unit: unitOf('streetlight', 'power_w'),
+    width: 8,
+    min: 0,
+    thresholds: [
+      [null, 'green'],
+      [limit, 'red'],
+    ],
+    thresholdLines: true,
+    queries: [
+      influx(
+        select({
+          select: [col('mean', field('streetlight', 'power_w'), 'power')],
+          from: LIGHTS,
+          where: [tagIn(TAGS.device, street.lamps), ...chosenDevices],
+          by: [TAGS.device],
+        }),
+        perDevice,
+      ),
+    ],
+  });
+}
+
+export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Dashboard {
+  const all = streets(fleet);
+  const lampOn = field('streetlight', 'lamp_on');
+  const d = kindDashboard('streetlight', {
+    uid: 'city-streetlights',
+    title: 'Streetlights',
+    description:
+      'Lamps on and off against sunset and sunrise, power against rated wattage, energy per street, faults.',
+    from: 'now-2d',
+    refresh: '1m',
+  })
+    .withRow(new dashboard.RowBuilder('On and off'))
+    .withPanel(
+      stateTimeline({
+        title: 'Lamps on and off',
+        unit: 'none',
+        width: 24,
+        height: 12,
+        mappings: [
+          valueText({ true: { text: 'on', color: 'yellow' }, false: { text: 'off', color: 'dark-blue' } }),
+          valueText({ '1': { text: 'on', color: 'yellow' }, '0': { text: 'off', color: 'dark-blue' } }),
+        ],
+        queries: [
+          influx(
+            select({
+              select: [col('last', lampOn, 'lamp')],
+              from: LIGHTS,
+              where: chosenDevices,
+              by: [TAGS.device],
+              fill: 'previous',
+            }),
+            perDevice,
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Lamps on',
+        description: 'Lamps whose last report in each interval says on.',
+        unit: 'short',
+        width: 12,
+        min: 0,
+        queries: [
+          influx(
+            select({
+              select: [col('count', 'on', 'lamps on')],
+              from: {
+                subquery: select({
+                  select: [col('last', lampOn, 'on')],
+                  from: LIGHTS,
+                  where: chosenDevices,
+                  by: [TAGS.device],
+                }),
+              },
+              where: [isTrue('on')],
+            }),
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Sun altitude at the lamps',
+        description: `Below the line (${HORIZON_DEG}°) the sun has set: lamps should be on.`,
+        unit: 'degree',
+        width: 12,
+        thresholds: [
+          [null, 'dark-blue'],
+          [HORIZON_DEG, 'yellow'],
+        ],
+        thresholdLines: true,
+        queries: [
+          influx(
+            select({
+              select: [col('mean', statusField('sun_altitude_deg'), 'sun altitude')],
+              from: STATUS_MEASUREMENT,
+              where: [equals(statusTag('kind'), 'streetlight'), ...chosenDevices],
+            }),
+          ),
+        ],
+      }),
+    )
+    .withRow(new dashboard.RowBuilder('Power and energy'));
+  for (const s of all) d.withPanel(powerPanel(s));
+  d.withPanel(
+    barGauge({
+      title: 'Energy per street',
+      description: 'Energy drawn over the dashboard range, from the lamps’ cumulative meters.',
+      unit: unitOf('streetlight', 'energy_kwh'),
+      width: 12,
+      reduce: 'sum',
+      queries: all.map((s) =>
+        influx(
+          select({
+            select: [col('sum', 'kwh', s.name)],
+            from: {
+              subquery: select({
+                select: [
+                  transform('non_negative_difference', 'last', field('streetlight', 'energy_kwh'), 'kwh'),
+                ],
+                from: LIGHTS,
+                where: [tagIn(TAGS.device, s.lamps), ...chosenDevices],
+                interval: '1h',
+                by: [TAGS.device],
+              }),
+            },
+            interval: false,
+          }),
+        ),
+      ),
+    }),
+  ).withPanel(
+    timeseries({
+      title: 'Supply voltage',
+      unit: unitOf('streetlight', 'voltage_v'),
+      width: 12,
+      queries: [
+        influx(
+          select({
+            select: [col('mean', field('streetlight', 'voltage_v'), 'voltage')],
+            from: LIGHTS,
+            where: chosenDevices,
+            by: [TAGS.device],
+          }),
+          perDevice,
+        ),
+      ],
+    }),
+  );
+
+  const [rule, kind, device, district, severity, , event] = ALERT_TAGS;
+  d.withRow(new dashboard.RowBuilder('Faults')).withPanel(
+    alertEventsTable({
+      title: 'Lighting faults raised',
+      description: 'Lamp failure, day burning and power too high, as the rules raised them.',
+      columns: [rule, device, severity],
+      fields: ['message', 'state'],
+      where: [equals(kind, 'streetlight'), equals(event, 'raised'), tagMatches(district, 'district')],
+      newest: 500,
+    }),
+  );
+  return d.build();
+}
