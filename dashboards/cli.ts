@@ -1,18 +1,23 @@
 // `npm run dashboards`: writes the dashboards' JSON for Grafana from their source in dashboards/src.
 // `npm run dashboards -- --check`: fails when the committed JSON is not what the source makes.
-// `--fleet <file>` makes them for another fleet file than the Huế one.
+// `--fleet <file>` makes them for another fleet file than the Huế one, `--timezone <IANA name>` for another
+// city's days (daily totals run from its midnight).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_FLEET_FILE, loadFleet } from '../devices/index.ts';
-import { DASHBOARD_DIR, renderDashboards } from './index.ts';
+import { DASHBOARD_DIR, DEFAULT_TIMEZONE, renderDashboards } from './index.ts';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { check: { type: 'boolean', default: false }, fleet: { type: 'string' } },
+    options: {
+      check: { type: 'boolean', default: false },
+      fleet: { type: 'string' },
+      timezone: { type: 'string', default: DEFAULT_TIMEZONE },
+    },
   });
   const fleet = await loadFleet(values.fleet ?? DEFAULT_FLEET_FILE);
-  const rendered = renderDashboards(fleet);
+  const rendered = renderDashboards(fleet, values.timezone);
   await mkdir(DASHBOARD_DIR, { recursive: true });
   const present = (await readdir(DASHBOARD_DIR)).filter((f) => f.endsWith('.json'));
   const stale = present.filter((f) => !rendered.some((r) => r.file === f));

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as units from '@grafana/grafana-foundation-sdk/units';
 import { parse as parseYaml } from 'yaml';
 import { FIELDS, KINDS, loadFleet, MEASUREMENTS, TAGS, type Fleet } from '../devices/index.ts';
 import { HEALTH_MEASUREMENTS } from '../platform/index.ts';
@@ -164,9 +165,12 @@ describe('the generated dashboards', () => {
     }
   });
 
-  it.each(committed)('%s: a unit on every panel that shows data', (_f, d) => {
+  it.each(committed)('%s: a unit Grafana knows on every panel that shows data', (_f, d) => {
+    const known = new Set<unknown>(Object.values(units));
     for (const p of allPanels(d.panels).filter((p) => p.targets !== undefined)) {
-      expect(p.fieldConfig?.defaults?.unit, `${p.title}`).toMatch(/\S/);
+      const unit = p.fieldConfig?.defaults?.unit ?? '';
+      // Grafana's unit ids, or its custom units (`suffix: m`).
+      expect(known.has(unit) || /^(suffix|prefix|si|count):./.test(unit), `${p.title}: ${unit}`).toBe(true);
     }
   });
 
@@ -178,6 +182,8 @@ describe('the generated dashboards', () => {
       '__range',
       '__range_s',
       '__range_ms',
+      '__from',
+      '__to',
     ]);
     const defined = new Set(d.templating.list.map((v) => v.name));
     for (const [name, q] of queries(d)) {

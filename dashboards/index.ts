@@ -3,9 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import type * as grafana from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Fleet } from '../devices/index.ts';
-import { DASHBOARDS } from './src/index.ts';
+import { DASHBOARDS, DEFAULT_TIMEZONE } from './src/index.ts';
 
-export { DATASOURCE } from './src/index.ts';
+export { DATASOURCE, DEFAULT_TIMEZONE } from './src/index.ts';
 
 /** Where the generated JSON is committed and where the dashboard provider reads it. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('./json/', import.meta.url));
@@ -27,12 +27,16 @@ function numberPanels(panels: PanelLike[]): void {
   walk(panels);
 }
 
-/** Each dashboard as `{ file, dashboard, text }`: the file name is its uid, the text what is committed. */
+/**
+ * Each dashboard as `{ file, dashboard, text }`: the file name is its uid, the text what is committed.
+ * `timezone` is the city's (IANA), whose days the daily totals are.
+ */
 export function renderDashboards(
   fleet: Fleet,
+  timezone: string = DEFAULT_TIMEZONE,
 ): { readonly file: string; readonly dashboard: grafana.Dashboard; readonly text: string }[] {
   return DASHBOARDS.map((make) => {
-    const d = make({ fleet });
+    const d = make({ fleet, timezone });
     numberPanels(d.panels ?? []);
     d.templating = { list: d.templating.list ?? [] };
     d.annotations = { list: d.annotations.list ?? [] };

@@ -17,6 +17,15 @@ describe('queryParts', () => {
     });
   });
 
+  it('takes a macro with a duration unit as one time, not a field: ${__from}ms', () => {
+    const q =
+      'SELECT mean("pm25") AS "m" FROM "air_quality" WHERE time >= ${__from}ms - 24h AND time <= ${__to}ms ' +
+      'GROUP BY time(1h)';
+    const parts = queryParts(q);
+    expect(parts.fields).toEqual(['pm25']);
+    expect(parts.tags).toEqual([]);
+  });
+
   it('reads several items, bare identifiers, nested calls and arithmetic', () => {
     const q =
       'SELECT max(water_level_m) AS "Level", moving_average(mean("rain_mm"), 3) * 6 AS "Rain", ' +

@@ -53,7 +53,8 @@ const OPERAND_END: ReadonlySet<TokenKind> = new Set(['ident', 'string', 'regex',
 const LEXEMES: ReadonlyArray<readonly [TokenKind, RegExp]> = [
   ['ident', /"((?:\\.|[^"\\])*)"/y],
   ['string', /'((?:\\.|[^'\\])*)'/y],
-  ['macro', /\$\{[^}]*\}|\[\[[^\]]*\]\]|\$\w+/y],
+  // A macro may carry a duration unit (`${__from}ms`, a time in epoch milliseconds).
+  ['macro', /(?:\$\{[^}]*\}|\[\[[^\]]*\]\]|\$\w+)(?:ns|u|µ|ms|s|m|h|d|w)?(?!\w)/y],
   ['number', /\d+(?:\.\d+)?(?:[a-zµ]+)?/y],
   ['ident', /([A-Za-z_][A-Za-z0-9_]*)/y],
   ['op', /=~|!~|::|<>|!=|<=|>=|[-+*%=<>,;().]/y],

@@ -11,7 +11,8 @@ export interface FieldSpec {
   readonly type: 'number' | 'boolean';
   /** The fixed unit of the field in the public contract (ARCHITECTURE.md, "Payloads"). */
   readonly unit: string;
-  /** Grafana's unit id for panels showing this field. */
+  /** Grafana's unit id for panels showing this field (`suffix: m` where Grafana's SI unit would turn
+   * 0.85 m into 850 mm next to alarm levels in metres). */
   readonly grafanaUnit: string;
   /** Physically possible range; a value outside it is rejected as `INGEST_ERR_RANGE`. */
   readonly min?: number;
@@ -46,8 +47,8 @@ export const FIELDS = {
     humidity: num('%RH', 'humidity', 0, 100, { '%RH': 1 }, 'Relative humidity'),
   },
   flood: {
-    water_level_m: num('m', 'lengthm', -20, 50, { m: 1 }, 'Water level above the gauge datum'),
-    distance_m: num('m', 'lengthm', 0, 100, { m: 1 }, 'Distance from the gauge down to the water'),
+    water_level_m: num('m', 'suffix: m', -20, 50, { m: 1 }, 'Water level above the gauge datum'),
+    distance_m: num('m', 'suffix: m', 0, 100, { m: 1 }, 'Distance from the gauge down to the water'),
     rain_mm: num('mm', 'lengthmm', 0, 500, { mm: 1, m: 1000 }, 'Rain since the previous report'),
     battery_v: num('V', 'volt', 0, 60, { V: 1 }, 'Battery voltage'),
   },

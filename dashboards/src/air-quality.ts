@@ -19,17 +19,14 @@ function categorySteps(categories: readonly AqiCategory[]): Step[] {
   return categories.map((c, i) => [i === 0 ? null : c.min, c.hex] as const);
 }
 
-function categoryNames(categories: readonly AqiCategory[], language: 'vi' | 'en'): dashboard.ValueMapping[] {
-  return categories.map((c) => ({
-    type: dashboard.MappingType.RangeToText,
-    options: {
-      from: c.min,
-      to: c.max,
-      result: {
-        text: language === 'vi' && c.name.vi !== undefined ? `${c.name.vi} (${c.name.en})` : c.name.en,
-      },
-    },
-  }));
+/** `Tốt (Good) 0–50, Trung bình (Moderate) 51–100, …`: what the colours mean, for the descriptions. */
+function categoryLegend(categories: readonly AqiCategory[], language: 'vi' | 'en'): string {
+  return categories
+    .map((c) => {
+      const name = language === 'vi' && c.name.vi !== undefined ? `${c.name.vi} (${c.name.en})` : c.name.en;
+      return `${name} ${c.min}–${c.max}`;
+    })
+    .join(', ');
 }
 
 function airSeries(fieldName: Parameters<typeof field<'air_quality'>>[1], title: string, width = 12) {
@@ -58,11 +55,12 @@ function indexPanels(
   language: 'vi' | 'en',
 ) {
   const steps = categorySteps(categories);
-  const mappings = categoryNames(categories, language);
+  const bands = categoryLegend(categories, language);
   return [
     stat({
       title: `${name} now`,
-      description: `The latest hourly ${name} of each station, coloured by its category.`,
+      description: `The latest hourly ${name} of each station, coloured by its category: ${bands}.`,
+      names: true,
       unit: 'none',
       width: 6,
       height: 8,
@@ -83,13 +81,13 @@ function indexPanels(
     }),
     timeseries({
       title: `${name} per station`,
-      description: `Hourly ${name} (NowCast for particles), the bands in the official category colours.`,
+      description: `Hourly ${name} (NowCast for particles), the bands in the official category colours: ${bands}.`,
       unit: 'none',
       width: 18,
       min: 0,
       thresholds: steps,
-      thresholdLines: true,
-      mappings,
+      thresholdsStyle: 'bands',
+      softMax: 150,
       queries: [
         influx(
           select({
@@ -130,10 +128,13 @@ export function airQualityDashboard(_ctx: DashboardContext): dashboard.Dashboard
           [null, 'green'],
           [QCVN_PM25_24H, 'red'],
         ],
-        thresholdLines: true,
+        thresholdsStyle: 'dashed',
+        softMax: QCVN_PM25_24H * 1.2,
         queries: [
           influx(
             select({
+              // From 24 hours before the range, so the mean is there from its first hour.
+              time: 'time >= ${__from}ms - 24h AND time <= ${__to}ms',
               select: [
                 transform('moving_average', 'mean', field('air_quality', 'pm25'), 'PM2.5 24-hour mean', 24),
               ],

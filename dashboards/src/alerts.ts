@@ -4,9 +4,9 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { MEASUREMENTS } from '../../devices/index.ts';
 import { ALERT_TAGS, SEVERITY_RANK, type AlertField, type AlertTag } from '../../rules/index.ts';
-import { newDashboard, type DashboardContext } from './dashboard.ts';
+import { localDay, newDashboard, type DashboardContext } from './dashboard.ts';
 import { alertField, alertUnit } from './names.ts';
-import { barGauge, COLOR, bars, influx, stat, table, valueText } from './panels.ts';
+import { barGauge, COLOR, mapped, totals, influx, stat, table, valueText } from './panels.ts';
 import { col, tagCol, equals, select, tagMatches } from './query.ts';
 import { alertAnnotations, districtVariable, kindVariable } from './variables.ts';
 
@@ -107,7 +107,7 @@ export function openTable(width = 24) {
     unit: 'none',
     width,
     sortBy: { column: 'severity', desc: true },
-    mappings: [severityNames],
+    overrides: [mapped('severity', severityNames)],
     queries: [
       influx(
         select({
@@ -163,7 +163,7 @@ export function alertEventsTable(o: AlertEventsOptions) {
   });
 }
 
-function timeTo(fieldName: 'ack_ms' | 'resolve_ms', title: string) {
+function timeTo(fieldName: 'ack_ms' | 'resolve_ms', title: string, day: string) {
   return [
     barGauge({
       title: `Mean time to ${title} by owner`,
@@ -184,15 +184,16 @@ function timeTo(fieldName: 'ack_ms' | 'resolve_ms', title: string) {
         ),
       ],
     }),
-    bars({
+    totals({
       title: `Time to ${title} per owner, daily mean`,
       unit: alertUnit(fieldName),
       width: 12,
+      style: 'points',
       query: {
         select: [col('mean', alertField(fieldName), `time to ${title}`)],
         from: ALERTS,
         where: chosen,
-        interval: '1d',
+        interval: day,
         by: [OWNER],
         fill: 'none',
       },
@@ -201,7 +202,8 @@ function timeTo(fieldName: 'ack_ms' | 'resolve_ms', title: string) {
   ];
 }
 
-export function alertsDashboard(_ctx: DashboardContext): dashboard.Dashboard {
+export function alertsDashboard({ timezone }: DashboardContext): dashboard.Dashboard {
+  const day = localDay(timezone);
   const d = newDashboard({
     uid: 'city-alerts',
     title: 'Alerts',
@@ -219,14 +221,16 @@ export function alertsDashboard(_ctx: DashboardContext): dashboard.Dashboard {
     .withPanel(openTable())
     .withRow(new dashboard.RowBuilder('History'))
     .withPanel(
-      bars({
-        title: 'Alerts raised',
+      totals({
+        title: 'Alerts raised per hour',
         unit: 'short',
         width: 24,
+        stack: true,
         query: {
           select: [col('count', alertField('alert_id'), 'raised')],
           from: ALERTS,
           where: [equals(EVENT, 'raised'), ...chosen],
+          interval: '1h',
           by: [SEVERITY],
           fill: '0',
         },
@@ -244,6 +248,7 @@ export function alertsDashboard(_ctx: DashboardContext): dashboard.Dashboard {
       }),
     )
     .withRow(new dashboard.RowBuilder('Response'));
-  for (const p of [...timeTo('ack_ms', 'acknowledge'), ...timeTo('resolve_ms', 'resolve')]) d.withPanel(p);
+  for (const p of [...timeTo('ack_ms', 'acknowledge', day), ...timeTo('resolve_ms', 'resolve', day)])
+    d.withPanel(p);
   return d.build();
 }

@@ -9,6 +9,27 @@ export const TAG = 'city';
 export interface DashboardContext {
   /** The fleet the dashboards are made for: per-station and per-street panels come from it. */
   readonly fleet: Fleet;
+  /** The city's time zone (IANA): daily totals are its days, midnight to midnight. */
+  readonly timezone: string;
+}
+
+/** The city's time zone of the Huế fleet, the default. */
+export const DEFAULT_TIMEZONE = 'Asia/Ho_Chi_Minh';
+
+/**
+ * `GROUP BY time()` of one local day: `1d, -7h` in Huế, whose midnight is 17:00 UTC. An offset, not
+ * InfluxQL's `tz()`, which needs the time-zone database on the InfluxDB host. The offset is the one of
+ * 1 January 2026 (fixed, so the generated JSON does not change with the seasons): in a zone with summer
+ * time, days are an hour off for part of the year (Vietnam has none).
+ */
+export function localDay(timezone: string, at: Date = new Date(Date.UTC(2026, 0, 1))): string {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name ?? '');
+  if (m === null) throw new Error(`no UTC offset for the time zone ${timezone}`);
+  const minutes = m[1] === undefined ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  return minutes === 0 ? '1d' : `1d, ${-minutes}m`;
 }
 
 export interface DashboardOptions {
@@ -45,17 +66,4 @@ export function newDashboard(o: DashboardOptions): dashboard.DashboardBuilder {
         keepTime: true,
       }),
     );
-}
-
-/** The mean position of some devices, where a map opens. */
-export function centre(points: readonly { location: { lat: number; lon: number } }[]): {
-  lat: number;
-  lon: number;
-} {
-  const n = Math.max(points.length, 1);
-  const round = (x: number): number => Math.round((x / n) * 1e4) / 1e4;
-  return {
-    lat: round(points.reduce((s, p) => s + p.location.lat, 0)),
-    lon: round(points.reduce((s, p) => s + p.location.lon, 0)),
-  };
 }

@@ -2,9 +2,9 @@
 // street-flood depth, and rain per hour and per 24 hours.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { MEASUREMENTS, TAGS, type Fleet } from '../../devices/index.ts';
-import type { DashboardContext } from './dashboard.ts';
+import { localDay, type DashboardContext } from './dashboard.ts';
 import { field, unitOf } from './names.ts';
-import { barGauge, bars, influx, stat, timeseries, type Step } from './panels.ts';
+import { barGauge, totals, influx, stat, timeseries, type Step } from './panels.ts';
 import { col, equals, select, tagIn, tagMatches } from './query.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
 
@@ -39,10 +39,11 @@ function floodDevices(fleet: Fleet, type: 'street' | 'rain'): string[] {
   return fleet.devices.filter((d) => d.kind === 'flood' && d.meta.type === type).map((d) => d.id);
 }
 
-/** Rain of the rain gauges summed per `interval`, as bars. */
-function rainBars(title: string, interval: string, gauges: readonly string[], width: number) {
-  return bars({
+/** Rain of the rain gauges summed per `interval`, as steps (bars of several gauges would hide each other). */
+function rainTotals(title: string, interval: string, gauges: readonly string[], width: number) {
+  return totals({
     title,
+    style: 'steps',
     unit: unitOf('flood', 'rain_mm'),
     width,
     query: {
@@ -77,11 +78,14 @@ function riverPanels(g: RiverGauge) {
       unit: unitOf('flood', 'water_level_m'),
       width: 18,
       thresholds: steps,
-      thresholdLines: true,
+      thresholdsStyle: 'dashed',
+      // The alarm lines are in view in dry weather too.
+      softMin: 0,
+      softMax: g.levels[2] + 0.5,
       queries: [
         influx(
           select({
-            select: [col('mean', LEVEL, 'water level')],
+            select: [col('max', LEVEL, 'water level')],
             from: FLOOD,
             where: [equals(TAGS.device, g.id)],
           }),
@@ -102,7 +106,8 @@ function riverPanels(g: RiverGauge) {
   ];
 }
 
-export function floodDashboard({ fleet }: DashboardContext): dashboard.Dashboard {
+export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard.Dashboard {
+  const day = localDay(timezone);
   const d = kindDashboard('flood', {
     uid: 'city-flood',
     title: 'Flood',
@@ -128,7 +133,8 @@ export function floodDashboard({ fleet }: DashboardContext): dashboard.Dashboard
           [null, 'green'],
           [0.2, 'red'],
         ],
-        thresholdLines: true,
+        thresholdsStyle: 'dashed',
+        softMax: 0.3,
         queries: [
           influx(
             select({
@@ -143,7 +149,7 @@ export function floodDashboard({ fleet }: DashboardContext): dashboard.Dashboard
       }),
     )
     .withRow(new dashboard.RowBuilder('Rain'))
-    .withPanel(rainBars('Rain per hour', '1h', rain, 16))
+    .withPanel(rainTotals('Rain per hour', '1h', rain, 16))
     .withPanel(
       barGauge({
         title: 'Rain in the last 24 hours',
@@ -173,7 +179,7 @@ export function floodDashboard({ fleet }: DashboardContext): dashboard.Dashboard
         ],
       }),
     )
-    .withPanel(rainBars('Rain per day', '1d', rain, 24))
+    .withPanel(rainTotals('Rain per day', day, rain, 24))
     .withRow(new dashboard.RowBuilder('Gauges'))
     .withPanel(
       timeseries({

@@ -9,7 +9,7 @@ import { platformHealthDashboard } from './platform-health.ts';
 import { streetlightsDashboard } from './streetlights.ts';
 
 export { DATASOURCE } from './panels.ts';
-export type { DashboardContext } from './dashboard.ts';
+export { DEFAULT_TIMEZONE, type DashboardContext } from './dashboard.ts';
 
 export const DASHBOARDS: readonly ((ctx: DashboardContext) => dashboard.Dashboard)[] = [
   overviewDashboard,

@@ -3,7 +3,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { DEVICE_STATUSES } from '../../platform/index.ts';
 import { severityStats, ownerGauge } from './alerts.ts';
-import { centre, newDashboard, type DashboardContext } from './dashboard.ts';
+import { newDashboard } from './dashboard.ts';
 import {
   PLATFORM_MEASUREMENT,
   platformField,
@@ -12,7 +12,7 @@ import {
   statusField,
   statusTag,
 } from './health.ts';
-import { COLOR, geomap, influx, stat, table, timeseries, valueText, type Step } from './panels.ts';
+import { COLOR, geomap, mapped, influx, stat, table, timeseries, valueText, type Step } from './panels.ts';
 import { col, equals, select, tagMatches } from './query.ts';
 import { alertAnnotations, districtVariable, kindVariable } from './variables.ts';
 
@@ -41,7 +41,7 @@ function lastStatus(): string {
   });
 }
 
-export function overviewDashboard({ fleet }: DashboardContext): dashboard.Dashboard {
+export function overviewDashboard(): dashboard.Dashboard {
   const silentCode = DEVICE_STATUSES.indexOf('silent');
   const silent = select({
     select: [col('raw', 'name'), col('raw', 'status_code', 'status')],
@@ -93,11 +93,9 @@ export function overviewDashboard({ fleet }: DashboardContext): dashboard.Dashbo
         unit: 'none',
         width: 16,
         height: 16,
-        center: centre(fleet.devices),
-        zoom: 13,
         colorField: 'status_code',
         thresholds: statusSteps,
-        mappings: [statusNames],
+        overrides: [mapped('status_code', statusNames)],
         queries: [influx(lastStatus(), { format: 'table' })],
       }),
     )
@@ -126,7 +124,7 @@ export function overviewDashboard({ fleet }: DashboardContext): dashboard.Dashbo
         width: 24,
         height: 8,
         noValue: 'No silent device',
-        mappings: [statusNames],
+        overrides: [mapped('status', statusNames)],
         queries: [influx(silent, { format: 'table' })],
       }),
     );

@@ -43,7 +43,12 @@ export function influx(query: string, options: TargetOptions = {}): Omit<InfluxQ
     rawQuery: true,
     query,
     resultFormat: options.format ?? 'time_series',
-    ...(options.alias !== undefined ? { alias: options.alias } : {}),
+    // Without an alias Grafana names a series `measurement.column`; `$col` is the column's alias alone.
+    ...(options.alias !== undefined
+      ? { alias: options.alias }
+      : options.format !== 'table'
+        ? { alias: '$col' }
+        : {}),
     _implementsDataqueryVariant: () => undefined,
   };
 }
@@ -63,11 +68,15 @@ function withTargets(panel: Targeted, queries: readonly Query[]): void {
 
 export type Step = readonly [value: number | null, color: string];
 
-export function thresholds(steps: readonly Step[]): cog.Builder<dashboard.ThresholdsConfig> {
-  return built({
+export function thresholdsConfig(steps: readonly Step[]): dashboard.ThresholdsConfig {
+  return {
     mode: dashboard.ThresholdsMode.Absolute,
     steps: steps.map(([value, color]) => ({ value, color })),
-  });
+  };
+}
+
+export function thresholds(steps: readonly Step[]): cog.Builder<dashboard.ThresholdsConfig> {
+  return built(thresholdsConfig(steps));
 }
 
 /** Colours used for statuses across the dashboards. */
@@ -88,10 +97,24 @@ export function valueText(entries: Record<string, { text: string; color?: string
   return { type: dashboard.MappingType.ValueToText, options };
 }
 
-export function legend(calcs: string[] = []): cog.Builder<common.VizLegendOptions> {
+/** A column whose values are codes shown as text (and coloured, in a table): severity 3 → "critical". */
+export function mapped(
+  column: string,
+  mapping: dashboard.ValueMapping,
+): { name: string; properties: dashboard.DynamicConfigValue[] } {
+  return {
+    name: column,
+    properties: [
+      { id: 'mappings', value: [mapping] },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ],
+  };
+}
+
+export function legend(calcs: string[] = [], right = false): cog.Builder<common.VizLegendOptions> {
   return built({
     displayMode: calcs.length > 0 ? common.LegendDisplayMode.Table : common.LegendDisplayMode.List,
-    placement: common.LegendPlacement.Bottom,
+    placement: right ? common.LegendPlacement.Right : common.LegendPlacement.Bottom,
     showLegend: true,
     calcs,
   });
@@ -100,7 +123,7 @@ export function legend(calcs: string[] = []): cog.Builder<common.VizLegendOption
 interface Common {
   readonly title: string;
   readonly description?: string;
-  /** Grafana's unit id (`conμgm3`, `lengthm`, `short`, `none` for identifiers and text). */
+  /** Grafana's unit id (`conμgm3`, `suffix: m`, `short`, `none` for identifiers and text). */
   readonly unit: string;
   readonly queries: readonly Query[];
   readonly width?: number;
@@ -155,40 +178,62 @@ function configure<P extends Shared & Targeted>(panel: P, o: Common, width = 12,
   return panel;
 }
 
+/** How long a gap in a series is bridged: longer means the device went quiet (see the absence rules). */
+export const BRIDGE_GAPS_MS = 30 * 60_000;
+
 export interface TimeseriesOptions extends Common {
-  /** Draw the thresholds as lines (alarm levels, limits). */
-  readonly thresholdLines?: boolean;
-  readonly bars?: boolean;
+  /** Draw the thresholds: as dashed lines (alarm levels, limits) or as coloured bands (index categories). */
+  readonly thresholdsStyle?: 'dashed' | 'bands';
+  /** How values are drawn: lines (default), bars, steps (a total per interval), or points (sparse means). */
+  readonly style?: 'lines' | 'bars' | 'steps' | 'points';
+  /** Stack the series (counts of parts of a whole: alerts by severity). */
+  readonly stack?: boolean;
+  /** The axis reaches at least these, so limits are in view before the data reaches them. */
+  readonly softMin?: number;
+  readonly softMax?: number;
   readonly legendCalcs?: string[];
 }
 
+const perDevice = (o: Common): boolean => o.queries.some((q) => q.alias?.includes('$tag_') === true);
+
 export function timeseries(o: TimeseriesOptions): cog.Builder<dashboard.Panel> {
   const panel = configure(new TimeseriesPanel(), o);
-  panel.legend(legend(o.legendCalcs ?? ['mean', 'max', 'lastNotNull']));
+  // Many devices: the legend as a table at the right, so it does not push the plot away.
+  panel.legend(legend(o.legendCalcs ?? ['mean', 'max', 'lastNotNull'], perDevice(o)));
   panel.tooltip(built({ mode: common.TooltipDisplayMode.Multi, sort: common.SortOrder.Descending }));
-  panel.spanNulls(true);
+  panel.spanNulls(BRIDGE_GAPS_MS);
   panel.lineWidth(1);
-  panel.fillOpacity(o.bars === true ? 80 : 10);
-  if (o.bars === true) panel.drawStyle(common.GraphDrawStyle.Bars);
-  if (o.thresholdLines === true) {
-    panel.thresholdsStyle(built({ mode: common.GraphThresholdsStyleMode.Dashed }));
+  const style = o.style ?? 'lines';
+  panel.fillOpacity(style === 'bars' ? 80 : 10);
+  if (style === 'bars') panel.drawStyle(common.GraphDrawStyle.Bars);
+  if (style === 'steps') panel.lineInterpolation(common.LineInterpolation.StepAfter);
+  if (style === 'points') panel.showPoints(common.VisibilityMode.Always);
+  if (o.stack === true) panel.stacking(built({ mode: common.StackingMode.Normal, group: 'A' }));
+  if (o.softMin !== undefined) panel.axisSoftMin(o.softMin);
+  if (o.softMax !== undefined) panel.axisSoftMax(o.softMax);
+  if (o.thresholdsStyle !== undefined) {
+    const mode =
+      o.thresholdsStyle === 'bands'
+        ? common.GraphThresholdsStyleMode.LineAndArea
+        : common.GraphThresholdsStyleMode.Dashed;
+    panel.thresholdsStyle(built({ mode }));
   }
   return panel;
 }
 
-export interface BarsOptions extends Omit<TimeseriesOptions, 'queries' | 'bars'> {
+export interface TotalsOptions extends Omit<TimeseriesOptions, 'queries'> {
   /** One query: a sum or count per `GROUP BY time()`, one series per group. */
   readonly query: SelectOptions;
   /** Legend name of each series: `$tag_device`. */
   readonly alias: string;
 }
 
-/** Bars of a sum or a count per interval (rain per hour, alerts raised per day), from 0 up. */
-export function bars(o: BarsOptions): cog.Builder<dashboard.Panel> {
+/** A sum or a count per interval (rain per hour, alerts raised per hour), from 0 up: bars by default. */
+export function totals(o: TotalsOptions): cog.Builder<dashboard.Panel> {
   return timeseries({
     ...o,
     min: o.min ?? 0,
-    bars: true,
+    style: o.style ?? 'bars',
     queries: [influx(select(o.query), { alias: o.alias })],
   });
 }
@@ -197,6 +242,8 @@ export interface StatOptions extends Common {
   /** How the series reduce to one number: the latest by default. */
   readonly reduce?: 'lastNotNull' | 'sum' | 'mean' | 'max';
   readonly colorMode?: 'value' | 'background';
+  /** Show each value's name: for a stat of several series (one per station). */
+  readonly names?: boolean;
 }
 
 export function stat(o: StatOptions): cog.Builder<dashboard.Panel> {
@@ -206,7 +253,7 @@ export function stat(o: StatOptions): cog.Builder<dashboard.Panel> {
     o.colorMode === 'background' ? common.BigValueColorMode.Background : common.BigValueColorMode.Value,
   );
   panel.graphMode(common.BigValueGraphMode.None);
-  panel.textMode(common.BigValueTextMode.ValueAndName);
+  panel.textMode(o.names === true ? common.BigValueTextMode.ValueAndName : common.BigValueTextMode.Value);
   return panel;
 }
 
@@ -231,8 +278,14 @@ export function table(o: TableOptions): cog.Builder<dashboard.Panel> {
   return panel;
 }
 
-export function stateTimeline(o: Common): cog.Builder<dashboard.Panel> {
+export interface StateTimelineOptions extends Common {
+  /** Gaps up to this are bridged; a longer one shows as no data (a device gone quiet). */
+  readonly bridgeGapsMs: number;
+}
+
+export function stateTimeline(o: StateTimelineOptions): cog.Builder<dashboard.Panel> {
   const panel = configure(new StateTimelinePanel(), o, 24, 10);
+  panel.spanNulls(o.bridgeGapsMs);
   panel.mergeValues(true);
   panel.showValue(common.VisibilityMode.Never);
   panel.legend(legend());
@@ -240,15 +293,14 @@ export function stateTimeline(o: Common): cog.Builder<dashboard.Panel> {
 }
 
 export interface GeomapOptions extends Common {
-  readonly center: { readonly lat: number; readonly lon: number };
-  readonly zoom: number;
   /** The numeric field that colours the markers through the thresholds. */
   readonly colorField: string;
 }
 
 export function geomap(o: GeomapOptions): cog.Builder<dashboard.Panel> {
   const panel = configure(new geomapTypes.PanelBuilder(), o, 12, 14);
-  panel.view(built({ id: 'coords', lat: o.center.lat, lon: o.center.lon, zoom: o.zoom }));
+  // Opens on all the devices, wherever the city is.
+  panel.view(built({ id: geomapTypes.MapCenterID.Fit, allLayers: true, padding: 10, maxZoom: 15 }));
   panel.controls(built({ showZoom: true, mouseWheelZoom: true, showAttribution: true }));
   panel.basemap(built({ type: 'default', name: 'Basemap' }));
   panel.layers([

@@ -10,7 +10,7 @@ import {
   rejectionsField,
   rejectionsTag,
 } from './health.ts';
-import { bars, influx, stat, timeseries } from './panels.ts';
+import { totals, influx, stat, timeseries } from './panels.ts';
 import { col, select } from './query.ts';
 
 type PlatformField = Parameters<typeof platformField>[0];
@@ -19,6 +19,8 @@ function series(
   title: string,
   fields: readonly [PlatformField, string, 'mean' | 'max' | 'sum'][],
   width = 12,
+  /** Sums need a fixed interval, or their height changes with the zoom. */
+  interval?: string,
 ) {
   return timeseries({
     title,
@@ -30,13 +32,15 @@ function series(
         select({
           select: fields.map(([f, alias, fn]) => col(fn, platformField(f), alias)),
           from: PLATFORM_MEASUREMENT,
+          ...(interval !== undefined ? { interval } : {}),
         }),
       ),
     ],
   });
 }
 
-function now(title: string, f: PlatformField, width = 4) {
+/** One figure: the latest value, or the sum or maximum over the dashboard's range. */
+function figure(title: string, f: PlatformField, fn: 'last' | 'sum' | 'max' = 'last', width = 4) {
   return stat({
     title,
     unit: platformUnit(f),
@@ -44,7 +48,7 @@ function now(title: string, f: PlatformField, width = 4) {
     queries: [
       influx(
         select({
-          select: [col('last', platformField(f), title)],
+          select: [col(fn, platformField(f), title)],
           from: PLATFORM_MEASUREMENT,
           interval: false,
         }),
@@ -65,31 +69,38 @@ export function platformHealthDashboard(_ctx: DashboardContext): dashboard.Dashb
     from: 'now-1h',
     refresh: '10s',
   })
-    .withPanel(now('Readings/s', 'readings_per_s'))
-    .withPanel(now('Connected clients', 'clients'))
-    .withPanel(now('Spool lines', 'spool_lines'))
-    .withPanel(now('Open alerts', 'open_alerts'))
-    .withPanel(now('Write max', 'write_ms_max'))
-    .withPanel(now('Write failures', 'write_failures'))
+    .withPanel(figure('Readings/s', 'readings_per_s'))
+    .withPanel(figure('Connected clients', 'clients'))
+    .withPanel(figure('Spool lines', 'spool_lines'))
+    .withPanel(figure('Open alerts', 'open_alerts'))
+    .withPanel(figure('Longest write', 'write_ms_max', 'max'))
+    .withPanel(figure('Write failures', 'write_failures', 'sum'))
     .withRow(new dashboard.RowBuilder('Ingest'))
     .withPanel(series('Readings per second', [['readings_per_s', 'accepted/s', 'mean']]))
     .withPanel(
-      series('Readings in and stored', [
-        ['readings', 'accepted', 'sum'],
-        ['stored', 'stored', 'sum'],
-        ['rejected', 'rejected', 'sum'],
-      ]),
+      series(
+        'Readings accepted, lines stored, messages rejected, per minute',
+        [
+          ['readings', 'accepted', 'sum'],
+          ['stored', 'stored', 'sum'],
+          ['rejected', 'rejected', 'sum'],
+        ],
+        12,
+        '1m',
+      ),
     )
     .withPanel(
-      bars({
-        title: 'Rejected messages by reason',
+      totals({
+        title: 'Rejected messages by reason, per minute',
         description:
           'Every refused message is kept as a dead letter with its reason code (README, "Error codes").',
         unit: 'short',
         width: 24,
+        stack: true,
         query: {
           select: [col('sum', rejectionsField('count'), 'rejected')],
           from: REJECTIONS_MEASUREMENT,
+          interval: '1m',
           by: [rejectionsTag('reason'), rejectionsTag('kind')],
           fill: 'none',
         },
@@ -99,7 +110,7 @@ export function platformHealthDashboard(_ctx: DashboardContext): dashboard.Dashb
     .withRow(new dashboard.RowBuilder('Storage'))
     .withPanel(series('Spool depth (lines)', [['spool_lines', 'pending lines', 'max']], 8))
     .withPanel(series('Spool depth (bytes)', [['spool_bytes', 'pending bytes', 'max']], 8))
-    .withPanel(series('InfluxDB write failures', [['write_failures', 'failures', 'sum']], 8))
+    .withPanel(series('InfluxDB write failures per minute', [['write_failures', 'failures', 'sum']], 8, '1m'))
     .withPanel(
       series('InfluxDB write latency', [
         ['write_ms_mean', 'mean', 'mean'],

@@ -7,7 +7,7 @@ import { ALERT_TAGS } from '../../rules/index.ts';
 import { alertEventsTable } from './alerts.ts';
 import type { DashboardContext } from './dashboard.ts';
 import { field, unitOf } from './names.ts';
-import { barGauge, influx, stateTimeline, timeseries, valueText } from './panels.ts';
+import { barGauge, influx, stateTimeline, thresholdsConfig, timeseries, valueText } from './panels.ts';
 import { col, equals, isTrue, select, tagIn, tagMatches, transform } from './query.ts';
 import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
@@ -16,6 +16,19 @@ const LIGHTS = MEASUREMENTS.streetlight;
 const perDevice = { alias: '$tag_device' };
 /** The sun's upper limb on the horizon, with standard refraction: sunrise and sunset. */
 const HORIZON_DEG = -0.833;
+/** The Huế rule silent-streetlight's `for`: a longer gap in a lamp's reports is not bridged. */
+const LAMP_SILENT_MS = 60 * 60_000;
+
+const sunMappings: dashboard.ValueMapping[] = [
+  {
+    type: dashboard.MappingType.RangeToText,
+    options: { from: -90, to: HORIZON_DEG, result: { text: 'night', color: 'dark-blue', index: 0 } },
+  },
+  {
+    type: dashboard.MappingType.RangeToText,
+    options: { from: HORIZON_DEG, to: 90, result: { text: 'day', color: 'yellow', index: 1 } },
+  },
+];
 
 interface Street {
   readonly name: string;
@@ -43,15 +56,17 @@ function powerPanel(street: Street) {
   const limit = Math.round(street.ratedW * (1 + street.tolerancePct / 100) * 10) / 10;
   return timeseries({
     title: `${street.name}: power`,
-    description: `Rated ${street.ratedW} W; the red line is ${street.tolerancePct} % above it, where lamp-power-too-high fires.`,
+    description: `Lines: the rated ${street.ratedW} W, and ${street.tolerancePct} % above it (${limit} W), where lamp-power-too-high fires.`,
     unit: unitOf('streetlight', 'power_w'),
     width: 8,
     min: 0,
+    softMax: limit * 1.1,
     thresholds: [
       [null, 'green'],
+      [street.ratedW, 'green'],
       [limit, 'red'],
     ],
-    thresholdLines: true,
+    thresholdsStyle: 'dashed',
     queries: [
       influx(
         select({
@@ -80,13 +95,30 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
     .withRow(new dashboard.RowBuilder('On and off'))
     .withPanel(
       stateTimeline({
-        title: 'Lamps on and off',
+        title: 'Lamps on and off, and the sun',
+        description: `Each lamp's reports, and on the row "sun" night (the sun below ${HORIZON_DEG}°, after sunset and before sunrise) and day at the lamps: a lamp should be on at night only. A lamp silent for over an hour shows no state.`,
         unit: 'none',
         width: 24,
         height: 12,
+        bridgeGapsMs: LAMP_SILENT_MS,
         mappings: [
           valueText({ true: { text: 'on', color: 'yellow' }, false: { text: 'off', color: 'dark-blue' } }),
-          valueText({ '1': { text: 'on', color: 'yellow' }, '0': { text: 'off', color: 'dark-blue' } }),
+        ],
+        overrides: [
+          {
+            name: 'sun',
+            properties: [
+              {
+                id: 'thresholds',
+                value: thresholdsConfig([
+                  [null, 'dark-blue'],
+                  [HORIZON_DEG, 'yellow'],
+                ]),
+              },
+              { id: 'color', value: { mode: 'thresholds' } },
+              { id: 'mappings', value: sunMappings },
+            ],
+          },
         ],
         queries: [
           influx(
@@ -95,9 +127,15 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
               from: LIGHTS,
               where: chosenDevices,
               by: [TAGS.device],
-              fill: 'previous',
             }),
             perDevice,
+          ),
+          influx(
+            select({
+              select: [col('mean', statusField('sun_altitude_deg'), 'sun')],
+              from: STATUS_MEASUREMENT,
+              where: [equals(statusTag('kind'), 'streetlight'), ...chosenDevices],
+            }),
           ),
         ],
       }),
@@ -105,9 +143,9 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
     .withPanel(
       timeseries({
         title: 'Lamps on',
-        description: 'Lamps whose last report in each interval says on.',
+        description: 'Lamps whose last report says on.',
         unit: 'short',
-        width: 12,
+        width: 24,
         min: 0,
         queries: [
           influx(
@@ -119,31 +157,10 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
                   from: LIGHTS,
                   where: chosenDevices,
                   by: [TAGS.device],
+                  fill: 'previous',
                 }),
               },
               where: [isTrue('on')],
-            }),
-          ),
-        ],
-      }),
-    )
-    .withPanel(
-      timeseries({
-        title: 'Sun altitude at the lamps',
-        description: `Below the line (${HORIZON_DEG}°) the sun has set: lamps should be on.`,
-        unit: 'degree',
-        width: 12,
-        thresholds: [
-          [null, 'dark-blue'],
-          [HORIZON_DEG, 'yellow'],
-        ],
-        thresholdLines: true,
-        queries: [
-          influx(
-            select({
-              select: [col('mean', statusField('sun_altitude_deg'), 'sun altitude')],
-              from: STATUS_MEASUREMENT,
-              where: [equals(statusTag('kind'), 'streetlight'), ...chosenDevices],
             }),
           ),
         ],
@@ -175,6 +192,7 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
             },
             interval: false,
           }),
+          { alias: s.name },
         ),
       ),
     }),

@@ -17,7 +17,8 @@ function queryVariable(name: string, label: string, query: string): cog.Builder<
     .datasource(DATASOURCE)
     .query(query)
     .definition(query)
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
+    .allowCustomValue(false)
     .sort(dashboard.VariableSort.AlphabeticalAsc)
     .multi(true)
     .includeAll(true)
@@ -38,6 +39,7 @@ export function kindVariable(): cog.Builder<dashboard.VariableModel> {
     .multi(true)
     .includeAll(true)
     .allValue(ALL)
+    .allowCustomValue(false)
     .current({ text: 'All', value: '$__all' });
 }
 
@@ -54,7 +56,7 @@ export function deviceVariable(kind: Kind | '$kind'): cog.Builder<dashboard.Vari
 /** Selects readings of the chosen district(s) and device(s). */
 export const chosenDevices = [tagMatches(TAGS.district, 'district'), tagMatches(TAGS.device, 'device')];
 
-const [ruleTag, kindTag, deviceTag, districtTag, severityTag] = ALERT_TAGS;
+const [ruleTag, kindTag, deviceTag, districtTag, severityTag, , eventTag] = ALERT_TAGS;
 
 /** Alert events as annotations: the history of alerts of a kind (or of `$kind`) on every time series. */
 export function alertAnnotations(kind?: Kind): cog.Builder<dashboard.AnnotationQuery> {
@@ -64,6 +66,7 @@ export function alertAnnotations(kind?: Kind): cog.Builder<dashboard.AnnotationQ
       tagCol(ruleTag, 'rule'),
       tagCol(deviceTag, 'device'),
       tagCol(severityTag, 'severity'),
+      tagCol(eventTag, 'event'),
     ],
     from: MEASUREMENTS.alerts,
     where: [
@@ -83,7 +86,7 @@ export function alertAnnotations(kind?: Kind): cog.Builder<dashboard.AnnotationQ
         refId: 'Anno',
         fromAnnotations: true,
         textColumn: 'text',
-        tagsColumn: 'rule,device,severity',
+        tagsColumn: 'event,rule,device,severity',
       }),
     );
 }
