@@ -1,8 +1,10 @@
-// /api/dead-letters (what ingest refused, for engineers) and /api/tokens (API tokens, for admins).
+// /api/dead-letters (what ingest refused, and flows' alert requests the platform could not carry out, for
+// engineers) and /api/tokens (API tokens, for admins).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiRole } from '../devices/index.ts';
 import { INGEST_ERRORS, type DeadLetter, type IngestErrorCode } from '../ingest/index.ts';
+import { FLOW_ERROR_CODES, RULES_ERRORS } from '../rules/index.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
 
 /** Characters of the UTF-8 preview of a payload: enough to recognise it, small enough for a list. */
@@ -11,9 +13,14 @@ export const PREVIEW_CHARS = 200;
 export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 const INGEST_CODES = Object.keys(INGEST_ERRORS) as [IngestErrorCode, ...IngestErrorCode[]];
+/** Every code a dead letter can carry, each with what it means. */
+const DEAD_LETTER_CODES: Readonly<Record<string, string>> = {
+  ...INGEST_ERRORS,
+  ...Object.fromEntries(FLOW_ERROR_CODES.map((c) => [c, RULES_ERRORS[c]])),
+};
 
 const DeadLetterQuery = z.object({
-  code: z.enum(INGEST_CODES).optional(),
+  code: z.enum([...INGEST_CODES, ...FLOW_ERROR_CODES]).optional(),
   source: z.string().min(1).max(256).optional().describe('the MQTT username that sent it'),
   limit: z.coerce.number().int().min(1).max(1000).default(DEFAULT_DEAD_LETTER_LIMIT),
   before: z.coerce.number().int().positive().optional().describe('only ids below this one (paging back)'),
@@ -25,7 +32,9 @@ const DeadLetterOut = z.object({
   source: z.string(),
   topic: z.string(),
   code: z.string(),
-  description: z.string().describe('what the code means (ingest/errors.ts)'),
+  description: z
+    .string()
+    .describe('what the code means (ingest/errors.ts; rules/errors.ts for RULES_ERR_FLOW_*)'),
   detail: z.string(),
   payloadBase64: z.string().describe('the payload as stored (at most the first 16 KiB by default)'),
   payloadPreview: z
@@ -49,7 +58,7 @@ const TokenCreated = z.object({
 });
 
 function describe(code: string): string {
-  return Object.hasOwn(INGEST_ERRORS, code) ? INGEST_ERRORS[code as IngestErrorCode] : '';
+  return Object.hasOwn(DEAD_LETTER_CODES, code) ? (DEAD_LETTER_CODES[code] ?? '') : '';
 }
 
 export function toDeadLetterOut(letter: DeadLetter): z.infer<typeof DeadLetterOut> {
@@ -76,7 +85,8 @@ export function adminRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       onRequest: auth.requireRole('engineer'),
       schema: {
         tags: ['dead letters'],
-        summary: 'Messages ingest refused, newest first, with their reason code and raw payload',
+        summary:
+          "Messages ingest refused and flows' alert requests the platform could not carry out, newest first, with their reason code and raw payload",
         security: BEARER,
         querystring: DeadLetterQuery,
         response: { 200: DeadLetterList, ...errorResponses(...AUTH_ERRORS) },

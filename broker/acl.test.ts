@@ -1,6 +1,8 @@
 // The topic ACL, decided from the principal and the parsed topic alone (README, "Topics and payloads": a
 // device publishes only its own telemetry and status and subscribes only to its own commands; a gateway
-// publishes for its registered children; service accounts subscribe read-only).
+// publishes for its registered children; service accounts subscribe read-only, and ask for alerts to be
+// raised or cleared only when the registry allows it; alert transitions and decoded readings are the
+// platform's alone).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTopics, DEVICE_ID_PATTERN, KINDS, type Kind } from '../devices/index.ts';
@@ -35,6 +37,9 @@ describe('decidePublish', () => {
     ['its own id under the wrong kind', 'city/flood/aq-1/telemetry', { allow: false }],
     ['a gateway topic named after itself', 'city/gateway/aq-1/telemetry', { allow: false }],
     ['an alert about itself', 'city/alerts/air_quality/aq-1/pm25-high', { allow: false }],
+    ['a raise request about itself', 'city/alerts/air_quality/aq-1/pm25-high/raise', { allow: false }],
+    ['a clear request about itself', 'city/alerts/air_quality/aq-1/pm25-high/clear', { allow: false }],
+    ['its own decoded readings', 'city/readings/air_quality/aq-1', { allow: false }],
     ['a topic outside the contract', 'city/air_quality/aq-1/telemetry/extra', { allow: false }],
     ['a topic under another prefix', 'town/air_quality/aq-1/telemetry', { allow: false }],
   ])('a device publishing on %s: %o', (_what, topic, expected) => {
@@ -51,6 +56,8 @@ describe('decidePublish', () => {
     ["a registered non-child's telemetry", 'city/streetlight/lamp-far/telemetry', { allow: false }],
     ["an unregistered device's telemetry", 'city/streetlight/lamp-9/telemetry', { allow: false }],
     ['an alert about a child', 'city/alerts/streetlight/lamp-1/lamp-out', { allow: false }],
+    ['a raise request about a child', 'city/alerts/streetlight/lamp-1/lamp-out/raise', { allow: false }],
+    ["a child's decoded readings", 'city/readings/streetlight/lamp-1', { allow: false }],
   ])('a gateway publishing on %s: %o', (_what, topic, expected) => {
     expect(publish(gateway, topic)).toEqual(expected);
   });
@@ -65,16 +72,21 @@ describe('decidePublish', () => {
     ['status', 'city/air_quality/aq-1/status'],
     ['commands', 'city/air_quality/aq-1/commands'],
     ['gateway telemetry', 'city/gateway/gw-1/telemetry'],
+    ['decoded readings', 'city/readings/air_quality/aq-1'],
+    ['an alert transition (only the platform does)', 'city/alerts/flood/kim-long/level-alarm-3'],
   ])('a service account never publishes %s, even one that may publish alerts', (_what, topic) => {
     expect(publish(reader, topic)).toEqual({ allow: false });
     expect(publish(alerter, topic)).toEqual({ allow: false });
   });
 
-  it('a service account publishes alerts only when the registry allows it', () => {
-    const alert = 'city/alerts/flood/kim-long/level-alarm-3';
-    expect(publish(alerter, alert)).toEqual({ allow: true, route: 'alert' });
-    expect(publish(reader, alert)).toEqual({ allow: false });
-  });
+  it.each(['raise', 'clear'])(
+    'a service account asks to %s an alert only when the registry allows it',
+    (action) => {
+      const request = `city/alerts/flood/kim-long/level-alarm-3/${action}`;
+      expect(publish(alerter, request)).toEqual({ allow: true, route: 'alert-request' });
+      expect(publish(reader, request)).toEqual({ allow: false });
+    },
+  );
 
   it.each([
     ['device', device],
@@ -94,6 +106,10 @@ describe('decidePublish', () => {
           .map(([k, channel]) => `city/${k}/${other}/${channel}`),
         fc.constant(topics.gatewayTelemetry(other)),
         fc.tuple(kind, id).map(([k, rule]) => topics.alert(k, other, rule)),
+        fc
+          .tuple(kind, id, fc.constantFrom('raise' as const, 'clear' as const))
+          .map(([k, rule, action]) => topics.alertRequest(k, other, rule, action)),
+        kind.map((k) => topics.readings(k, other)),
       );
     fc.assert(
       fc.property(
@@ -123,6 +139,8 @@ describe('maySubscribe', () => {
     ['the whole prefix', 'city/#', false],
     ['everything', '#', false],
     ['$SYS', '$SYS/#', false],
+    ['decoded readings', 'city/readings/#', false],
+    ['its own decoded readings', 'city/readings/air_quality/aq-1', false],
   ])('a device subscribing to %s: %s', (_what, filter, expected) => {
     expect(subscribe(device, filter)).toBe(expected);
   });
@@ -137,6 +155,8 @@ describe('maySubscribe', () => {
     ['the whole prefix', 'city/#', false],
     ['everything', '#', false],
     ['$SYS', '$SYS/#', false],
+    ['decoded readings', 'city/readings/#', false],
+    ["a child's decoded readings", 'city/readings/streetlight/lamp-1', false],
   ])('a gateway subscribing to %s: %s', (_what, filter, expected) => {
     expect(subscribe(gateway, filter)).toBe(expected);
   });
@@ -146,6 +166,8 @@ describe('maySubscribe', () => {
     ['every status topic', 'city/+/+/status', true],
     ['one device’s telemetry', 'city/air_quality/aq-1/telemetry', true],
     ['alerts', 'city/alerts/#', true],
+    ['decoded readings', 'city/readings/#', true],
+    ['one kind’s decoded readings', 'city/readings/flood/+', true],
     ['one device’s commands under any kind (read-only)', 'city/+/aq-1/commands', true],
     ['everything', '#', false],
     ['every first level', '+/#', false],

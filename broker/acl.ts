@@ -9,14 +9,19 @@ export type Principal =
 
 export type PublishDecision =
   | { readonly allow: false }
-  | { readonly allow: true; readonly route: 'telemetry' | 'gateway-telemetry' | 'status' | 'alert' };
+  | {
+      readonly allow: true;
+      readonly route: 'telemetry' | 'gateway-telemetry' | 'status' | 'alert-request';
+    };
 
 const DENY: PublishDecision = { allow: false };
 
 /**
  * A device publishes only its own telemetry and status; a gateway its own SenML telemetry and the
  * telemetry and status of its registered children; a service account never publishes readings (it must
- * not impersonate a device), and publishes alerts only when the registry allows it.
+ * not impersonate a device) nor alert transitions (only the platform does, once the alert lifecycle has
+ * run), and asks for alerts to be raised or cleared only when the registry allows it. Decoded readings
+ * are the platform's alone to publish.
  */
 export function decidePublish(
   principal: Principal,
@@ -37,7 +42,9 @@ export function decidePublish(
       if (kindOf(topic.device) !== topic.kind) return DENY;
       return channelRoute(topic.channel);
     case 'service':
-      return topic.type === 'alert' && principal.mayPublishAlerts ? { allow: true, route: 'alert' } : DENY;
+      return topic.type === 'alert-request' && principal.mayPublishAlerts
+        ? { allow: true, route: 'alert-request' }
+        : DENY;
   }
 }
 
@@ -49,7 +56,8 @@ function channelRoute(channel: 'telemetry' | 'status' | 'commands'): PublishDeci
 
 /**
  * A device subscribes only to its own commands; a gateway to its children's; a service account reads
- * anything under the prefix (telemetry, status, alerts) and nothing outside it, `$SYS` included.
+ * anything under the prefix (telemetry, status, decoded readings, alerts) and nothing outside it, `$SYS`
+ * included.
  */
 export function maySubscribe(
   principal: Principal,

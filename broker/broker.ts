@@ -1,5 +1,7 @@
-// Aedes wired to the registry (authentication, ACL) and to ingest (the durable-ack hook), on TCP, TLS and
-// WebSocket listeners that each enforce the maximum packet size.
+// Aedes wired to the registry (authentication, ACL), to ingest (the durable-ack hook) and to the alert
+// requests of flows, on TCP, TLS and WebSocket listeners that each enforce the maximum packet size. It also
+// keeps track of whether anyone subscribes to the decoded readings, so that the platform publishes them
+// only then.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -7,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { DeviceRecord, Kind, Topics } from '../devices/index.ts';
+import type { DeviceRecord, Kind, ParsedTopic, Topics } from '../devices/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe, type Principal } from './acl.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
@@ -28,6 +30,15 @@ export interface BrokerMetrics {
   refused(code: BrokerErrorCode): void;
 }
 
+/** A service account's request to raise or clear an alert, on `<prefix>/alerts/<kind>/<id>/<rule>/<action>`. */
+export interface AlertRequest {
+  readonly topic: string;
+  /** The service account (MQTT user name) that sent it. */
+  readonly source: string;
+  readonly request: Extract<ParsedTopic, { type: 'alert-request' }>;
+  readonly payload: Buffer;
+}
+
 export interface BrokerDeps {
   readonly log: Logger;
   readonly topics: Topics;
@@ -35,12 +46,22 @@ export interface BrokerDeps {
   readonly getDevice: (id: string) => DeviceRecord | undefined;
   readonly ingest: Ingest;
   readonly metrics: BrokerMetrics;
+  /**
+   * Handles an alert request before it is acknowledged. A bad request is the handler's to dead-letter, and
+   * is acknowledged all the same; an error back means it could not be recorded at all (the alert store
+   * failed): it is not acknowledged and the connection is closed, so the client sends it again.
+   */
+  readonly alertRequest: (request: AlertRequest) => Error | undefined;
+  /** Told each time the decoded readings gain their first subscriber or lose their last. */
+  readonly onReadingsWanted: (wanted: boolean) => void;
 }
 
 export interface Broker {
   readonly port: number;
   readonly wsPort: number | undefined;
   connectedClients(): number;
+  /** Whether a connected client holds a subscription that matches some decoded readings topic. */
+  readingsWanted(): boolean;
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
   publish(
     topic: string,
@@ -57,9 +78,11 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   const principals = new WeakMap<Client, Principal>();
   const oversized = new WeakSet<object>();
   // Dead-lettered payloads are acknowledged (so the device does not resend them) but never forwarded
-  // to subscribers. Aedes copies the packet before forwarding, but keeps the payload buffer itself.
-  const rejectedPayloads = new WeakSet<Buffer>();
+  // to subscribers, and neither are alert requests: they are for the platform, whose answer is the
+  // transition it publishes. Aedes copies the packet before forwarding, but keeps the payload buffer.
+  const unforwarded = new WeakSet<Buffer>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
+  const readers = createReadingsReaders(topics, deps.onReadingsWanted);
 
   function refuse(
     code: BrokerErrorCode,
@@ -125,7 +148,21 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     const decision = decidePublish(principal, parsed, kindOf);
     if (!decision.allow)
       return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic));
-    if (decision.route === 'status' || decision.route === 'alert') return callback(null);
+    if (decision.route === 'status') return callback(null);
+    if (decision.route === 'alert-request') {
+      if (parsed?.type !== 'alert-request' || principal.type !== 'service') {
+        return callback(refuse('BROKER_ERR_ACL', 'not an alert request', client.id, packet.topic));
+      }
+      const payload = packet.payload as Buffer;
+      unforwarded.add(payload);
+      packet.retain = false; // nor kept for later subscribers
+      const err = deps.alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
+      return callback(
+        err
+          ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
+          : null,
+      );
+    }
 
     const message = {
       topic: packet.topic,
@@ -134,7 +171,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       qos: packet.qos,
     };
     const done: IngestDone = (err, rejected) => {
-      if (rejected) rejectedPayloads.add(message.payload);
+      if (rejected) unforwarded.add(message.payload);
       callback(
         err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', client.id, packet.topic, err) : null,
       );
@@ -157,7 +194,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     callback: (error: Error | null, subscription?: Subscription | null) => void,
   ) {
     const principal = principals.get(client);
-    if (principal && maySubscribe(principal, sub.topic, topics, kindOf)) return callback(null, sub);
+    if (principal && maySubscribe(principal, sub.topic, topics, kindOf)) {
+      readers.subscribed(client, sub.topic);
+      return callback(null, sub);
+    }
     metrics.refused('BROKER_ERR_SUBSCRIBE_ACL');
     log.warn({ clientId: client.id, filter: sub.topic }, 'subscription refused');
     callback(null, null); // SUBACK 0x80 for this filter; the connection stays
@@ -168,7 +208,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     authorizePublish,
     authorizeSubscribe,
     authorizeForward: (_client: Client, packet: AedesPublishPacket) =>
-      rejectedPayloads.has(packet.payload as Buffer) ? null : packet,
+      unforwarded.has(packet.payload as Buffer) ? null : packet,
     // Device ids go up to 64 characters (devices/schemas.ts), longer than MQTT 3.1.0's 23.
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
@@ -177,6 +217,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   aedes.on('clientError', (client: Client, err: Error) => {
     log.debug({ clientId: client.id, err }, 'client error');
   });
+  aedes.on('unsubscribe', (filters: string[], client: Client) => readers.unsubscribed(client, filters));
+  aedes.on('clientDisconnect', (client: Client) => readers.gone(client));
 
   function handle(conn: Duplex, req?: http.IncomingMessage): void {
     const check = createPacketLimiter(config.maxPacketBytes);
@@ -210,6 +252,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     port: (tcp.address() as net.AddressInfo).port,
     wsPort: ws ? (ws.server.address() as net.AddressInfo).port : undefined,
     connectedClients: () => aedes.connectedClients,
+    readingsWanted: () => readers.wanted(),
     publish: (topic, payload, options = {}) =>
       new Promise((resolve, reject) => {
         const packet: PublishPacket = {
@@ -236,6 +279,46 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(servers);
   }
+}
+
+/**
+ * The connected clients whose subscriptions match some readings topic, and a flag told to the platform
+ * when that set becomes empty or stops being so. Aedes authorizes every subscription, restored sessions'
+ * included, so the authorization hook sees each; UNSUBSCRIBE and a client's end take them away (a
+ * persistent session's subscriptions outlive the connection, but QoS 0 readings never reach it offline).
+ */
+function createReadingsReaders(topics: Topics, onWanted: (wanted: boolean) => void) {
+  const filters = new Map<Client, Set<string>>();
+  let wanted = false;
+
+  function update(): void {
+    // A client closed while its subscription was being authorized is never told gone: drop it here.
+    for (const [client, set] of filters) if (client.closed || set.size === 0) filters.delete(client);
+    const now = filters.size > 0;
+    if (now === wanted) return;
+    wanted = now;
+    onWanted(now);
+  }
+
+  return {
+    subscribed(client: Client, filter: string): void {
+      if (!topics.coversReadings(filter)) return;
+      const set = filters.get(client) ?? new Set<string>();
+      set.add(filter);
+      filters.set(client, set);
+      update();
+    },
+    unsubscribed(client: Client, gone: readonly string[]): void {
+      const set = filters.get(client);
+      if (set === undefined) return;
+      for (const f of gone) set.delete(f);
+      update();
+    },
+    gone(client: Client): void {
+      if (filters.delete(client)) update();
+    },
+    wanted: () => wanted,
+  };
 }
 
 function clientIdFits(principal: Principal, clientId: string): boolean {

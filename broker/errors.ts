@@ -9,7 +9,7 @@ export const BROKER_ERRORS = {
   BROKER_ERR_SUBSCRIBE_ACL: 'the client may not subscribe to this topic filter (SUBACK 0x80)',
   BROKER_ERR_PACKET_TOO_LARGE: 'a packet is larger than the configured maximum; the connection is closed',
   BROKER_ERR_NOT_STORED:
-    'the readings could not be stored durably; not acknowledged, the connection is closed',
+    "the readings (or a flow's alert request) could not be stored durably; not acknowledged, the connection is closed",
 } as const;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;

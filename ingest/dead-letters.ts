@@ -1,14 +1,15 @@
-// Dead letters: every message the platform could not turn into readings, kept with its reason code and its
-// raw payload (size-capped) for an engineer to inspect. Bad input is data, not an exception.
+// Dead letters: every message the platform could not turn into readings (or, for a flow's alert request,
+// into an alert), kept with its reason code and its raw payload (size-capped) for an engineer to inspect.
+// Bad input is data, not an exception.
 import Database from 'better-sqlite3';
-import type { IngestErrorCode } from './errors.ts';
 
 export interface DeadLetterInput {
   readonly at: number;
   /** The MQTT username that sent it (device, gateway or service id). */
   readonly source: string;
   readonly topic: string;
-  readonly code: IngestErrorCode;
+  /** A stable code: one of INGEST_ERRORS (ingest/errors.ts), or RULES_ERR_FLOW_* for flows' alert requests. */
+  readonly code: string;
   readonly detail: string;
   readonly payload: Buffer;
 }
@@ -49,7 +50,7 @@ interface Row {
   at: number;
   source: string;
   topic: string;
-  code: IngestErrorCode;
+  code: string;
   detail: string;
   payload: Buffer;
   payload_bytes: number;

@@ -1,9 +1,10 @@
 // Prometheus metrics. Components report through narrow interfaces of their own (IngestMetrics,
-// BrokerMetrics); this module maps them onto prom-client, so no component depends on it.
+// BrokerMetrics, FlowMetrics); this module maps them onto prom-client, so no component depends on it.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BrokerErrorCode, BrokerMetrics } from '../broker/index.ts';
 import { KINDS, type Kind } from '../devices/index.ts';
 import type { IngestErrorCode, IngestMetrics } from '../ingest/index.ts';
+import type { FlowMetrics } from '../rules/index.ts';
 
 /** Counts since start, read from the counters above (the periodic health report subtracts the previous). */
 export interface MetricTotals {
@@ -33,6 +34,9 @@ export interface PlatformMetrics {
   readonly registry: Registry;
   readonly ingest: IngestMetrics;
   readonly broker: BrokerMetrics;
+  readonly flows: FlowMetrics;
+  /** Decoded readings published for flows (only while someone subscribes to them). */
+  readingsPublished(count: number): void;
   readingsStored(lines: number, writeMs: number): void;
   writeFailed(): void;
   /** Gauges read when scraped. */
@@ -69,6 +73,17 @@ export function createMetrics(): PlatformMetrics {
     labelNames: ['code'],
     registers: [registry],
   });
+  const flowRequests = new Counter({
+    name: 'city_flow_requests_total',
+    help: 'Alert requests from flows, by action (raise, clear) and outcome (accepted, or the RULES_ERR_FLOW_* code it was dead-lettered with)',
+    labelNames: ['action', 'outcome'],
+    registers: [registry],
+  });
+  const flowReadings = new Counter({
+    name: 'city_flow_readings_published_total',
+    help: 'Decoded readings published on the readings topics for flows (only while a client subscribes to them)',
+    registers: [registry],
+  });
   const stored = new Counter({
     name: 'city_readings_stored_total',
     help: 'Readings InfluxDB confirmed',
@@ -100,6 +115,8 @@ export function createMetrics(): PlatformMetrics {
       messageRejected: (kind: Kind | 'unknown', code: IngestErrorCode) => rejected.labels(kind, code).inc(),
     },
     broker: { refused: (code: BrokerErrorCode) => refused.labels(code).inc() },
+    flows: { request: (action, outcome) => flowRequests.labels(action, outcome).inc() },
+    readingsPublished: (count) => flowReadings.inc(count),
     readingsStored(lines, writeMs) {
       stored.inc(lines);
       writeLatency.observe(writeMs / 1000);

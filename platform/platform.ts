@@ -18,6 +18,7 @@ import {
   createSpool,
   createWriter,
   openDeadLetters,
+  withDerivedFields,
   type DeadLetterStore,
   type Ingest,
   type Spool,
@@ -33,6 +34,8 @@ import {
   backtestRules,
   createAlertService,
   createAlertSinks,
+  createFlowReadings,
+  createFlowRequests,
   createRuleEngine,
   openAlertStore,
   validateRuleFileAmong,
@@ -221,7 +224,37 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ),
       (r) => r.close(),
     );
-    ingest.onReadings((readings, device) => rules.onReadings(readings, device));
+    // Node-RED flows (rules/flows.ts): decoded readings, published at the point readings reach the rules
+    // and only while a client subscribes to them (the broker tells), and alert requests, which go through
+    // the alert service like a rule's transitions.
+    const flowLog = log.child({ component: 'flows' });
+    let readingsWanted = false;
+    const publishReadings = createFlowReadings({
+      topics,
+      publish: (topic, payload) =>
+        brokerRef.current
+          ? brokerRef.current.publish(topic, payload, { qos: 0, retain: false })
+          : Promise.resolve(),
+      derive: withDerivedFields,
+      onPublished: (count) => metrics.readingsPublished(count),
+      log: flowLog,
+    });
+    ingest.onReadings((readings, device) => {
+      try {
+        rules.onReadings(readings, device);
+      } finally {
+        if (readingsWanted) publishReadings(readings, device);
+      }
+    });
+    const flowRequests = createFlowRequests({
+      alerts,
+      getDevice: (id) => registry.getDevice(id),
+      isFileRule: (id) => rules.status().rules.some((r) => r.rule.id === id),
+      deadLetter: (letter) => deadLetters.record(letter),
+      metrics: metrics.flows,
+      log: flowLog,
+      clock,
+    });
 
     const tls = config.mqtt.tls && {
       cert: await fs.readFile(config.mqtt.tls.certFile),
@@ -244,6 +277,14 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           getDevice: (id) => registry.getDevice(id),
           ingest,
           metrics: metrics.broker,
+          alertRequest: flowRequests,
+          onReadingsWanted: (wanted) => {
+            readingsWanted = wanted;
+            flowLog.info(
+              { wanted },
+              wanted ? 'decoded readings subscribed to' : 'decoded readings unwatched',
+            );
+          },
         },
       ),
       (b) => b.close(),

@@ -10,6 +10,12 @@ describe('rules errors', () => {
     }
   });
 
+  it('has a code for each way a flow request is refused', () => {
+    expect(Object.keys(RULES_ERRORS)).toEqual(
+      expect.arrayContaining(['RULES_ERR_FLOW_REQUEST', 'RULES_ERR_FLOW_DEVICE', 'RULES_ERR_FLOW_RULE']),
+    );
+  });
+
   it('keeps the code and the cause', () => {
     const cause = new Error('bad json');
     const err = new RulesError('RULES_ERR_STATE', 'rule x', { cause });

@@ -1,6 +1,7 @@
 // The rules component's public entry: the rule file schema and loader, the pure evaluators and their
 // JSON states, selection, message templates, and the air-quality indices (rules/aqi). The engine that
-// runs rules on the live stream, the alert lifecycle and the sinks build on these.
+// runs rules on the live stream, the alert lifecycle and the sinks build on these, and so do the alert
+// requests and decoded readings of Node-RED flows (flows.ts).
 export * from './aqi/index.ts';
 export { isRulesError, RULES_ERRORS, RulesError, type RulesErrorCode } from './errors.ts';
 export {
@@ -144,6 +145,27 @@ export {
   type AlertTag,
 } from './engine/sinks.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
+export {
+  ClearRequest,
+  createFlowReadings,
+  createFlowRequests,
+  decideFlowRequest,
+  flowReading,
+  FLOW_ERROR_CODES,
+  FLOW_MAX_AGE_MS,
+  FLOW_MAX_FUTURE_MS,
+  RaiseRequest,
+  type FlowContext,
+  type FlowDeadLetter,
+  type FlowDecision,
+  type FlowErrorCode,
+  type FlowMetrics,
+  type FlowReading,
+  type FlowReadingsDeps,
+  type FlowRequestDeps,
+  type FlowRequestMessage,
+  type FlowRequestTopic,
+} from './flows.ts';
 export { createAqiWriter, STATION_STATE_KEY, type AqiWriter } from './engine/aqi-writer.ts';
 export { AqiState, aqiCategoryOf, aqiInit, aqiReading, AQI_INDEX_NAMES } from './evaluators/aqi.ts';
 export {
