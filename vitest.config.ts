@@ -9,10 +9,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: [
-            '{broker,devices,ingest,influx,rules,api,dashboards,simulators,platform,bench}/**/*.test.ts',
-          ],
-          exclude: ['**/*.it.test.ts', 'node_modules/**'],
+          include: ['**/*.test.ts'],
+          exclude: ['**/*.it.test.ts', 'test/**', 'node_modules/**', 'var/**'],
         },
       },
       {

@@ -1,7 +1,7 @@
 // Reading queries for the API: which fields a request may name, the InfluxQL for each question (built only
 // through influx/'s builders), and InfluxDB's series turned into the API's shapes.
 import { z } from 'zod';
-import { fieldNames, fieldSpec, MEASUREMENTS, TAGS, type Kind } from '../devices/index.ts';
+import { fieldNames, fieldSpec, type Kind } from '../devices/index.ts';
 import {
   selectHistory,
   selectLast,
@@ -12,6 +12,7 @@ import {
 } from '../influx/index.ts';
 import { ApiError } from './errors.ts';
 import type { TimeRange } from './time-range.ts';
+import { MEASUREMENTS, TAGS } from '../measurements/index.ts';
 
 export const FieldValue = z.union([z.number(), z.boolean(), z.null()]);
 export type FieldValue = z.infer<typeof FieldValue>;

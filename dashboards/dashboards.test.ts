@@ -5,11 +5,21 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { parse as parseYaml } from 'yaml';
-import { FIELDS, KINDS, loadFleet, MEASUREMENTS, TAGS, type Fleet } from '../devices/index.ts';
-import { HEALTH_MEASUREMENTS } from '../platform/index.ts';
-import { ALERT_FIELDS, ALERT_TAGS, AQI_FIELDS, AQI_MEASUREMENT } from '../rules/index.ts';
+import { loadFleet, type Fleet } from '../devices/index.ts';
+
 import { DASHBOARD_DIR, DATASOURCE, renderDashboards } from './index.ts';
 import { queryParts } from './query-parts.ts';
+import {
+  ALERT_FIELDS,
+  ALERT_TAGS,
+  AQI,
+  AQI_FIELDS,
+  FIELDS,
+  HEALTH_MEASUREMENTS,
+  KINDS,
+  MEASUREMENTS,
+  TAGS,
+} from '../measurements/index.ts';
 
 interface Target {
   refId?: string;
@@ -79,7 +89,7 @@ function catalogue(): Map<string, { fields: Set<string>; tags: Set<string> }> {
     map.set(MEASUREMENTS[kind], { fields: new Set(Object.keys(FIELDS[kind])), tags: new Set(readingTags) });
   }
   map.set(MEASUREMENTS.alerts, { fields: new Set(Object.keys(ALERT_FIELDS)), tags: new Set(ALERT_TAGS) });
-  map.set(AQI_MEASUREMENT, {
+  map.set(AQI.name, {
     fields: new Set([...Object.values(AQI_FIELDS.vn), ...Object.values(AQI_FIELDS.us)]),
     tags: new Set([TAGS.device, TAGS.district]),
   });

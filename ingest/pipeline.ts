@@ -3,13 +3,14 @@
 // does not resend it for ever and its connection, and every other reading, carries on.
 import type { Logger } from 'pino';
 import type { DeviceRecord, Kind, Reading } from '../devices/index.ts';
-import { TAGS } from '../devices/index.ts';
+
 import { encodeReading, encodeTags } from '../influx/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
 import type { IngestErrorCode } from './errors.ts';
 import type { IngestError } from './ingest-error.ts';
 import type { Spool } from './spool.ts';
+import { TAGS } from '../measurements/index.ts';
 
 /** What ingest reports; the composition root maps it onto Prometheus metrics. */
 export interface IngestMetrics {

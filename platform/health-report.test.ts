@@ -4,10 +4,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IngestError } from '../ingest/index.ts';
 import { parseRuleFile, sunAltitudeDeg } from '../rules/index.ts';
+import { DEVICE_STATUSES, HEALTH_MEASUREMENTS } from '../measurements/index.ts';
 import {
-  DEVICE_STATUSES,
   deviceStatusLines,
-  HEALTH_MEASUREMENTS,
   intervalCounts,
   platformLines,
   silenceRuleIds,

@@ -10,100 +10,18 @@ import type { Logger } from 'pino';
 import type { DeviceRecord } from '../devices/index.ts';
 import type { Spool } from '../ingest/index.ts';
 import { encodeLine, encodeTags } from '../influx/index.ts';
+import {
+  DEVICE_STATUSES,
+  type DeviceStatusName,
+  type FieldValueOf,
+  HEALTH_MEASUREMENTS,
+} from '../measurements/index.ts';
 import { sunAltitudeDeg, type Alert, type Rule } from '../rules/index.ts';
 import type { MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
 
-export interface HealthFieldSpec {
-  /** `number` fields are stored as InfluxDB floats (counts too, as readings are), `string` as strings. */
-  readonly type: 'number' | 'string';
-  readonly unit: string;
-  /** Grafana's unit id for panels showing this field. */
-  readonly grafanaUnit: string;
-  readonly description: string;
-}
-
-export interface HealthMeasurement {
-  readonly name: string;
-  readonly tags: readonly string[];
-  readonly fields: Readonly<Record<string, HealthFieldSpec>>;
-}
-
-// Typed with their literal `type`, which decides the value type the line builder accepts for the field.
-const num = (unit: string, grafanaUnit: string, description: string) => ({
-  type: 'number' as const,
-  unit,
-  grafanaUnit,
-  description,
-});
-const text = (description: string) => ({
-  type: 'string' as const,
-  unit: '',
-  grafanaUnit: 'string',
-  description,
-});
-
-/** The measurements the platform writes about itself: the one definition the writer and dashboards read. */
-export const HEALTH_MEASUREMENTS = {
-  platform: {
-    name: 'platform',
-    tags: ['host'],
-    fields: {
-      readings: num('', 'short', 'Readings accepted into the spool during the interval'),
-      readings_per_s: num('1/s', 'recps', 'Readings accepted per second over the interval'),
-      stored: num(
-        '',
-        'short',
-        'Lines InfluxDB confirmed during the interval: readings, and the alert events, air-quality indices and health points that share the spool',
-      ),
-      rejected: num('', 'short', 'Messages refused by ingest during the interval (all kinds and reasons)'),
-      write_failures: num('', 'short', 'InfluxDB writes that failed during the interval (each is retried)'),
-      spool_lines: num('', 'short', 'Lines in the spool not yet confirmed by InfluxDB, at the point'),
-      spool_bytes: num('B', 'bytes', 'Bytes in the spool not yet confirmed by InfluxDB, at the point'),
-      clients: num('', 'short', 'MQTT clients connected, at the point'),
-      write_ms_mean: num(
-        'ms',
-        'ms',
-        'Mean time for InfluxDB to confirm a batch over the interval; absent when none was confirmed',
-      ),
-      write_ms_max: num(
-        'ms',
-        'ms',
-        'Longest time for InfluxDB to confirm a batch over the interval; absent when none was confirmed',
-      ),
-      open_alerts: num('', 'short', 'Alerts open or acknowledged, at the point'),
-    },
-  },
-  rejections: {
-    name: 'rejections',
-    /** `reason` is the ingest error code (INGEST_ERR_RANGE...); `kind` is `unknown` when none was found. */
-    tags: ['kind', 'reason'],
-    fields: {
-      count: num('', 'short', 'Messages refused with this kind and reason during the interval'),
-    },
-  },
-  device_status: {
-    name: 'device_status',
-    tags: ['device', 'kind', 'district'],
-    fields: {
-      name: text('The device name in the registry'),
-      lat: num('°', 'degree', 'Latitude (WGS 84)'),
-      lon: num('°', 'degree', 'Longitude (WGS 84)'),
-      status: text('ok, alerting (an open alert), or silent (an open alert of an absence rule)'),
-      status_code: num('', 'none', '0 ok, 1 alerting, 2 silent: for colouring'),
-      open_alerts: num('', 'short', 'Alerts of the device open or acknowledged'),
-      sun_altitude_deg: num('°', 'degree', "The sun's altitude at the device, at the point"),
-    },
-  },
-} as const satisfies Record<string, HealthMeasurement>;
-
-/** A device's status; its index is `status_code`. Silent wins over alerting: no data hides the rest. */
-export const DEVICE_STATUSES = ['ok', 'alerting', 'silent'] as const;
-export type DeviceStatusName = (typeof DEVICE_STATUSES)[number];
-
 type Measurements = typeof HEALTH_MEASUREMENTS;
 type FieldValues<M extends keyof Measurements> = {
-  readonly [F in keyof Measurements[M]['fields']]:
-    (Measurements[M]['fields'][F] extends { readonly type: 'string' } ? string : number) | undefined;
+  readonly [F in keyof Measurements[M]['fields']]: FieldValueOf<Measurements[M]['fields'][F]> | undefined;
 };
 type TagValues<M extends keyof Measurements> = Readonly<Record<Measurements[M]['tags'][number], string>>;
 

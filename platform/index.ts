@@ -1,11 +1,4 @@
 export { loadConfig, ConfigError, Env, type Config } from './config.ts';
-export {
-  DEVICE_STATUSES,
-  HEALTH_MEASUREMENTS,
-  type DeviceStatusName,
-  type HealthFieldSpec,
-  type HealthMeasurement,
-} from './health-report.ts';
 export { createLogger } from './log.ts';
 export { createMetrics, type MetricTotals, type PlatformMetrics, type WriteTimes } from './metrics.ts';
 export { startPlatform, type Platform, type PlatformDeps } from './platform.ts';

@@ -2,7 +2,7 @@
 // JSON states, selection, message templates, and the air-quality indices (rules/aqi). The engine that
 // runs rules on the live stream, the alert lifecycle and the sinks build on these, and so do the alert
 // requests and decoded readings of Node-RED flows (flows.ts).
-export * from './aqi/index.ts';
+export * from '../aqi/index.ts';
 export { isRulesError, RULES_ERRORS, RulesError, type RulesErrorCode } from './errors.ts';
 export {
   loadRuleFiles,
@@ -134,16 +134,7 @@ export {
   type RuleEngineDeps,
   type RuleStatus,
 } from './engine/engine.ts';
-export {
-  ALERT_FIELDS,
-  ALERT_TAGS,
-  SEVERITY_RANK,
-  alertEventLine,
-  createAlertSinks,
-  type AlertField,
-  type AlertSinkDeps,
-  type AlertTag,
-} from './engine/sinks.ts';
+export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './engine/sinks.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
 export {
   ClearRequest,

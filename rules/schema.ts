@@ -5,7 +5,7 @@
 // a placeholder against the condition type) run once the rule's own shape is valid.
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, KINDS, Kind, META_SCHEMAS, fieldSpec } from '../devices/index.ts';
-import { US_CATEGORIES, VN_CATEGORIES } from './aqi/index.ts';
+import { US_CATEGORIES, VN_CATEGORIES } from '../aqi/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
 import { aqiBound } from './evaluators/aqi.ts';
 import { exprKindIssues, exprProblems } from './evaluators/expr.ts';

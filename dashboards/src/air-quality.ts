@@ -1,13 +1,14 @@
 // Air quality: both indices with their official colours, the particles and gases per station, and the
 // PM2.5 24-hour mean against Vietnam's limit.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { MEASUREMENTS, TAGS } from '../../devices/index.ts';
-import { AQI_MEASUREMENT, US_CATEGORIES, VN_CATEGORIES, type AqiCategory } from '../../rules/index.ts';
+
+import { US_CATEGORIES, VN_CATEGORIES, type AqiCategory } from '../../rules/index.ts';
 import type { DashboardContext } from './dashboard.ts';
-import { AQI, field, unitOf } from './names.ts';
+import { field, unitOf } from './names.ts';
 import { influx, stat, timeseries, type Step } from './panels.ts';
 import { col, select, transform } from './query.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
+import { AQI, AQI_FIELDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 /** QCVN 05:2023/BTNMT, the PM2.5 24-hour limit (domain.md); the Huế rule `pm25-24h-qcvn` uses it too. */
 export const QCVN_PM25_24H = 50;
@@ -70,7 +71,7 @@ function indexPanels(
         influx(
           select({
             select: [col('last', aqiField, name)],
-            from: AQI_MEASUREMENT,
+            from: AQI.name,
             where: chosenDevices,
             interval: false,
             by: [TAGS.device],
@@ -92,7 +93,7 @@ function indexPanels(
         influx(
           select({
             select: [col('max', aqiField, name)],
-            from: AQI_MEASUREMENT,
+            from: AQI.name,
             where: chosenDevices,
             interval: '1h',
             by: [TAGS.device],
@@ -113,8 +114,8 @@ export function airQualityDashboard(_ctx: DashboardContext): dashboard.Dashboard
     from: 'now-2d',
     refresh: '1m',
   }).withRow(new dashboard.RowBuilder('Air quality index'));
-  for (const p of indexPanels('VN_AQI', AQI.vn.aqi, VN_CATEGORIES, 'vi')) d.withPanel(p);
-  for (const p of indexPanels('US AQI', AQI.us.aqi, US_CATEGORIES, 'en')) d.withPanel(p);
+  for (const p of indexPanels('VN_AQI', AQI_FIELDS.vn.aqi, VN_CATEGORIES, 'vi')) d.withPanel(p);
+  for (const p of indexPanels('US AQI', AQI_FIELDS.us.aqi, US_CATEGORIES, 'en')) d.withPanel(p);
 
   d.withRow(new dashboard.RowBuilder('Particles'))
     .withPanel(

@@ -2,13 +2,19 @@
 // acknowledge and to resolve. "Open now" is the last event of each (rule, device) within the last 30
 // days whose `open` is 1: an alert open longer than that drops out of these panels (the API lists it).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { MEASUREMENTS } from '../../devices/index.ts';
-import { ALERT_TAGS, SEVERITY_RANK, type AlertField, type AlertTag } from '../../rules/index.ts';
+
 import { localDay, newDashboard, type DashboardContext } from './dashboard.ts';
 import { alertField, alertUnit } from './names.ts';
 import { barGauge, COLOR, mapped, totals, influx, stat, table, valueText } from './panels.ts';
 import { col, tagCol, equals, select, tagMatches } from './query.ts';
 import { alertAnnotations, districtVariable, kindVariable } from './variables.ts';
+import {
+  ALERT_TAGS,
+  type AlertField,
+  type AlertTag,
+  MEASUREMENTS,
+  SEVERITY_RANK,
+} from '../../measurements/index.ts';
 
 const ALERTS = MEASUREMENTS.alerts;
 const [RULE, KIND, DEVICE, DISTRICT, SEVERITY, OWNER, EVENT] = ALERT_TAGS;

@@ -1,12 +1,13 @@
 // Flood: each river gauge against its alarm levels 1/2/3 (from the registry metadata of the fleet),
 // street-flood depth, and rain per hour and per 24 hours.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { MEASUREMENTS, TAGS, type Fleet } from '../../devices/index.ts';
+import { type Fleet } from '../../devices/index.ts';
 import { localDay, type DashboardContext } from './dashboard.ts';
 import { field, unitOf } from './names.ts';
 import { barGauge, totals, influx, stat, timeseries, type Step } from './panels.ts';
 import { col, equals, select, tagIn, tagMatches } from './query.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
+import { MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const FLOOD = MEASUREMENTS.flood;
 const LEVEL = field('flood', 'water_level_m');

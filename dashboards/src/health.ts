@@ -1,6 +1,6 @@
 // Names of the measurements the platform writes about itself (platform/health-report.ts): its health
 // every few seconds and each device's status every minute.
-import { HEALTH_MEASUREMENTS } from '../../platform/index.ts';
+import { HEALTH_MEASUREMENTS } from '../../measurements/index.ts';
 
 type Health = typeof HEALTH_MEASUREMENTS;
 type FieldOf<M extends keyof Health> = keyof Health[M]['fields'] & string;

@@ -1,7 +1,7 @@
 // The names the dashboards query, taken from the definitions the writers use: a renamed field breaks
 // the generator's compile, not a panel at 3 a.m.
 import { FIELDS, type FieldName, type Kind } from '../../devices/index.ts';
-import { ALERT_FIELDS, AQI_FIELDS, type AlertField } from '../../rules/index.ts';
+import { ALERT_FIELDS, type AlertField } from '../../measurements/index.ts';
 
 /** A field of a kind's measurement, checked against `FIELDS`. */
 export function field<K extends Kind>(_kind: K, name: FieldName<K>): string {
@@ -22,6 +22,3 @@ export function alertField(name: AlertField): string {
 export function alertUnit(name: AlertField): string {
   return ALERT_FIELDS[name].grafanaUnit;
 }
-
-/** The `aqi` measurement's fields (rules/aqi). */
-export const AQI = AQI_FIELDS;

@@ -1,7 +1,7 @@
 // The city at a glance: every device on a map coloured by status, open alerts by severity and owner,
 // the readings coming in, and the devices gone silent.
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DEVICE_STATUSES } from '../../platform/index.ts';
+
 import { severityStats, ownerGauge } from './alerts.ts';
 import { newDashboard } from './dashboard.ts';
 import {
@@ -15,6 +15,7 @@ import {
 import { COLOR, geomap, mapped, influx, stat, table, timeseries, valueText, type Step } from './panels.ts';
 import { col, equals, select, tagMatches } from './query.ts';
 import { alertAnnotations, districtVariable, kindVariable } from './variables.ts';
+import { DEVICE_STATUSES } from '../../measurements/index.ts';
 
 const STATUS_COLOUR = { ok: COLOR.ok, alerting: COLOR.critical, silent: COLOR.silent } as const;
 const statusSteps: Step[] = DEVICE_STATUSES.map((s, code) => [code === 0 ? null : code, STATUS_COLOUR[s]]);

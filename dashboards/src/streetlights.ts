@@ -2,8 +2,8 @@
 // street and lighting faults. Streets are registry metadata, not tags: the per-street panels list the
 // fleet's lamps of each street (regenerate after onboarding a street).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { MEASUREMENTS, TAGS, type Fleet } from '../../devices/index.ts';
-import { ALERT_TAGS } from '../../rules/index.ts';
+import { type Fleet } from '../../devices/index.ts';
+
 import { alertEventsTable } from './alerts.ts';
 import type { DashboardContext } from './dashboard.ts';
 import { field, unitOf } from './names.ts';
@@ -11,6 +11,7 @@ import { barGauge, influx, stateTimeline, thresholdsConfig, timeseries, valueTex
 import { col, equals, isTrue, select, tagIn, tagMatches, transform } from './query.ts';
 import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
+import { ALERT_TAGS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const LIGHTS = MEASUREMENTS.streetlight;
 const perDevice = { alias: '$tag_device' };

@@ -2,12 +2,13 @@
 // multi-value with "All" = `.*`, so one query form, `"tag" =~ /^$var$/`, serves a choice, several and all.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { KINDS, MEASUREMENTS, TAGS, type Kind } from '../../devices/index.ts';
-import { ALERT_TAGS } from '../../rules/index.ts';
+import { type Kind } from '../../devices/index.ts';
+
 import { alertField } from './names.ts';
 import { newDashboard, type DashboardOptions } from './dashboard.ts';
 import { COLOR, DATASOURCE, built, influx } from './panels.ts';
 import { col, tagCol, equals, select, showTagValues, tagMatches } from './query.ts';
+import { ALERT_TAGS, KINDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const ALL = '.*';
 

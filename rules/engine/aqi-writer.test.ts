@@ -2,7 +2,7 @@
 // the same calculation as rules/aqi; hourly means that survive a restart through their saved state.
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { stationFields, stationIndex, stationInit, stationReading } from '../aqi/index.ts';
+import { stationFields, stationIndex, stationInit, stationReading } from '../../aqi/index.ts';
 import type { RuleDevice } from './core.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 

@@ -4,19 +4,19 @@
 // written when a station's first reading of a new hour arrives, stamped at the start of that hour, from
 // the hours before it. Recomputing the same hour writes the same point, so a replay is harmless.
 import { z } from 'zod';
-import { MEASUREMENTS, type Reading } from '../../devices/index.ts';
+import { type Reading } from '../../devices/index.ts';
 import { encodeLine, encodeTags } from '../../influx/index.ts';
 import {
-  AQI_MEASUREMENT,
   hourStart,
   stationFields,
   stationIndex,
   stationInit,
   stationReading,
   StationState,
-} from '../aqi/index.ts';
+} from '../../aqi/index.ts';
 import type { SavedState } from '../alerts/types.ts';
 import type { RuleDevice } from './core.ts';
+import { AQI, MEASUREMENTS } from '../../measurements/index.ts';
 
 /** The saved-state key of a station's hourly means; `$` cannot start a rule id, so it never collides. */
 export const STATION_STATE_KEY = '$aqi';
@@ -59,12 +59,8 @@ export function createAqiWriter(append: (line: string) => void): AqiWriter {
         const fields = index && stationFields(index);
         if (fields && Object.keys(fields).length > 0)
           append(
-            encodeLine(
-              AQI_MEASUREMENT,
-              encodeTags({ device: device.id, district: device.district }),
-              fields,
-              hour,
-            ) + '\n',
+            encodeLine(AQI.name, encodeTags({ device: device.id, district: device.district }), fields, hour) +
+              '\n',
           );
       }
       if (hour > s.hour) s.hour = hour;

@@ -22,7 +22,7 @@ import {
   VN_POLLUTANTS,
   vnCategory,
   type AqiCategory,
-} from '../aqi/index.ts';
+} from '../../aqi/index.ts';
 import type { AqiCondition, Op, Severity } from '../schema.ts';
 import { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './levels.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';

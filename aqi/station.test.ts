@@ -3,11 +3,10 @@
 // the InfluxDB fields, and a state that survives JSON.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Reading } from '../../devices/index.ts';
+import type { Reading } from '../devices/index.ts';
+import { AQI, AQI_FIELDS } from '../measurements/index.ts';
 import { HOUR_MS } from './hourly.ts';
 import {
-  AQI_FIELDS,
-  AQI_MEASUREMENT,
   STATION_RETAIN_HOURS,
   StationState,
   stationFields,
@@ -171,7 +170,7 @@ describe('stationIndex: missing pollutants', () => {
 describe('stationFields', () => {
   it('names the aqi measurement and its fields as constants', () => {
     const index = stationIndex(feed(decision), H20 + HOUR_MS);
-    expect(AQI_MEASUREMENT).toBe('aqi');
+    expect(AQI.name).toBe('aqi');
     expect(stationFields(index ?? {})).toEqual({
       [AQI_FIELDS.vn.aqi]: 60,
       [AQI_FIELDS.vn.category]: 'moderate',

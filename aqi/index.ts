@@ -27,8 +27,6 @@ export {
   ugm3ToPpb,
 } from './units.ts';
 export {
-  AQI_FIELDS,
-  AQI_MEASUREMENT,
   STATION_POLLUTANTS,
   STATION_RETAIN_HOURS,
   StationState,

@@ -14,11 +14,13 @@
 //   most one hour (plus a report interval) late. A fast event is what a threshold rule on `pm25` is for.
 // `{ hourInProgress: true }` lets c1 be the partial hour, for a display that wants the live value.
 import { z } from 'zod';
-import type { Reading } from '../../devices/index.ts';
+import type { Reading } from '../devices/index.ts';
+
 import { addReading, createHourlyState, HOUR_MS, HourlyState, hourlyMeans } from './hourly.ts';
 import { isValidHour, NOWCAST_HOURS, type HourValue } from './nowcast.ts';
 import { usHourlyAqi } from './us-aqi.ts';
 import { VN_POLLUTANTS, vnHourlyAqi, type VnPollutant } from './vn-aqi.ts';
+import { AQI_FIELDS } from '../measurements/index.ts';
 
 /** Every field either index reads (`air_quality` field names, µg/m³): VN_AQI all six, the US AQI the four
  * of `US_POLLUTANTS` (pm25, pm10, o3, no2). */
@@ -149,15 +151,6 @@ export function stationIndex(
   if (vn === undefined && us === undefined) return undefined;
   return { ...(vn && { vn }), ...(us && { us }) };
 }
-
-/** The InfluxDB measurement the station indices are written to. */
-export const AQI_MEASUREMENT = 'aqi';
-
-/** Its field names, one set per index, for the writer and the dashboards alike. */
-export const AQI_FIELDS = {
-  vn: { aqi: 'vn_aqi', category: 'vn_category', dominant: 'vn_dominant' },
-  us: { aqi: 'us_aqi', category: 'us_category', dominant: 'us_dominant' },
-} as const;
 
 /** The fields to write for an index: `vn_aqi: 60, vn_category: 'moderate', vn_dominant: 'no2', …`, only
  * those of the indices that were computed. The AQI is always a whole number. */
