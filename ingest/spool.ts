@@ -37,7 +37,59 @@ export interface SpoolOptions {
   readonly maxBytes: number;
   /** Start a new segment file past this size, so confirmed data can be deleted a file at a time. */
   readonly segmentBytes: number;
+  /** The file system; node's own unless a test passes one that fails on purpose. */
+  readonly fs?: SpoolFs;
 }
+
+/**
+ * Exactly the calls the spool makes, with node's types. A seam for tests: the failure branches (a short
+ * write, a failed sync or cut) are what keeps a reading that is not on disk from being acknowledged, and
+ * a real disk will not fail on cue. Called through this object, the hot path costs what it did before.
+ */
+export interface SpoolFs {
+  // The append path (node:fs): one write and one fdatasync per group.
+  readonly write: (
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: null,
+    callback: (err: NodeJS.ErrnoException | null, written: number) => void,
+  ) => void;
+  readonly fdatasync: (fd: number, callback: fs.NoParamCallback) => void;
+  readonly ftruncateSync: (fd: number, len: number) => void;
+  readonly openSync: (path: fs.PathLike, flags: fs.OpenMode) => number;
+  readonly closeSync: (fd: number) => void;
+  readonly fsyncSync: (fd: number) => void;
+  // Start-up, reading and checkpoints (node:fs/promises).
+  readonly mkdir: (
+    path: fs.PathLike,
+    options: fs.MakeDirectoryOptions & { recursive: true },
+  ) => Promise<string | undefined>;
+  readonly readdir: (path: fs.PathLike) => Promise<string[]>;
+  readonly readFile: (path: fs.PathLike) => Promise<Buffer>;
+  readonly truncate: (path: fs.PathLike, len: number) => Promise<void>;
+  readonly open: (path: fs.PathLike, flags: fs.OpenMode) => Promise<fsp.FileHandle>;
+  readonly rename: (oldPath: fs.PathLike, newPath: fs.PathLike) => Promise<void>;
+  readonly rm: (path: fs.PathLike, options: fs.RmOptions) => Promise<void>;
+}
+
+/** Node's own: the default, and what a test's failing file system passes the calls it lets through to. */
+export const nodeFs: SpoolFs = {
+  write: fs.write,
+  fdatasync: fs.fdatasync,
+  ftruncateSync: fs.ftruncateSync,
+  openSync: fs.openSync,
+  closeSync: fs.closeSync,
+  fsyncSync: fs.fsyncSync,
+  mkdir: fsp.mkdir,
+  readdir: fsp.readdir,
+  readFile: fsp.readFile,
+  truncate: fsp.truncate,
+  open: fsp.open,
+  rename: fsp.rename,
+  rm: fsp.rm,
+};
 
 export interface Spool {
   /** Appends whole lines (each ending in '\n'); `done` runs once they are durable, or with the failure. */
@@ -66,12 +118,12 @@ interface Pending {
 }
 
 export async function createSpool(options: SpoolOptions): Promise<Spool> {
-  const { dir, maxBytes, segmentBytes } = options;
-  await fsp.mkdir(dir, { recursive: true });
+  const { dir, maxBytes, segmentBytes, fs: sfs = nodeFs } = options;
+  await sfs.mkdir(dir, { recursive: true });
   const checkpointFile = path.join(dir, 'checkpoint.json');
 
-  let confirmed = await readCheckpoint(checkpointFile);
-  const segments = await recoverSegments(dir, confirmed);
+  let confirmed = await readCheckpoint(sfs, checkpointFile);
+  const segments = await recoverSegments(sfs, dir, confirmed);
   if (segments.length === 0 || segments[0]!.id > confirmed.segment) {
     // Nothing after the checkpoint survives (or the checkpoint's segment was removed after being
     // confirmed): resume at the start of the first segment there is, or a new one.
@@ -80,9 +132,16 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   }
   let current = segments.at(-1) ?? { id: confirmed.segment, size: 0 };
   if (segments.length === 0) segments.push(current);
-  let fd = fs.openSync(path.join(dir, segmentName(current.id)), 'a');
-  fsyncDir(dir);
-  let pendingLines = await countLinesAfter(dir, segments, confirmed);
+  let fd = sfs.openSync(path.join(dir, segmentName(current.id)), 'a');
+  let pendingLines: number;
+  try {
+    fsyncDir(sfs, dir);
+    pendingLines = await countLinesAfter(sfs, dir, segments, confirmed);
+  } catch (err) {
+    // A spool that fails to start leaves nothing open: the caller may try again.
+    closeQuietly(sfs, fd);
+    throw err;
+  }
   let closed = false;
   let queue: Pending[] = [];
   let flushing = false;
@@ -99,6 +158,8 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   };
   let pendingBytesAtFlush = pendingBytes();
   let queuedBytes = 0;
+  // Set while a failed group's bytes could not be cut off the end of the segment (see finish, below).
+  let uncut = false;
 
   function append(text: string, lines: number, done: (err?: IngestError) => void): void {
     if (closed) return done(new IngestError('INGEST_ERR_SPOOL_IO', 'spool is closed'));
@@ -133,11 +194,21 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     for (const p of group) used += scratch.write(p.text, used);
     const buf = scratch.subarray(0, used);
     const segment = current;
-    fs.write(fd, buf, 0, buf.length, null, (writeErr, written) => {
+    if (uncut) {
+      // The segment is opened for appending: written now, this group would land after the failed group's
+      // bytes, and the reader would take them (torn, never acknowledged) for committed data, glued to it.
+      try {
+        sfs.ftruncateSync(fd, segment.size);
+        uncut = false;
+      } catch (err) {
+        return finish(err);
+      }
+    }
+    sfs.write(fd, buf, 0, buf.length, null, (writeErr, written) => {
       if (writeErr) return finish(writeErr);
       // A short write (disk full, file size limit) is a failure: nothing of the group is acknowledged.
       if (written !== buf.length) return finish(Object.assign(new Error('short write'), { code: 'EIO' }));
-      fs.fdatasync(fd, (syncErr) => {
+      sfs.fdatasync(fd, (syncErr) => {
         if (syncErr) return finish(syncErr);
         segment.size += buf.length;
         pendingLines += lines;
@@ -145,15 +216,18 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       });
     });
 
-    function finish(err: NodeJS.ErrnoException | null): void {
+    function finish(err: unknown): void {
       const failure = err ? new IngestError('INGEST_ERR_SPOOL_IO', 'spool write failed', err) : undefined;
       if (err && segment === current) {
         // A failed write may have left part of the group in the file; cut it back so the next group
         // starts on a line boundary and the writer never sees a torn line.
         try {
-          fs.ftruncateSync(fd, segment.size);
+          sfs.ftruncateSync(fd, segment.size);
+          uncut = false;
         } catch {
-          // The next write will fail as well and be reported the same way.
+          // Nothing guarantees the next write fails too: it tries the cut again first, and is refused
+          // (unwritten) while the cut fails.
+          uncut = true;
         }
       }
       for (const p of group) p.done(failure);
@@ -168,12 +242,25 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     }
   }
 
+  // Runs in the callback of a group already acknowledged, where a throw would be uncaught (and leave the
+  // spool flushing for ever): nothing here may throw. The next segment is made ready before the current
+  // one is given up; if that fails, the current one takes the next group too and the spool tries again.
   function rotate(): void {
-    fs.closeSync(fd);
-    current = { id: current.id + 1, size: 0 };
+    const id = current.id + 1;
+    let next: number | undefined;
+    try {
+      next = sfs.openSync(path.join(dir, segmentName(id)), 'a');
+      // Not used unless its directory entry is durable: a crash could lose the file and all in it.
+      fsyncDir(sfs, dir);
+    } catch {
+      if (next !== undefined) closeQuietly(sfs, next);
+      return;
+    }
+    // Its data is synced already, and close(2) releases the descriptor even when it reports an error.
+    closeQuietly(sfs, fd);
+    fd = next;
+    current = { id, size: 0 };
     segments.push(current);
-    fd = fs.openSync(path.join(dir, segmentName(current.id)), 'a');
-    fsyncDir(dir);
   }
 
   // The segment the writer reads from stays open between reads: one open per segment, not per batch.
@@ -181,7 +268,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   async function readerFor(segment: number): Promise<fsp.FileHandle> {
     if (reader?.segment !== segment) {
       await reader?.handle.close();
-      reader = { segment, handle: await fsp.open(path.join(dir, segmentName(segment)), 'r') };
+      reader = { segment, handle: await sfs.open(path.join(dir, segmentName(segment)), 'r') };
     }
     return reader.handle;
   }
@@ -198,7 +285,9 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     const handle = await readerFor(pos.segment);
     const buf = Buffer.allocUnsafe(length);
     const { bytesRead } = await handle.read(buf, 0, length, pos.offset);
-    const cut = buf.lastIndexOf(NEWLINE, bytesRead - 1) + 1;
+    // Only what the read filled: past it, the buffer holds whatever memory held (all of it after a read of
+    // 0 bytes, which lastIndexOf's offset of -1 would search from the end).
+    const cut = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE) + 1;
     if (cut === 0) {
       throw new IngestError('INGEST_ERR_SPOOL_IO', `no complete line within ${max} bytes at ${pos.offset}`);
     }
@@ -225,14 +314,16 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   async function checkpoint(): Promise<void> {
     const to = confirmed;
     checkpointedAt = performance.now();
-    await writeCheckpoint(checkpointFile, to);
+    await writeCheckpoint(sfs, checkpointFile, to);
     while (segments.length > 1 && segments[0]!.id < to.segment) {
-      const old = segments.shift()!;
+      const old = segments[0]!;
       if (reader?.segment === old.id) {
         await reader.handle.close();
         reader = undefined;
       }
-      await fsp.rm(path.join(dir, segmentName(old.id)), { force: true });
+      await sfs.rm(path.join(dir, segmentName(old.id)), { force: true });
+      // Listed until the file is gone: stats count it, and the next checkpoint tries again.
+      segments.shift();
     }
   }
 
@@ -251,10 +342,15 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     while (flushing || queue.length > 0) await new Promise((r) => setImmediate(r));
     for (const w of waiters) w();
     waiters.clear();
-    await checkpointing;
-    await checkpoint();
-    await reader?.handle.close();
-    fs.closeSync(fd);
+    try {
+      await checkpointing;
+      await checkpoint();
+    } finally {
+      // Closed even when the last checkpoint fails (the next start sends again from the one before, so
+      // nothing is lost): a second close returns at once, so this is the only chance.
+      sfs.closeSync(fd);
+      await reader?.handle.close();
+    }
   }
 
   return {
@@ -270,9 +366,9 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   };
 }
 
-async function readCheckpoint(file: string): Promise<SpoolPosition> {
+async function readCheckpoint(sfs: SpoolFs, file: string): Promise<SpoolPosition> {
   try {
-    const parsed: unknown = JSON.parse(await fsp.readFile(file, 'utf8'));
+    const parsed: unknown = JSON.parse((await sfs.readFile(file)).toString('utf8'));
     if (isPosition(parsed)) return parsed;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
@@ -287,15 +383,15 @@ function isPosition(v: unknown): v is SpoolPosition {
   return Number.isSafeInteger(segment) && Number.isSafeInteger(offset);
 }
 
-async function writeCheckpoint(file: string, pos: SpoolPosition): Promise<void> {
+async function writeCheckpoint(sfs: SpoolFs, file: string, pos: SpoolPosition): Promise<void> {
   const tmp = `${file}.tmp`;
-  const handle = await fsp.open(tmp, 'w');
+  const handle = await sfs.open(tmp, 'w');
   try {
     await handle.writeFile(JSON.stringify(pos));
   } finally {
     await handle.close();
   }
-  await fsp.rename(tmp, file);
+  await sfs.rename(tmp, file);
 }
 
 interface Segment {
@@ -304,34 +400,39 @@ interface Segment {
 }
 
 /** Lists segments still needed, and cuts a torn last line (a crash mid-write: never acknowledged). */
-async function recoverSegments(dir: string, confirmed: SpoolPosition): Promise<Segment[]> {
-  const names = (await fsp.readdir(dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+async function recoverSegments(sfs: SpoolFs, dir: string, confirmed: SpoolPosition): Promise<Segment[]> {
+  const names = (await sfs.readdir(dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
   const segments: Segment[] = [];
   for (const name of names) {
     const id = Number.parseInt(name, 10);
     const file = path.join(dir, name);
     if (id < confirmed.segment) {
-      await fsp.rm(file, { force: true });
+      await sfs.rm(file, { force: true });
       continue;
     }
-    const size = await completeLength(file);
+    const size = await completeLength(sfs, file);
     segments.push({ id, size });
   }
   return segments;
 }
 
-async function completeLength(file: string): Promise<number> {
-  const buf = await fsp.readFile(file);
+async function completeLength(sfs: SpoolFs, file: string): Promise<number> {
+  const buf = await sfs.readFile(file);
   const complete = buf.lastIndexOf(NEWLINE) + 1;
-  if (complete < buf.length) await fsp.truncate(file, complete);
+  if (complete < buf.length) await sfs.truncate(file, complete);
   return complete;
 }
 
-async function countLinesAfter(dir: string, segments: Segment[], from: SpoolPosition): Promise<number> {
+async function countLinesAfter(
+  sfs: SpoolFs,
+  dir: string,
+  segments: Segment[],
+  from: SpoolPosition,
+): Promise<number> {
   let lines = 0;
   for (const s of segments) {
     if (s.id < from.segment) continue;
-    const buf = await fsp.readFile(path.join(dir, segmentName(s.id)));
+    const buf = await sfs.readFile(path.join(dir, segmentName(s.id)));
     lines += countNewlines(s.id === from.segment ? buf.subarray(from.offset) : buf);
   }
   return lines;
@@ -343,12 +444,21 @@ function countNewlines(buf: Buffer): number {
   return n;
 }
 
-function fsyncDir(dir: string): void {
-  // A new segment's directory entry must be durable too, or a crash could lose the whole file.
-  const dfd = fs.openSync(dir, 'r');
+/** For descriptors given up after their data is synced, or unused: a failed close loses nothing. */
+function closeQuietly(sfs: SpoolFs, fd: number): void {
   try {
-    fs.fsyncSync(dfd);
+    sfs.closeSync(fd);
+  } catch {
+    // close(2) has released the descriptor all the same.
+  }
+}
+
+function fsyncDir(sfs: SpoolFs, dir: string): void {
+  // A new segment's directory entry must be durable too, or a crash could lose the whole file.
+  const dfd = sfs.openSync(dir, 'r');
+  try {
+    sfs.fsyncSync(dfd);
   } finally {
-    fs.closeSync(dfd);
+    sfs.closeSync(dfd);
   }
 }
