@@ -2,10 +2,10 @@
 // (through the spool, so an InfluxDB outage loses none), and a retained JSON message on
 // `city/alerts/<kind>/<device>/<rule>` for subscribers (operators' consoles, Node-RED).
 // The measurement's tags and fields, and why they are what they are: measurements/alerts.ts.
-import { type Topics } from '../../devices/index.ts';
-import { encodeLine, encodeTags } from '../../influx/index.ts';
-import type { AlertChange } from '../alerts/types.ts';
-import { type AlertField, ALERTS, type AlertTag, SEVERITY_RANK } from '../../measurements/index.ts';
+import { type Topics } from '../devices/index.ts';
+import { encodeLine, encodeTags } from '../influx/index.ts';
+import type { AlertChange } from './types.ts';
+import { type AlertField, ALERTS, type AlertTag, SEVERITY_RANK } from '../measurements/index.ts';
 
 // Line protocol cannot carry control characters in a string field (influx/line-protocol.ts): a note
 // typed with line breaks is kept whole in the store and flattened here.

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SEVERITIES, severityRank } from '../schema.ts';
+import { SEVERITIES, SEVERITY_RANK } from '../measurements/index.ts';
 import { isAlertsError, type AlertsErrorCode } from './errors.ts';
 import { openAlertStore } from './store.ts';
 import type { AlertStore, TriggerInput } from './types.ts';
@@ -434,19 +434,19 @@ describe('invariants', () => {
               expect(change?.event.type).toBe(c.type === 'raise' ? 'raised' : undefined);
               if (change) {
                 states.set(change.alert.id, 'open');
-                current.set(key, { id: change.alert.id, rank: severityRank(c.severity), level: c.level });
+                current.set(key, { id: change.alert.id, rank: SEVERITY_RANK[c.severity], level: c.level });
               }
             } else if (c.type === 'clear') {
               expect(change?.event.type).toBe('resolved');
               states.set(was.id, 'resolved');
               current.delete(key);
             } else {
-              const higher = severityRank(c.severity) > was.rank || c.level > was.level;
+              const higher = SEVERITY_RANK[c.severity] > was.rank || c.level > was.level;
               expect(change?.event.type).toBe(higher ? 'escalated' : 'updated');
               expect(change?.alert.state).toBe(states.get(was.id));
               current.set(key, {
                 id: was.id,
-                rank: Math.max(was.rank, severityRank(c.severity)),
+                rank: Math.max(was.rank, SEVERITY_RANK[c.severity]),
                 level: Math.max(was.level, c.level),
               });
             }

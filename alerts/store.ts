@@ -9,8 +9,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Kind } from '../../devices/index.ts';
-import { Severity, severityRank } from '../schema.ts';
+import { Kind } from '../devices/index.ts';
+import { SEVERITY_RANK } from '../measurements/index.ts';
 import { AlertsError, isAlertsError } from './errors.ts';
 import {
   Alert,
@@ -24,6 +24,7 @@ import {
   type TriggerInput,
   type TriggerItem,
   type TriggerOutcome,
+  Severity,
 } from './types.ts';
 
 export interface AlertStoreOptions {
@@ -348,7 +349,7 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
       return record(open.id, 'resolved', at, null, note);
     }
     // Severity and level only go up: a lower trigger refreshes the message but keeps the alert's level.
-    const higherSeverity = severityRank(t.severity) > severityRank(open.severity);
+    const higherSeverity = SEVERITY_RANK[t.severity] > SEVERITY_RANK[open.severity];
     const severity = higherSeverity ? t.severity : open.severity;
     const level = Math.max(open.level, t.level);
     s.refresh.run({ ...fields, id: open.id, severity, level });

@@ -2,8 +2,12 @@
 // (rule transitions), the API (operators acting) and Node-RED (alerts raised by flows) all go through
 // this one lifecycle, so an alert looks the same to operators whichever way it was raised.
 import { z } from 'zod';
-import { Kind } from '../../devices/index.ts';
-import { Severity } from '../schema.ts';
+import { Kind } from '../devices/index.ts';
+import { SEVERITIES } from '../measurements/index.ts';
+
+/** How urgent an alert is, least first; ranked 1 to 3 by SEVERITY_RANK (measurements/alerts.ts). */
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
 
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
 export const AlertState = z.enum(ALERT_STATES);

@@ -4,8 +4,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiRole } from '../devices/index.ts';
 import { INGEST_ERRORS, type DeadLetter, type IngestErrorCode } from '../ingest/index.ts';
-import { FLOW_ERROR_CODES, RULES_ERRORS } from '../rules/index.ts';
+import { RULES_ERRORS } from '../rules/index.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
+import { FLOW_ERROR_CODES } from '../flows/index.ts';
 
 /** Characters of the UTF-8 preview of a payload: enough to recognise it, small enough for a list. */
 export const PREVIEW_CHARS = 200;

@@ -5,11 +5,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Kind } from '../devices/index.ts';
-import { Alert, ALERT_STATES, AlertEvent, SEVERITIES, type AlertChange } from '../rules/index.ts';
+
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type ApiAlerts } from './route-kit.ts';
 import { Instant } from './time-range.ts';
+import { Alert, ALERT_STATES, AlertEvent, type AlertChange } from '../alerts/index.ts';
+import { SEVERITIES } from '../measurements/index.ts';
 
 /** The stream's path under /api; api.ts lets it take the token as `?access_token=`. */
 export const ALERT_STREAM_PATH = '/alerts/stream';

@@ -4,9 +4,10 @@
 import { get, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { Alert, AlertEvent, type TriggerInput } from '../rules/index.ts';
+
 import { API_ERRORS, ErrorBody } from './index.ts';
 import { NOW, startHarness, type Harness } from './test-harness.ts';
+import { Alert, AlertEvent, type TriggerInput } from '../alerts/index.ts';
 
 let h: Harness;
 beforeAll(async () => {

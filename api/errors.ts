@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { isRegistryError, type RegistryErrorCode } from '../devices/index.ts';
 import { isInfluxError, type InfluxErrorCode } from '../influx/index.ts';
-import { isAlertsError, type AlertsErrorCode } from '../rules/index.ts';
+import { isAlertsError, type AlertsErrorCode } from '../alerts/index.ts';
 
 export const API_ERRORS = {
   API_ERR_UNAUTHORIZED: {

@@ -5,15 +5,10 @@ import { z } from 'zod';
 import { Kind, type Registry } from '../devices/index.ts';
 import type { DeadLetterStore } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
-import {
-  Severity,
-  type AlertService,
-  type BacktestInput,
-  type BacktestReport,
-  type ParseResult,
-} from '../rules/index.ts';
+import { type BacktestInput, type BacktestReport, type ParseResult } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { API_ERRORS, ErrorBody, type ApiErrorCode } from './errors.ts';
+import { Severity, type AlertService } from '../alerts/index.ts';
 
 /** The registry operations the API uses. */
 export type ApiRegistry = Pick<

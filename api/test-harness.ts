@@ -8,18 +8,12 @@ import { pino } from 'pino';
 import { encodeLine, encodeTags } from '../influx/index.ts';
 import { openDeadLetters, type DeadLetterStore } from '../ingest/index.ts';
 import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../devices/index.ts';
-import {
-  createAlertService,
-  loadRuleFiles,
-  openAlertStore,
-  validateRuleFileAmong,
-  readRuleFolder,
-  type AlertService,
-} from '../rules/index.ts';
+import { loadRuleFiles, validateRuleFileAmong, readRuleFolder } from '../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
 import { createApi, type Api, type ApiDeps, type HealthReport } from './index.ts';
 import type { ApiAlerts, ApiRules } from './route-kit.ts';
 import { summarize } from './rules-routes.ts';
+import { createAlertService, openAlertStore, type AlertService } from '../alerts/index.ts';
 
 export interface Harness {
   readonly api: Api;

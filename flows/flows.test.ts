@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createTopics, type DeviceRecord, type Reading } from '../devices/index.ts';
-import { AlertsError } from './alerts/errors.ts';
-import type { Alert, TriggerInput } from './alerts/types.ts';
-import { RULES_ERRORS } from './errors.ts';
+import { AlertsError } from '../alerts/index.ts';
+import type { Alert, TriggerInput } from '../alerts/index.ts';
+import { RULES_ERRORS } from '../rules/index.ts';
 import {
   createFlowReadings,
   createFlowRequests,

@@ -1,5 +1,5 @@
-// Node-RED flows, the second way to write alert rules (ARCHITECTURE.md, decision 6), on the platform's
-// side of their MQTT contract:
+// Node-RED flows, the second way to write alert rules (docs/architecture.md, decision 6), on the
+// platform's side of their MQTT contract:
 //   <prefix>/readings/<kind>/<deviceId>                the decoded readings the platform publishes
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/raise   a service account allowed to publish alerts asks
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/clear   the platform to raise or clear an alert
@@ -16,11 +16,14 @@ import {
   type Reading,
   type Topics,
 } from '../devices/index.ts';
-import { isAlertsError } from './alerts/errors.ts';
-import type { AlertService } from './alerts/service.ts';
-import type { Alert, TriggerInput } from './alerts/types.ts';
-import type { RulesErrorCode } from './errors.ts';
-import { Rule, RULE_ID_PATTERN, Severity } from './schema.ts';
+import {
+  isAlertsError,
+  Severity,
+  type Alert,
+  type AlertService,
+  type TriggerInput,
+} from '../alerts/index.ts';
+import { Rule, RULE_ID_PATTERN, type RulesErrorCode } from '../rules/index.ts';
 
 export const FLOW_ERROR_CODES = [
   'RULES_ERR_FLOW_REQUEST',

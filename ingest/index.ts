@@ -1,4 +1,4 @@
-export { createIngest, withDerivedFields } from './pipeline.ts';
+export { createIngest } from './pipeline.ts';
 export type { Ingest, IngestDeps, IngestDone, IngestMetrics, Message, ReadingListener } from './pipeline.ts';
 export { createSpool } from './spool.ts';
 export type { Spool, SpoolBatch, SpoolOptions, SpoolPosition, SpoolStats } from './spool.ts';

@@ -2,7 +2,7 @@
 // → durable spool → acknowledge. Bad input is dead-lettered with its code and acknowledged, so a device
 // does not resend it for ever and its connection, and every other reading, carries on.
 import type { Logger } from 'pino';
-import type { DeviceRecord, Kind, Reading } from '../devices/index.ts';
+import { withDerivedFields, type DeviceRecord, type Kind, type Reading } from '../devices/index.ts';
 
 import { encodeReading, encodeTags } from '../influx/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
@@ -204,19 +204,4 @@ function countByKind(readings: readonly Reading[], metrics: IngestMetrics): void
   const counts = new Map<Kind, number>();
   for (const r of readings) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
   for (const [kind, n] of counts) metrics.readingsAccepted(kind, n);
-}
-
-/**
- * A radar or ultrasonic gauge reports the distance down to the water; the level is the gauge's datum
- * elevation minus that distance (domain.md, "Flood"). Derived here, where the registry's datum is known.
- */
-export function withDerivedFields(reading: Reading, device: DeviceRecord): Reading {
-  if (reading.kind !== 'flood') return reading;
-  const distance = reading.fields.distance_m;
-  const datum = (device.meta as { datum_m?: unknown }).datum_m;
-  if (typeof distance !== 'number' || typeof datum !== 'number' || 'water_level_m' in reading.fields) {
-    return reading;
-  }
-  const level = Math.round((datum - distance) * 1e4) / 1e4;
-  return { ...reading, fields: { ...reading.fields, water_level_m: level } };
 }

@@ -4,8 +4,8 @@
 import os from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFleet, type Fleet } from '../devices/index.ts';
-import { sunAltitudeDeg } from '../rules/index.ts';
+import { type Fleet, loadFleet, sunAltitudeDeg } from '../devices/index.ts';
+
 import {
   connectClient,
   eventually,

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IngestError } from '../ingest/index.ts';
-import { parseRuleFile, sunAltitudeDeg } from '../rules/index.ts';
+import { parseRuleFile } from '../rules/index.ts';
 import { DEVICE_STATUSES, HEALTH_MEASUREMENTS } from '../measurements/index.ts';
 import {
   deviceStatusLines,
@@ -16,6 +16,7 @@ import {
   type StatusDevice,
 } from './health-report.ts';
 import type { MetricTotals } from './metrics.ts';
+import { sunAltitudeDeg } from '../devices/index.ts';
 
 const AT = 1_760_000_000_000;
 

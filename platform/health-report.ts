@@ -16,8 +16,10 @@ import {
   type FieldValueOf,
   HEALTH_MEASUREMENTS,
 } from '../measurements/index.ts';
-import { sunAltitudeDeg, type Alert, type Rule } from '../rules/index.ts';
+import { type Rule } from '../rules/index.ts';
 import type { MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
+import { type Alert } from '../alerts/index.ts';
+import { sunAltitudeDeg } from '../devices/index.ts';
 
 type Measurements = typeof HEALTH_MEASUREMENTS;
 type FieldValues<M extends keyof Measurements> = {

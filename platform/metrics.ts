@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BrokerErrorCode, BrokerMetrics } from '../broker/index.ts';
 import { KINDS, type Kind } from '../devices/index.ts';
 import type { IngestErrorCode, IngestMetrics } from '../ingest/index.ts';
-import type { FlowMetrics } from '../rules/index.ts';
+import type { FlowMetrics } from '../flows/index.ts';
 
 /** Counts since start, read from the counters above (the periodic health report subtracts the previous). */
 export interface MetricTotals {

@@ -9,16 +9,16 @@ import {
   createTopics,
   loadFleet,
   openRegistry,
-  seedFleet,
   type Registry,
   type SeededPrincipal,
+  seedFleet,
+  withDerivedFields,
 } from '../devices/index.ts';
 import {
   createIngest,
   createSpool,
   createWriter,
   openDeadLetters,
-  withDerivedFields,
   type DeadLetterStore,
   type Ingest,
   type Spool,
@@ -30,21 +30,12 @@ import {
   type InfluxClient,
   type LocalInfluxd,
 } from '../influx/index.ts';
-import {
-  backtestRules,
-  createAlertService,
-  createAlertSinks,
-  createFlowReadings,
-  createFlowRequests,
-  createRuleEngine,
-  openAlertStore,
-  validateRuleFileAmong,
-  type AlertService,
-  type RuleEngine,
-} from '../rules/index.ts';
+import { backtestRules, createRuleEngine, validateRuleFileAmong, type RuleEngine } from '../rules/index.ts';
 import type { Config } from './config.ts';
 import { startHealthReport } from './health-report.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
+import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
+import { createFlowReadings, createFlowRequests } from '../flows/index.ts';
 
 export interface Platform {
   readonly config: Config;
@@ -224,7 +215,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ),
       (r) => r.close(),
     );
-    // Node-RED flows (rules/flows.ts): decoded readings, published at the point readings reach the rules
+    // Node-RED flows (flows/flows.ts): decoded readings, published at the point readings reach the rules
     // and only while a client subscribes to them (the broker tells), and alert requests, which go through
     // the alert service like a rule's transitions.
     const flowLog = log.child({ component: 'flows' });

@@ -1,6 +1,6 @@
 // Error codes of the rules component (CONVENTIONS.md, "Errors and logs": one table, codes stable). A rule
 // file that does not validate is data, not an exception: the loader returns its problems, each with one
-// of these codes. So is a flow's alert request that cannot be carried out (rules/flows.ts): it is
+// of these codes. So is a flow's alert request that cannot be carried out (flows/flows.ts): it is
 // acknowledged, dead-lettered with a RULES_ERR_FLOW_* code and counted. Only a persisted evaluator state
 // that does not validate is thrown, as a RulesError.
 
@@ -10,7 +10,7 @@ export const RULES_ERRORS = {
   RULES_ERR_DUPLICATE_ID: 'two rules have the same id, in one file or across the files loaded together',
   RULES_ERR_STATE: "a persisted evaluator state does not validate against its condition's state schema",
   RULES_ERR_FLOW_REQUEST:
-    "a flow's alert request is not well-formed UTF-8 JSON, does not match its schema (rules/flows.ts), or has a time more than 5 minutes ahead or a year behind",
+    "a flow's alert request is not well-formed UTF-8 JSON, does not match its schema (flows/flows.ts), or has a time more than 5 minutes ahead or a year behind",
   RULES_ERR_FLOW_DEVICE:
     "a flow's alert request names a device that is not registered, is decommissioned, or is of another kind than its topic says",
   RULES_ERR_FLOW_RULE:

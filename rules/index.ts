@@ -2,7 +2,6 @@
 // JSON states, selection, message templates, and the air-quality indices (rules/aqi). The engine that
 // runs rules on the live stream, the alert lifecycle and the sinks build on these, and so do the alert
 // requests and decoded readings of Node-RED flows (flows.ts).
-export * from '../aqi/index.ts';
 export { isRulesError, RULES_ERRORS, RulesError, type RulesErrorCode } from './errors.ts';
 export {
   loadRuleFiles,
@@ -26,9 +25,6 @@ export {
   RULE_ID_PATTERN,
   RuleFile,
   Select,
-  SEVERITIES,
-  Severity,
-  severityRank,
   ValueRef,
   type AbsenceCondition,
   type AqiCondition,
@@ -67,29 +63,6 @@ export { resolveLevels, ThresholdState, thresholdInit, thresholdReading } from '
 export type { EvalContext, EvalRule, Step, Transition, TransitionType } from './evaluators/types.ts';
 export { compare, guardsHold, negate, resolveValue } from './evaluators/values.ts';
 export { aggregate, WindowState, windowInit, windowReading, windowTick } from './evaluators/window.ts';
-export {
-  Alert,
-  ALERT_EVENT_TYPES,
-  ALERT_SOURCES,
-  ALERT_STATES,
-  AlertEvent,
-  AlertEventType,
-  AlertFilter,
-  AlertSource,
-  AlertState,
-  type AlertChange,
-  type AlertStore,
-  type SavedState,
-  type TriggerInput,
-} from './alerts/types.ts';
-export { ALERTS_ERRORS, AlertsError, isAlertsError, type AlertsErrorCode } from './alerts/errors.ts';
-export { openAlertStore, type AlertStoreOptions } from './alerts/store.ts';
-export {
-  createAlertService,
-  type AlertListener,
-  type AlertService,
-  type AlertServiceDeps,
-} from './alerts/service.ts';
 export {
   BacktestReport,
   BacktestRuleSummary,
@@ -134,29 +107,8 @@ export {
   type RuleEngineDeps,
   type RuleStatus,
 } from './engine/engine.ts';
-export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './engine/sinks.ts';
+export { alertEventLine, createAlertSinks, type AlertSinkDeps } from '../alerts/index.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
-export {
-  ClearRequest,
-  createFlowReadings,
-  createFlowRequests,
-  decideFlowRequest,
-  flowReading,
-  FLOW_ERROR_CODES,
-  FLOW_MAX_AGE_MS,
-  FLOW_MAX_FUTURE_MS,
-  RaiseRequest,
-  type FlowContext,
-  type FlowDeadLetter,
-  type FlowDecision,
-  type FlowErrorCode,
-  type FlowMetrics,
-  type FlowReading,
-  type FlowReadingsDeps,
-  type FlowRequestDeps,
-  type FlowRequestMessage,
-  type FlowRequestTopic,
-} from './flows.ts';
 export { createAqiWriter, STATION_STATE_KEY, type AqiWriter } from './engine/aqi-writer.ts';
 export { AqiState, aqiCategoryOf, aqiInit, aqiReading, AQI_INDEX_NAMES } from './evaluators/aqi.ts';
 export {
@@ -167,4 +119,4 @@ export {
   exprReading,
   EXPR_VARIABLES,
 } from './evaluators/expr.ts';
-export { sunAltitudeDeg, sunPosition, type SunPosition } from './evaluators/sun.ts';
+export { sunAltitudeDeg, sunPosition, type SunPosition } from '../devices/sun.ts';

@@ -6,15 +6,12 @@
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, KINDS, Kind, META_SCHEMAS, fieldSpec } from '../devices/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES } from '../aqi/index.ts';
+import { Severity } from '../alerts/index.ts';
+import { SEVERITY_RANK } from '../measurements/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
 import { aqiBound } from './evaluators/aqi.ts';
 import { exprKindIssues, exprProblems } from './evaluators/expr.ts';
 import { TEMPLATE_VARS, checkTemplate } from './evaluators/template.ts';
-
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const Severity = z.enum(SEVERITIES);
-export type Severity = z.infer<typeof Severity>;
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 export const OPS = ['>', '>=', '<', '<='] as const;
 export const Op = z.enum(OPS);
@@ -379,7 +376,7 @@ function directionIssues(severity: Severity, c: Leveled): Issue[] {
   }
   let prev: { value: ValueRef; severity: Severity } = { value: c.value, severity };
   c.escalate?.forEach((e, i) => {
-    if (severityRank(e.severity) < severityRank(prev.severity))
+    if (SEVERITY_RANK[e.severity] < SEVERITY_RANK[prev.severity])
       out.push({
         path: ['condition', 'escalate', i, 'severity'],
         message: 'a level may not be less severe than the one before',

@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet } from '../devices/index.ts';
-import { loadNodeRedConfig, startNodeRed, type NodeRedServer } from '../rules/node-red/index.ts';
+import { loadNodeRedConfig, startNodeRed, type NodeRedServer } from '../flows/node-red/index.ts';
 import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
 
 const RULE = 'street-flood-likely';

@@ -2,13 +2,13 @@
 // PM2.5 24-hour mean against Vietnam's limit.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
-import { US_CATEGORIES, VN_CATEGORIES, type AqiCategory } from '../../rules/index.ts';
 import type { DashboardContext } from './dashboard.ts';
 import { field, unitOf } from './names.ts';
 import { influx, stat, timeseries, type Step } from './panels.ts';
 import { col, select, transform } from './query.ts';
 import { chosenDevices, kindDashboard } from './variables.ts';
 import { AQI, AQI_FIELDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
+import { US_CATEGORIES, VN_CATEGORIES, type AqiCategory } from '../../aqi/index.ts';
 
 /** QCVN 05:2023/BTNMT, the PM2.5 24-hour limit (domain.md); the Huế rule `pm25-24h-qcvn` uses it too. */
 export const QCVN_PM25_24H = 50;

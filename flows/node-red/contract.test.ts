@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { DEVICE_ID_PATTERN, KINDS } from '../../devices/index.ts';
-import { RULE_ID_PATTERN, SEVERITIES } from '../index.ts';
+import { RULE_ID_PATTERN } from '../../rules/index.ts';
+import { SEVERITIES } from '../../measurements/index.ts';
 
 type Built =
   | {

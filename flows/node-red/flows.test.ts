@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet, type Fleet } from '../../devices/index.ts';
-import { loadRuleFiles, type LoadedRule } from '../index.ts';
+import { loadRuleFiles, type LoadedRule } from '../../rules/index.ts';
 import { EXAMPLE_FLOWS } from './server.ts';
 import { TAB, helper, nextInput, nodes } from './test-kit.ts';
 

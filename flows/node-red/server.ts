@@ -1,5 +1,5 @@
 // Node-RED embedded in a project process: its editor and runtime on one HTTP server, the project's nodes
-// loaded from rules/node-red/nodes, and the shipped example flows as the flow file of a new user folder
+// loaded from flows/node-red/nodes, and the shipped example flows as the flow file of a new user folder
 // (copied once: afterwards the folder's copy is the engineer's, edits and all).
 // Node-RED's runtime is one per process: start it once, close it before starting it again.
 import fs from 'node:fs/promises';

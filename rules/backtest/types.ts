@@ -1,7 +1,7 @@
 // What a backtest reports: the transitions a rule file would have produced over stored history, and a
 // count per rule. The command line prints it; POST /api/rules/backtest returns it as JSON.
 import { z } from 'zod';
-import { Severity } from '../schema.ts';
+import { Severity } from '../../alerts/index.ts';
 
 export const BacktestTransition = z.object({
   rule: z.string(),

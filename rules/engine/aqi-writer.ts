@@ -14,7 +14,7 @@ import {
   stationReading,
   StationState,
 } from '../../aqi/index.ts';
-import type { SavedState } from '../alerts/types.ts';
+import type { SavedState } from '../../alerts/index.ts';
 import type { RuleDevice } from './core.ts';
 import { AQI, MEASUREMENTS } from '../../measurements/index.ts';
 

@@ -8,9 +8,9 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { createAlertService, type AlertService } from '../alerts/service.ts';
-import { openAlertStore } from '../alerts/store.ts';
-import type { AlertChange, AlertStore } from '../alerts/types.ts';
+import { createAlertService, type AlertService } from '../../alerts/index.ts';
+import { openAlertStore } from '../../alerts/index.ts';
+import type { AlertChange, AlertStore } from '../../alerts/index.ts';
 import type { RuleDevice } from './core.ts';
 import { createRuleEngine, type RuleEngine } from './engine.ts';
 

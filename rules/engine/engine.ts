@@ -6,8 +6,8 @@
 import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
-import type { AlertService } from '../alerts/service.ts';
-import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../alerts/types.ts';
+import type { AlertService } from '../../alerts/index.ts';
+import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../../alerts/index.ts';
 import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore, type RuleDevice } from './core.ts';

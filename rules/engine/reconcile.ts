@@ -6,8 +6,8 @@
 // - a state that is up with no open alert would keep the rule silent until its condition clears: its
 //   levels start afresh, as after an operator's resolve, so the rule raises again if it still holds.
 import type { Logger } from 'pino';
-import type { AlertService } from '../alerts/service.ts';
-import type { Alert, SavedState, TriggerInput } from '../alerts/types.ts';
+import type { AlertService } from '../../alerts/index.ts';
+import type { Alert, SavedState, TriggerInput } from '../../alerts/index.ts';
 import type { RuleCore } from './core.ts';
 
 export const ORPHAN_NOTES = {

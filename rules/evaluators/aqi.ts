@@ -23,7 +23,8 @@ import {
   vnCategory,
   type AqiCategory,
 } from '../../aqi/index.ts';
-import type { AqiCondition, Op, Severity } from '../schema.ts';
+import type { AqiCondition, Op } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './levels.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';
 import { negate } from './values.ts';

@@ -67,7 +67,7 @@ export function restoreState(rule: Rule, json: unknown, now: number): EvaluatorS
 }
 
 // Evaluators are given `{ severity, condition }` (an `EvalRule`), built as a literal: spreading the whole
-// rule per reading and rule was a measurable part of the per-reading cost (bench-evaluators.ts).
+// rule per reading and rule was a measurable part of the per-reading cost (bench/evaluators.ts).
 
 /** Feeds one reading of the device; a state of the wrong type (the rule changed) is replaced first. */
 export function onReading(

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { fieldSpec, META_SCHEMAS, type Kind, type Reading } from '../../devices/index.ts';
 import type { ExprCondition } from '../schema.ts';
 import { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './levels.ts';
-import { sunPosition } from './sun.ts';
+import { sunPosition } from '../../devices/index.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';
 
 export const EXPR_VARIABLES = ['fields', 'meta', 'sun'] as const;

@@ -5,7 +5,8 @@
 // open; the alert clears as a whole when the value clears the rule's own (first) level, so a flood that
 // passed alarm 3 stays one alert at its highest severity until the river is back under alarm 1.
 import { z } from 'zod';
-import type { Op, Severity } from '../schema.ts';
+import type { Op } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import type { Step, Transition } from './types.ts';
 import { compare } from './values.ts';
 

@@ -5,7 +5,8 @@
 // clears when it drops under `clear_below` (default: the rise itself).
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
-import type { RateCondition, Severity } from '../schema.ts';
+import type { RateCondition } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import {
   addSample,
   Buckets,

@@ -4,7 +4,8 @@
 // tick, because a device that went silent has not shown that the condition still holds.
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
-import type { Op, Severity, ThresholdCondition, ValueRef, WindowCondition } from '../schema.ts';
+import type { Op, ThresholdCondition, ValueRef, WindowCondition } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import { idleLevels, LevelState, stepLevels, type ClearLimit, type Limit } from './levels.ts';
 import type { EvalContext, EvalRule, Step } from './types.ts';
 import { guardsHold, negate, resolveValue } from './values.ts';

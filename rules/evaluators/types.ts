@@ -1,7 +1,7 @@
 // What every evaluator takes and returns. An evaluator is pure: the state in, a reading or the time in,
 // a new state and at most one transition out. The state is plain JSON (numbers, booleans, arrays), so the
 // engine can persist it with each alert and restore it after a restart through the state's zod schema.
-import type { Severity } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 
 export interface EvalContext {
   /** The device's registry metadata: rated wattage, tolerance, alarm levels, datum (devices/schemas.ts). */

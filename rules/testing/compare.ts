@@ -2,7 +2,7 @@
 // file's own notation, so a line seen but not expected (`+`) can be pasted into `expect` as it stands.
 // Lists are aligned on their longest common subsequence, so one extra transition shows as one `+` line
 // rather than shifting every line after it.
-import type { Severity } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import type { Expected } from './prepare.ts';
 
 /** A transition the core produced, in the test file's terms (level counted from 1). */

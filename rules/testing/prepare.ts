@@ -5,7 +5,8 @@
 import { PAYLOAD_SCHEMAS, type FieldValue, type Reading } from '../../devices/index.ts';
 import type { RuleDevice } from '../engine/core.ts';
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
-import type { Rule, Severity } from '../schema.ts';
+import type { Rule } from '../schema.ts';
+import type { Severity } from '../../alerts/index.ts';
 import type { RuleTestErrorCode } from './errors.ts';
 import { RuleTestFile, type RuleTest } from './schema.ts';
 import { parseYaml, type Path, type Positions, type RuleTestProblem, type YamlResult } from './yaml.ts';

@@ -22,7 +22,8 @@
 import { z } from 'zod';
 import { DeviceId, Kind, Location, META_SCHEMAS, type FieldValue } from '../../devices/index.ts';
 import type { RuleDevice } from '../engine/core.ts';
-import { parseDuration, RULE_ID_PATTERN, Severity } from '../schema.ts';
+import { parseDuration, RULE_ID_PATTERN } from '../schema.ts';
+import { Severity } from '../../alerts/index.ts';
 
 const DAY_MS = 86_400_000;
 /** The longest test: two 30-day windows back to back still fit. */

@@ -6,8 +6,8 @@
 // BENCHMARKS.md), and how many states a 5 s checkpoint would save per 1 000 readings (a state is saved
 // when its evaluator returned a new object). A dev tool, not a test: timing belongs in benchmarks.
 //
-//   node --max-semi-space-size=64 --import tsx rules/evaluators/bench-evaluators.ts [options]
-//   (`npx tsx rules/evaluators/bench-evaluators.ts` works too; the flag is the one `npm start` uses)
+//   npm run bench:evaluators -- [options]
+//   (node --max-semi-space-size=64 --import tsx bench/evaluators.ts: the flag is the one `npm start` uses)
 //
 //   --readings N   readings measured (default 200000), after as many again to warm up
 //   --stream S     `fleet` (default): the Huế fleet's air stations (pm25, pm10, no2, o3, so2, co,
@@ -19,19 +19,22 @@
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadFleet, type Reading } from '../../devices/index.ts';
-import { createAqiWriter } from '../engine/aqi-writer.ts';
-import { createRuleCore, type RuleDevice } from '../engine/core.ts';
-import { readRuleFolder } from '../engine/rule-files.ts';
-import { loadRuleFiles } from '../loader.ts';
-import type { Rule } from '../schema.ts';
+import { loadFleet, type Reading } from '../devices/index.ts';
+import {
+  createAqiWriter,
+  createRuleCore,
+  loadRuleFiles,
+  readRuleFolder,
+  type Rule,
+  type RuleDevice,
+} from '../rules/index.ts';
 
 interface Fed {
   readonly reading: Reading;
   readonly device: RuleDevice;
 }
 
-const HUE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'hue');
+const HUE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'rules', 'hue');
 /** 2026-01-01T00:00:00+07:00: a whole hour, so the stream starts at the top of one. */
 const START = Date.UTC(2025, 11, 31, 17);
 const HOUR = 3_600_000;
