@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Kind, type Registry } from '../devices/index.ts';
 import type { DeadLetterStore } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
-import { type BacktestInput, type BacktestReport, type ParseResult } from '../rules/index.ts';
+import type { RuleOperations } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { API_ERRORS, ErrorBody, type ApiErrorCode } from './errors.ts';
 import { Severity, type AlertService } from '../alerts/index.ts';
@@ -45,18 +45,8 @@ export const RuleSummary = z.object({
 });
 export type RuleSummary = z.infer<typeof RuleSummary>;
 
-/** The rules operations the API uses; the composition root binds them to the engine and the backtest. */
-export interface ApiRules {
-  /** The rules in force now. */
-  list(): RuleSummary[];
-  /**
-   * Parses and validates a rule file without putting it in force: its own problems, and ids that clash
-   * with other files in force (rules' validateRuleFileAmong).
-   */
-  validate(source: string, name: string): ParseResult;
-  /** Runs a rule file over stored history; the route has already checked the file and the range. */
-  backtest(input: BacktestInput): Promise<BacktestReport>;
-}
+/** The rules operations the API uses (rules' createRuleOperations, bound by the composition root). */
+export type ApiRules = RuleOperations;
 
 export interface RouteDeps {
   readonly auth: Auth;

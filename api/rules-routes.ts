@@ -105,7 +105,7 @@ export function rulesRoutes({ auth, rules }: RuleRouteDeps): FastifyPluginAsyncZ
         security: BEARER,
         response: { 200: RuleList, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: () => Promise.resolve({ rules: rules.list() }),
+      handler: () => Promise.resolve({ rules: rules.inForce().map((r) => summarize(r.rule, r.file)) }),
     });
 
     app.post('/rules/validate', {

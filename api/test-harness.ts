@@ -8,11 +8,10 @@ import { pino } from 'pino';
 import { encodeLine, encodeTags } from '../influx/index.ts';
 import { openDeadLetters, type DeadLetterStore } from '../ingest/index.ts';
 import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../devices/index.ts';
-import { loadRuleFiles, validateRuleFileAmong, readRuleFolder } from '../rules/index.ts';
+import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
 import { createApi, type Api, type ApiDeps, type HealthReport } from './index.ts';
 import type { ApiAlerts, ApiRules } from './route-kit.ts';
-import { summarize } from './rules-routes.ts';
 import { createAlertService, openAlertStore, type AlertService } from '../alerts/index.ts';
 
 export interface Harness {
@@ -65,11 +64,8 @@ export const HUE_RULES_DIR = fileURLToPath(new URL('../rules/hue/', import.meta.
 async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<ApiRules> {
   const loaded = loadRuleFiles(await readRuleFolder(HUE_RULES_DIR));
   if (!loaded.ok) throw new Error(`the Huế rule files do not load: ${JSON.stringify(loaded.problems)}`);
-  return {
-    list: () => loaded.rules.map((r) => summarize(r.rule, r.file)),
-    validate: (source, name) => validateRuleFileAmong(source, name, loaded.rules),
-    backtest: backtest ?? (() => Promise.reject(new Error('no backtest was given to this test API'))),
-  };
+  const operations = createRuleOperations(() => loaded.rules, undefined);
+  return backtest === undefined ? operations : { ...operations, backtest };
 }
 
 /** The service as the API sees it, counting the listeners it holds, so a test can see one go. */

@@ -120,7 +120,7 @@ async function main(): Promise<void> {
       );
   };
   onParent(stop, mark);
-  tell({ type: 'ready', port: platform.broker.port, devices, rules, probe });
+  tell({ type: 'ready', port: platform.mqttPort, devices, rules, probe });
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,11 @@
 // requests of flows, on TCP, TLS and WebSocket listeners that each enforce the maximum packet size. It also
 // keeps track of whether anyone subscribes to the decoded readings, so that the platform publishes them
 // only then.
+//
+// Made in two steps, as the API is: `createBroker` makes the broker, whose `publish` works at once (the
+// alert sinks and flows publish through it), and `listen` opens the listeners with the handlers of what
+// clients send. The handlers come last because they are the components that publish: no client can
+// reach the broker before it listens, so no hook runs without them.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -42,10 +47,14 @@ export interface AlertRequest {
 export interface BrokerDeps {
   readonly log: Logger;
   readonly topics: Topics;
+  readonly metrics: BrokerMetrics;
+}
+
+/** Where what clients send goes: given to `listen`. */
+export interface BrokerHandlers {
   readonly authenticate: (username: string, password: Buffer) => Promise<Principal | undefined>;
   readonly getDevice: (id: string) => DeviceRecord | undefined;
   readonly ingest: Ingest;
-  readonly metrics: BrokerMetrics;
   /**
    * Handles an alert request before it is acknowledged. A bad request is the handler's to dead-letter, and
    * is acknowledged all the same; an error back means it could not be recorded at all (the alert store
@@ -57,24 +66,38 @@ export interface BrokerDeps {
 }
 
 export interface Broker {
-  readonly port: number;
-  readonly wsPort: number | undefined;
   connectedClients(): number;
-  /** Whether a connected client holds a subscription that matches some decoded readings topic. */
-  readingsWanted(): boolean;
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
-  publish(
+  readonly publish: (
     topic: string,
     payload: string | Buffer,
     options?: { qos?: 0 | 1; retain?: boolean },
-  ): Promise<void>;
+  ) => Promise<void>;
   /** Closes the connection of a client, e.g. a device just decommissioned. */
   disconnect(clientId: string): void;
+  /** Opens the listeners; what clients send goes to `handlers` from then on. */
+  listen(handlers: BrokerHandlers): Promise<Listeners>;
+  /** Closes the listeners (when open) and the broker. */
+  close(): Promise<void>;
+}
+
+export interface Listeners {
+  readonly port: number;
+  /** Undefined without a WebSocket listener. */
+  readonly wsPort: number | undefined;
+  /** Stops accepting connections and closes every client's (their wills are sent); the broker stays. */
   close(): Promise<void>;
 }
 
 export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Promise<Broker> {
-  const { log, topics, ingest, metrics, getDevice } = deps;
+  const { log, topics, metrics } = deps;
+  // Set by `listen`: no client can connect before it, so no hook below runs without them.
+  let handlers: BrokerHandlers | undefined;
+  const on = (): BrokerHandlers => {
+    if (handlers === undefined) throw new Error('the broker is not listening');
+    return handlers;
+  };
+  const getDevice = (id: string): DeviceRecord | undefined => on().getDevice(id);
   const principals = new WeakMap<Client, Principal>();
   const oversized = new WeakSet<object>();
   // Dead-lettered payloads are acknowledged (so the device does not resend them) but never forwarded
@@ -82,7 +105,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   // transition it publishes. Aedes copies the packet before forwarding, but keeps the payload buffer.
   const unforwarded = new WeakSet<Buffer>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
-  const readers = createReadingsReaders(topics, deps.onReadingsWanted);
+  const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
 
   function refuse(
     code: BrokerErrorCode,
@@ -108,25 +131,27 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
     };
     if (!username || !password) return fail('BROKER_ERR_AUTH', 4, 'connection without credentials refused');
-    deps.authenticate(username, password).then(
-      (principal) => {
-        if (!principal) return fail('BROKER_ERR_AUTH', 4, 'wrong credentials');
-        if (!clientIdFits(principal, client.id)) {
-          return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
-        }
-        principals.set(client, principal);
-        done(null, true);
-      },
-      (err: unknown) => {
-        log.error({ err, username }, 'authentication failed');
-        done(
-          Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), {
-            returnCode: 3,
-          }),
-          false,
-        );
-      },
-    );
+    on()
+      .authenticate(username, password)
+      .then(
+        (principal) => {
+          if (!principal) return fail('BROKER_ERR_AUTH', 4, 'wrong credentials');
+          if (!clientIdFits(principal, client.id)) {
+            return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
+          }
+          principals.set(client, principal);
+          done(null, true);
+        },
+        (err: unknown) => {
+          log.error({ err, username }, 'authentication failed');
+          done(
+            Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), {
+              returnCode: 3,
+            }),
+            false,
+          );
+        },
+      );
   }
 
   function authorizePublish(
@@ -156,7 +181,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       const payload = packet.payload as Buffer;
       unforwarded.add(payload);
       packet.retain = false; // nor kept for later subscribers
-      const err = deps.alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
+      const err = on().alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
       return callback(
         err
           ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
@@ -177,7 +202,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       );
     };
     if (decision.route === 'gateway-telemetry' && principal.type === 'gateway') {
-      return ingest.acceptGateway(principal.gatewayId, principal.children, message, done);
+      return on().ingest.acceptGateway(principal.gatewayId, principal.children, message, done);
     }
     const device = parsed?.type === 'device' ? getDevice(parsed.device) : undefined;
     if (!device || device.status !== 'active') {
@@ -185,7 +210,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         refuse('BROKER_ERR_ACL', 'device not registered or decommissioned', client.id, packet.topic),
       );
     }
-    ingest.acceptDevice(device, message, done);
+    on().ingest.acceptDevice(device, message, done);
   }
 
   function authorizeSubscribe(
@@ -232,6 +257,56 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     aedes.handle(conn, req);
   }
 
+  let listening: Listeners | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    connectedClients: () => aedes.connectedClients,
+    publish: (topic, payload, options = {}) =>
+      new Promise((resolve, reject) => {
+        const packet: PublishPacket = {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: options.qos ?? 1,
+          retain: options.retain ?? false,
+          dup: false,
+        };
+        aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
+      }),
+    disconnect: (clientId) => clientOf(clientId)?.close(),
+    async listen(given) {
+      if (handlers !== undefined) throw new Error('the broker is listening already');
+      handlers = given;
+      listening = await openListeners(config, handle, () => {
+        for (const id of Object.keys(clients())) clientOf(id)?.close();
+      });
+      return listening;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        await listening?.close();
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      })()),
+  };
+
+  function clients(): Record<string, Client | undefined> {
+    return (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+  }
+  function clientOf(id: string): Client | undefined {
+    return clients()[id];
+  }
+}
+
+/**
+ * The TCP (or TLS) listener and the WebSocket one when configured, each handing its connections to
+ * Aedes through `handle`. Closing stops accepting first, then closes the clients (sending their wills),
+ * then waits for the sockets to end.
+ */
+async function openListeners(
+  config: BrokerConfig,
+  handle: (conn: Duplex, req?: http.IncomingMessage) => void,
+  closeClients: () => void,
+): Promise<Listeners> {
   const tcp = config.tls
     ? tls.createServer({ cert: config.tls.cert, key: config.tls.key }, handle)
     : net.createServer(handle);
@@ -251,34 +326,14 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   return {
     port: (tcp.address() as net.AddressInfo).port,
     wsPort: ws ? (ws.server.address() as net.AddressInfo).port : undefined,
-    connectedClients: () => aedes.connectedClients,
-    readingsWanted: () => readers.wanted(),
-    publish: (topic, payload, options = {}) =>
-      new Promise((resolve, reject) => {
-        const packet: PublishPacket = {
-          cmd: 'publish',
-          topic,
-          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-          qos: options.qos ?? 1,
-          retain: options.retain ?? false,
-          dup: false,
-        };
-        aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
-      }),
-    disconnect(clientId) {
-      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
-      clients[clientId]?.close();
-    },
-    close: () => (closing ??= closeAll()),
+    close: () =>
+      (closing ??= (async () => {
+        const servers = [closeServer(tcp), ...(ws ? [closeServer(ws.server)] : [])];
+        ws?.wss.close();
+        closeClients();
+        await Promise.all(servers);
+      })()),
   };
-
-  async function closeAll(): Promise<void> {
-    // Stop accepting first, then let Aedes close the clients (sending wills), then wait for the sockets.
-    const servers = [closeServer(tcp), ...(ws ? [closeServer(ws.server)] : [])];
-    ws?.wss.close();
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await Promise.all(servers);
-  }
 }
 
 /**

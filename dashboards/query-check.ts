@@ -29,7 +29,7 @@ import { queryParts } from './query-parts.ts';
 export const HERE = import.meta.dirname;
 const DATASOURCE_UID = DATASOURCE.uid;
 export const HOUR_MS = 3_600_000;
-/** Measurements the platform writes about itself on timers (platform/health-report.ts). */
+/** Measurements the platform writes about itself on timers (platform/health-points.ts). */
 export const TIMED_MEASUREMENTS = ['platform', 'rejections', 'device_status'];
 
 // ---- The dashboard model, as far as queries go (Grafana's JSON model, schemaVersion 39+) ----

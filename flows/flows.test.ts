@@ -19,7 +19,7 @@ import {
   type FlowContext,
   type FlowDeadLetter,
   type FlowRequestTopic,
-} from './flows.ts';
+} from './index.ts';
 
 const NOW = Date.parse('2026-11-28T02:00:00Z');
 const log = pino({ level: 'silent' });

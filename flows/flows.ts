@@ -1,309 +1,52 @@
 // Node-RED flows, the second way to write alert rules (docs/architecture.md, decision 6), on the
-// platform's side of their MQTT contract:
-//   <prefix>/readings/<kind>/<deviceId>                the decoded readings the platform publishes
-//   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/raise   a service account allowed to publish alerts asks
-//   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/clear   the platform to raise or clear an alert
-// A valid request becomes a trigger of the alert service with source `flow`: the same lifecycle as a rule
-// file's alerts (one open alert per (rule, device), escalation, acknowledgement, history in InfluxDB, the
-// transition on the alert topic), so operators cannot tell them apart. A request that cannot be carried
-// out is data, not an exception: dead-lettered with a RULES_ERR_FLOW_* code, counted, logged at warn.
+// platform's side of their MQTT contract: the decoded readings it publishes (readings.ts) and the alert
+// requests it carries out (requests.ts). This is the component as the platform wires it: ingest hands it
+// durable readings, the broker hands it alert requests and tells it when readings gain or lose their
+// last subscriber.
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import {
-  Timestamp,
-  type DeviceRecord,
-  type ParsedTopic,
-  type Reading,
-  type Topics,
-} from '../devices/index.ts';
-import {
-  isAlertsError,
-  Severity,
-  type Alert,
-  type AlertService,
-  type TriggerInput,
-} from '../alerts/index.ts';
-import { Rule, RULE_ID_PATTERN, type RulesErrorCode } from '../rules/index.ts';
+import { withDerivedFields, type DeviceRecord, type Reading, type Topics } from '../devices/index.ts';
+import { createFlowReadings } from './readings.ts';
+import { createFlowRequests, type FlowRequestDeps, type FlowRequestMessage } from './requests.ts';
 
-export const FLOW_ERROR_CODES = [
-  'RULES_ERR_FLOW_REQUEST',
-  'RULES_ERR_FLOW_DEVICE',
-  'RULES_ERR_FLOW_RULE',
-] as const satisfies readonly RulesErrorCode[];
-export type FlowErrorCode = (typeof FLOW_ERROR_CODES)[number];
-
-/** How far ahead of the platform's clock `at` may be: ingest's limit for readings (a wrong clock). */
-export const FLOW_MAX_FUTURE_MS = 5 * 60 * 1000;
-/** How far behind: ingest's limit for readings (a reset clock, not a late request). */
-export const FLOW_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
-
-/** A message as rule files render theirs: at most 1 000 characters. */
-const Message = z.string().trim().min(1).max(1_000);
-
-/** The body of a raise request. Title and owner are validated as a rule file's are. */
-export const RaiseRequest = z.strictObject({
-  title: Rule.shape.title,
-  severity: Severity,
-  owner: Rule.shape.owner,
-  message: Message,
-  value: z.number().nullable().optional(),
-  threshold: z.number().nullable().optional(),
-  /** As Alert.level: 1 for the flow's own level, k + 1 at its k-th escalation. */
-  level: z.number().int().min(1).default(1),
-  /** RFC 3339 with an offset, or epoch milliseconds; the receive time when left out. */
-  at: Timestamp.optional(),
-});
-export type RaiseRequest = z.infer<typeof RaiseRequest>;
-
-/** The body of a clear request; an empty payload is an empty body. */
-export const ClearRequest = z.strictObject({ message: Message.optional(), at: Timestamp.optional() });
-export type ClearRequest = z.infer<typeof ClearRequest>;
-
-export type FlowRequestTopic = Extract<ParsedTopic, { type: 'alert-request' }>;
-
-/** What deciding a request reads: the registry, the rules loaded from files, the open alerts, the time. */
-export interface FlowContext {
-  readonly getDevice: (id: string) => DeviceRecord | undefined;
-  readonly isFileRule: (ruleId: string) => boolean;
-  readonly openFor: (rule: string, device: string) => Alert | undefined;
-  readonly now: number;
-}
-
-/** A trigger for the alert service (none: a clear with no open alert, nothing to do), or why not. */
-export type FlowDecision =
-  | { readonly ok: true; readonly trigger: TriggerInput | undefined }
-  | { readonly ok: false; readonly code: FlowErrorCode; readonly detail: string };
-
-const refused = (code: FlowErrorCode, detail: string): FlowDecision => ({ ok: false, code, detail });
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decides what a request asks for. Pure: reads the context, changes nothing. */
-export function decideFlowRequest(topic: FlowRequestTopic, payload: Buffer, ctx: FlowContext): FlowDecision {
-  if (!RULE_ID_PATTERN.test(topic.rule)) {
-    return refused('RULES_ERR_FLOW_REQUEST', `rule id ${JSON.stringify(topic.rule)} is not a rule id`);
-  }
-  const body = parseBody(topic.channel, payload);
-  if (!body.ok) return refused('RULES_ERR_FLOW_REQUEST', body.detail);
-  const at = body.value.at === undefined ? ctx.now : toMs(body.value.at);
-  if (at > ctx.now + FLOW_MAX_FUTURE_MS || at < ctx.now - FLOW_MAX_AGE_MS) {
-    return refused('RULES_ERR_FLOW_REQUEST', `at: ${new Date(at).toISOString()} is too far from now`);
-  }
-  const device = ctx.getDevice(topic.device);
-  if (device === undefined) {
-    return refused('RULES_ERR_FLOW_DEVICE', `device ${topic.device} is not registered`);
-  }
-  if (device.status !== 'active') {
-    return refused('RULES_ERR_FLOW_DEVICE', `device ${device.id} is decommissioned`);
-  }
-  if (device.kind !== topic.kind) {
-    return refused('RULES_ERR_FLOW_DEVICE', `device ${device.id} is ${device.kind}, not ${topic.kind}`);
-  }
-  // The store keeps one open alert per (rule, device), whatever its source: a file rule's id would let
-  // a flow update, escalate or resolve that rule's alerts.
-  const open = ctx.openFor(topic.rule, device.id);
-  if (ctx.isFileRule(topic.rule) || (open !== undefined && open.source !== 'flow')) {
-    return refused('RULES_ERR_FLOW_RULE', `rule ${topic.rule} is a rule file's`);
-  }
-  if (body.action === 'raise') return { ok: true, trigger: raiseOf(body.value, device, topic.rule, at) };
-  if (open === undefined) return { ok: true, trigger: undefined };
-  return { ok: true, trigger: clearOf(body.value, open, device, at) };
-}
-
-type Body =
-  | { readonly ok: true; readonly action: 'raise'; readonly value: RaiseRequest }
-  | { readonly ok: true; readonly action: 'clear'; readonly value: ClearRequest }
-  | { readonly ok: false; readonly detail: string };
-
-function parseBody(action: FlowRequestTopic['channel'], payload: Buffer): Body {
-  let json: unknown = {};
-  if (payload.length > 0) {
-    try {
-      json = JSON.parse(utf8.decode(payload));
-    } catch (err) {
-      return { ok: false, detail: `not well-formed UTF-8 JSON: ${(err as Error).message}` };
-    }
-  }
-  if (action === 'raise') {
-    const r = RaiseRequest.safeParse(json);
-    return r.success ? { ok: true, action, value: r.data } : { ok: false, detail: issues(r.error) };
-  }
-  const r = ClearRequest.safeParse(json);
-  return r.success ? { ok: true, action, value: r.data } : { ok: false, detail: issues(r.error) };
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(body)'}: ${i.message}`)
-    .join('; ');
-}
-
-const toMs = (t: string | number): number => (typeof t === 'number' ? t : Date.parse(t));
-
-function raiseOf(r: RaiseRequest, device: DeviceRecord, rule: string, at: number): TriggerInput {
-  return {
-    type: 'raise',
-    rule,
-    device: device.id,
-    kind: device.kind,
-    district: device.district,
-    owner: r.owner,
-    title: r.title,
-    severity: r.severity,
-    message: r.message,
-    value: r.value ?? null,
-    threshold: r.threshold ?? null,
-    level: r.level,
-    at,
-    source: 'flow',
-  };
-}
-
-/** Resolves the open alert as it stands; without a message, what a rule file's clear says by default. */
-function clearOf(c: ClearRequest, open: Alert, device: DeviceRecord, at: number): TriggerInput {
-  return {
-    type: 'clear',
-    rule: open.rule,
-    device: open.device,
-    kind: open.kind,
-    district: open.district,
-    owner: open.owner,
-    title: open.title,
-    severity: open.severity,
-    message: c.message ?? `${device.name}: cleared (${open.title})`,
-    value: open.value,
-    threshold: open.threshold,
-    level: open.level,
-    at,
-    source: 'flow',
-  };
-}
-
-/** An alert request as the broker hands it over, before it is acknowledged. */
-export interface FlowRequestMessage {
-  readonly topic: string;
-  /** The service account that sent it. */
-  readonly source: string;
-  readonly request: FlowRequestTopic;
-  readonly payload: Buffer;
-}
-
-/** A refused request, for the dead letters (ingest/dead-letters.ts). */
-export interface FlowDeadLetter {
-  readonly at: number;
-  readonly source: string;
-  readonly topic: string;
-  readonly code: FlowErrorCode;
-  readonly detail: string;
-  readonly payload: Buffer;
-}
-
-/** What flow requests report; the composition root maps it onto Prometheus metrics. */
-export interface FlowMetrics {
-  request(action: FlowRequestTopic['channel'], outcome: 'accepted' | FlowErrorCode): void;
-}
-
-export interface FlowRequestDeps {
-  readonly alerts: Pick<AlertService, 'trigger' | 'openFor'>;
-  readonly getDevice: (id: string) => DeviceRecord | undefined;
-  /** Whether a rule loaded from rule files has this id. */
-  readonly isFileRule: (ruleId: string) => boolean;
-  readonly deadLetter: (letter: FlowDeadLetter) => void;
-  readonly metrics: FlowMetrics;
-  readonly log: Logger;
-  readonly clock: () => number;
-}
-
-/**
- * The broker's alert request handler: undefined once the request is carried out or dead-lettered (either
- * way it is acknowledged), the error when the alert store failed (not acknowledged: the client resends).
- */
-export function createFlowRequests(
-  deps: FlowRequestDeps,
-): (message: FlowRequestMessage) => Error | undefined {
-  const { alerts, log, metrics, clock } = deps;
-
-  function reject(message: FlowRequestMessage, code: FlowErrorCode, detail: string): undefined {
-    metrics.request(message.request.channel, code);
-    log.warn({ source: message.source, topic: message.topic, code, detail }, 'alert request dead-lettered');
-    try {
-      const { source, topic, payload } = message;
-      deps.deadLetter({ at: clock(), source, topic, code, detail, payload });
-    } catch (err) {
-      log.error({ err, topic: message.topic }, 'alert request not dead-lettered');
-    }
-    return undefined;
-  }
-
-  return (message) => {
-    const { request } = message;
-    try {
-      const ctx: FlowContext = {
-        getDevice: deps.getDevice,
-        isFileRule: deps.isFileRule,
-        openFor: (rule, device) => alerts.openFor(rule, device),
-        now: clock(),
-      };
-      const decision = decideFlowRequest(request, message.payload, ctx);
-      if (!decision.ok) return reject(message, decision.code, decision.detail);
-      if (decision.trigger !== undefined) alerts.trigger(decision.trigger);
-      metrics.request(request.channel, 'accepted');
-      return undefined;
-    } catch (err) {
-      // Everything was validated, so the store refusing a value is a request it cannot hold.
-      if (isAlertsError(err, 'ALERTS_ERR_INVALID'))
-        return reject(message, 'RULES_ERR_FLOW_REQUEST', err.message);
-      log.error({ err, source: message.source, topic: message.topic }, 'alert request not recorded');
-      return err instanceof Error ? err : new Error(String(err));
-    }
-  };
-}
-
-/** A decoded reading as flows receive it on `<prefix>/readings/<kind>/<deviceId>`. */
-export interface FlowReading {
-  readonly device: string;
-  readonly kind: Reading['kind'];
-  readonly district: string;
-  /** RFC 3339, UTC. */
-  readonly time: string;
-  /** The kind's fields in their contract units (devices/kinds.ts). */
-  readonly fields: Reading['fields'];
-}
-
-export function flowReading(reading: Reading, device: Pick<DeviceRecord, 'district'>): FlowReading {
-  return {
-    device: reading.device,
-    kind: reading.kind,
-    district: device.district,
-    time: new Date(reading.time).toISOString(),
-    fields: reading.fields,
-  };
-}
-
-export interface FlowReadingsDeps {
+export interface FlowsDeps extends Omit<FlowRequestDeps, 'log'> {
   readonly topics: Topics;
-  /** The broker's platform publish; readings go out at QoS 0, not retained. */
-  readonly publish: (topic: string, payload: string) => Promise<void>;
-  /** Fields the platform derives from the registry (a gauge's level from its distance and datum). */
-  readonly derive: (reading: Reading, device: DeviceRecord) => Reading;
+  /** The broker's platform publish. */
+  readonly publish: (topic: string, payload: string, options: { qos: 0; retain: false }) => Promise<void>;
+  /** Counts decoded readings published. */
   readonly onPublished: (count: number) => void;
   readonly log: Logger;
 }
 
-/**
- * Publishes durable readings for flows, one message per reading (a gateway's pack gives one per child).
- * The caller calls it only while someone subscribes: the broker tracks that, so when nobody does, the
- * per-reading path pays one flag test and nothing else.
- */
-export function createFlowReadings(
-  deps: FlowReadingsDeps,
-): (readings: readonly Reading[], device: DeviceRecord) => void {
-  const { topics, log } = deps;
-  const failed = (err: unknown) => log.warn({ err }, 'decoded reading not published');
-  return (readings, device) => {
-    for (const r of readings) {
-      const payload = JSON.stringify(flowReading(deps.derive(r, device), device));
-      deps.publish(topics.readings(r.kind, r.device), payload).catch(failed);
-    }
-    deps.onPublished(readings.length);
+export interface Flows {
+  /** Ingest's listener for durable readings: publishes them while anyone subscribes, else does nothing. */
+  onReadings(readings: readonly Reading[], device: DeviceRecord): void;
+  /** The broker's alert request handler (requests.ts, createFlowRequests). */
+  readonly request: (message: FlowRequestMessage) => Error | undefined;
+  /** The broker's news: decoded readings gained their first subscriber, or lost their last. */
+  readonly readingsWanted: (wanted: boolean) => void;
+  /** Whether decoded readings are being published now. */
+  isPublishing(): boolean;
+}
+
+export function createFlows(deps: FlowsDeps): Flows {
+  const { log } = deps;
+  let wanted = false;
+  const publishReadings = createFlowReadings({
+    topics: deps.topics,
+    publish: (topic, payload) => deps.publish(topic, payload, { qos: 0, retain: false }),
+    derive: withDerivedFields,
+    onPublished: deps.onPublished,
+    log,
+  });
+  return {
+    onReadings(readings, device) {
+      if (wanted) publishReadings(readings, device);
+    },
+    request: createFlowRequests(deps),
+    readingsWanted(now) {
+      wanted = now;
+      log.info({ wanted }, wanted ? 'decoded readings subscribed to' : 'decoded readings unwatched');
+    },
+    isPublishing: () => wanted,
   };
 }

@@ -2,12 +2,12 @@
 // readings it publishes for service accounts and the alert requests it carries out through the alert
 // service. The Node-RED process itself (its settings, custom nodes and start command) is flows/node-red/,
 // with an entry of its own, so that the platform process never loads Node-RED.
+export { createFlows, type Flows, type FlowsDeps } from './flows.ts';
+export { createFlowReadings, flowReading, type FlowReading, type FlowReadingsDeps } from './readings.ts';
 export {
   ClearRequest,
-  createFlowReadings,
   createFlowRequests,
   decideFlowRequest,
-  flowReading,
   FLOW_ERROR_CODES,
   FLOW_MAX_AGE_MS,
   FLOW_MAX_FUTURE_MS,
@@ -17,9 +17,7 @@ export {
   type FlowDecision,
   type FlowErrorCode,
   type FlowMetrics,
-  type FlowReading,
-  type FlowReadingsDeps,
   type FlowRequestDeps,
   type FlowRequestMessage,
   type FlowRequestTopic,
-} from './flows.ts';
+} from './requests.ts';

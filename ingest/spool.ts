@@ -93,7 +93,7 @@ export const nodeFs: SpoolFs = {
 
 export interface Spool {
   /** Appends whole lines (each ending in '\n'); `done` runs once they are durable, or with the failure. */
-  append(text: string, lines: number, done: (err?: IngestError) => void): void;
+  append: (text: string, lines: number, done: (err?: IngestError) => void) => void;
   /** Committed bytes after `from`, cut at a line end, at most `maxBytes` (one segment at a time). */
   read(from: SpoolPosition, maxBytes: number): Promise<SpoolBatch | undefined>;
   /** Records that everything up to `to` is stored in InfluxDB; deletes segments wholly before it. */

@@ -1,6 +1,6 @@
 // The measurements the platform writes about itself, for Grafana, whose one data source is InfluxDB: a
 // `platform` point (and `rejections` points) every CITY_HEALTH_INTERVAL_MS, a `device_status` point per
-// registered device every CITY_STATUS_INTERVAL_MS (platform/health-report.ts writes them).
+// registered device every CITY_STATUS_INTERVAL_MS (platform/health-points.ts writes them).
 import { numberField, textField, type MeasurementSpec } from './spec.ts';
 
 /** The measurements the platform writes about itself: the one definition the writer and dashboards read. */

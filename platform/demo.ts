@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const { devices, gateways } = toSimFleet(fleet, credentials);
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const sim = await createFleetSimulator({
-    url: `mqtt://${host}:${platform.broker.port}`,
+    url: `mqtt://${host}:${platform.mqttPort}`,
     devices,
     gateways,
     topics: createTopics(config.mqtt.topicPrefix),
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     [
       '',
       `  The Huế fleet is live: ${devices.length} devices, ${gateways.length} gateway(s).`,
-      `  MQTT      mqtt://${host}:${platform.broker.port}`,
+      `  MQTT      mqtt://${host}:${platform.mqttPort}`,
       `  API       ${api}/api/devices   (Authorization: Bearer ${config.api.adminToken ?? ''})`,
       `  Docs      ${api}/docs`,
       `  Health    ${api}/health   Metrics ${api}/metrics`,

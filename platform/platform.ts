@@ -1,45 +1,39 @@
-// The composition root: start every component in dependency order, stop them in reverse.
+// The composition root: start every component in dependency order, stop them in reverse. Each step opens
+// one component from its slice of the configuration and hands it what the earlier steps made; what a
+// component offers another is its own (the alert sinks, the flows, the rule operations), so this file only
+// connects them. Multi-line steps are in steps.ts.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createApi, summarizeRule, type Api } from '../api/index.ts';
+import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
+import { createApi, type Api } from '../api/index.ts';
 import { createBroker, type Broker } from '../broker/index.ts';
-import {
-  createTopics,
-  loadFleet,
-  openRegistry,
-  type Registry,
-  type SeededPrincipal,
-  seedFleet,
-  withDerivedFields,
-} from '../devices/index.ts';
+import { createTopics, type Registry, type SeededPrincipal } from '../devices/index.ts';
+import { createFlows, type Flows } from '../flows/index.ts';
 import {
   createIngest,
   createSpool,
-  createWriter,
   openDeadLetters,
   type DeadLetterStore,
   type Ingest,
   type Spool,
   type Writer,
 } from '../ingest/index.ts';
-import {
-  createInfluxClient,
-  startLocalInfluxd,
-  type InfluxClient,
-  type LocalInfluxd,
-} from '../influx/index.ts';
-import { backtestRules, createRuleEngine, validateRuleFileAmong, type RuleEngine } from '../rules/index.ts';
+import type { InfluxClient } from '../influx/index.ts';
+import { createRuleEngine, createRuleOperations, type RuleEngine } from '../rules/index.ts';
 import type { Config } from './config.ts';
-import { startHealthReport } from './health-report.ts';
+import { createHealthCheck } from './health-check.ts';
+import { startHealthPoints } from './health-points.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
-import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
-import { createFlowReadings, createFlowRequests } from '../flows/index.ts';
+import { brokerConfig, createCloseStack, openFleetRegistry, startInflux, startWriter } from './steps.ts';
 
 export interface Platform {
   readonly config: Config;
   readonly broker: Broker;
+  /** The MQTT listeners' ports (the WebSocket one undefined when it is off). */
+  readonly mqttPort: number;
+  readonly wsPort: number | undefined;
   readonly api: Api;
   readonly apiPort: number;
   readonly registry: Registry;
@@ -52,6 +46,7 @@ export interface Platform {
   readonly metrics: PlatformMetrics;
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
+  readonly flows: Flows;
   /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
   readonly seeded: readonly SeededPrincipal[];
   close(): Promise<void>;
@@ -67,123 +62,64 @@ export interface PlatformDeps {
 export async function startPlatform(config: Config, deps: PlatformDeps): Promise<Platform> {
   const { log } = deps;
   const clock = deps.clock ?? Date.now;
-  const closers: Array<[string, () => Promise<void> | void]> = [];
-  const step = <T>(name: string, value: T, close: (v: T) => Promise<void> | void): T => {
-    closers.push([name, () => close(value)]);
-    return value;
-  };
-
+  const child = (component: string) => log.child({ component });
+  const file = (name: string) => path.join(config.dataDir, name);
+  const stack = createCloseStack(log);
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
     const startedAt = clock();
     const metrics = createMetrics();
+    const topics = createTopics(config.mqtt.topicPrefix);
 
-    let influxUrl = config.influx.url;
-    if (influxUrl === undefined) {
-      log.info('INFLUX_URL is unset: starting a local influxd under the data folder');
-      const local: LocalInfluxd = await startLocalInfluxd({
-        dataDir: path.join(config.dataDir, 'influxdb'),
-        port: config.influx.localPort,
-        log: log.child({ component: 'influxd' }),
-      });
-      step('influxd', local, (l) => l.stop());
-      influxUrl = local.url;
-    }
-    const influx = createInfluxClient({
-      url: influxUrl,
-      db: config.influx.db,
-      retentionPolicy: config.influx.retentionPolicy,
-      token: config.influx.token,
-      username: config.influx.username,
-      password: config.influx.password,
-    });
-    step('influx client', influx, (c) => c.close());
-    const ensured = await influx.ensureDatabase({ retention: config.influx.retention });
-    log.info({ influx: influxUrl, db: config.influx.db, ensured }, 'InfluxDB ready');
-
-    const registry = step(
-      'registry',
-      await openRegistry({ file: path.join(config.dataDir, 'registry.db') }),
-      (r) => r.close(),
+    // Storage: InfluxDB, the registry, dead letters, the spool and its writer.
+    const { influx, url: influxUrl } = await startInflux(config, log, stack);
+    const { registry, seeded } = await openFleetRegistry(config, log);
+    stack.push('registry', registry, (r) => r.close());
+    const deadLetters = stack.push('dead letters', openDeadLetters({ file: file('dead-letters.db') }), (d) =>
+      d.close(),
     );
-    let seeded: SeededPrincipal[] = [];
-    if (config.seedFleet) {
-      seeded = (await seedFleet(registry, await loadFleet())).created;
-      log.info({ created: seeded.length }, 'Huế fleet seeded');
-    }
-
-    const deadLetters = step(
-      'dead letters',
-      openDeadLetters({ file: path.join(config.dataDir, 'dead-letters.db') }),
-      (d) => d.close(),
-    );
-    const spool = step(
+    const spool = stack.push(
       'spool',
-      await createSpool({
-        dir: path.join(config.dataDir, 'spool'),
-        maxBytes: config.spoolMaxBytes,
-        segmentBytes: 64 << 20,
-      }),
+      await createSpool({ dir: file('spool'), maxBytes: config.spoolMaxBytes, segmentBytes: 64 << 20 }),
       (s) => s.close(),
     );
-    const writerLog = log.child({ component: 'writer' });
-    const writer = step(
-      'writer',
-      createWriter({
-        spool,
-        write: (body) => influx.write(body),
-        log: writerLog,
-        maxBatchBytes: 4 << 20,
-        lingerMs: 10,
-        retry: { minMs: 100, maxMs: 10_000 },
-        onStored: (batch, ms) => {
-          metrics.readingsStored(batch.lines, ms);
-          deps.onBatchStored?.(batch.body);
-        },
-        onWriteFailed: () => metrics.writeFailed(),
-        onRefused: (batch, err) =>
-          deadLetters.record({
-            at: clock(),
-            source: 'influxdb',
-            topic: '',
-            code: 'INGEST_ERR_INFLUX_REFUSED',
-            // InfluxDB 1.x stores the valid lines of a partly refused batch; its message names the others.
-            detail: `${err instanceof Error ? err.message : String(err)} (valid lines of the batch were stored)`,
-            payload: batch.body,
-          }),
-      }),
-      (w) => w.close(config.stopDrainMs),
+    const writerDeps = { spool, influx, deadLetters, metrics, clock, onBatchStored: deps.onBatchStored };
+    const writer = stack.push('writer', startWriter(config, { ...writerDeps, log: child('writer') }), (w) =>
+      w.close(config.stopDrainMs),
     );
-
-    const topics = createTopics(config.mqtt.topicPrefix);
+    const getDevice = (id: string) => registry.getDevice(id);
     const ingest = createIngest({
-      getDevice: (id) => registry.getDevice(id),
+      getDevice,
       spool,
       deadLetters,
       metrics: metrics.ingest,
       clock,
-      log: log.child({ component: 'ingest' }),
+      log: child('ingest'),
       maxPayloadBytes: config.mqtt.maxPacketBytes,
     });
 
-    // The rules engine starts before the broker so that no reading passes unseen; its MQTT sink finds the
-    // broker once it is listening (a transition before that is still stored and written to InfluxDB).
-    const brokerRef: { current?: Broker } = {};
-    const alertStore = step(
-      'alert store',
-      openAlertStore({ file: path.join(config.dataDir, 'alerts.db') }),
-      (s) => s.close(),
+    // The broker publishes from now on, and listens once every handler of what clients send is ready.
+    const broker = stack.push(
+      'broker',
+      await createBroker(await brokerConfig(config), {
+        log: child('broker'),
+        topics,
+        metrics: metrics.broker,
+      }),
+      (b) => b.close(),
     );
-    const alertLog = log.child({ component: 'alerts' });
+
+    // Alerts, the rules that raise them, and the flows that raise theirs.
+    const alertStore = stack.push('alert store', openAlertStore({ file: file('alerts.db') }), (s) =>
+      s.close(),
+    );
+    const alertLog = child('alerts');
     const alerts = createAlertService({ store: alertStore, log: alertLog, clock });
     alerts.subscribe(
       createAlertSinks({
         topics,
-        publish: (topic, payload, options) =>
-          brokerRef.current
-            ? brokerRef.current.publish(topic, payload, options)
-            : Promise.reject(new Error('broker not started')),
-        append: (text, lines, done) => spool.append(text, lines, done),
+        publish: broker.publish,
+        append: spool.append,
         onError: (what, err, change) =>
           alertLog.error(
             { err, alert: change.alert.id, event: change.event.type },
@@ -191,146 +127,88 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
           ),
       }),
     );
-    const rules = step(
+    const rulesConfig = { ...config.rules, checkpointMs: 5_000, syncMs: 30_000 };
+    const rules = stack.push(
       'rules engine',
-      await createRuleEngine(
-        {
-          dir: config.rules.dir,
-          watch: config.rules.watch,
-          tickMs: config.rules.tickMs,
-          checkpointMs: 5_000,
-          syncMs: 30_000,
-        },
-        {
-          alerts,
-          store: alertStore,
-          devices: () => registry.listDevices(),
-          appendLines: (text, lines) =>
-            spool.append(text, lines, (err) => {
-              if (err) alertLog.error({ err }, 'air-quality index not spooled');
-            }),
-          log: log.child({ component: 'rules' }),
-          clock,
-        },
-      ),
+      await createRuleEngine(rulesConfig, {
+        alerts,
+        store: alertStore,
+        devices: () => registry.listDevices(),
+        appendLines: (text, lines) =>
+          spool.append(text, lines, (err) => err && alertLog.error({ err }, 'air-quality index not spooled')),
+        log: child('rules'),
+        clock,
+      }),
       (r) => r.close(),
     );
-    // Node-RED flows (flows/flows.ts): decoded readings, published at the point readings reach the rules
-    // and only while a client subscribes to them (the broker tells), and alert requests, which go through
-    // the alert service like a rule's transitions.
-    const flowLog = log.child({ component: 'flows' });
-    let readingsWanted = false;
-    const publishReadings = createFlowReadings({
+    const flows = createFlows({
       topics,
-      publish: (topic, payload) =>
-        brokerRef.current
-          ? brokerRef.current.publish(topic, payload, { qos: 0, retain: false })
-          : Promise.resolve(),
-      derive: withDerivedFields,
+      publish: broker.publish,
       onPublished: (count) => metrics.readingsPublished(count),
-      log: flowLog,
+      alerts,
+      getDevice,
+      isFileRule: (id) => rules.status().rules.some((r) => r.rule.id === id),
+      deadLetter: (letter) => deadLetters.record(letter),
+      metrics: metrics.flows,
+      log: child('flows'),
+      clock,
     });
     ingest.onReadings((readings, device) => {
       try {
         rules.onReadings(readings, device);
       } finally {
-        if (readingsWanted) publishReadings(readings, device);
+        flows.onReadings(readings, device);
       }
     });
-    const flowRequests = createFlowRequests({
-      alerts,
-      getDevice: (id) => registry.getDevice(id),
-      isFileRule: (id) => rules.status().rules.some((r) => r.rule.id === id),
-      deadLetter: (letter) => deadLetters.record(letter),
-      metrics: metrics.flows,
-      log: flowLog,
-      clock,
-    });
 
-    const tls = config.mqtt.tls && {
-      cert: await fs.readFile(config.mqtt.tls.certFile),
-      key: await fs.readFile(config.mqtt.tls.keyFile),
-    };
-    const broker = step(
-      'broker',
-      await createBroker(
-        {
-          host: config.host,
-          port: config.mqtt.port,
-          wsPort: config.mqtt.wsPort,
-          tls,
-          maxPacketBytes: config.mqtt.maxPacketBytes,
-        },
-        {
-          log: log.child({ component: 'broker' }),
-          topics,
-          authenticate: (username, password) => registry.authenticate(username, password),
-          getDevice: (id) => registry.getDevice(id),
-          ingest,
-          metrics: metrics.broker,
-          alertRequest: flowRequests,
-          onReadingsWanted: (wanted) => {
-            readingsWanted = wanted;
-            flowLog.info(
-              { wanted },
-              wanted ? 'decoded readings subscribed to' : 'decoded readings unwatched',
-            );
-          },
-        },
-      ),
-      (b) => b.close(),
+    // Listening: MQTT clients, then the HTTP API.
+    const listeners = stack.push(
+      'mqtt listeners',
+      await broker.listen({
+        authenticate: (username, password) => registry.authenticate(username, password),
+        getDevice,
+        ingest,
+        alertRequest: flows.request,
+        onReadingsWanted: flows.readingsWanted,
+      }),
+      (l) => l.close(),
     );
-    brokerRef.current = broker;
     metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
-
-    const api = step(
+    const api = stack.push(
       'api',
       await createApi(
         { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
         {
-          log: log.child({ component: 'api' }),
+          log: child('api'),
           registry,
           influx,
           deadLetters,
           metricsText: () => metrics.text(),
-          health: async () => {
-            const ping = await influx.ping();
-            const spoolStats = spool.stats();
-            return {
-              ok: ping.ok,
-              influx: ping,
-              spool: spoolStats,
-              mqtt: { connectedClients: broker.connectedClients() },
-            };
-          },
+          health: createHealthCheck({ influx, spool, clients: () => broker.connectedClients() }),
           onDecommission: (id) => {
             broker.disconnect(id);
             rules.syncDevices();
           },
           alerts,
-          rules: {
-            list: () => rules.status().rules.map((r) => summarizeRule(r.rule, r.file)),
-            validate: (source, name) => validateRuleFileAmong(source, name, rules.status().rules),
-            backtest: (input) =>
-              backtestRules(input, {
-                influx,
-                retentionPolicy: config.influx.retentionPolicy,
-                devices: () => registry.listDevices(),
-                clock,
-              }),
-          },
+          rules: createRuleOperations(() => rules.status().rules, {
+            influx,
+            retentionPolicy: config.influx.retentionPolicy,
+            devices: () => registry.listDevices(),
+            clock,
+          }),
         },
       ),
       (a) => a.close(),
     );
     const { port: apiPort } = await api.listen();
+
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
-    step(
-      'health report',
-      await startHealthReport(
+    stack.push(
+      'health points',
+      await startHealthPoints(
         { healthIntervalMs: config.health.intervalMs, statusIntervalMs: config.health.statusIntervalMs },
         {
-          log: log.child({ component: 'health' }),
+          log: child('health'),
           clock,
           host: os.hostname(),
           since: startedAt,
@@ -344,41 +222,18 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ),
       (h) => h.close(),
     );
-    log.info({ mqtt: broker.port, ws: broker.wsPort, api: apiPort }, 'platform started');
+    log.info({ mqtt: listeners.port, ws: listeners.wsPort, api: apiPort }, 'platform started');
 
     let closing: Promise<void> | undefined;
     return {
-      config,
-      broker,
-      api,
-      apiPort,
-      registry,
-      ingest,
-      influx,
-      influxUrl,
-      spool,
-      writer,
-      deadLetters,
-      metrics,
-      alerts,
-      rules,
-      seeded,
-      close: () => (closing ??= closeAll(closers, log)),
+      ...{ config, broker, api, apiPort, registry, ingest, influx, influxUrl, spool, writer, deadLetters },
+      ...{ metrics, alerts, rules, flows, seeded },
+      mqttPort: listeners.port,
+      wsPort: listeners.wsPort,
+      close: () => (closing ??= stack.closeAll()),
     };
   } catch (err) {
-    await closeAll(closers, log);
+    await stack.closeAll();
     throw err;
   }
-}
-
-/** Closes in reverse order of start; one failure is logged and the rest still close. */
-async function closeAll(closers: Array<[string, () => Promise<void> | void]>, log: Logger): Promise<void> {
-  for (const [name, close] of closers.reverse()) {
-    try {
-      await close();
-    } catch (err) {
-      log.error({ err, component: name }, 'close failed');
-    }
-  }
-  closers.length = 0;
 }

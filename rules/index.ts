@@ -109,6 +109,7 @@ export {
 } from './engine/engine.ts';
 export { alertEventLine, createAlertSinks, type AlertSinkDeps } from '../alerts/index.ts';
 export { readRuleFolder, RULE_FILE, RULE_TEST_FILE } from './engine/rule-files.ts';
+export { createRuleOperations, type RuleOperations } from './operations.ts';
 export { createAqiWriter, STATION_STATE_KEY, type AqiWriter } from './engine/aqi-writer.ts';
 export { AqiState, aqiCategoryOf, aqiInit, aqiReading, AQI_INDEX_NAMES } from './evaluators/aqi.ts';
 export {

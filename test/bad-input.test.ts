@@ -174,7 +174,7 @@ describe('refused connections and publishes', () => {
   });
 
   it('closes a connection that sends a packet over the size limit, before reading it whole', async () => {
-    const socket = net.connect(platform.broker.port, '127.0.0.1');
+    const socket = net.connect(platform.mqttPort, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.write(
       mqttPacket.generate({

@@ -84,8 +84,8 @@ afterAll(async () => {
 describe('listeners', () => {
   it('stores a reading published over MQTT on WebSocket', async () => {
     await provision('aq-ws');
-    expect(platform.broker.wsPort).toBeGreaterThan(0);
-    const client = await connect('aq-ws', {}, `ws://127.0.0.1:${platform.broker.wsPort}`);
+    expect(platform.wsPort).toBeGreaterThan(0);
+    const client = await connect('aq-ws', {}, `ws://127.0.0.1:${platform.wsPort}`);
     await client.publishAsync('city/air_quality/aq-ws/telemetry', JSON.stringify({ pm25: 21.5 }), { qos: 1 });
     expect(await stored(platform, 'aq-ws', 21.5)).toMatchObject({ pm25: 21.5 });
   });
@@ -106,7 +106,7 @@ describe('listeners', () => {
       location: at,
     });
     // The certificate is trusted as its own CA, so the connection verifies it (no rejectUnauthorized: false).
-    const client = await connectClient(`mqtts://127.0.0.1:${secure.broker.port}`, {
+    const client = await connectClient(`mqtts://127.0.0.1:${secure.mqttPort}`, {
       clientId: 'aq-tls',
       username: 'aq-tls',
       password: secret,

@@ -175,7 +175,7 @@ describe('decoded readings', () => {
   });
 
   it('are published only while someone subscribes to them', async () => {
-    await eventually(() => (platform.broker.readingsWanted() ? undefined : true));
+    await eventually(() => (platform.flows.isPublishing() ? undefined : true));
     const before = await published();
     const gauge = await connect(GAUGE);
     await gauge.publishAsync(`city/flood/${GAUGE}/telemetry`, JSON.stringify({ water_level_m: 0.43 }), {
@@ -186,25 +186,25 @@ describe('decoded readings', () => {
 
     const service = await connect('node-red:toggle');
     await service.subscribeAsync(`city/readings/flood/${GAUGE}`, { qos: 0 });
-    expect(platform.broker.readingsWanted()).toBe(true);
+    expect(platform.flows.isPublishing()).toBe(true);
     await service.unsubscribeAsync(`city/readings/flood/${GAUGE}`);
-    await eventually(() => (platform.broker.readingsWanted() ? undefined : true));
+    await eventually(() => (platform.flows.isPublishing() ? undefined : true));
     await service.subscribeAsync('city/#', { qos: 0 });
-    expect(platform.broker.readingsWanted()).toBe(true);
+    expect(platform.flows.isPublishing()).toBe(true);
     await service.endAsync();
-    await eventually(() => (platform.broker.readingsWanted() ? undefined : true));
+    await eventually(() => (platform.flows.isPublishing() ? undefined : true));
   });
 
   it("a persistent session's subscription counts again when its client comes back", async () => {
-    await eventually(() => (platform.broker.readingsWanted() ? undefined : true));
+    await eventually(() => (platform.flows.isPublishing() ? undefined : true));
     const first = await connect('node-red:persistent', { clean: false });
     await first.subscribeAsync('city/readings/flood/+', { qos: 0 });
     await first.endAsync();
-    await eventually(() => (platform.broker.readingsWanted() ? undefined : true));
+    await eventually(() => (platform.flows.isPublishing() ? undefined : true));
     // The broker restores the session's subscriptions on CONNECT: no SUBSCRIBE from the client.
     const again = await connect('node-red:persistent', { clean: false });
     const received = inbox(again);
-    expect(platform.broker.readingsWanted()).toBe(true);
+    expect(platform.flows.isPublishing()).toBe(true);
     const gauge = await connect(GAUGE);
     await gauge.publishAsync(`city/flood/${GAUGE}/telemetry`, JSON.stringify({ water_level_m: 0.44 }), {
       qos: 1,
@@ -236,7 +236,7 @@ describe('decoded readings', () => {
       ]),
     ).toEqual([0, 128]);
     expect(device.connected && gateway.connected).toBe(true);
-    expect(platform.broker.readingsWanted()).toBe(false);
+    expect(platform.flows.isPublishing()).toBe(false);
   });
 });
 

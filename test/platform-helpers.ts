@@ -46,7 +46,7 @@ export async function startTestPlatform(
     ...platform,
     dataDir,
     db,
-    mqttUrl: `mqtt://127.0.0.1:${platform.broker.port}`,
+    mqttUrl: `mqtt://127.0.0.1:${platform.mqttPort}`,
     adminToken,
     async restart() {
       await platform.close();

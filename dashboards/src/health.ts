@@ -1,4 +1,4 @@
-// Names of the measurements the platform writes about itself (platform/health-report.ts): its health
+// Names of the measurements the platform writes about itself (platform/health-points.ts): its health
 // every few seconds and each device's status every minute.
 import { HEALTH_MEASUREMENTS } from '../../measurements/index.ts';
 

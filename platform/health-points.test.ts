@@ -10,11 +10,11 @@ import {
   intervalCounts,
   platformLines,
   silenceRuleIds,
-  startHealthReport,
+  startHealthPoints,
   type DeviceSnapshot,
   type PlatformSnapshot,
   type StatusDevice,
-} from './health-report.ts';
+} from './health-points.ts';
 import type { MetricTotals } from './metrics.ts';
 import { sunAltitudeDeg } from '../devices/index.ts';
 
@@ -247,7 +247,7 @@ describe('deviceStatusLines', () => {
   });
 });
 
-describe('startHealthReport', () => {
+describe('startHealthPoints', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -263,7 +263,7 @@ describe('startHealthReport', () => {
       { write: (s: string) => void errors.push((JSON.parse(s) as { err?: unknown }).err) },
     );
     const start = () =>
-      startHealthReport(
+      startHealthPoints(
         { healthIntervalMs: 1_000, statusIntervalMs: 5_000 },
         {
           log,

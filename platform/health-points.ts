@@ -160,14 +160,14 @@ export function deviceStatusLines(s: DeviceSnapshot): string[] {
     });
 }
 
-export interface HealthReportConfig {
+export interface HealthPointsConfig {
   /** CITY_HEALTH_INTERVAL_MS */
   readonly healthIntervalMs: number;
   /** CITY_STATUS_INTERVAL_MS */
   readonly statusIntervalMs: number;
 }
 
-export interface HealthReportDeps {
+export interface HealthPointsDeps {
   readonly log: Logger;
   readonly clock: () => number;
   /** The `host` tag. */
@@ -185,7 +185,7 @@ export interface HealthReportDeps {
   readonly rules: () => ReadonlyArray<Pick<Rule, 'id' | 'condition'>>;
 }
 
-export interface HealthReport {
+export interface HealthPoints {
   /** Stops the timers and waits for the round in progress to reach the spool; safe to call twice. */
   close(): Promise<void>;
 }
@@ -193,10 +193,10 @@ export interface HealthReport {
 const NO_TOTALS: MetricTotals = { readings: 0, stored: 0, writeFailures: 0, rejected: [] };
 
 /** Writes one round of each at once, then one every interval; resolves once the first rounds are spooled. */
-export async function startHealthReport(
-  config: HealthReportConfig,
-  deps: HealthReportDeps,
-): Promise<HealthReport> {
+export async function startHealthPoints(
+  config: HealthPointsConfig,
+  deps: HealthPointsDeps,
+): Promise<HealthPoints> {
   const { log, clock } = deps;
   let previous = { at: deps.since, totals: NO_TOTALS };
   let closed = false;
