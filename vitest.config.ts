@@ -18,7 +18,7 @@ export default defineConfig({
           name: 'integration',
           include: ['**/*.it.test.ts', 'test/**/*.test.ts'],
           exclude: ['node_modules/**'],
-          globalSetup: ['test/global-influxd.ts'],
+          globalSetup: ['test/kits/global-influxd.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

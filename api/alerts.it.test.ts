@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 
 import { API_ERRORS, ErrorBody } from './index.ts';
-import { NOW, startHarness, type Harness } from './test-harness.ts';
+import { NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
 import { Alert, AlertEvent, type TriggerInput } from '../alerts/index.ts';
 
 let h: Harness;

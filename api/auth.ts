@@ -11,12 +11,12 @@ export function hasRole(held: ApiRole, required: ApiRole): boolean {
   return ROLE_ORDER.indexOf(held) >= ROLE_ORDER.indexOf(required);
 }
 
-export interface Principal {
+export interface ApiCaller {
   readonly role: ApiRole;
   readonly label: string;
 }
 
-export type VerifyToken = (token: string) => Principal | undefined | Promise<Principal | undefined>;
+export type VerifyToken = (token: string) => ApiCaller | undefined | Promise<ApiCaller | undefined>;
 
 /**
  * RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). Any
@@ -34,11 +34,11 @@ export interface Auth {
   readonly authenticate: onRequestAsyncHookHandler;
   /** onRequest hook for a route: the token's role must be at least `role`. */
   requireRole(role: ApiRole): onRequestAsyncHookHandler;
-  principalOf(request: FastifyRequest): Principal | undefined;
+  principalOf(request: FastifyRequest): ApiCaller | undefined;
 }
 
 export function createAuth(verify: VerifyToken): Auth {
-  const principals = new WeakMap<FastifyRequest, Principal>();
+  const principals = new WeakMap<FastifyRequest, ApiCaller>();
 
   const authenticate: onRequestAsyncHookHandler = async (request) => {
     const token = bearerToken(request.headers.authorization);

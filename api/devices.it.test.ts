@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeviceRecord } from '../devices/index.ts';
 import { API_ERRORS, ErrorBody } from './index.ts';
-import { HUNG_VUONG, KIM_LONG, LE_LOI_LAMP, startHarness, type Harness } from './test-harness.ts';
+import { HUNG_VUONG, KIM_LONG, LE_LOI_LAMP, startHarness, type Harness } from '../test/kits/api-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

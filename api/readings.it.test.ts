@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { API_ERRORS, ErrorBody } from './index.ts';
-import { HUNG_VUONG, KIM_LONG, LE_LOI_LAMP, NOW, startHarness, type Harness } from './test-harness.ts';
+import {
+  HUNG_VUONG,
+  KIM_LONG,
+  LE_LOI_LAMP,
+  NOW,
+  startHarness,
+  type Harness,
+} from '../test/kits/api-harness.ts';
 
 const MIN = 60_000;
 let h: Harness;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { BacktestReport, parseRuleFile, type BacktestInput } from '../rules/index.ts';
 import { API_ERRORS, ErrorBody } from './index.ts';
 import { MAX_RULE_SOURCE_BYTES, RULES_BODY_LIMIT } from './rules-routes.ts';
-import { HUE_RULES_DIR, NOW, startHarness, type Harness } from './test-harness.ts';
+import { HUE_RULES_DIR, NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
 
 const DAY = 86_400_000;
 

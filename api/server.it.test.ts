@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { openRegistry } from '../devices/index.ts';
 import { createInfluxClient, freePort } from '../influx/index.ts';
 import { API_ERRORS, createApi, ErrorBody, METRICS_CONTENT_TYPE } from './index.ts';
-import { ADMIN_TOKEN, HUNG_VUONG, NOW, startHarness, type Harness } from './test-harness.ts';
+import { ADMIN_TOKEN, HUNG_VUONG, NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
 
 let h: Harness;
 let base: string;

@@ -4,7 +4,7 @@
 // the rule set in force watches the bench's stations and the probe's gauge.
 import { createTopics, loadFleet, type DeviceRecord } from '../devices/index.ts';
 import type { Platform } from '../platform/index.ts';
-import { isEvaluated, selects, whyNotApplicable, type LoadedRule } from '../rules/index.ts';
+import { selects, whyNotApplicable, type LoadedRule } from '../rules/index.ts';
 import type { ProbeSetup, RuleCoverage } from './ipc.ts';
 
 export const PROBE_GAUGE_ID = 'bench-street-probe';
@@ -39,7 +39,7 @@ export async function provisionProbe(platform: Platform): Promise<ProbeSetup> {
 function coverage(rules: readonly LoadedRule[], device: DeviceRecord) {
   const selected = rules.filter(({ rule }) => selects(rule.select, device));
   const evaluated = selected.filter(
-    ({ rule }) => isEvaluated(rule.condition) && whyNotApplicable(rule, { meta: device.meta }) === undefined,
+    ({ rule }) => whyNotApplicable(rule, { meta: device.meta }) === undefined,
   );
   return { selected: selected.map((r) => r.rule.id), evaluated: evaluated.map((r) => r.rule.id) };
 }

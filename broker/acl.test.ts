@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTopics, DEVICE_ID_PATTERN, KINDS, type Kind } from '../devices/index.ts';
-import { decidePublish, maySubscribe, type Principal } from './acl.ts';
+import { decidePublish, maySubscribe, type AclPrincipal } from './acl.ts';
 
 const topics = createTopics('city');
 const registered: Record<string, Kind> = {
@@ -18,14 +18,15 @@ const registered: Record<string, Kind> = {
 };
 const kindOf = (id: string): Kind | undefined => registered[id];
 
-const device: Principal = { type: 'device', device: { id: 'aq-1', kind: 'air_quality' } };
-const gateway: Principal = { type: 'gateway', gatewayId: 'gw-1', children: new Set(['lamp-1', 'lamp-2']) };
-const reader: Principal = { type: 'service', id: 'svc', mayPublishAlerts: false };
-const alerter: Principal = { type: 'service', id: 'rules', mayPublishAlerts: true };
+const device: AclPrincipal = { type: 'device', device: { id: 'aq-1', kind: 'air_quality' } };
+const gateway: AclPrincipal = { type: 'gateway', gatewayId: 'gw-1', children: new Set(['lamp-1', 'lamp-2']) };
+const reader: AclPrincipal = { type: 'service', id: 'svc', mayPublishAlerts: false };
+const alerter: AclPrincipal = { type: 'service', id: 'rules', mayPublishAlerts: true };
 
-const publish = (principal: Principal, topic: string) =>
+const publish = (principal: AclPrincipal, topic: string) =>
   decidePublish(principal, topics.parse(topic), kindOf);
-const subscribe = (principal: Principal, filter: string) => maySubscribe(principal, filter, topics, kindOf);
+const subscribe = (principal: AclPrincipal, filter: string) =>
+  maySubscribe(principal, filter, topics, kindOf);
 
 describe('decidePublish', () => {
   it.each([
@@ -63,7 +64,7 @@ describe('decidePublish', () => {
   });
 
   it('a child listed by the gateway but unknown to the registry is refused', () => {
-    const stale: Principal = { ...gateway, children: new Set(['lamp-gone']) };
+    const stale: AclPrincipal = { ...gateway, children: new Set(['lamp-gone']) };
     expect(publish(stale, 'city/streetlight/lamp-gone/telemetry')).toEqual({ allow: false });
   });
 
@@ -118,7 +119,7 @@ describe('decidePublish', () => {
         id.chain((other) => topic(other).map((t) => [other, t] as const)),
         (own, ownKind, [other, t]) => {
           fc.pre(own !== other);
-          const principal: Principal = { type: 'device', device: { id: own, kind: ownKind } };
+          const principal: AclPrincipal = { type: 'device', device: { id: own, kind: ownKind } };
           // Every topic built here parses (the property is about the ACL, not the parser).
           expect(topics.parse(t)).toBeDefined();
           expect(decidePublish(principal, topics.parse(t), () => ownKind).allow).toBe(false);

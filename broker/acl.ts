@@ -2,7 +2,8 @@
 // these answer from the principal (made at CONNECT from the registry) and the parsed topic.
 import type { Kind, ParsedTopic, Topics } from '../devices/index.ts';
 
-export type Principal =
+/** What the ACL reads of who connected (the registry's Principal, of which this is a part). */
+export type AclPrincipal =
   | { readonly type: 'device'; readonly device: { readonly id: string; readonly kind: Kind } }
   | { readonly type: 'gateway'; readonly gatewayId: string; readonly children: ReadonlySet<string> }
   | { readonly type: 'service'; readonly id: string; readonly mayPublishAlerts: boolean };
@@ -24,7 +25,7 @@ const DENY: PublishDecision = { allow: false };
  * are the platform's alone to publish.
  */
 export function decidePublish(
-  principal: Principal,
+  principal: AclPrincipal,
   topic: ParsedTopic | undefined,
   kindOf: (deviceId: string) => Kind | undefined,
 ): PublishDecision {
@@ -60,7 +61,7 @@ function channelRoute(channel: 'telemetry' | 'status' | 'commands'): PublishDeci
  * included.
  */
 export function maySubscribe(
-  principal: Principal,
+  principal: AclPrincipal,
   filter: string,
   topics: Topics,
   kindOf: (deviceId: string) => Kind | undefined,

@@ -14,9 +14,9 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { DeviceRecord, Kind, ParsedTopic, Topics } from '../devices/index.ts';
+import type { DeviceRecord, Kind, ParsedTopic, Principal, Topics } from '../devices/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
-import { decidePublish, maySubscribe, type Principal } from './acl.ts';
+import { decidePublish, maySubscribe } from './acl.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { createPacketLimiter } from './packet-limit.ts';
 

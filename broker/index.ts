@@ -1,4 +1,3 @@
 export { createBroker } from './broker.ts';
 export type { Broker, BrokerConfig, BrokerDeps, BrokerMetrics } from './broker.ts';
-export type { Principal } from './acl.ts';
 export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.ts';

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadFleet, type Fleet } from '../devices/index.ts';
 
 import { DASHBOARD_DIR, DATASOURCE, renderDashboards } from './index.ts';
-import { queryParts } from './query-parts.ts';
+import { queryParts } from '../test/kits/influxql-parts.ts';
 import {
   ALERT_FIELDS,
   ALERT_TAGS,
@@ -99,7 +99,7 @@ function catalogue(): Map<string, { fields: Set<string>; tags: Set<string> }> {
   return map;
 }
 
-/** `SHOW TAG VALUES [FROM ...] WITH KEY = "k" [WHERE ...]`, which query-parts (SELECT only) leaves out. */
+/** `SHOW TAG VALUES [FROM ...] WITH KEY = "k" [WHERE ...]`, which the InfluxQL parts kit (SELECT only) leaves out. */
 function showTagValuesParts(
   q: string,
 ): { measurements: string[]; fields: string[]; tags: string[] } | undefined {

@@ -1,18 +1,17 @@
 // Grafana does not install here, so this is the proof that the dashboards work: the platform runs with the
-// seeded Huế fleet and a day of simulated history (dashboards/history.ts), and every query of every
-// generated dashboard is run against the platform's InfluxDB by the query runner (query-check.ts).
+// seeded Huế fleet and a day of simulated history (test/kits/dashboard-history.ts), and every query of every
+// generated dashboard is run against the platform's InfluxDB by the query runner (test/kits/dashboard-queries.ts).
 // The runner is first run on two fixtures: one using every query form, which must pass, and one with
 // broken queries, each of which must be reported.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, rows, startTestPlatform, type TestPlatform } from '../test/platform-helpers.ts';
-import { loadHistory } from './history.ts';
+import { eventually, rows, startTestPlatform, type TestPlatform } from '../test/kits/platform.ts';
+import { loadHistory } from '../test/kits/dashboard-history.ts';
 import {
   annotationCases,
   checkCase,
   dashboardFiles,
   dataSourceMinInterval,
-  HERE,
   HOUR_MS,
   panelCases,
   readDashboard,
@@ -21,7 +20,10 @@ import {
   TIMED_MEASUREMENTS,
   type Contexts,
   type Env,
-} from './query-check.ts';
+} from '../test/kits/dashboard-queries.ts';
+
+/** The query runner's own fixtures: a dashboard whose queries all run, and one whose queries do not. */
+const FIXTURES = path.resolve(import.meta.dirname, '../test/kits/dashboard-fixtures');
 
 // ---- The tests ----
 
@@ -54,7 +56,7 @@ afterAll(async () => {
 
 describe('the query runner, on fixtures', () => {
   it('finds no problem in a dashboard using every query form', async () => {
-    const run = await runDashboard(readDashboard(path.join(HERE, 'fixtures/good.json')), env);
+    const run = await runDashboard(readDashboard(path.join(FIXTURES, 'good.json')), env);
     expect(Object.fromEntries(run.variables)).toEqual({});
     const problems = [...run.cases].filter(([, p]) => p.length > 0);
     expect(problems).toEqual([]);
@@ -62,7 +64,7 @@ describe('the query runner, on fixtures', () => {
   });
 
   it('reports each broken query of the broken fixture, and nothing else', async () => {
-    const run = await runDashboard(readDashboard(path.join(HERE, 'fixtures/broken.json')), env);
+    const run = await runDashboard(readDashboard(path.join(FIXTURES, 'broken.json')), env);
     expect(Object.fromEntries(run.variables)).toEqual({ ghost: ['no values'] });
     // What each case must report: nothing for the good ones.
     const expected: Record<string, RegExp> = {

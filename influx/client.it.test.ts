@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
+import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
 import { createInfluxClient } from './client.ts';
 import { isInfluxError } from './errors.ts';
 import { dropDatabase, selectHistory, selectLast, whereTags } from './influxql.ts';

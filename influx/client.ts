@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { InfluxError, type InfluxErrorCode } from './errors.ts';
 import { createDatabase, showDatabases } from './influxql.ts';
 import { checkRetention } from './retention.ts';
+import type { Series } from './series.ts';
 
 export interface InfluxClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:8086` (a path prefix behind a proxy is kept). */
@@ -22,16 +23,6 @@ export interface InfluxClientOptions {
   readonly password?: string | undefined;
   /** Per request, default 10 000 ms: long enough for a 5 000-line batch on a busy server. */
   readonly timeoutMs?: number | undefined;
-}
-
-export type InfluxValue = string | number | boolean | null;
-
-/** One series of a statement's result, as InfluxDB's JSON returns it. */
-export interface Series {
-  readonly name: string;
-  readonly tags?: Readonly<Record<string, string>>;
-  readonly columns: readonly string[];
-  readonly values: readonly (readonly InfluxValue[])[];
 }
 
 export interface PingResult {

@@ -47,10 +47,9 @@ export {
   type EnsureDatabaseResult,
   type InfluxClient,
   type InfluxClientOptions,
-  type InfluxValue,
   type PingResult,
-  type Series,
 } from './client.ts';
+export type { InfluxValue, Series } from './series.ts';
 export {
   freePort,
   startLocalInfluxd,

@@ -2,7 +2,7 @@
 // value it was given, never more (a quote that escaped its literal would widen or break the query).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
+import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
 import { createDatabase, dropDatabase, ident, regexAnyOf, showDatabases, str } from './influxql.ts';
 import { encodeLine, encodeTags } from './line-protocol.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkRetention, goDurationMs } from './retention.ts';
-import type { Series } from './client.ts';
+import type { Series } from './series.ts';
 
 const policies = (duration: string): Promise<Series[][]> =>
   Promise.resolve([

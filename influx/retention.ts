@@ -1,6 +1,6 @@
 // Compares the retention an operator configured with the one an existing database has. The platform
 // never changes it by itself: shortening a retention policy deletes data, so it reports the difference.
-import type { Series } from './client.ts';
+import type { Series } from './series.ts';
 import { durationMs, showRetentionPolicies } from './influxql.ts';
 
 type Query = (q: string) => Promise<Series[][]>;

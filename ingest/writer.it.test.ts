@@ -6,7 +6,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxClient, freePort, type InfluxClient } from '../influx/index.ts';
-import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
+import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
 import { createSpool, type Spool, type SpoolBatch } from './spool.ts';
 import { createWriter, type Writer, type WriterOptions } from './writer.ts';
 

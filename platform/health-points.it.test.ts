@@ -12,7 +12,7 @@ import {
   rows,
   startTestPlatform,
   type TestPlatform,
-} from '../test/platform-helpers.ts';
+} from '../test/kits/platform.ts';
 
 let platform: TestPlatform;
 let fleet: Fleet;

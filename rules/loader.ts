@@ -4,7 +4,8 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { RulesErrorCode } from './errors.ts';
-import { RuleFile, type Rule } from './schema.ts';
+import type { Rule } from './schema.ts';
+import { RuleFile } from './rule-file.ts';
 import { keyOffset, MAX_ALIAS_COUNT, offsetOf, syntaxProblems, where } from './yaml-positions.ts';
 
 export interface RuleProblem {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_DURATION_MS, parseDuration, Rule, RuleFile } from './schema.ts';
+import { MAX_DURATION_MS, parseDuration } from './schema.ts';
+import { Rule, RuleFile } from './rule-file.ts';
 
 const base = {
   id: 'r-1',

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet } from '../devices/index.ts';
 import { createDeviceModel, devicePayload, FLOOD_SCENARIO_MS } from '../simulators/index.ts';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
+import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 const KIM_LONG = 'rg-kim-long';
 const RULE = 'river-alarm-level';

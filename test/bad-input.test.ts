@@ -11,7 +11,7 @@ import {
   rows,
   startTestPlatform,
   type TestPlatform,
-} from './platform-helpers.ts';
+} from './kits/platform.ts';
 
 let platform: TestPlatform;
 const secrets = new Map<string, string>();

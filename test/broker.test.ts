@@ -16,7 +16,7 @@ import {
   rows,
   startTestPlatform,
   type TestPlatform,
-} from './platform-helpers.ts';
+} from './kits/platform.ts';
 
 const at = { lat: 16.4637, lon: 107.5909 }; // Huế citadel, central wards
 let platform: TestPlatform;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { openRegistry } from '../devices/index.ts';
 import { startLocalInfluxd } from '../influx/index.ts';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
+import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {

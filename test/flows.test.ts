@@ -13,7 +13,7 @@ import {
   rows,
   startTestPlatform,
   type TestPlatform,
-} from './platform-helpers.ts';
+} from './kits/platform.ts';
 
 const GAUGE = 'rg-kim-long';
 const STREET = 'sf-le-loi';

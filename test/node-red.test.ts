@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet } from '../devices/index.ts';
 import { loadNodeRedConfig, startNodeRed, type NodeRedServer } from '../flows/node-red/index.ts';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
+import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 const RULE = 'street-flood-likely';
 const RAIN = 'rain-kim-long';

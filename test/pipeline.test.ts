@@ -2,7 +2,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceInput } from '../devices/index.ts';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './platform-helpers.ts';
+import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 let platform: TestPlatform;
 const secrets = new Map<string, string>();

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet, type Fleet } from '../../devices/index.ts';
 import { loadRuleFiles, type LoadedRule } from '../../rules/index.ts';
 import { EXAMPLE_FLOWS } from './server.ts';
-import { TAB, helper, nextInput, nodes } from './test-kit.ts';
+import { TAB, helper, nextInput, nodes } from '../../test/kits/node-red.ts';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 const flows = JSON.parse(readFileSync(EXAMPLE_FLOWS, 'utf8')) as FlowNode[];

@@ -8,8 +8,17 @@ import {
   rows,
   startTestPlatform,
   type TestPlatform,
-} from '../../test/platform-helpers.ts';
-import { ALL_NODES, TAB, callsOf, helper, lastStatus, nextError, nextInput, within } from './test-kit.ts';
+} from '../../test/kits/platform.ts';
+import {
+  ALL_NODES,
+  TAB,
+  callsOf,
+  helper,
+  lastStatus,
+  nextError,
+  nextInput,
+  within,
+} from '../../test/kits/node-red.ts';
 
 const ACCOUNT = 'node-red';
 

@@ -1,7 +1,15 @@
 // The custom nodes in Node-RED's test runtime, without a broker: each loads, and each refuses what it
 // cannot use before anything would reach the platform. nodes.it.test.ts runs them against the platform.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALL_NODES, TAB, callsOf, helper, lastStatus, nextError, nextInput } from './test-kit.ts';
+import {
+  ALL_NODES,
+  TAB,
+  callsOf,
+  helper,
+  lastStatus,
+  nextError,
+  nextInput,
+} from '../../test/kits/node-red.ts';
 
 /** A config node without a secret: it never opens a connection. */
 const platform = { id: 'p', type: 'city-platform', name: 'city platform' };

@@ -7,9 +7,9 @@
 // memory whole. Nothing is written anywhere: the backtest has no store and no sink.
 import { fieldNames, type Kind, type Reading } from '../../devices/index.ts';
 import { selectRaw, type InfluxClient } from '../../influx/index.ts';
-import { createRuleCore, type Firing, type RuleDevice } from '../engine/core.ts';
+import { createRuleCore, type Firing } from '../engine/core.ts';
+import type { RuleDevice } from '../engine/rule-device.ts';
 import { RulesError } from '../errors.ts';
-import { isEvaluated } from '../evaluators/evaluate.ts';
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
 import { parseRuleFile } from '../loader.ts';
 import type { Rule } from '../schema.ts';
@@ -133,7 +133,7 @@ function createTally(
       rules: rules.map((r) => ({
         rule: r.id,
         title: r.title,
-        devices: isEvaluated(r.condition) ? devices.filter((d) => appliesTo(r, d)).length : 0,
+        devices: devices.filter((d) => appliesTo(r, d)).length,
         ...(counts.get(r.id) ?? { raised: 0, escalated: 0, cleared: 0 }),
         openAtEnd: open.get(r.id)?.size ?? 0,
       })),

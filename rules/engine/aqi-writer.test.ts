@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
 import { stationFields, stationIndex, stationInit, stationReading } from '../../aqi/index.ts';
-import type { RuleDevice } from './core.ts';
+import type { RuleDevice } from './rule-device.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 
 const STATION: RuleDevice = {

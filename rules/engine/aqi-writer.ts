@@ -15,7 +15,7 @@ import {
   StationState,
 } from '../../aqi/index.ts';
 import type { SavedState } from '../../alerts/index.ts';
-import type { RuleDevice } from './core.ts';
+import type { RuleDevice } from './rule-device.ts';
 import { AQI, MEASUREMENTS } from '../../measurements/index.ts';
 
 /** The saved-state key of a station's hourly means; `$` cannot start a rule id, so it never collides. */

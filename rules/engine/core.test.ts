@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
 import { parseRuleFile } from '../loader.ts';
 import type { Rule } from '../schema.ts';
-import { createRuleCore, type RuleDevice } from './core.ts';
+import { createRuleCore } from './core.ts';
+import type { RuleDevice } from './rule-device.ts';
 
 const RULES = `
 rules:

@@ -2,7 +2,7 @@
 // passing of time go in, rendered transitions ("firings") come out. Pure apart from its own memory: no
 // I/O, time passed in. The live engine, the rule unit tests and the backtest all run this one core, so a
 // rule behaves the same in a test file, over history and on the live stream.
-import type { Kind, Reading } from '../../devices/index.ts';
+import type { Reading } from '../../devices/index.ts';
 import {
   initialState,
   onReading,
@@ -15,17 +15,7 @@ import type { EvalContext, Step, Transition } from '../evaluators/types.ts';
 import { renderMessage } from '../evaluators/template.ts';
 import { DEFAULT_CLEAR_MESSAGE, type Rule } from '../schema.ts';
 import { messageVars } from './message.ts';
-
-/** What the core reads of a registry record. */
-export interface RuleDevice {
-  readonly id: string;
-  readonly kind: Kind;
-  readonly name: string;
-  readonly district: string;
-  readonly tags: readonly string[];
-  readonly meta: Readonly<Record<string, unknown>>;
-  readonly location?: { readonly lat: number; readonly lon: number };
-}
+import type { RuleDevice } from './rule-device.ts';
 
 /** A transition of one (rule, device), with its message rendered and the state that follows it. */
 export interface Firing {
@@ -72,7 +62,6 @@ export interface RuleCore {
   watch(device: RuleDevice, now: number): void;
   /** Stops watching a device (decommissioned); its states are dropped. */
   forget(deviceId: string): void;
-  isWatched(deviceId: string): boolean;
   /** Feeds one reading of a watched device (an unwatched one is watched first). */
   reading(reading: Reading, device: RuleDevice): Firing[];
   /** Lets time pass: absence fires, windows and rates let old values go. */
@@ -194,7 +183,6 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
     forget(deviceId) {
       watched.delete(deviceId);
     },
-    isWatched: (deviceId) => watched.has(deviceId),
     reading(reading, device) {
       let w = watched.get(device.id);
       if (w === undefined || w.device !== device) w = watch(device, reading.time);

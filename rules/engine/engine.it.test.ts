@@ -11,7 +11,7 @@ import type { Reading } from '../../devices/index.ts';
 import { createAlertService, type AlertService } from '../../alerts/index.ts';
 import { openAlertStore } from '../../alerts/index.ts';
 import type { AlertChange, AlertStore } from '../../alerts/index.ts';
-import type { RuleDevice } from './core.ts';
+import type { RuleDevice } from './rule-device.ts';
 import { createRuleEngine, type RuleEngine } from './engine.ts';
 
 const RULES = `

@@ -6,7 +6,7 @@ import { aqiTemplateVars } from '../evaluators/aqi.ts';
 import { formatDuration, type TemplateValue } from '../evaluators/template.ts';
 import type { Transition } from '../evaluators/types.ts';
 import type { Rule } from '../schema.ts';
-import type { RuleDevice } from './core.ts';
+import type { RuleDevice } from './rule-device.ts';
 
 export function messageVars(rule: Rule, device: RuleDevice, t: Transition): Record<string, TemplateValue> {
   const vars: Record<string, TemplateValue> = {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { Rule, type AbsenceCondition } from '../schema.ts';
+import type { AbsenceCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { absenceInit, absenceReading, AbsenceState, absenceTick } from './absence.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 

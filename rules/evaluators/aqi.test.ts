@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
 import { HOUR_MS, hourlyMeans, stationVn } from '../../aqi/index.ts';
-import { Rule, type AqiCondition } from '../schema.ts';
+import type { AqiCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { AqiState, aqiBound, aqiCategoryOf, aqiInit, aqiLevels, aqiReading, aqiTemplateVars } from './aqi.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Reading } from '../../devices/index.ts';
 import { RulesError } from '../errors.ts';
-import type { Condition, Rule } from '../schema.ts';
+import type { Rule } from '../schema.ts';
 import { aqiInit, aqiReading, AqiState } from './aqi.ts';
 import { exprInit, exprReading, ExprState } from './expr.ts';
 import { absenceInit, absenceReading, absenceTick, AbsenceState } from './absence.ts';
@@ -21,20 +21,6 @@ export const EvaluatorState = z.discriminatedUnion('type', [
   AqiState,
 ]);
 export type EvaluatorState = z.infer<typeof EvaluatorState>;
-
-export type EvaluatedType = EvaluatorState['type'];
-const EVALUATED: readonly string[] = [
-  'threshold',
-  'rate',
-  'absence',
-  'window',
-  'expr',
-  'aqi',
-] satisfies EvaluatedType[];
-
-export function isEvaluated(condition: Condition): boolean {
-  return EVALUATED.includes(condition.type);
-}
 
 /** A fresh state; `now` starts an absence rule's watch. `undefined` for conditions not evaluated here. */
 export function initialState(rule: Rule, now: number): EvaluatorState | undefined {

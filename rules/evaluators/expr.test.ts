@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
 import { parseRuleFile } from '../loader.ts';
-import { Rule, type ExprCondition, type ThresholdCondition } from '../schema.ts';
-import { compileExpr, exprInit, exprKindIssues, exprReading, ExprState } from './expr.ts';
+import type { ExprCondition, ThresholdCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
+import { compileExpr, exprKindIssues } from '../cel.ts';
+import { exprInit, exprReading, ExprState } from './expr.ts';
 import { thresholdInit, thresholdReading } from './threshold.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 

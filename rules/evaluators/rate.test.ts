@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { Rule, type RateCondition } from '../schema.ts';
+import type { RateCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { rateInit, rateReading, RateState, rateTick } from './rate.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 

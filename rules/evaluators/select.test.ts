@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rule, Select } from '../schema.ts';
+import { Select } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { selects, whyNotApplicable, type SelectableDevice } from './select.ts';
 
 const KIM_LONG: SelectableDevice = {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { Rule, type ThresholdCondition } from '../schema.ts';
+import type { ThresholdCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { thresholdInit, thresholdReading, ThresholdState } from './threshold.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 

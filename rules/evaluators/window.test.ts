@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
-import { Rule, type WindowCondition } from '../schema.ts';
+import type { WindowCondition } from '../schema.ts';
+import { Rule } from '../rule-file.ts';
 import { addSample, bucketWidth, windowStart, type Bucket } from './buckets.ts';
 import type { EvalContext, EvalRule, Transition } from './types.ts';
 import { aggregate, windowInit, windowReading, WindowState, windowTick } from './window.ts';

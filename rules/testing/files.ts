@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_FLEET_FILE, loadFleet } from '../../devices/index.ts';
-import type { RuleDevice } from '../engine/core.ts';
+import type { RuleDevice } from '../engine/rule-device.ts';
 import { RULE_TEST_FILE } from '../engine/rule-files.ts';
 import { loadRuleFiles } from '../loader.ts';
 import { parseRuleTestFile, prepareRuleTests, type PreparedTest } from './prepare.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GAUGE, prepare } from './fixtures.ts';
+import { GAUGE, prepare } from '../../test/kits/rule-fixtures.ts';
 import type { PrepareResult } from './prepare.ts';
 
 const at = (r: PrepareResult) => (r.ok ? [] : r.problems.map((p) => `${p.line}:${p.column} ${p.code}`));

@@ -3,7 +3,7 @@
 // put at absolute times in order, expectations at absolute times. Every problem is found in one pass and
 // placed at its line and column. Pure: the caller reads the files (files.ts).
 import { PAYLOAD_SCHEMAS, type FieldValue, type Reading } from '../../devices/index.ts';
-import type { RuleDevice } from '../engine/core.ts';
+import type { RuleDevice } from '../engine/rule-device.ts';
 import { selects, whyNotApplicable } from '../evaluators/select.ts';
 import type { Rule } from '../schema.ts';
 import type { Severity } from '../../alerts/index.ts';

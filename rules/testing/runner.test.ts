@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../schema.ts';
 import { diff, formatOffset, sameNumber, type Observed } from './compare.ts';
-import { prepare } from './fixtures.ts';
+import { prepare } from '../../test/kits/rule-fixtures.ts';
 import type { Expected } from './prepare.ts';
 import { formatResults, runRuleTest, type RuleTestResult } from './runner.ts';
 

@@ -21,7 +21,7 @@
 // as `{{level}}` in messages: 1 is the rule's own level, 2 its first `escalate` entry.
 import { z } from 'zod';
 import { DeviceId, Kind, Location, META_SCHEMAS, type FieldValue } from '../../devices/index.ts';
-import type { RuleDevice } from '../engine/core.ts';
+import type { RuleDevice } from '../engine/rule-device.ts';
 import { parseDuration, RULE_ID_PATTERN } from '../schema.ts';
 import { Severity } from '../../alerts/index.ts';
 

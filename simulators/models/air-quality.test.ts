@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { airQualityAt, createAirQualityModel, EPISODE_SCENARIO, pmDailyFactor } from './air-quality.ts';
-import { instants, num, outOfRange, runSeries } from './testing.ts';
+import { instants, num, outOfRange, runSeries } from '../../test/kits/sim-models.ts';
 import { DAY_MS, HOUR_MS, localHour } from './time.ts';
 
 // Midnight local time (UTC+7) on 1 December 2025 and on 1 July 2025.

@@ -9,7 +9,7 @@ import {
   riverProfile,
   type FloodGaugeMeta,
 } from './flood.ts';
-import { instants, num, outOfRange, runSeries } from './testing.ts';
+import { instants, num, outOfRange, runSeries } from '../../test/kits/sim-models.ts';
 import { DAY_MS, HOUR_MS } from './time.ts';
 
 const T0 = Date.UTC(2025, 9, 26, 17); // midnight local time, 27 October 2025

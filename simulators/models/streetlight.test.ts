@@ -7,7 +7,7 @@ import {
   schedule,
   type StreetlightOptions,
 } from './streetlight.ts';
-import { instants, num, outOfRange, runSeries } from './testing.ts';
+import { instants, num, outOfRange, runSeries } from '../../test/kits/sim-models.ts';
 import { DAY_MS, HOUR_MS } from './time.ts';
 
 const HUE = { lat: 16.46, lon: 107.59 };

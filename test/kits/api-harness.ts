@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { encodeLine, encodeTags } from '../influx/index.ts';
-import { openDeadLetters, type DeadLetterStore } from '../ingest/index.ts';
-import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../devices/index.ts';
-import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../rules/index.ts';
-import { freshDatabase, type FreshDatabase } from '../test/influx-helpers.ts';
-import { createApi, type Api, type ApiDeps, type HealthReport } from './index.ts';
-import type { ApiAlerts, ApiRules } from './route-kit.ts';
-import { createAlertService, openAlertStore, type AlertService } from '../alerts/index.ts';
+import { encodeLine, encodeTags } from '../../influx/index.ts';
+import { openDeadLetters, type DeadLetterStore } from '../../ingest/index.ts';
+import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../../devices/index.ts';
+import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../../rules/index.ts';
+import { freshDatabase, type FreshDatabase } from './influx.ts';
+import { createApi, type Api, type ApiDeps, type HealthReport } from '../../api/index.ts';
+import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
+import { createAlertService, openAlertStore, type AlertService } from '../../alerts/index.ts';
 
 export interface Harness {
   readonly api: Api;
@@ -59,7 +59,7 @@ export interface HarnessOptions {
 }
 
 /** The Huế rule files (rules/hue): the rules in force for GET /api/rules. */
-export const HUE_RULES_DIR = fileURLToPath(new URL('../rules/hue/', import.meta.url));
+export const HUE_RULES_DIR = fileURLToPath(new URL('../../rules/hue/', import.meta.url));
 
 async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<ApiRules> {
   const loaded = loadRuleFiles(await readRuleFolder(HUE_RULES_DIR));

@@ -1,9 +1,9 @@
 // Rules and devices for the unit tests of rule testing: a river gauge with Kim Long's alarm levels, a rule
 // on them, and a silence rule. Written out here so the tests do not depend on the Huế files' tuning.
-import type { RuleDevice } from '../engine/core.ts';
-import { parseRuleFile } from '../loader.ts';
-import type { Rule } from '../schema.ts';
-import { prepareRuleTests, parseRuleTestFile, type PrepareResult } from './prepare.ts';
+import type { RuleDevice } from '../../rules/engine/rule-device.ts';
+import { parseRuleFile } from '../../rules/loader.ts';
+import type { Rule } from '../../rules/schema.ts';
+import { prepareRuleTests, parseRuleTestFile, type PrepareResult } from '../../rules/testing/prepare.ts';
 
 export const RULES_TEXT = `rules:
   - id: river-alarm

@@ -11,11 +11,11 @@ export { helper };
 
 const load = (file: string) => require(file) as NodeModule;
 export const nodes = {
-  platform: load('./nodes/city-platform.js'),
-  telemetry: load('./nodes/city-telemetry.js'),
-  raise: load('./nodes/raise-alert.js'),
-  clear: load('./nodes/clear-alert.js'),
-  deviceInfo: load('./nodes/device-info.js'),
+  platform: load('../../flows/node-red/nodes/city-platform.js'),
+  telemetry: load('../../flows/node-red/nodes/city-telemetry.js'),
+  raise: load('../../flows/node-red/nodes/raise-alert.js'),
+  clear: load('../../flows/node-red/nodes/clear-alert.js'),
+  deviceInfo: load('../../flows/node-red/nodes/device-info.js'),
   /** Node-RED's own function node, to run the example flows' functions. */
   function: load('@node-red/nodes/core/function/10-function.js'),
 };

@@ -1,10 +1,10 @@
 // Vitest global setup for the integration tier: one influxd for the whole run, in a temporary folder on
-// free ports; each test file makes its own database in it (test/influx-helpers.ts, freshDatabase).
+// free ports; each test file makes its own database in it (test/kits/influx.ts, freshDatabase).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startLocalInfluxd } from '../influx/index.ts';
+import { startLocalInfluxd } from '../../influx/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

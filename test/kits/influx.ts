@@ -1,7 +1,7 @@
-// A database of its own for each integration test file, in the influxd of test/global-influxd.ts.
+// A database of its own for each integration test file, in the influxd of test/kits/global-influxd.ts.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createInfluxClient, dropDatabase, type InfluxClient } from '../influx/index.ts';
+import { createInfluxClient, dropDatabase, type InfluxClient } from '../../influx/index.ts';
 
 export interface FreshDatabase {
   readonly url: string;

@@ -1,4 +1,5 @@
-// `npm run rules -- <command>`: check rule files, run rule tests, backtest a rule file over stored history.
+// `npm run rules -- <command>` (the rules component's command line, beside the platform's as it reads the
+// platform's configuration): check rule files, run rule tests, backtest a rule file over stored history.
 // Exit codes: 0 all good, 1 problems or failed tests, 2 a command line that cannot be read.
 import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,16 +8,22 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_FLEET_FILE, loadFleet, openRegistry } from '../devices/index.ts';
 import { createInfluxClient, isInfluxError } from '../influx/index.ts';
-import { backtestRules } from './backtest/backtest.ts';
-import type { BacktestReport } from './backtest/types.ts';
-import type { RuleDevice } from './engine/core.ts';
-import { RULE_TEST_FILE } from './engine/rule-files.ts';
-import { loadRuleFiles, parseRuleFile } from './loader.ts';
-import { parseDuration } from './schema.ts';
-import { findRuleTestFiles, loadRuleTestFile } from './testing/files.ts';
-import { formatResults, runRuleTest } from './testing/runner.ts';
+import {
+  backtestRules,
+  findRuleTestFiles,
+  formatResults,
+  loadRuleFiles,
+  loadRuleTestFile,
+  parseDuration,
+  parseRuleFile,
+  RULE_TEST_FILE,
+  runRuleTest,
+  type BacktestReport,
+  type RuleDevice,
+} from '../rules/index.ts';
+import { loadConfig } from './config.ts';
 
-const RULES_DIR = path.dirname(fileURLToPath(import.meta.url));
+const RULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'rules');
 /** The registry's file in the data folder, as platform/platform.ts opens it. */
 const REGISTRY_FILE = 'registry.db';
 
@@ -148,8 +155,7 @@ async function backtest(args: readonly string[], print: Print): Promise<number> 
     for (const p of parsed.problems) print(`${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`);
     return 1;
   }
-  // The platform's own configuration, parsed as it parses it (imported here only: it loads every part).
-  const { loadConfig } = await import('../platform/index.ts');
+  // The platform's own configuration, parsed as it parses it.
   const config = loadConfig(process.env);
   const devices = await backtestDevices(values, config.dataDir);
   const url = values['influx-url'] ?? config.influx.url ?? `http://127.0.0.1:${config.influx.localPort}`;

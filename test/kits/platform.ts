@@ -6,7 +6,7 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { inject } from 'vitest';
-import { loadConfig, startPlatform, type Platform } from '../platform/index.ts';
+import { loadConfig, startPlatform, type Platform } from '../../platform/index.ts';
 
 export interface TestPlatform extends Platform {
   readonly dataDir: string;

@@ -1,7 +1,7 @@
 // Helpers shared by the models' tests: run a model over a series of instants, check fields against
 // the kinds' ranges. No I/O.
 import { fieldSpec, type Kind } from '../../devices/index.ts';
-import type { Model, SimFields, SimInstant } from './time.ts';
+import type { Model, SimFields, SimInstant } from '../../simulators/models/time.ts';
 
 export function runSeries<S>(model: Model<S>, instants: readonly SimInstant[]): SimFields[] {
   const first = instants[0];

@@ -8,9 +8,9 @@
 // holds `ack_ms` and `resolve_ms`.
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { loadFleet, type Kind } from '../devices/index.ts';
-import { createDeviceModel, devicePayload, type SimFields } from '../simulators/index.ts';
-import { connectClient, eventually, rows, type TestPlatform } from '../test/platform-helpers.ts';
+import { loadFleet, type Kind } from '../../devices/index.ts';
+import { createDeviceModel, devicePayload, type SimFields } from '../../simulators/index.ts';
+import { connectClient, eventually, rows, type TestPlatform } from './platform.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

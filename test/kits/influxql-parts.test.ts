@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queryParts, QueryPartsError, tokenize } from './query-parts.ts';
+import { queryParts, QueryPartsError, tokenize } from './influxql-parts.ts';
 
 describe('queryParts', () => {
   it('reads the example panel query: measurement, field, alias, tags in WHERE and GROUP BY', () => {

@@ -1,7 +1,7 @@
 // The dashboards' query runner: for a Grafana dashboard's JSON, every query — template variables in
 // order, panel targets, annotations — expanded with Grafana's macros (grafana-macros.ts) and run against an
 // InfluxDB. Each must answer without error, with at least one series holding a non-null value, and with
-// the columns `time` plus the aliases of its SELECT list (query-parts.ts); an annotation's text, tags and
+// the columns `time` plus the aliases of its SELECT list (influxql-parts.ts); an annotation's text, tags and
 // title columns must be among them.
 //
 // Each query runs with every variable at "All", and, when it uses variables with a choice (multi or
@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { Series } from '../influx/index.ts';
+import type { Series } from '../../influx/index.ts';
 import {
   ALL,
   expandQuery,
@@ -23,10 +23,11 @@ import {
   type TemplateVariable,
   type TimeRange,
 } from './grafana-macros.ts';
-import { DASHBOARD_DIR, DATASOURCE } from './index.ts';
-import { queryParts } from './query-parts.ts';
+import { DASHBOARD_DIR, DATASOURCE } from '../../dashboards/index.ts';
+import { queryParts } from './influxql-parts.ts';
 
-export const HERE = import.meta.dirname;
+/** The dashboards' folder: their provisioning files are read from it. */
+export const DASHBOARDS_DIR = path.resolve(import.meta.dirname, '..', '..', 'dashboards');
 const DATASOURCE_UID = DATASOURCE.uid;
 export const HOUR_MS = 3_600_000;
 /** Measurements the platform writes about itself on timers (platform/health-points.ts). */
@@ -400,7 +401,7 @@ export function dashboardFiles(): string[] {
 /** The provisioned data source's `timeInterval`: Grafana's floor under `$__interval`. */
 export function dataSourceMinInterval(): string {
   const file = parse(
-    readFileSync(path.join(HERE, 'provisioning/datasources/influxdb.yaml'), 'utf8'),
+    readFileSync(path.join(DASHBOARDS_DIR, 'provisioning/datasources/influxdb.yaml'), 'utf8'),
   ) as unknown;
   const ds = z
     .object({
