@@ -1,4 +1,4 @@
-// The alert store: the alert lifecycle's source of truth in SQLite (better-sqlite3 12, ARCHITECTURE.md
+// The alert store: the alert lifecycle's source of truth in SQLite (better-sqlite3 12, docs/architecture.md
 // decision 5). One row per alert, one per transition (the alert's history), and the rules' (rule, device)
 // evaluator states, each saved in the same transaction as the change it caused, so that a restart never
 // finds an alert without the state that raised it, or the reverse. "One open alert per (rule, device)" is

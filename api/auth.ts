@@ -4,7 +4,7 @@ import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ApiRole } from '../devices/index.ts';
 import { ApiError } from './errors.ts';
 
-/** Roles in ascending order of power (ARCHITECTURE.md, "HTTP API"): each may do what those below may. */
+/** Roles in ascending order of power (docs/architecture.md, "HTTP API"): each may do what those below may. */
 export const ROLE_ORDER: readonly ApiRole[] = ['viewer', 'operator', 'engineer', 'admin'];
 
 export function hasRole(held: ApiRole, required: ApiRole): boolean {

@@ -2,6 +2,7 @@
 // test can check it (the way Fastify keeps its codes in lib/errors.js). Every error leaves the API as
 // `{ error: { code, message, details? } }`; the mapping from the other components' errors lives here too.
 import { z } from 'zod';
+import { CodedError } from '../errors/index.ts';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { isRegistryError, type RegistryErrorCode } from '../devices/index.ts';
 import { isInfluxError, type InfluxErrorCode } from '../influx/index.ts';
@@ -81,15 +82,13 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The one error class of the API; `status` comes from the table, never from the thrower. */
-export class ApiError extends Error {
-  readonly code: ApiErrorCode;
+export class ApiError extends CodedError<ApiErrorCode> {
+  override readonly name = 'ApiError';
   readonly status: number;
   readonly details: unknown;
 
   constructor(code: ApiErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ApiError';
-    this.code = code;
+    super(code, message, options);
     this.status = API_ERRORS[code].status;
     this.details = options?.details;
   }

@@ -32,7 +32,7 @@ function errorCode(res: { status: number; body: unknown }): string {
   return error.code;
 }
 
-// Kim Long rising toward its 27 Oct 2025 peak (about 5.05 m, hue-places.md): one level a minute from
+// Kim Long rising toward its 27 Oct 2025 peak (about 5.05 m, docs/hue-places.md): one level a minute from
 // 11:30 to 11:39 UTC, 4.90 m to 4.99 m.
 const levels = Array.from({ length: 10 }, (_, i) => [NOW - 30 * MIN + i * MIN, 4.9 + 0.01 * i] as const);
 

@@ -12,7 +12,7 @@ const EPOCH_MS = /^(0|[1-9][0-9]{0,15})$/;
 
 /**
  * A query-string instant: RFC 3339 with an offset (`2025-10-27T08:00:00Z`, `...+07:00`) or integer epoch
- * milliseconds, the same two forms a device may send as `ts` (ARCHITECTURE.md, "Payloads").
+ * milliseconds, the same two forms a device may send as `ts` (docs/architecture.md, "Payloads").
  */
 export const Instant = z
   .union([z.iso.datetime({ offset: true }), z.string().regex(EPOCH_MS, 'epoch milliseconds')])

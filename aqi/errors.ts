@@ -1,7 +1,8 @@
-// Error codes of the air-quality index module (CONVENTIONS.md, "Errors and logs": one table per
+// Error codes of the air-quality index module (docs/conventions.md, "Errors and logs": one table per
 // component, codes stable). The index functions themselves raise nothing: a value they cannot index
 // gives `undefined`. Only a bad accumulator configuration or a persisted state that does not validate
 // is an error.
+import { CodedError, isErrorOf, messageOf } from '../errors/index.ts';
 
 export const AQI_ERRORS = {
   AQI_ERR_RETAIN_HOURS: 'the hourly accumulator must retain a whole number of hours between 12 and 48',
@@ -10,12 +11,12 @@ export const AQI_ERRORS = {
 
 export type AqiErrorCode = keyof typeof AQI_ERRORS;
 
-export class AqiError extends Error {
+export class AqiError extends CodedError<AqiErrorCode> {
   override readonly name = 'AqiError';
-  readonly code: AqiErrorCode;
 
-  constructor(code: AqiErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail === undefined ? AQI_ERRORS[code] : `${AQI_ERRORS[code]}: ${detail}`, options);
-    this.code = code;
+  constructor(code: AqiErrorCode, detail?: string, options?: { readonly cause?: unknown }) {
+    super(code, messageOf(AQI_ERRORS, code, detail), options);
   }
 }
+
+export const isAqiError = isErrorOf(AqiError);

@@ -2,7 +2,7 @@
 // a state that survives JSON, and the errors it raises.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AQI_ERRORS, AqiError } from './errors.ts';
+import { AqiError } from './errors.ts';
 import {
   addReading,
   createHourlyState,
@@ -177,16 +177,5 @@ describe('hourly accumulator', () => {
     const nowCast = vnNowCast(hours);
     expect(nowCast).toBeGreaterThan(20);
     expect(nowCast).toBeLessThan(31);
-  });
-});
-
-describe('error table', () => {
-  it('documents every code and puts it on the error', () => {
-    for (const code of Object.keys(AQI_ERRORS) as (keyof typeof AQI_ERRORS)[]) {
-      const err = new AqiError(code, 'detail');
-      expect(err.code).toBe(code);
-      expect(err.message).toBe(`${AQI_ERRORS[code]}: detail`);
-      expect(AQI_ERRORS[code].length).toBeGreaterThan(10);
-    }
   });
 });

@@ -7,7 +7,7 @@
 // Decision 1459 writes the w = ½ case as Σ (½)^i·cᵢ without the divisor. With all 12 hours present the
 // two forms differ by the factor Σ(½)^i = 1 − 2⁻¹² (0.02 %); with a missing hour the undivided form would
 // read low by that hour's whole weight, which contradicts "a missing hour weighs 0". The divided form is
-// used in both cases, as domain.md states it and as the EPA does.
+// used in both cases, as docs/domain.md states it and as the EPA does.
 
 /** An hourly mean, or a missing hour. `null` is accepted too, since JSON has no `undefined`. */
 export type HourValue = number | null | undefined;

@@ -1,6 +1,6 @@
 // Mass concentration (µg/m³, as the stations report) to mixing ratio (ppm, ppb, as the US EPA's O₃ and NO₂
 // breakpoints are written), for an ideal gas at 25 °C and 1 atm — the reference conditions of the EPA's
-// gaseous standards. Neither the molar volume nor the molar masses are in domain.md; they come from:
+// gaseous standards. Neither the molar volume nor the molar masses are in docs/domain.md; they come from:
 // - the molar gas constant R = 8.314 462 618 153 24 J/(mol·K), exact since the 2019 SI redefinition
 //   (R = N_A·k), T = 298.15 K, p = 101 325 Pa: Vm = R·T/p = 24.465 L/mol. Many agencies round it to
 //   24.45 L/mol; the difference, 0.06 %, matters only at a truncation boundary;

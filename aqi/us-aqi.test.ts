@@ -15,7 +15,7 @@ import {
 } from './us-aqi.ts';
 import { ppbToUgm3 } from './units.ts';
 
-// domain.md: the EPA's NowCast test vector, oldest first, the 11th hour missing → 28.4098.
+// docs/domain.md: the EPA's NowCast test vector, oldest first, the 11th hour missing → 28.4098.
 const EPA_VECTOR_OLDEST_FIRST = [34.9, 43, 50, 64.9, 69.2, 66.2, 53.7, 48.6, 49.2, 35, undefined, 21];
 const epaVector = [...EPA_VECTOR_OLDEST_FIRST].reverse(); // newest first, as usNowCast reads
 

@@ -1,6 +1,6 @@
 // The US EPA Air Quality Index with the 2024 revision of its PM2.5 breakpoints (in force from 6 May 2024;
-// 40 CFR Part 58 Appendix G as amended), as domain.md gives it: PM2.5 24h, PM10 24h, O₃ 8h (ppm) and
-// NO₂ 1h (ppb). Not here, because domain.md does not give them: the O₃ 1-hour table (the EPA uses it above
+// 40 CFR Part 58 Appendix G as amended), as docs/domain.md gives it: PM2.5 24h, PM10 24h, O₃ 8h (ppm) and
+// NO₂ 1h (ppb). Not here, because docs/domain.md does not give them: the O₃ 1-hour table (the EPA uses it above
 // 0.200 ppm 8h), CO and SO₂, and the EPA's separate NowCast for O₃.
 import {
   categoryOf,
@@ -38,8 +38,8 @@ export interface UsTable {
 
 const b = (cLo: number, cHi: number, iLo: number, iHi: number): UsBand => ({ cLo, cHi, iLo, iHi });
 
-// Truncation steps: PM2.5 0.1 µg/m³, PM10 1 µg/m³, O₃ 0.001 ppm (domain.md). NO₂'s step is not in
-// domain.md; its breakpoints are whole ppb with gaps between bands (53 | 54), so it is truncated to 1 ppb,
+// Truncation steps: PM2.5 0.1 µg/m³, PM10 1 µg/m³, O₃ 0.001 ppm (docs/domain.md). NO₂'s step is not in
+// docs/domain.md; its breakpoints are whole ppb with gaps between bands (53 | 54), so it is truncated to 1 ppb,
 // which is what those gaps imply.
 export const US_BREAKPOINTS: Readonly<Record<UsPollutant, UsTable>> = {
   pm25: {
@@ -128,7 +128,7 @@ function steps(table: UsTable, c: number): number {
   return Math.floor(c / table.step + TRUNCATION_NUDGE);
 }
 
-/** The concentration truncated to the pollutant's step (domain.md: "truncate … before lookup"). */
+/** The concentration truncated to the pollutant's step (docs/domain.md: "truncate … before lookup"). */
 export function usTruncate(pollutant: UsPollutant, concentration: number): number {
   const table = US_BREAKPOINTS[pollutant];
   // Dividing the whole number of steps gives the same double as the written breakpoint (e.g. 55 / 1000).
@@ -139,7 +139,7 @@ export function usTruncate(pollutant: UsPollutant, concentration: number): numbe
 /**
  * The sub-index of one concentration in the table's unit, not rounded: truncate, find the band, and
  * interpolate I = (iHi − iLo)/(cHi − cLo)·(C − cLo) + iLo. Above the last band: 500 for PM and NO₂ (a cap:
- * the EPA calls such values "beyond the AQI"; domain.md gives no rule), `undefined` for O₃ 8h.
+ * the EPA calls such values "beyond the AQI"; docs/domain.md gives no rule), `undefined` for O₃ 8h.
  * `undefined` for a negative or non-finite concentration.
  */
 export function usSubIndex(pollutant: UsPollutant, concentration: number): number | undefined {

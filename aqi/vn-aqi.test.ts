@@ -15,7 +15,7 @@ import {
   vnSubIndex,
 } from './vn-aqi.ts';
 
-// The Decision's worked example (§2.3.a): PM2.5 hourly means 09:00 → 20:00. domain.md gives its two ends
+// The Decision's worked example (§2.3.a): PM2.5 hourly means 09:00 → 20:00. docs/domain.md gives its two ends
 // (26.9, 24.7, … 20.6), w = 0.61 and NowCast 20.3; the ten hours between are from the Decision's own
 // table (Decision 1459/QĐ-TCMT, §2.3.a, as published by the Vietnam Environment Administration).
 const DECISION_PM25_OLDEST_FIRST = [26.9, 24.7, 20.5, 23.5, 19.5, 16.5, 19.0, 16.5, 20.3, 22.4, 19.6, 20.6];
@@ -100,7 +100,7 @@ describe('VN_AQI NowCast: the Decision worked example', () => {
 });
 
 describe('vnHourlyAqi', () => {
-  it('the Decision example as domain.md gives it: sub-indices O₃ 43, NO₂ 60, PM2.5 41 → AQI 60', () => {
+  it('the Decision example as docs/domain.md gives it: sub-indices O₃ 43, NO₂ 60, PM2.5 41 → AQI 60', () => {
     // Concentrations backed out of those sub-indices with the table: O₃ 43·160/50 = 137.6, NO₂
     // 100 + (60 − 50)·100/50 = 120; PM2.5 from the example's NowCast series.
     const r = vnHourlyAqi({ pm25Hours: decisionPm25, o3: 137.6, no2: 120 });

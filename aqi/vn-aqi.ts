@@ -29,7 +29,7 @@ export const VN_INDEX_LEVELS = [0, 50, 100, 150, 200, 300, 400, 500] as const;
 
 /**
  * Breakpoints BPᵢ in µg/m³ (CO too), row by row against `VN_INDEX_LEVELS` (Decision 1459, Table 2;
- * domain.md, "Air quality"). `null`: the row does not exist for that column (O₃ 8h stops at index 300).
+ * docs/domain.md, "Air quality"). `null`: the row does not exist for that column (O₃ 8h stops at index 300).
  * The 500 row reads "≥": a concentration at or above it has index 500.
  */
 export const VN_BREAKPOINTS: Readonly<Record<VnColumn, readonly (number | null)[]>> = {
@@ -42,7 +42,7 @@ export const VN_BREAKPOINTS: Readonly<Record<VnColumn, readonly (number | null)[
   pm25: [0, 25, 50, 80, 150, 250, 350, 500],
 };
 
-/** The six bands with their names and colours (Decision 1459, Table 1; domain.md). */
+/** The six bands with their names and colours (Decision 1459, Table 1; docs/domain.md). */
 export const VN_CATEGORIES: readonly AqiCategory[] = [
   band(1, 'good', 'Tốt', 'Good', 0, 50, GREEN),
   band(2, 'moderate', 'Trung bình', 'Moderate', 51, 100, YELLOW),

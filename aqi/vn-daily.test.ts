@@ -7,7 +7,7 @@ import { vnSubIndex } from './vn-aqi.ts';
 
 // The Decision's 8-hour example (§2.2.2.a): O₃ hourly means from 18:00 of the day before to 00:00 at the
 // end of the day, and the 8-hour means it prints for the hours 01:00 … 00:00. These numbers are not in
-// domain.md; they are from the Decision's own table, as published by the Vietnam Environment
+// docs/domain.md; they are from the Decision's own table, as published by the Vietnam Environment
 // Administration.
 const O3_PREVIOUS = [15.7, 14.2, 17.7, 18.9, 19.3, 15.7, 19.7]; // 18:00 … 00:00
 const O3_DAY = [

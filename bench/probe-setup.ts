@@ -31,7 +31,7 @@ export async function provisionProbe(platform: Platform): Promise<ProbeSetup> {
     gauge: { id: PROBE_GAUGE_ID, secret: gauge.secret },
     reader: { id: PROBE_READER_ID, secret: reader.secret },
     telemetryTopic: topics.telemetry('flood', PROBE_GAUGE_ID),
-    // Alert topics are <prefix>/alerts/<kind>/<device>/<rule> (ARCHITECTURE.md): every rule of this gauge.
+    // Alert topics are <prefix>/alerts/<kind>/<device>/<rule> (docs/architecture.md): every rule of this gauge.
     alertFilter: `${topics.prefix}/alerts/flood/${PROBE_GAUGE_ID}/#`,
   };
 }

@@ -41,7 +41,7 @@ async function writeStats(registry: Registry): Promise<{ count: number; totalMs:
   return { count: find('_count'), totalMs: find('_sum') * 1000 };
 }
 
-/** Huế's centre (hue-places.md); the benchmark's stations need a location, not a true one. */
+/** Huế's centre (docs/hue-places.md); the benchmark's stations need a location, not a true one. */
 const LOCATION = { lat: 16.457, lon: 107.578 };
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
 // Also the measurement every system shares: when InfluxDB confirms a batch, now − ts of each line in it.
 import { createLatencyHistogram, type LatencySummary } from '../simulators/index.ts';
 
-/** Central wards usable as a device's district (hue-places.md, "Administrative units"). */
+/** Central wards usable as a device's district (docs/hue-places.md, "Administrative units"). */
 const WARDS = ['Phú Xuân', 'Thuận Hóa', 'Kim Long', 'Vỹ Dạ', 'An Cựu', 'Thủy Xuân'] as const;
 
 export interface BenchDevice {
@@ -28,7 +28,7 @@ export type BenchFields = {
 
 /**
  * Plausible values varying with the sequence number: PM2.5 9–22 µg/m³ (Huế's typical range,
- * hue-places.md "Air quality"), PM10 about 1.8 times that, 24–32 °C, 70–95 %RH.
+ * docs/hue-places.md "Air quality"), PM10 about 1.8 times that, 24–32 °C, 70–95 %RH.
  */
 export function benchFields(seq: number): BenchFields {
   const pm25 = 9 + (seq % 131) / 10;

@@ -1,4 +1,4 @@
-// Who may publish and subscribe where (ARCHITECTURE.md, "MQTT credentials"). Pure: the broker asks, and
+// Who may publish and subscribe where (docs/architecture.md, "MQTT credentials"). Pure: the broker asks, and
 // these answer from the principal (made at CONNECT from the registry) and the parsed topic.
 import type { Kind, ParsedTopic, Topics } from '../devices/index.ts';
 

@@ -2,6 +2,8 @@
 // SUBSCRIBE was refused (MQTT-3.3.5-2): the broker closes the connection or answers SUBACK 0x80, and the
 // code is what the log, the metrics and the operator see.
 
+import { CodedError } from '../errors/index.ts';
+
 export const BROKER_ERRORS = {
   BROKER_ERR_AUTH: 'unknown user name or wrong password (CONNACK 4)',
   BROKER_ERR_CLIENT_ID: 'a device or gateway must connect with its own id as MQTT client id (CONNACK 2)',
@@ -14,18 +16,17 @@ export const BROKER_ERRORS = {
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
 
-export class BrokerError extends Error {
-  readonly code: BrokerErrorCode;
+export class BrokerError extends CodedError<BrokerErrorCode> {
+  override readonly name = 'BrokerError';
   /** CONNACK return code for refusals during CONNECT (MQTT 3.1.1 §3.2.2.3). */
   readonly returnCode?: number;
+
   constructor(
     code: BrokerErrorCode,
     message: string,
-    options: { cause?: unknown; returnCode?: number } = {},
+    options: { readonly cause?: unknown; readonly returnCode?: number } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'BrokerError';
-    this.code = code;
+    super(code, message, options);
     if (options.returnCode !== undefined) this.returnCode = options.returnCode;
   }
 }

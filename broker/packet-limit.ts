@@ -1,4 +1,4 @@
-// Aedes enforces no maximum packet size (ARCHITECTURE.md, decision 1): mqtt-packet will buffer a
+// Aedes enforces no maximum packet size (docs/architecture.md, decision 1): mqtt-packet will buffer a
 // PUBLISH of up to 256 MB announced by a four-byte remaining length. This scanner follows the MQTT fixed
 // headers in the byte stream (MQTT 3.1.1 §2.2: one type byte, then a variable-length remaining length of
 // one to four bytes) and reports a packet too large as soon as its header arrives, before its body is

@@ -8,21 +8,29 @@ ENV NODE_ENV=production
 WORKDIR /opt/city-telemetry
 
 # Dependencies first, exactly as locked, so a code change does not reinstall them. tsx, which runs the
-# TypeScript sources, is a runtime dependency; the development tools are left out.
+# TypeScript sources, is a runtime dependency; the development tools are left out, and so is Node-RED:
+# it belongs to the Node-RED process (the flows/node-red workspace), which this image does not run.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+COPY flows/node-red/package.json ./flows/node-red/
+RUN npm ci --omit=dev --workspaces=false && npm cache clean --force
 
 # The components the platform runs, one COPY each (a COPY of several folders would merge their contents).
+# Tests and the test kits stay out (platform.Dockerfile.dockerignore).
 COPY tsconfig.json ./
-COPY api ./api
-COPY broker ./broker
-COPY dashboards ./dashboards
+COPY errors ./errors
+COPY measurements ./measurements
 COPY devices ./devices
 COPY influx ./influx
+COPY aqi ./aqi
 COPY ingest ./ingest
-COPY platform ./platform
+COPY alerts ./alerts
 COPY rules ./rules
+COPY flows ./flows
+COPY broker ./broker
+COPY api ./api
+COPY dashboards ./dashboards
 COPY simulators ./simulators
+COPY platform ./platform
 
 # Spool, registry, alert state and dead letters; a fresh named volume takes this folder's owner.
 RUN mkdir -p /var/lib/city-telemetry && chown node:node /var/lib/city-telemetry

@@ -1,6 +1,7 @@
 // Error codes raised by the devices component (registry and fleet file), one table so that every code
 // is documented and a test can check it (the way Fastify keeps its codes in lib/errors.js).
 import { z } from 'zod';
+import { CodedError, isErrorOf } from '../errors/index.ts';
 
 export const REGISTRY_ERRORS = {
   REGISTRY_ERR_DUPLICATE: 'a device, gateway or service account with this id already exists',
@@ -15,20 +16,11 @@ export const REGISTRY_ERRORS = {
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
 
-/** The one error class the registry throws; `code` is stable, `cause` keeps the underlying error. */
-export class RegistryError extends Error {
-  readonly code: RegistryErrorCode;
-
-  constructor(code: RegistryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'RegistryError';
-    this.code = code;
-  }
+export class RegistryError extends CodedError<RegistryErrorCode> {
+  override readonly name = 'RegistryError';
 }
 
-export function isRegistryError(err: unknown, code?: RegistryErrorCode): err is RegistryError {
-  return err instanceof RegistryError && (code === undefined || err.code === code);
-}
+export const isRegistryError = isErrorOf(RegistryError);
 
 /** Parses input at the registry's boundary; a mismatch is REGISTRY_ERR_INVALID with the zod error as cause. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {

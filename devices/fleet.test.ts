@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fleetJson from './hue-fleet.json' with { type: 'json' };
 import { Fleet } from './fleet.ts';
 
-// Wards listed in hue-places.md ("Administrative units").
+// Wards listed in docs/hue-places.md ("Administrative units").
 const WARDS = [
   'Phú Xuân',
   'Thuận Hóa',
@@ -39,7 +39,7 @@ describe('the Huế fleet file', () => {
     }
   });
 
-  it('uses the river stations and alarm levels of domain.md', () => {
+  it('uses the river stations and alarm levels of docs/domain.md', () => {
     const meta = (id: string) => fleet.devices.find((d) => d.id === id)?.meta;
     expect(meta('rg-kim-long')).toMatchObject({
       river: 'Hương',

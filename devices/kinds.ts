@@ -22,7 +22,7 @@ export interface Reading {
   readonly fields: Readonly<Record<string, FieldValue>>;
 }
 
-/** Fields of which a reading must carry at least one (ARCHITECTURE.md, "Payloads"). */
+/** Fields of which a reading must carry at least one (docs/architecture.md, "Payloads"). */
 export const REQUIRED_ONE_OF: Readonly<Record<Kind, readonly string[]>> = {
   air_quality: ['pm25', 'pm10'],
   flood: ['water_level_m', 'distance_m', 'rain_mm'],

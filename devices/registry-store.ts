@@ -1,4 +1,4 @@
-// The registry's SQLite schema and row mapping (better-sqlite3 12; ARCHITECTURE.md decision 5). Rows are
+// The registry's SQLite schema and row mapping (better-sqlite3 12; docs/architecture.md decision 5). Rows are
 // parsed with zod on the way out, so a hand-edited database cannot put a malformed record in the cache.
 import Database from 'better-sqlite3';
 import { z } from 'zod';

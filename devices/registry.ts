@@ -1,4 +1,4 @@
-// The device registry: devices, gateways, service accounts and API tokens in SQLite (ARCHITECTURE.md
+// The device registry: devices, gateways, service accounts and API tokens in SQLite (docs/architecture.md
 // decision 5), served from memory. `getDevice` runs for every MQTT message, so every read is a map
 // lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
 import { mkdir } from 'node:fs/promises';

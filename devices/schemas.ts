@@ -71,9 +71,9 @@ export const FloodMeta = z.strictObject({
   river: z.string().min(1).max(100).optional(),
   national_id: z.string().min(1).max(32).optional(),
   type: z.enum(['river', 'street', 'rain']),
-  /** Elevation of the gauge above the level datum: level = datum − distance (domain.md, "Flood"). */
+  /** Elevation of the gauge above the level datum: level = datum − distance (docs/domain.md, "Flood"). */
   datum_m: z.number().min(-100).max(1000).optional(),
-  /** Alarm levels BĐ1, BĐ2, BĐ3 in metres (domain.md); strictly ascending. */
+  /** Alarm levels BĐ1, BĐ2, BĐ3 in metres (docs/domain.md); strictly ascending. */
   alarm_levels_m: z
     .tuple([z.number(), z.number(), z.number()])
     .refine(([a, b, c]) => a < b && b < c, { message: 'alarm levels must ascend' })
@@ -123,7 +123,7 @@ const inputCommon = {
   tags: Tags.default([]),
 };
 
-/** Body of device provisioning (ARCHITECTURE.md, "Provisioning"); `meta` is checked against the kind. */
+/** Body of device provisioning (docs/architecture.md, "Provisioning"); `meta` is checked against the kind. */
 export const DeviceInput = z.discriminatedUnion('kind', [
   z.strictObject({ ...inputCommon, kind: z.literal('air_quality'), meta: AirQualityMeta.default({}) }),
   z.strictObject({ ...inputCommon, kind: z.literal('flood'), meta: FloodMeta }),

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sunAltitudeDeg, sunPosition } from './sun.ts';
 
-// Huế citadel (hue-places.md); Vietnam keeps UTC+7 all year.
+// Huế, near the Citadel (docs/hue-places.md: the sun at 16.46, 107.59, and its local time, UTC+7).
 const LAT = 16.4637;
 const LON = 107.5909;
 const at = (local: string): number => Date.parse(`${local}+07:00`);

@@ -1,4 +1,4 @@
-// Topic names of the public contract (ARCHITECTURE.md, "Topics"), built and parsed here and nowhere else.
+// Topic names of the public contract (docs/architecture.md, "Topics"), built and parsed here and nowhere else.
 //   <prefix>/<kind>/<deviceId>/telemetry|status|commands
 //   <prefix>/gateway/<gatewayId>/telemetry
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>              alert transitions (the platform publishes)

@@ -2,6 +2,8 @@
 // check it (the way Fastify keeps its codes in lib/errors.js). `retryable` tells a writer whether the same
 // request may succeed later unchanged (server down, overloaded, slow) or never will (bad line, bad token).
 
+import { CodedError, isErrorOf } from '../errors/index.ts';
+
 export const INFLUX_ERRORS = {
   INFLUX_ERR_UNREACHABLE:
     'the server could not be reached (connection refused, reset, DNS failure); retryable',
@@ -37,22 +39,18 @@ const RETRYABLE: ReadonlySet<InfluxErrorCode> = new Set<InfluxErrorCode>([
 ]);
 
 /** The one error class of the adapter; `code` is stable, `cause` keeps the underlying error. */
-export class InfluxError extends Error {
-  readonly code: InfluxErrorCode;
+export class InfluxError extends CodedError<InfluxErrorCode> {
+  override readonly name = 'InfluxError';
   /** True when the same request may succeed later unchanged. */
   readonly retryable: boolean;
   /** The HTTP status, when the server answered. */
   readonly status: number | undefined;
 
   constructor(code: InfluxErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
-    super(`${code}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'InfluxError';
-    this.code = code;
+    super(code, message, options);
     this.retryable = RETRYABLE.has(code);
     this.status = options?.status;
   }
 }
 
-export function isInfluxError(err: unknown, code?: InfluxErrorCode): err is InfluxError {
-  return err instanceof InfluxError && (code === undefined || err.code === code);
-}
+export const isInfluxError = isErrorOf(InfluxError);

@@ -1,4 +1,4 @@
-// The one module that builds InfluxQL (ARCHITECTURE.md, decision 4): every name goes through ident(), every
+// The one module that builds InfluxQL (docs/architecture.md, decision 4): every name goes through ident(), every
 // value through str(), a regex through regexLiteral(), a time through timeLiteral(), a duration through
 // duration(). Nothing else in the platform concatenates query text, so API parameters never reach a query
 // unescaped.

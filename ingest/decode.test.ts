@@ -286,13 +286,3 @@ describe('the fast check and the zod schema', () => {
     );
   });
 });
-
-describe('INGEST_ERRORS', () => {
-  it('documents every code with a one-line description', () => {
-    for (const [code, text] of Object.entries(INGEST_ERRORS)) {
-      expect(code).toMatch(/^INGEST_ERR_[A-Z_]+$/);
-      expect(text.length).toBeGreaterThan(10);
-      expect(text).not.toContain('\n');
-    }
-  });
-});

@@ -7,4 +7,4 @@ export type { Writer, WriterOptions } from './writer.ts';
 export { openDeadLetters } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterInput, DeadLetterQuery, DeadLetterStore } from './dead-letters.ts';
 export { INGEST_ERRORS, type IngestErrorCode } from './errors.ts';
-export { IngestError } from './ingest-error.ts';
+export { IngestError } from './errors.ts';

@@ -8,7 +8,7 @@ import { encodeReading, encodeTags } from '../influx/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
 import type { IngestErrorCode } from './errors.ts';
-import type { IngestError } from './ingest-error.ts';
+import type { IngestError } from './errors.ts';
 import type { Spool } from './spool.ts';
 import { TAGS } from '../measurements/index.ts';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSpool, nodeFs, type Spool, type SpoolFs, type SpoolOptions } from './spool.ts';
-import type { IngestError } from './ingest-error.ts';
+import type { IngestError } from './errors.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 // The durable local spool: an append-only log of line-protocol text in numbered segment files.
 //
-// A QoS 1 PUBACK goes out only after the reading is on disk (ARCHITECTURE.md, decision 2). Appends are
+// A QoS 1 PUBACK goes out only after the reading is on disk (docs/architecture.md, decision 2). Appends are
 // group-committed: while one write + fdatasync is in flight, new appends gather, and the next group goes
 // out as one write and one fdatasync, so the cost of a sync is shared by every reading that arrived
 // meanwhile. The writer reads committed bytes back (from the page cache, in practice), sends them to
@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { IngestError } from './ingest-error.ts';
+import { IngestError } from './errors.ts';
 
 export interface SpoolPosition {
   readonly segment: number;
@@ -217,7 +217,9 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     });
 
     function finish(err: unknown): void {
-      const failure = err ? new IngestError('INGEST_ERR_SPOOL_IO', 'spool write failed', err) : undefined;
+      const failure = err
+        ? new IngestError('INGEST_ERR_SPOOL_IO', 'spool write failed', { cause: err })
+        : undefined;
       if (err && segment === current) {
         // A failed write may have left part of the group in the file; cut it back so the next group
         // starts on a line boundary and the writer never sees a torn line.

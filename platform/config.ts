@@ -2,6 +2,7 @@
 // Components never read process.env: they get their slice of this object.
 import path from 'node:path';
 import { z } from 'zod';
+import { CodedError } from '../errors/index.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const optionalPort = z.coerce.number().int().min(0).max(65_535).optional();
@@ -127,12 +128,16 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {
-  readonly code = 'PLATFORM_ERR_CONFIG';
+export const PLATFORM_ERRORS = {
+  PLATFORM_ERR_CONFIG:
+    'the environment does not configure a platform that can start; every problem is listed',
+} as const;
+
+export class ConfigError extends CodedError<keyof typeof PLATFORM_ERRORS> {
+  override readonly name = 'ConfigError';
   readonly problems: readonly string[];
   constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super('PLATFORM_ERR_CONFIG', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }

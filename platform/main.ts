@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
 import { stopOnSignals } from './run.ts';
+import { errorText } from '../errors/index.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -21,6 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`the platform could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`the platform could not start: ${errorText(err)}\n`);
   process.exit(1);
 });

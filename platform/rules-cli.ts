@@ -22,6 +22,7 @@ import {
   type RuleDevice,
 } from '../rules/index.ts';
 import { loadConfig } from './config.ts';
+import { errorText } from '../errors/index.ts';
 
 const RULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'rules');
 /** The registry's file in the data folder, as platform/platform.ts opens it. */
@@ -51,7 +52,7 @@ export async function main(args: readonly string[], print: Print = console.log):
       print(`${err.message}\n${USAGE}`);
       return 2;
     }
-    print(`error: ${err instanceof Error ? err.message : String(err)}`);
+    print(`error: ${errorText(err)}`);
     return 1;
   }
 }
@@ -84,7 +85,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+    throw new Error(`cannot read ${file}: ${errorText(err)}`, {
       cause: err,
     });
   }

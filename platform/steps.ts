@@ -14,6 +14,7 @@ import {
 } from '../influx/index.ts';
 import type { Config } from './config.ts';
 import type { PlatformMetrics } from './metrics.ts';
+import { errorText } from '../errors/index.ts';
 
 /** What was started, in order, so that it can be closed in reverse. */
 export interface CloseStack {
@@ -118,7 +119,7 @@ export function startWriter(config: Config, deps: WriterDeps): Writer {
         topic: '',
         code: 'INGEST_ERR_INFLUX_REFUSED',
         // InfluxDB 1.x stores the valid lines of a partly refused batch; its message names the others.
-        detail: `${err instanceof Error ? err.message : String(err)} (valid lines of the batch were stored)`,
+        detail: `${errorText(err)} (valid lines of the batch were stored)`,
         payload: batch.body,
       }),
   });

@@ -1,8 +1,9 @@
-// Error codes of the rules component (CONVENTIONS.md, "Errors and logs": one table, codes stable). A rule
+// Error codes of the rules component (docs/conventions.md, "Errors and logs": one table, codes stable). A rule
 // file that does not validate is data, not an exception: the loader returns its problems, each with one
 // of these codes. So is a flow's alert request that cannot be carried out (flows/flows.ts): it is
 // acknowledged, dead-lettered with a RULES_ERR_FLOW_* code and counted. Only a persisted evaluator state
 // that does not validate is thrown, as a RulesError.
+import { CodedError, isErrorOf, messageOf } from '../errors/index.ts';
 
 export const RULES_ERRORS = {
   RULES_ERR_YAML: 'the rule file is not well-formed YAML (syntax, duplicate key, bad indentation)',
@@ -19,16 +20,12 @@ export const RULES_ERRORS = {
 
 export type RulesErrorCode = keyof typeof RULES_ERRORS;
 
-export class RulesError extends Error {
+export class RulesError extends CodedError<RulesErrorCode> {
   override readonly name = 'RulesError';
-  readonly code: RulesErrorCode;
 
-  constructor(code: RulesErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail === undefined ? RULES_ERRORS[code] : `${RULES_ERRORS[code]}: ${detail}`, options);
-    this.code = code;
+  constructor(code: RulesErrorCode, detail?: string, options?: { readonly cause?: unknown }) {
+    super(code, messageOf(RULES_ERRORS, code, detail), options);
   }
 }
 
-export function isRulesError(err: unknown, code?: RulesErrorCode): err is RulesError {
-  return err instanceof RulesError && (code === undefined || err.code === code);
-}
+export const isRulesError = isErrorOf(RulesError);

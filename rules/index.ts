@@ -24,3 +24,4 @@ export { backtestRules, type BacktestDeps } from './backtest/backtest.ts';
 export { BacktestReport, type BacktestInput } from './backtest/types.ts';
 export { findRuleTestFiles, loadRuleTestFile } from './testing/files.ts';
 export { formatResults, runRuleTest } from './testing/runner.ts';
+export { RULE_TEST_ERRORS, type RuleTestErrorCode } from './testing/errors.ts';

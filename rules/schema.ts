@@ -61,7 +61,7 @@ const Operand = z.union([z.number().finite(), MetaRefText], {
 export type Operand = z.infer<typeof Operand>;
 
 /** `{ of: $meta.rated_w, plus_pct: $meta.tolerance_pct }` is rated × (1 + tolerance/100) (TALQ's
- * lampPowerTooHigh compares against the rated wattage plus a tolerance, domain.md). */
+ * lampPowerTooHigh compares against the rated wattage plus a tolerance, docs/domain.md). */
 const Scaled = z
   .strictObject({ of: Operand, plus_pct: Operand.optional(), minus_pct: Operand.optional() })
   .refine((s) => (s.plus_pct === undefined) !== (s.minus_pct === undefined), {
@@ -194,7 +194,7 @@ const CelText = z
     for (const message of exprProblems(source)) ctx.addIssue({ code: 'custom', message });
   });
 
-/** A custom condition in CEL (ARCHITECTURE.md, decision 6): raised when `expr` has held on every reading
+/** A custom condition in CEL (docs/architecture.md, decision 6): raised when `expr` has held on every reading
  * for `for`, cleared when `clear` holds (default: when `expr` no longer does). */
 const Expr = z.strictObject({
   type: z.literal('expr'),
@@ -220,7 +220,7 @@ const District = z.string().min(1).max(100);
 export const Select = z
   .strictObject({
     kind: Kind.optional(),
-    /** One ward or a list of them (the registry's `district`, hue-places.md "Administrative units"). */
+    /** One ward or a list of them (the registry's `district`, docs/hue-places.md "Administrative units"). */
     district: z
       .union([District, z.array(District).min(1)])
       .transform((d) => (typeof d === 'string' ? [d] : d))

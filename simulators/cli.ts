@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { createTopics, loadFleet } from '../devices/index.ts';
 import { parseCliArgs } from './cli-args.ts';
+import { errorText } from '../errors/index.ts';
 import { SimError } from './errors.ts';
 import { loadCredentials, toSimFleet } from './fleet-input.ts';
 import { createFleetSimulator } from './fleet-sim.ts';
@@ -55,6 +56,6 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${errorText(err)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 // Error codes raised by the simulators, one table so that every code is documented and tested.
+import { CodedError, isErrorOf } from '../errors/index.ts';
 
 export const SIM_ERRORS = {
   SIM_ERR_CONFIG:
@@ -12,16 +13,8 @@ export const SIM_ERRORS = {
 
 export type SimErrorCode = keyof typeof SIM_ERRORS;
 
-export class SimError extends Error {
-  readonly code: SimErrorCode;
-
-  constructor(code: SimErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'SimError';
-    this.code = code;
-  }
+export class SimError extends CodedError<SimErrorCode> {
+  override readonly name = 'SimError';
 }
 
-export function isSimError(err: unknown, code?: SimErrorCode): err is SimError {
-  return err instanceof SimError && (code === undefined || err.code === code);
-}
+export const isSimError = isErrorOf(SimError);

@@ -6,7 +6,7 @@ import { SimError } from './errors.ts';
 
 export interface LinkOptions {
   readonly url: string;
-  /** Client id and MQTT user name: the device or gateway id (ARCHITECTURE.md, "MQTT credentials"). */
+  /** Client id and MQTT user name: the device or gateway id (docs/architecture.md, "MQTT credentials"). */
   readonly id: string;
   readonly secret: string;
   /** The device's status topic: `online` retained on connect, `offline` as the last will. */

@@ -1,5 +1,5 @@
 // What the simulated devices put on the wire: a JSON object per device, a SenML pack per gateway
-// (ARCHITECTURE.md, "Payloads"). Pure.
+// (docs/architecture.md, "Payloads"). Pure.
 import { fieldSpec, type Kind } from '../devices/index.ts';
 import type { SimFields } from './models/index.ts';
 

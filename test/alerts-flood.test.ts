@@ -10,7 +10,7 @@ import { connectClient, eventually, rows, startTestPlatform, type TestPlatform }
 
 const KIM_LONG = 'rg-kim-long';
 const RULE = 'river-alarm-level';
-/** The river project's report interval (hue-places.md). */
+/** The river project's report interval (docs/hue-places.md). */
 const STEP_MS = 10 * 60_000;
 const HOUR_MS = 3_600_000;
 

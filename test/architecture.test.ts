@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SKIP = new Set(['node_modules', 'var', 'coverage', '.git', 'json']);
 
-/** What each component may import. Each lists only components above it in this table, so none can
- * reach back up. `test` (end-to-end tests and test kits) may import every component. */
+/** What each component may import, besides errors/. Each lists only components above it in this table, so
+ * none can reach back up. `test` (end-to-end tests and test kits) may import every component. */
 const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['errors', []],
   ['measurements', []],
   ['devices', ['measurements']],
   ['influx', ['measurements', 'devices']],
@@ -41,7 +42,8 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['bench', ['measurements', 'devices', 'influx', 'ingest', 'rules', 'simulators', 'platform']],
   ['test', []],
 ];
-const ALLOWED = new Map(LAYERS.map(([c, deps]) => [c, new Set(deps)]));
+/** The error classes' base (errors/) is for every component. */
+const ALLOWED = new Map(LAYERS.map(([c, deps]) => [c, new Set(c === 'errors' ? [] : ['errors', ...deps])]));
 const EVERYTHING = new Set(LAYERS.map(([c]) => c));
 
 function sourceFiles(dir: string): string[] {

@@ -255,3 +255,33 @@ describe('the command that runs the platform', () => {
     expect(z.array(z.string()).parse(JSON.parse(cmd ?? 'null'))).toEqual(npmStart);
   });
 });
+
+describe('the platform image', () => {
+  const dockerfile = read('deploy/platform.Dockerfile');
+  const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/(\S+)$/gm)].map((m) => m[1]!);
+  /** Every folder with a public entry the platform process may load: all but the tests and benchmarks. */
+  const components = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !['test', 'bench', 'node_modules'].includes(d.name))
+    .map((d) => d.name)
+    .filter((name) => readdirSync(path.join(root, name)).includes('index.ts'));
+
+  it('copies every component the platform runs, and neither the tests nor the benchmarks', () => {
+    const folders = copied.filter((c) => !c.includes('.'));
+    expect(folders.sort()).toEqual(components.sort());
+    const ignored = read('deploy/platform.Dockerfile.dockerignore').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/*.test.ts', 'test', 'bench']));
+  });
+
+  it('installs no development tool and not Node-RED, which only its own process needs', () => {
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev --workspaces=false/m);
+    const workspace = z
+      .object({ dependencies: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(read('flows/node-red/package.json')));
+    const rootPackage = z
+      .object({ dependencies: z.record(z.string(), z.string()), workspaces: z.array(z.string()) })
+      .parse(JSON.parse(read('package.json')));
+    expect(Object.keys(workspace.dependencies)).toContain('node-red');
+    expect(Object.keys(rootPackage.dependencies)).not.toContain('node-red');
+    expect(rootPackage.workspaces).toEqual(['flows/node-red']);
+  });
+});

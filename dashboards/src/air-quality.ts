@@ -10,7 +10,7 @@ import { chosenDevices, kindDashboard } from './variables.ts';
 import { AQI, AQI_FIELDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES, type AqiCategory } from '../../aqi/index.ts';
 
-/** QCVN 05:2023/BTNMT, the PM2.5 24-hour limit (domain.md); the Huế rule `pm25-24h-qcvn` uses it too. */
+/** QCVN 05:2023/BTNMT, the PM2.5 24-hour limit (docs/domain.md); the Huế rule `pm25-24h-qcvn` uses it too. */
 export const QCVN_PM25_24H = 50;
 
 const AIR = MEASUREMENTS.air_quality;

@@ -3,6 +3,7 @@ export {
   loadNodeRedConfig,
   nodeRedSettings,
   NodeRedConfigError,
+  NODE_RED_ERRORS,
   NodeRedEnv,
   FLOW_FILE,
   type DemoFiles,

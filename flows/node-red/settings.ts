@@ -3,6 +3,7 @@
 // their text in, so every case is unit-tested without a disk.
 import path from 'node:path';
 import { z } from 'zod';
+import { CodedError } from '../../errors/index.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const optionalText = z
@@ -77,12 +78,16 @@ export interface NodeRedConfig {
   readonly warnings: readonly string[];
 }
 
-export class NodeRedConfigError extends Error {
-  readonly code = 'NODE_RED_ERR_CONFIG';
+export const NODE_RED_ERRORS = {
+  NODE_RED_ERR_CONFIG:
+    'the environment does not configure a Node-RED that can start; every problem is listed',
+} as const;
+
+export class NodeRedConfigError extends CodedError<keyof typeof NODE_RED_ERRORS> {
+  override readonly name = 'NodeRedConfigError';
   readonly problems: readonly string[];
   constructor(problems: string[]) {
-    super(`Node-RED cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'NodeRedConfigError';
+    super('NODE_RED_ERR_CONFIG', `Node-RED cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }

@@ -13,6 +13,7 @@ import {
   type DemoFiles,
 } from './settings.ts';
 import { startNodeRed } from './server.ts';
+import { errorText } from '../../errors/index.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -63,6 +64,6 @@ async function demoFiles(dataDir: string): Promise<DemoFiles> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Node-RED could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`Node-RED could not start: ${errorText(err)}\n`);
   process.exit(1);
 });

@@ -34,7 +34,7 @@ describe('createAqiWriter', () => {
         writer.onReading(r, STATION);
         if (h < 3) state = stationReading(state, r);
       }
-    // After hour 0 alone the NowCast has one hour of the 2 of 3 it needs (domain.md): no point yet.
+    // After hour 0 alone the NowCast has one hour of the 2 of 3 it needs (docs/domain.md): no point yet.
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => l.startsWith('aqi,device=aq-hung-vuong,district=Thuận\\ Hóa '))).toBe(true);
     const last = lines[1]!;

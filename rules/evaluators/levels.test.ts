@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { idleLevels, stepLevels, type ClearLimit, type Limit, type LevelState } from './levels.ts';
 
 const MIN = 60_000;
-// Kim Long's alarm levels (domain.md), a threshold with escalation.
+// Kim Long's alarm levels (docs/domain.md), a threshold with escalation.
 const LIMITS: Limit[] = [
   { op: '>=', value: 1.0, severity: 'warning' },
   { op: '>=', value: 2.0, severity: 'warning' },

@@ -1,4 +1,4 @@
-// Rate of change of one field: the river rising at least 0.3 m within 1 h (domain.md: upstream basins
+// Rate of change of one field: the river rising at least 0.3 m within 1 h (docs/domain.md: upstream basins
 // rise 0.3–0.7 m/h; Phú Ốc rose 0.91 m in 8 h). The change is the latest value against the lowest (for
 // `rise`) or highest (for `fall`) value still inside the window, so a steady climb is seen however often
 // the gauge reports. The window is bounded (buckets.ts); the change goes through the level machine, and

@@ -1,4 +1,4 @@
-// Error codes of rule test files (CONVENTIONS.md, "Errors and logs": one table, codes stable). A test file
+// Error codes of rule test files (docs/conventions.md, "Errors and logs": one table, codes stable). A test file
 // that does not load is data: its problems come back with these codes, each at a file, line and column.
 // The rule files a test names keep their own codes (RULES_ERR_*, rules/errors.ts). A test that runs and
 // does not see what it expects is a failed test, not an error.

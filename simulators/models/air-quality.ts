@@ -25,7 +25,7 @@ export interface AirQualityOptions {
 }
 
 // Monthly mean PM2.5 (µg/m³), mid-January first. Huế measures about 9–17 June–November and 18–22
-// December–February (hue-places.md, "Air quality"); March–May are interpolated between the two.
+// December–February (docs/hue-places.md, "Air quality"); March–May are interpolated between the two.
 const PM25_MONTHLY = [21, 20, 18, 16, 14, 12, 10, 10, 11, 13, 16, 19] as const;
 
 // Approximate monthly mean air temperature (°C) and relative humidity (%) for Huế's climate: a cool,

@@ -1,5 +1,5 @@
 // Flood gauges: river level (or radar distance), street water depth and tipping-bucket rain, with the
-// rates seen in real floods on the Hương and Bồ rivers (domain.md, "Flood").
+// rates seen in real floods on the Hương and Bồ rivers (docs/domain.md, "Flood").
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
 import {
   HOUR_MS,
@@ -26,10 +26,10 @@ export interface FloodOptions {
   readonly meta: FloodGaugeMeta;
 }
 
-/** Tipping-bucket resolution: 0.2 mm per tip (domain.md). */
+/** Tipping-bucket resolution: 0.2 mm per tip (docs/domain.md). */
 export const RAIN_TIP_MM = 0.2;
 
-// Real rates (domain.md): Kim Long rose 0.67 m in 8 h; basins upstream rise 0.3–0.7 m/h (we use the
+// Real rates (docs/domain.md): Kim Long rose 0.67 m in 8 h; basins upstream rise 0.3–0.7 m/h (we use the
 // low end for the first surge, which reaches a lowland gauge attenuated); a fall of 1.04 m in 10 h.
 export const FLOOD_RATES = {
   fastRiseMph: 0.3,
@@ -45,10 +45,10 @@ const CREST_ABOVE_ALARM3_M = 0.3;
 const SLOW_SPAN_M = 1;
 
 // The flood scenario's rain, mm/h for each scenario hour from 0: about 230 mm in 18 h, "very heavy"
-// rain (> 100 mm/24 h, domain.md), peaking near 30 mm/h — well under Huế's 96 mm in one hour.
+// rain (> 100 mm/24 h, docs/domain.md), peaking near 30 mm/h — well under Huế's 96 mm in one hour.
 export const FLOOD_RAIN_MMPH = [8, 15, 25, 30, 28, 22, 18, 15, 12, 10, 10, 8, 8, 6, 5, 4, 3, 2] as const;
 
-/** Alarm levels used when a river gauge has none in the registry: Kim Long's (hue-places.md). */
+/** Alarm levels used when a river gauge has none in the registry: Kim Long's (docs/hue-places.md). */
 const DEFAULT_ALARMS: readonly [number, number, number] = [1, 2, 3.5];
 
 export interface RiverProfile {
@@ -134,7 +134,7 @@ export interface FloodState {
 // Street flooding: drains take about 10 mm/h of rain (an assumption); when the river is high they back
 // up. Excess rain gathers at the low point (a gain of 3–12 for the catchment around it) and drains away
 // with a time constant of 2 h, longer while the river stays high. With the scenario's rain this gives
-// 0.2–1 m on the worst streets, as reported in Huế (hue-places.md, "Streets that flood first").
+// 0.2–1 m on the worst streets, as reported in Huế (docs/hue-places.md, "Streets that flood first").
 const DRAIN_MMPH = 10;
 const DRAIN_TAU_H = 2;
 const MAX_DEPTH_M = 1.5;

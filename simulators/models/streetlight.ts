@@ -1,4 +1,4 @@
-// Streetlight controller model (TALQ 2.7 measurements, domain.md "Streetlights"): on from sunset to
+// Streetlight controller model (TALQ 2.7 measurements, docs/domain.md "Streetlights"): on from sunset to
 // sunrise at the lamp's own location, full power until 22:00 then dimmed, with the faults rules look for.
 import SunCalc from 'suncalc';
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
@@ -23,7 +23,7 @@ export interface StreetlightOptions {
   readonly location: { readonly lat: number; readonly lon: number };
   readonly meta: StreetlightMetaInput;
   /** Dimming level after 22:00, %. Default 50: the region dims or switches lamps off after 22:00
-   * (hue-places.md, "Streetlights"). */
+   * (docs/hue-places.md, "Streetlights"). */
   readonly nightDimPct?: number;
   /** Chance that a lamp develops a fault on a given day. Default 0.01. */
   readonly faultsPerDay?: number;
@@ -31,7 +31,7 @@ export interface StreetlightOptions {
 
 export type StreetlightFault = 'lamp_failure' | 'day_burning' | 'power_too_high';
 
-/** Local hour from which lamps are dimmed (hue-places.md: full power from dusk to about 22:00). */
+/** Local hour from which lamps are dimmed (docs/hue-places.md: full power from dusk to about 22:00). */
 export const DIM_FROM_HOUR = 22;
 
 // Sunrise and sunset are when the sun's upper limb touches the horizon, refraction included: a centre
@@ -76,7 +76,7 @@ export interface StreetlightState {
   readonly powerW: number;
 }
 
-// The 2019–20 LED project (hue-places.md): lamps counted from mid-2020, eight full-power hours a night
+// The 2019–20 LED project (docs/hue-places.md): lamps counted from mid-2020, eight full-power hours a night
 // on average (a few hours at full power, the rest dimmed), for a plausible starting meter reading.
 const INSTALLED = Date.UTC(2020, 5, 1);
 const FULL_POWER_HOURS_PER_DAY = 8;

@@ -47,7 +47,7 @@ export interface RequestOptions {
 }
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
-/** 12:00 UTC on 27 October 2025, the day Kim Long peaked near 5.05 m (hue-places.md). */
+/** 12:00 UTC on 27 October 2025, the day Kim Long peaked near 5.05 m (docs/hue-places.md). */
 export const NOW = Date.UTC(2025, 9, 27, 12, 0, 0);
 
 export interface HarnessOptions {
@@ -163,7 +163,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   };
 }
 
-// Devices of the Huế fleet (hue-places.md): the Kim Long river gauge, an air station on the south bank
+// Devices of the Huế fleet (docs/hue-places.md): the Kim Long river gauge, an air station on the south bank
 // and an LED lamp on Lê Lợi.
 export const KIM_LONG: DeviceInput = {
   id: 'flood-kim-long',

@@ -18,7 +18,7 @@ const HOUR_MS = 60 * MINUTE_MS;
 /** Never closer than this: it bounds the messages (about 3,600 for the Huế fleet over 26 h). */
 export const MIN_STEP_MS = 10 * MINUTE_MS;
 
-/** Time between two readings of a device, by kind: the river project's 10 minutes (hue-places.md) for
+/** Time between two readings of a device, by kind: the river project's 10 minutes (docs/hue-places.md) for
  * the flood gauges; air-quality stations and streetlight controllers at a slower pace that still fills
  * every hourly bucket the rules and dashboards use. */
 export const DEFAULT_STEP_MS: Readonly<Record<Kind, number>> = {

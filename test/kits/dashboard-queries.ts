@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { errorText } from '../../errors/index.ts';
 import type { Series } from '../../influx/index.ts';
 import {
   ALL,
@@ -184,7 +185,7 @@ export interface Contexts {
   readonly options: (v: Variable, before: Selection) => Promise<string[]>;
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const message = errorText;
 
 const queryText = (v: Variable) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? ''));
 

@@ -1,0 +1,39 @@
+// One way to define a component's errors. A component keeps its codes in one table, code → what it
+// means (`ALERTS_ERRORS`, `INFLUX_ERRORS`…): stable names that logs, metrics, dead letters and API
+// answers carry, documented where they are defined. Its one error class extends CodedError with that
+// table's codes, and its guard is `isErrorOf(TheClass)`. The message says what happened this time; it
+// is the table's description when the thrower has nothing to add. The cause is kept.
+//
+// test/error-tables.test.ts holds every table against the code both ways: each code raised anywhere is
+// in a table, and each code in a table is raised somewhere.
+
+/** A component's codes and what each means. */
+export type ErrorTable = Readonly<Record<string, string>>;
+
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C;
+
+  constructor(code: C, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** The guard of an error class: `isX(err)`, or `isX(err, code)` for one code. */
+export function isErrorOf<C extends string, E extends CodedError<C>>(
+  type: abstract new (...args: never[]) => E,
+): (err: unknown, code?: C) => err is E {
+  return (err: unknown, code?: C): err is E =>
+    err instanceof type && (code === undefined || err.code === code);
+}
+
+/** The message of an error: the thrower's detail, or the table's description of its code. */
+export function messageOf<T extends ErrorTable>(table: T, code: keyof T, detail: string | undefined): string {
+  return detail ?? table[code]!;
+}
+
+/** An error as a line for a person: `CODE: message` for a coded error, the message for another. */
+export function errorText(err: unknown): string {
+  if (err instanceof CodedError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
