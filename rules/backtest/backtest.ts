@@ -155,7 +155,7 @@ function transitionOf(f: Firing): BacktestTransition {
     severity: t.severity,
     value: measured ? t.value : null,
     threshold: measured ? t.threshold : null,
-    level: t.level + 1, // as the alert would have it (rules/alerts/types.ts)
+    level: t.level,
     message: f.message,
   };
 }

@@ -304,7 +304,7 @@ function triggerOf(f: Firing): TriggerInput {
     value: measured ? t.value : null,
     threshold: measured ? t.threshold : null,
     // The evaluators count levels from 0 (an index into the rule's limits); alerts count as people do.
-    level: t.level + 1,
+    level: t.level,
     at: t.at,
     source: 'rule',
   };

@@ -20,7 +20,7 @@ export function messageVars(rule: Rule, device: RuleDevice, t: Transition): Reco
     owner: rule.owner,
     value: t.value,
     threshold: t.threshold,
-    level: t.level + 1,
+    level: t.level,
   };
   for (const [name, value] of Object.entries(device.meta)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')

@@ -31,7 +31,7 @@ describe('absence', () => {
       severity: 'warning',
       value: 30 * MIN,
       threshold: 30 * MIN,
-      level: 0,
+      level: 1,
       at: 30 * MIN,
     });
     s = fired.state;

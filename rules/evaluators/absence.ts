@@ -41,7 +41,7 @@ export function absenceReading(
       severity: rule.severity,
       value: reading.time - state.lastSeen,
       threshold: rule.condition.for,
-      level: 0,
+      level: 1,
       at: reading.time,
     },
   };
@@ -62,7 +62,7 @@ export function absenceTick(
       severity: rule.severity,
       value: silent,
       threshold: rule.condition.for,
-      level: 0,
+      level: 1,
       at: now,
     },
   };

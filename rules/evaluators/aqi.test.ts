@@ -100,16 +100,16 @@ describe('aqiReading', () => {
   it('raises at poor on the first reading of the hour that completes the index, not before', () => {
     // PM2.5 60 µg/m³ is VN_AQI 100 + 10·50/30 = 117 (poor); the index needs 2 completed hours.
     const { transitions } = feed(VN_CATEGORY_RULE, pm25Hours([60, 60, 60]));
-    expect(transitions.map(brief)).toEqual([['raise', 'warning', 0, 101, 2 * 60 + 10]]);
+    expect(transitions.map(brief)).toEqual([['raise', 'warning', 1, 101, 2 * 60 + 10]]);
     expect(transitions[0]?.value).toBe(117);
   });
 
   it('escalates through bad and very bad as the NowCast rises, each once, on the hour', () => {
     const { transitions } = feed(VN_CATEGORY_RULE, pm25Hours([60, 60, 100, 100, 100, 200, 200, 200, 200]));
     expect(transitions.map((t) => [t.type, t.severity, t.level, t.threshold])).toEqual([
-      ['raise', 'warning', 0, 101],
-      ['escalate', 'warning', 1, 151],
-      ['escalate', 'critical', 2, 201],
+      ['raise', 'warning', 1, 101],
+      ['escalate', 'warning', 2, 151],
+      ['escalate', 'critical', 3, 201],
     ]);
     expect(transitions.every((t) => (t.at - T0) % HOUR_MS === 10 * MIN)).toBe(true);
     expect(transitions.map((t) => aqiCategoryOf('vn', t.value))).toEqual(['Poor', 'Bad', 'Very bad']);
@@ -140,11 +140,11 @@ describe('aqiReading', () => {
   it('waits for the sustain: `for: 2h` raises two hours after the index first reached poor', () => {
     const r = rule({ index: 'vn', op: '>=', value: 'poor', for: '2h' });
     const { transitions } = feed(r, pm25Hours([60, 60, 60, 60, 60]));
-    expect(transitions.map(brief)).toEqual([['raise', 'warning', 0, 101, 4 * 60 + 10]]);
+    expect(transitions.map(brief)).toEqual([['raise', 'warning', 1, 101, 4 * 60 + 10]]);
     // Broken by two clean hours: the index is moderate from 04:10 (67) and poor again from 07:10 (101, the
     // NowCast catching up), so the run starts again there and the raise comes at 09:10.
     const broken = feed(r, pm25Hours([60, 60, 60, 10, 10, 60, 60, 60, 60, 60, 60]));
-    expect(broken.transitions.map(brief)).toEqual([['raise', 'warning', 0, 101, 9 * 60 + 10]]);
+    expect(broken.transitions.map(brief)).toEqual([['raise', 'warning', 1, 101, 9 * 60 + 10]]);
   });
 
   it('a late reading steps nothing and keeps `last`, but counts in its hour', () => {
@@ -237,7 +237,7 @@ describe('aqiReading', () => {
     const restored = AqiState.parse(JSON.parse(JSON.stringify(first.state)));
     expect(restored).toEqual(first.state);
     const rest = feed(r, pm25Hours([60, 60, 60, 60, 60]).slice(6), restored);
-    expect(rest.transitions.map(brief)).toEqual([['raise', 'warning', 0, 101, 4 * 60 + 10]]);
+    expect(rest.transitions.map(brief)).toEqual([['raise', 'warning', 1, 101, 4 * 60 + 10]]);
   });
 });
 

@@ -84,8 +84,8 @@ describe('expr', () => {
     const r = rule({ expr: 'fields.power_w > 160.0', for: '3m' });
     const { transitions } = run(r, powers([170, 170, 100, 170, 170, 170, 170, 170, 100]));
     expect(transitions).toEqual([
-      { type: 'raise', severity: 'warning', value: 1, threshold: 1, level: 0, at: 6 * MIN },
-      { type: 'clear', severity: 'warning', value: 0, threshold: 1, level: 0, at: 8 * MIN },
+      { type: 'raise', severity: 'warning', value: 1, threshold: 1, level: 1, at: 6 * MIN },
+      { type: 'clear', severity: 'warning', value: 0, threshold: 1, level: 1, at: 8 * MIN },
     ]);
   });
 

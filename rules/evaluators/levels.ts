@@ -63,12 +63,13 @@ function runsOf(
   return since ?? old;
 }
 
+/** The transition into level `i + 1` (`limits[i]`'s). */
 const leveled = (type: 'raise' | 'escalate', lim: Limit, x: number, i: number, t: number): Transition => ({
   type,
   severity: lim.severity,
   value: x,
   threshold: lim.value,
-  level: i,
+  level: i + 1,
   at: t,
 });
 
@@ -115,7 +116,7 @@ export function stepLevels(
         severity: open.severity,
         value: x,
         threshold: clear.value,
-        level: st.level - 1,
+        level: st.level,
         at: t,
       },
     };

@@ -71,10 +71,10 @@ describe('threshold', () => {
     });
     const { transitions } = run(r, [0.5, 1.2, 2.1, 3.6, 3.0, 1.5, 0.97, 0.9]);
     expect(transitions.map((t) => [t.type, t.severity, t.level, t.value])).toEqual([
-      ['raise', 'warning', 0, 1.2],
-      ['escalate', 'warning', 1, 2.1],
-      ['escalate', 'critical', 2, 3.6],
-      ['clear', 'critical', 2, 0.9],
+      ['raise', 'warning', 1, 1.2],
+      ['escalate', 'warning', 2, 2.1],
+      ['escalate', 'critical', 3, 3.6],
+      ['clear', 'critical', 3, 0.9],
     ]);
     expect(transitions[3]?.threshold).toBeCloseTo(0.95);
   });
@@ -88,7 +88,7 @@ describe('threshold', () => {
     });
     const { transitions } = run(r, [0.5, 3.7]);
     expect(transitions).toEqual([
-      { type: 'raise', severity: 'critical', value: 3.7, threshold: 3.5, level: 1, at: MIN },
+      { type: 'raise', severity: 'critical', value: 3.7, threshold: 3.5, level: 2, at: MIN },
     ]);
   });
 

@@ -27,7 +27,8 @@ export interface Transition {
   readonly value: number;
   /** What it was compared with, resolved from metadata: the level's limit, or the clear's. */
   readonly threshold: number;
-  /** 0 for the rule's own level, k for its k-th `escalate` entry. */
+  /** The level reached, counted from 1 as everywhere else (alerts, messages, InfluxDB): 1 for the rule's
+   * own level, k + 1 for its k-th `escalate` entry. A clear carries the level it cleared from. */
   readonly level: number;
   /** The reading's time or the tick's, ms since the epoch. */
   readonly at: number;

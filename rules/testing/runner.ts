@@ -69,7 +69,7 @@ function observed(f: Firing): Observed {
     device: f.device.id,
     type: t.type,
     severity: t.severity,
-    level: t.level + 1,
+    level: t.level,
     value: t.value,
     threshold: t.threshold,
     message: f.message,
