@@ -1,34 +1,26 @@
 // The composition root: start every component in dependency order, stop them in reverse. Each step opens
-// one component from its slice of the configuration and hands it what the earlier steps made; what a
-// component offers another is its own (the alert sinks, the flows, the rule operations), so this file only
-// connects them. Multi-line steps are in steps.ts.
+// one part from its slice of the configuration and hands it what the earlier steps made; what a
+// component offers another is its own (the alert sinks, the flows, the rule operations), so this file
+// only connects them. The steps of more than a few lines are in storage.ts and alerting.ts.
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { Logger } from 'pino';
-import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
+import type { AlertService } from '../alerts/index.ts';
 import { createApi, type Api } from '../api/index.ts';
-import { createBroker, type Broker } from '../broker/index.ts';
-import { createTopics, type Registry, type SeededPrincipal } from '../devices/index.ts';
+import { createBroker, type Broker, type BrokerConfig } from '../broker/index.ts';
+import { createTopics } from '../devices/index.ts';
 import { createFlows, type Flows } from '../flows/index.ts';
-import {
-  createIngest,
-  createSpool,
-  openDeadLetters,
-  type DeadLetterStore,
-  type Ingest,
-  type Spool,
-  type Writer,
-} from '../ingest/index.ts';
-import type { InfluxClient } from '../influx/index.ts';
-import { createRuleEngine, createRuleOperations, type RuleEngine } from '../rules/index.ts';
+import { createIngest, type Ingest } from '../ingest/index.ts';
+import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
+import { startAlerting } from './alerting.ts';
+import { createCloseStack, type CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
 import { createHealthCheck } from './health-check.ts';
 import { startHealthPoints } from './health-points.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
-import { brokerConfig, createCloseStack, openFleetRegistry, startInflux, startWriter } from './steps.ts';
+import { openStorage, type Storage } from './storage.ts';
 
-export interface Platform {
+export interface Platform extends Storage {
   readonly config: Config;
   readonly broker: Broker;
   /** The MQTT listeners' ports (the WebSocket one undefined when it is off). */
@@ -36,19 +28,11 @@ export interface Platform {
   readonly wsPort: number | undefined;
   readonly api: Api;
   readonly apiPort: number;
-  readonly registry: Registry;
   readonly ingest: Ingest;
-  readonly influx: InfluxClient;
-  readonly influxUrl: string;
-  readonly spool: Spool;
-  readonly writer: Writer;
-  readonly deadLetters: DeadLetterStore;
   readonly metrics: PlatformMetrics;
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
   readonly flows: Flows;
-  /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
-  readonly seeded: readonly SeededPrincipal[];
   close(): Promise<void>;
 }
 
@@ -60,98 +44,35 @@ export interface PlatformDeps {
 }
 
 export async function startPlatform(config: Config, deps: PlatformDeps): Promise<Platform> {
-  const { log } = deps;
+  const { log, onBatchStored } = deps;
   const clock = deps.clock ?? Date.now;
   const child = (component: string) => log.child({ component });
-  const file = (name: string) => path.join(config.dataDir, name);
   const stack = createCloseStack(log);
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
     const startedAt = clock();
     const metrics = createMetrics();
     const topics = createTopics(config.mqtt.topicPrefix);
-
-    // Storage: InfluxDB, the registry, dead letters, the spool and its writer.
-    const { influx, url: influxUrl } = await startInflux(config, log, stack);
-    const { registry, seeded } = await openFleetRegistry(config, log);
-    stack.push('registry', registry, (r) => r.close());
-    const deadLetters = stack.push('dead letters', openDeadLetters({ file: file('dead-letters.db') }), (d) =>
-      d.close(),
-    );
-    const spool = stack.push(
-      'spool',
-      await createSpool({ dir: file('spool'), maxBytes: config.spoolMaxBytes, segmentBytes: 64 << 20 }),
-      (s) => s.close(),
-    );
-    const writerDeps = { spool, influx, deadLetters, metrics, clock, onBatchStored: deps.onBatchStored };
-    const writer = stack.push('writer', startWriter(config, { ...writerDeps, log: child('writer') }), (w) =>
-      w.close(config.stopDrainMs),
-    );
+    const storage = await openStorage(config, { log, clock, metrics, onBatchStored }, stack);
+    const { registry, spool, deadLetters } = storage;
     const getDevice = (id: string) => registry.getDevice(id);
     const ingest = createIngest({
-      getDevice,
-      spool,
-      deadLetters,
-      metrics: metrics.ingest,
-      clock,
-      log: child('ingest'),
-      maxPayloadBytes: config.mqtt.maxPacketBytes,
+      ...{ getDevice, spool, deadLetters, clock, log: child('ingest') },
+      ...{ metrics: metrics.ingest, maxPayloadBytes: config.mqtt.maxPacketBytes },
     });
 
-    // The broker publishes from now on, and listens once every handler of what clients send is ready.
-    const broker = stack.push(
-      'broker',
-      await createBroker(await brokerConfig(config), {
-        log: child('broker'),
-        topics,
-        metrics: metrics.broker,
-      }),
-      (b) => b.close(),
-    );
-
-    // Alerts, the rules that raise them, and the flows that raise theirs.
-    const alertStore = stack.push('alert store', openAlertStore({ file: file('alerts.db') }), (s) =>
-      s.close(),
-    );
-    const alertLog = child('alerts');
-    const alerts = createAlertService({ store: alertStore, log: alertLog, clock });
-    alerts.subscribe(
-      createAlertSinks({
-        topics,
-        publish: broker.publish,
-        append: spool.append,
-        onError: (what, err, change) =>
-          alertLog.error(
-            { err, alert: change.alert.id, event: change.event.type },
-            `alert not sent to ${what}`,
-          ),
-      }),
-    );
-    const rulesConfig = { ...config.rules, checkpointMs: 5_000, syncMs: 30_000 };
-    const rules = stack.push(
-      'rules engine',
-      await createRuleEngine(rulesConfig, {
-        alerts,
-        store: alertStore,
-        devices: () => registry.listDevices(),
-        appendLines: (text, lines) =>
-          spool.append(text, lines, (err) => err && alertLog.error({ err }, 'air-quality index not spooled')),
-        log: child('rules'),
-        clock,
-      }),
-      (r) => r.close(),
-    );
+    // The broker publishes from now on; it listens once every handler of what clients send is ready.
+    const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker };
+    const broker = await createBroker(await brokerConfig(config), brokerDeps);
+    stack.push('broker', broker, (b) => b.close());
+    const alerting = await startAlerting(config, { log, clock, topics, registry, spool, broker }, stack);
+    const { alerts, rules } = alerting;
     const flows = createFlows({
-      topics,
+      ...{ topics, alerts, getDevice, clock, log: child('flows'), metrics: metrics.flows },
       publish: broker.publish,
       onPublished: (count) => metrics.readingsPublished(count),
-      alerts,
-      getDevice,
       isFileRule: (id) => rules.status().rules.some((r) => r.rule.id === id),
       deadLetter: (letter) => deadLetters.record(letter),
-      metrics: metrics.flows,
-      log: child('flows'),
-      clock,
     });
     ingest.onReadings((readings, device) => {
       try {
@@ -161,79 +82,85 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       }
     });
 
-    // Listening: MQTT clients, then the HTTP API.
-    const listeners = stack.push(
-      'mqtt listeners',
-      await broker.listen({
-        authenticate: (username, password) => registry.authenticate(username, password),
-        getDevice,
-        ingest,
-        alertRequest: flows.request,
-        onReadingsWanted: flows.readingsWanted,
-      }),
-      (l) => l.close(),
-    );
+    const authenticate = (user: string, password: Buffer) => registry.authenticate(user, password);
+    const handlers = { authenticate, getDevice, ingest, alertRequest: flows.request };
+    const listeners = await broker.listen({ ...handlers, onReadingsWanted: flows.readingsWanted });
+    stack.push('mqtt listeners', listeners, (l) => l.close());
     metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
-    const api = stack.push(
-      'api',
-      await createApi(
-        { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
-        {
-          log: child('api'),
-          registry,
-          influx,
-          deadLetters,
-          metricsText: () => metrics.text(),
-          health: createHealthCheck({ influx, spool, clients: () => broker.connectedClients() }),
-          onDecommission: (id) => {
-            broker.disconnect(id);
-            rules.syncDevices();
-          },
-          alerts,
-          rules: createRuleOperations(() => rules.status().rules, {
-            influx,
-            retentionPolicy: config.influx.retentionPolicy,
-            devices: () => registry.listDevices(),
-            clock,
-          }),
-        },
-      ),
-      (a) => a.close(),
-    );
-    const { port: apiPort } = await api.listen();
-
+    const running = { ...storage, config, clock, metrics, broker, alerts, rules, startedAt };
+    const { api, apiPort } = await startApi(running, child('api'), stack);
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
-    stack.push(
-      'health points',
-      await startHealthPoints(
-        { healthIntervalMs: config.health.intervalMs, statusIntervalMs: config.health.statusIntervalMs },
-        {
-          log: child('health'),
-          clock,
-          host: os.hostname(),
-          since: startedAt,
-          metrics,
-          spool,
-          clients: () => broker.connectedClients(),
-          openAlerts: () => alerts.listOpen(),
-          devices: () => registry.listDevices(),
-          rules: () => rules.status().rules.map((r) => r.rule),
-        },
-      ),
-      (h) => h.close(),
-    );
+    await startHealth(running, child('health'), stack);
     log.info({ mqtt: listeners.port, ws: listeners.wsPort, api: apiPort }, 'platform started');
 
     let closing: Promise<void> | undefined;
     return {
-      ...{ config, broker, api, apiPort, registry, ingest, influx, influxUrl, spool, writer, deadLetters },
-      ...{ metrics, alerts, rules, flows, seeded },
-      mqttPort: listeners.port,
-      wsPort: listeners.wsPort,
+      ...{ ...storage, config, broker, api, apiPort, ingest, metrics, alerts, rules, flows },
+      ...{ mqttPort: listeners.port, wsPort: listeners.wsPort },
       close: () => (closing ??= stack.closeAll()),
     };
   } catch (err) {
     await stack.closeAll();
     throw err;
   }
+}
+
+/** What the last steps read of the running platform. */
+interface Running extends Storage {
+  readonly config: Config;
+  readonly clock: () => number;
+  readonly metrics: PlatformMetrics;
+  readonly broker: Broker;
+  readonly alerts: AlertService;
+  readonly rules: RuleEngine;
+  readonly startedAt: number;
+}
+
+/** The broker's listeners from the configuration, the TLS files read. */
+async function brokerConfig(config: Config): Promise<BrokerConfig> {
+  const { port, wsPort, tls, maxPacketBytes } = config.mqtt;
+  const tlsFiles = tls && { cert: await fs.readFile(tls.certFile), key: await fs.readFile(tls.keyFile) };
+  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles };
+}
+
+/** The HTTP API, listening. */
+async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ api: Api; apiPort: number }> {
+  const { config, registry, influx, broker, rules, clock } = p;
+  const clients = () => broker.connectedClients();
+  const backtest = { influx, retentionPolicy: config.influx.retentionPolicy, clock };
+  const api = await createApi(
+    { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
+    {
+      ...{ log, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
+      metricsText: () => p.metrics.text(),
+      health: createHealthCheck({ influx, spool: p.spool, clients }),
+      onDecommission: (id) => {
+        broker.disconnect(id);
+        rules.syncDevices();
+      },
+      rules: createRuleOperations(() => rules.status().rules, {
+        ...backtest,
+        devices: () => registry.listDevices(),
+      }),
+    },
+  );
+  stack.push('api', api, (a) => a.close());
+  const { port } = await api.listen();
+  return { api, apiPort: port };
+}
+
+/** The platform's health and every device's status, written to InfluxDB on timers. */
+async function startHealth(p: Running, log: Logger, stack: CloseStack): Promise<void> {
+  const { config, registry, rules } = p;
+  const points = await startHealthPoints(
+    { healthIntervalMs: config.health.intervalMs, statusIntervalMs: config.health.statusIntervalMs },
+    {
+      ...{ log, clock: p.clock, host: os.hostname(), since: p.startedAt, metrics: p.metrics, spool: p.spool },
+      clients: () => p.broker.connectedClients(),
+      openAlerts: () => p.alerts.listOpen(),
+      devices: () => registry.listDevices(),
+      rules: () => rules.status().rules.map((r) => r.rule),
+    },
+  );
+  stack.push('health points', points, (h) => h.close());
 }

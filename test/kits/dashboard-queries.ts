@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { errorText } from '../../errors/index.ts';
 import type { Series } from '../../influx/index.ts';
+import { MEASUREMENTS } from '../../measurements/index.ts';
 import {
   ALL,
   expandQuery,
@@ -32,7 +33,11 @@ export const DASHBOARDS_DIR = path.resolve(import.meta.dirname, '..', '..', 'das
 const DATASOURCE_UID = DATASOURCE.uid;
 export const HOUR_MS = 3_600_000;
 /** Measurements the platform writes about itself on timers (platform/health-points.ts). */
-export const TIMED_MEASUREMENTS = ['platform', 'rejections', 'device_status'];
+export const TIMED_MEASUREMENTS = [
+  MEASUREMENTS.platform,
+  MEASUREMENTS.rejections,
+  MEASUREMENTS.device_status,
+];
 
 // ---- The dashboard model, as far as queries go (Grafana's JSON model, schemaVersion 39+) ----
 

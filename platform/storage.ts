@@ -1,51 +1,29 @@
-// The start steps of the platform that take more than one line: each opens one thing from its slice of
-// the configuration and gives back what the next steps need. platform.ts calls them in order.
-import fs from 'node:fs/promises';
+// The platform's storage, opened first: InfluxDB (a local influxd when INFLUX_URL is unset), the device
+// registry, the dead letters, the spool and the writer that drains it to InfluxDB.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { BrokerConfig } from '../broker/index.ts';
 import { loadFleet, openRegistry, seedFleet, type Registry, type SeededPrincipal } from '../devices/index.ts';
-import { createWriter, type DeadLetterStore, type Spool, type Writer } from '../ingest/index.ts';
+import {
+  createSpool,
+  createWriter,
+  openDeadLetters,
+  type DeadLetterStore,
+  type Spool,
+  type Writer,
+} from '../ingest/index.ts';
 import {
   createInfluxClient,
   startLocalInfluxd,
   type InfluxClient,
   type LocalInfluxd,
 } from '../influx/index.ts';
+import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
 import type { PlatformMetrics } from './metrics.ts';
 import { errorText } from '../errors/index.ts';
 
-/** What was started, in order, so that it can be closed in reverse. */
-export interface CloseStack {
-  /** Registers `close` for `value` and gives `value` back. */
-  push<T>(name: string, value: T, close: (v: T) => Promise<void> | void): T;
-  /** Closes in reverse order of start; one failure is logged and the rest still close. */
-  closeAll(): Promise<void>;
-}
-
-export function createCloseStack(log: Logger): CloseStack {
-  const closers: Array<[string, () => Promise<void> | void]> = [];
-  return {
-    push(name, value, close) {
-      closers.push([name, () => close(value)]);
-      return value;
-    },
-    async closeAll() {
-      for (const [name, close] of closers.reverse()) {
-        try {
-          await close();
-        } catch (err) {
-          log.error({ err, component: name }, 'close failed');
-        }
-      }
-      closers.length = 0;
-    },
-  };
-}
-
 /** InfluxDB at INFLUX_URL, or a local influxd under the data folder when it is unset; the database made. */
-export async function startInflux(
+async function startInflux(
   config: Config,
   log: Logger,
   stack: CloseStack,
@@ -70,7 +48,7 @@ export async function startInflux(
 }
 
 /** The device registry, seeded with the Huế fleet when CITY_SEED_FLEET asks for it. */
-export async function openFleetRegistry(
+async function openFleetRegistry(
   config: Config,
   log: Logger,
 ): Promise<{ registry: Registry; seeded: SeededPrincipal[] }> {
@@ -86,7 +64,7 @@ export async function openFleetRegistry(
   }
 }
 
-export interface WriterDeps {
+interface WriterDeps {
   readonly spool: Spool;
   readonly influx: InfluxClient;
   readonly deadLetters: DeadLetterStore;
@@ -98,7 +76,7 @@ export interface WriterDeps {
 }
 
 /** The writer that drains the spool to InfluxDB; a batch InfluxDB refuses (400) is dead-lettered. */
-export function startWriter(config: Config, deps: WriterDeps): Writer {
+function startWriter(config: Config, deps: WriterDeps): Writer {
   const { metrics, deadLetters, clock } = deps;
   return createWriter({
     spool: deps.spool,
@@ -125,14 +103,38 @@ export function startWriter(config: Config, deps: WriterDeps): Writer {
   });
 }
 
-/** The broker's listeners from the configuration, the TLS files read. */
-export async function brokerConfig(config: Config): Promise<BrokerConfig> {
-  const { port, wsPort, tls, maxPacketBytes } = config.mqtt;
-  return {
-    host: config.host,
-    port,
-    wsPort,
-    maxPacketBytes,
-    tls: tls && { cert: await fs.readFile(tls.certFile), key: await fs.readFile(tls.keyFile) },
-  };
+export interface Storage {
+  readonly influx: InfluxClient;
+  readonly influxUrl: string;
+  readonly registry: Registry;
+  /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
+  readonly seeded: readonly SeededPrincipal[];
+  readonly deadLetters: DeadLetterStore;
+  readonly spool: Spool;
+  readonly writer: Writer;
+}
+
+export interface StorageDeps {
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly metrics: PlatformMetrics;
+  readonly onBatchStored: ((body: Buffer) => void) | undefined;
+}
+
+/** Opens the storage in order, each part on the stack to be closed in reverse. */
+export async function openStorage(config: Config, deps: StorageDeps, stack: CloseStack): Promise<Storage> {
+  const { log, clock, metrics } = deps;
+  const file = (name: string) => path.join(config.dataDir, name);
+  const { influx, url: influxUrl } = await startInflux(config, log, stack);
+  const { registry, seeded } = await openFleetRegistry(config, log);
+  stack.push('registry', registry, (r) => r.close());
+  const deadLetters = openDeadLetters({ file: file('dead-letters.db') });
+  stack.push('dead letters', deadLetters, (d) => d.close());
+  const spoolOptions = { dir: file('spool'), maxBytes: config.spoolMaxBytes, segmentBytes: 64 << 20 };
+  const spool = stack.push('spool', await createSpool(spoolOptions), (s) => s.close());
+  const writerLog = log.child({ component: 'writer' });
+  const writerDeps = { spool, influx, deadLetters, metrics, clock, log: writerLog };
+  const writer = startWriter(config, { ...writerDeps, onBatchStored: deps.onBatchStored });
+  stack.push('writer', writer, (w) => w.close(config.stopDrainMs));
+  return { influx, influxUrl, registry, seeded, deadLetters, spool, writer };
 }

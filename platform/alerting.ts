@@ -1,0 +1,53 @@
+// Alerts and the rules that raise them: the alert store and service, its sinks (InfluxDB through the
+// spool, MQTT through the broker), and the rules engine over the rule files.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
+import type { Broker } from '../broker/index.ts';
+import type { Registry, Topics } from '../devices/index.ts';
+import type { Spool } from '../ingest/index.ts';
+import { createRuleEngine, type RuleEngine } from '../rules/index.ts';
+import type { CloseStack } from './close-stack.ts';
+import type { Config } from './config.ts';
+
+export interface AlertingDeps {
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly topics: Topics;
+  readonly registry: Registry;
+  readonly spool: Pick<Spool, 'append'>;
+  readonly broker: Pick<Broker, 'publish'>;
+}
+
+export async function startAlerting(
+  config: Config,
+  deps: AlertingDeps,
+  stack: CloseStack,
+): Promise<{ alerts: AlertService; rules: RuleEngine }> {
+  const { clock, spool, registry } = deps;
+  const log = deps.log.child({ component: 'alerts' });
+  const store = openAlertStore({ file: path.join(config.dataDir, 'alerts.db') });
+  stack.push('alert store', store, (s) => s.close());
+  const alerts = createAlertService({ store, log, clock });
+  alerts.subscribe(
+    createAlertSinks({
+      topics: deps.topics,
+      publish: deps.broker.publish,
+      append: (text, lines, done) => spool.append(text, lines, done),
+      onError: (what, err, { alert, event }) =>
+        log.error({ err, alert: alert.id, event: event.type }, `alert not sent to ${what}`),
+    }),
+  );
+  const engineConfig = { ...config.rules, checkpointMs: 5_000, syncMs: 30_000 };
+  const engine = await createRuleEngine(engineConfig, {
+    alerts,
+    store,
+    devices: () => registry.listDevices(),
+    appendLines: (text, lines) =>
+      spool.append(text, lines, (err) => err && log.error({ err }, 'air-quality index not spooled')),
+    log: deps.log.child({ component: 'rules' }),
+    clock,
+  });
+  const rules = stack.push('rules engine', engine, (r) => r.close());
+  return { alerts, rules };
+}
