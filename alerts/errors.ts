@@ -1,7 +1,7 @@
 // Error codes of the alert lifecycle (docs/conventions.md, "Errors and logs": one table, codes stable). The API
 // answers an operator's action on a missing alert with 404 and on an alert in the wrong state with 409;
 // a store failure is the platform's problem, not the caller's.
-import { CodedError, isErrorOf, messageOf } from '../errors/index.ts';
+import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const ALERTS_ERRORS = {
   ALERTS_ERR_NOT_FOUND: 'no alert has this id',
@@ -15,12 +15,6 @@ export const ALERTS_ERRORS = {
 
 export type AlertsErrorCode = keyof typeof ALERTS_ERRORS;
 
-export class AlertsError extends CodedError<AlertsErrorCode> {
-  override readonly name = 'AlertsError';
-
-  constructor(code: AlertsErrorCode, detail?: string, options?: { readonly cause?: unknown }) {
-    super(code, messageOf(ALERTS_ERRORS, code, detail), options);
-  }
-}
+export class AlertsError extends errorClass('AlertsError', ALERTS_ERRORS) {}
 
 export const isAlertsError = isErrorOf(AlertsError);

@@ -2,7 +2,7 @@
 // component, codes stable). The index functions themselves raise nothing: a value they cannot index
 // gives `undefined`. Only a bad accumulator configuration or a persisted state that does not validate
 // is an error.
-import { CodedError, isErrorOf, messageOf } from '../errors/index.ts';
+import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const AQI_ERRORS = {
   AQI_ERR_RETAIN_HOURS: 'the hourly accumulator must retain a whole number of hours between 12 and 48',
@@ -11,12 +11,6 @@ export const AQI_ERRORS = {
 
 export type AqiErrorCode = keyof typeof AQI_ERRORS;
 
-export class AqiError extends CodedError<AqiErrorCode> {
-  override readonly name = 'AqiError';
-
-  constructor(code: AqiErrorCode, detail?: string, options?: { readonly cause?: unknown }) {
-    super(code, messageOf(AQI_ERRORS, code, detail), options);
-  }
-}
+export class AqiError extends errorClass('AqiError', AQI_ERRORS) {}
 
 export const isAqiError = isErrorOf(AqiError);

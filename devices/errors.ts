@@ -1,7 +1,7 @@
 // Error codes raised by the devices component (registry and fleet file), one table so that every code
 // is documented and a test can check it (the way Fastify keeps its codes in lib/errors.js).
 import { z } from 'zod';
-import { CodedError, isErrorOf } from '../errors/index.ts';
+import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const REGISTRY_ERRORS = {
   REGISTRY_ERR_DUPLICATE: 'a device, gateway or service account with this id already exists',
@@ -16,9 +16,7 @@ export const REGISTRY_ERRORS = {
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
 
-export class RegistryError extends CodedError<RegistryErrorCode> {
-  override readonly name = 'RegistryError';
-}
+export class RegistryError extends errorClass('RegistryError', REGISTRY_ERRORS) {}
 
 export const isRegistryError = isErrorOf(RegistryError);
 

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, errorText, isErrorOf, messageOf } from './index.ts';
+import { CodedError, errorClass, errorText, isErrorOf } from './index.ts';
 
 const TABLE = { DEMO_ERR_ONE: 'the first thing went wrong', DEMO_ERR_TWO: 'the second thing' } as const;
-type DemoCode = keyof typeof TABLE;
 
-class DemoError extends CodedError<DemoCode> {
-  override readonly name = 'DemoError';
-  constructor(code: DemoCode, detail?: string, options?: { cause?: unknown }) {
-    super(code, messageOf(TABLE, code, detail), options);
-  }
-}
+class DemoError extends errorClass('DemoError', TABLE) {}
 class OtherError extends CodedError<'OTHER_ERR_X'> {}
 const isDemoError = isErrorOf(DemoError);
 

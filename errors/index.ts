@@ -27,9 +27,20 @@ export function isErrorOf<C extends string, E extends CodedError<C>>(
     err instanceof type && (code === undefined || err.code === code);
 }
 
-/** The message of an error: the thrower's detail, or the table's description of its code. */
-export function messageOf<T extends ErrorTable>(table: T, code: keyof T, detail: string | undefined): string {
-  return detail ?? table[code]!;
+/**
+ * The error class of a component whose table says it all: `class AlertsError extends
+ * errorClass('AlertsError', ALERTS_ERRORS) {}`. Its message is the thrower's detail, or the table's
+ * description of the code when there is none.
+ */
+export function errorClass<const T extends ErrorTable>(name: string, table: T) {
+  type Code = keyof T & string;
+  return class extends CodedError<Code> {
+    override readonly name: string = name;
+
+    constructor(code: Code, detail?: string, options?: { readonly cause?: unknown }) {
+      super(code, detail ?? table[code]!, options);
+    }
+  };
 }
 
 /** An error as a line for a person: `CODE: message` for a coded error, the message for another. */

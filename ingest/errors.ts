@@ -1,6 +1,6 @@
 // Reason codes for readings the platform refuses. A refused message is data, not an exception: it is
 // dead-lettered with one of these codes and counted (docs/conventions.md, "Errors and logs").
-import { CodedError } from '../errors/index.ts';
+import { errorClass } from '../errors/index.ts';
 
 /** Readings more than this far ahead of the receive time are refused: a device clock that is wrong. */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
@@ -31,6 +31,4 @@ export const INGEST_ERRORS = {
 export type IngestErrorCode = keyof typeof INGEST_ERRORS;
 
 /** An ingest failure with its stable code and the cause kept. */
-export class IngestError extends CodedError<IngestErrorCode> {
-  override readonly name = 'IngestError';
-}
+export class IngestError extends errorClass('IngestError', INGEST_ERRORS) {}

@@ -3,7 +3,7 @@
 // of these codes. So is a flow's alert request that cannot be carried out (flows/flows.ts): it is
 // acknowledged, dead-lettered with a RULES_ERR_FLOW_* code and counted. Only a persisted evaluator state
 // that does not validate is thrown, as a RulesError.
-import { CodedError, isErrorOf, messageOf } from '../errors/index.ts';
+import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const RULES_ERRORS = {
   RULES_ERR_YAML: 'the rule file is not well-formed YAML (syntax, duplicate key, bad indentation)',
@@ -20,12 +20,6 @@ export const RULES_ERRORS = {
 
 export type RulesErrorCode = keyof typeof RULES_ERRORS;
 
-export class RulesError extends CodedError<RulesErrorCode> {
-  override readonly name = 'RulesError';
-
-  constructor(code: RulesErrorCode, detail?: string, options?: { readonly cause?: unknown }) {
-    super(code, messageOf(RULES_ERRORS, code, detail), options);
-  }
-}
+export class RulesError extends errorClass('RulesError', RULES_ERRORS) {}
 
 export const isRulesError = isErrorOf(RulesError);

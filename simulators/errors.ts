@@ -1,5 +1,5 @@
 // Error codes raised by the simulators, one table so that every code is documented and tested.
-import { CodedError, isErrorOf } from '../errors/index.ts';
+import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const SIM_ERRORS = {
   SIM_ERR_CONFIG:
@@ -13,8 +13,6 @@ export const SIM_ERRORS = {
 
 export type SimErrorCode = keyof typeof SIM_ERRORS;
 
-export class SimError extends CodedError<SimErrorCode> {
-  override readonly name = 'SimError';
-}
+export class SimError extends errorClass('SimError', SIM_ERRORS) {}
 
 export const isSimError = isErrorOf(SimError);
