@@ -7,28 +7,17 @@
 // alert sinks and flows publish through it), and `listen` opens the listeners with the handlers of what
 // clients send. The handlers come last because they are the components that publish: no client can
 // reach the broker before it listens, so no hook runs without them.
-import http from 'node:http';
-import net from 'node:net';
-import tls from 'node:tls';
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { DeviceRecord, Kind, ParsedTopic, Principal, Topics } from '../devices/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
+import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
-
-export interface BrokerConfig {
-  readonly host: string;
-  /** TCP (or TLS, when a certificate is given) port; 0 picks a free one. */
-  readonly port: number;
-  /** WebSocket port; undefined: no WebSocket listener. */
-  readonly wsPort?: number | undefined;
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
-  readonly maxPacketBytes: number;
-}
+import { createReadingsReaders } from './readings-readers.ts';
 
 /** What the broker reports; the composition root maps it onto Prometheus metrics. */
 export interface BrokerMetrics {
@@ -78,14 +67,6 @@ export interface Broker {
   /** Opens the listeners; what clients send goes to `handlers` from then on. */
   listen(handlers: BrokerHandlers): Promise<Listeners>;
   /** Closes the listeners (when open) and the broker. */
-  close(): Promise<void>;
-}
-
-export interface Listeners {
-  readonly port: number;
-  /** Undefined without a WebSocket listener. */
-  readonly wsPort: number | undefined;
-  /** Stops accepting connections and closes every client's (their wills are sent); the broker stays. */
   close(): Promise<void>;
 }
 
@@ -297,108 +278,9 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   }
 }
 
-/**
- * The TCP (or TLS) listener and the WebSocket one when configured, each handing its connections to
- * Aedes through `handle`. Closing stops accepting first, then closes the clients (sending their wills),
- * then waits for the sockets to end.
- */
-async function openListeners(
-  config: BrokerConfig,
-  handle: (conn: Duplex, req?: http.IncomingMessage) => void,
-  closeClients: () => void,
-): Promise<Listeners> {
-  const tcp = config.tls
-    ? tls.createServer({ cert: config.tls.cert, key: config.tls.key }, handle)
-    : net.createServer(handle);
-  await listen(tcp, config.port, config.host);
-
-  let ws: { server: http.Server; wss: WebSocketServer } | undefined;
-  if (config.wsPort !== undefined) {
-    const server = http.createServer();
-    // The WebSocket frame limit matches the MQTT packet limit, plus its largest fixed header.
-    const wss = new WebSocketServer({ server, maxPayload: config.maxPacketBytes + 5 });
-    wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req));
-    await listen(server, config.wsPort, config.host);
-    ws = { server, wss };
-  }
-
-  let closing: Promise<void> | undefined;
-  return {
-    port: (tcp.address() as net.AddressInfo).port,
-    wsPort: ws ? (ws.server.address() as net.AddressInfo).port : undefined,
-    close: () =>
-      (closing ??= (async () => {
-        const servers = [closeServer(tcp), ...(ws ? [closeServer(ws.server)] : [])];
-        ws?.wss.close();
-        closeClients();
-        await Promise.all(servers);
-      })()),
-  };
-}
-
-/**
- * The connected clients whose subscriptions match some readings topic, and a flag told to the platform
- * when that set becomes empty or stops being so. Aedes authorizes every subscription, restored sessions'
- * included, so the authorization hook sees each; UNSUBSCRIBE and a client's end take them away (a
- * persistent session's subscriptions outlive the connection, but QoS 0 readings never reach it offline).
- */
-function createReadingsReaders(topics: Topics, onWanted: (wanted: boolean) => void) {
-  const filters = new Map<Client, Set<string>>();
-  let wanted = false;
-
-  function update(): void {
-    // A client closed while its subscription was being authorized is never told gone: drop it here.
-    for (const [client, set] of filters) if (client.closed || set.size === 0) filters.delete(client);
-    const now = filters.size > 0;
-    if (now === wanted) return;
-    wanted = now;
-    onWanted(now);
-  }
-
-  return {
-    subscribed(client: Client, filter: string): void {
-      if (!topics.coversReadings(filter)) return;
-      const set = filters.get(client) ?? new Set<string>();
-      set.add(filter);
-      filters.set(client, set);
-      update();
-    },
-    unsubscribed(client: Client, gone: readonly string[]): void {
-      const set = filters.get(client);
-      if (set === undefined) return;
-      for (const f of gone) set.delete(f);
-      update();
-    },
-    gone(client: Client): void {
-      if (filters.delete(client)) update();
-    },
-    wanted: () => wanted,
-  };
-}
-
 function clientIdFits(principal: Principal, clientId: string): boolean {
   if (principal.type === 'device') return clientId === principal.device.id;
   if (principal.type === 'gateway') return clientId === principal.gatewayId;
   // Several consumers may share a service account (Node-RED, a second dashboard): `<id>` or `<id>:<any>`.
   return clientId === principal.id || clientId.startsWith(`${principal.id}:`);
-}
-
-function listen(server: net.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: net.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Connections still open are the clients': Aedes closes them next.
-    if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') {
-      (server as http.Server).closeAllConnections();
-    }
-  });
 }

@@ -1,3 +1,4 @@
 export { createBroker } from './broker.ts';
-export type { Broker, BrokerConfig, BrokerDeps, BrokerMetrics } from './broker.ts';
+export type { Broker, BrokerDeps, BrokerHandlers, BrokerMetrics } from './broker.ts';
+export type { BrokerConfig, Listeners } from './listeners.ts';
 export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.ts';

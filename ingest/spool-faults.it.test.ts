@@ -5,7 +5,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSpool, nodeFs, type Spool, type SpoolFs, type SpoolOptions } from './spool.ts';
+import { nodeFs, type SpoolFs } from './spool-files.ts';
+import { createSpool, type Spool, type SpoolOptions } from './spool.ts';
 import type { IngestError } from './errors.ts';
 
 let dir: string;
