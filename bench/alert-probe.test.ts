@@ -16,7 +16,7 @@ import type { Row } from './report.ts';
 
 const NOW = 1_795_000_000_000;
 
-/** The alert message the platform publishes for a transition at `ts` (rules/engine/sinks.ts). */
+/** The alert message the platform publishes for a transition at `ts` (alerts/sinks.ts). */
 const alertFor = (ts: number, type: string, rule = PROBE_RULE) =>
   parseAlertMessage(
     JSON.stringify({

@@ -14,7 +14,7 @@ export const PROBE_STEP_MS = 61_000;
 /** The rule the probe exercises. */
 export const PROBE_RULE = 'street-flooded';
 
-/** The alert event a reading should cause: the store's names for a raise and a clear (rules/alerts). */
+/** The alert event a reading should cause: the store's names for a raise and a clear (alerts/). */
 export type ExpectedEvent = 'raised' | 'resolved';
 
 export interface ProbeReading {
@@ -46,7 +46,7 @@ export function probePayload(r: ProbeReading): string {
   return JSON.stringify({ water_level_m: r.depth, ts: r.ts });
 }
 
-/** What the probe reads of an alert message (`{ alert, event }`, rules/engine/sinks.ts). */
+/** What the probe reads of an alert message (`{ alert, event }`, alerts/sinks.ts). */
 export const AlertMessage = z.object({
   alert: z.object({ rule: z.string(), device: z.string() }),
   event: z.object({ type: z.string(), at: z.string() }),

@@ -2,7 +2,7 @@
 // Grafana, whose one data source is InfluxDB: a `platform` point (and `rejections` points) every
 // CITY_HEALTH_INTERVAL_MS, a `device_status` point per registered device every CITY_STATUS_INTERVAL_MS.
 //
-// The lines go through the spool like readings and alert events (rules/engine/sinks.ts), so an InfluxDB
+// The lines go through the spool like readings and alert events (alerts/sinks.ts), so an InfluxDB
 // outage loses none of them. Counts come from the Prometheus counters (platform/metrics.ts), read once per
 // interval and subtracted from the previous reading: the per-reading path does nothing more for this.
 // Building the lines is pure (a snapshot in, lines out); the reporter only gathers snapshots.

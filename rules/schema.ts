@@ -142,7 +142,7 @@ const Window = z.strictObject({
   resolution: z.number().int().min(1).max(BUCKETS_PER_WINDOW).default(BUCKETS_PER_WINDOW),
 });
 
-/** AQI category keys as rules/aqi names them (Decision 1459 Table 1; EPA-454/B-24-002). */
+/** AQI category keys as aqi/ names them (Decision 1459 Table 1; EPA-454/B-24-002). */
 export const AQI_CATEGORY_KEYS = {
   vn: VN_CATEGORIES.map((c) => c.key),
   us: US_CATEGORIES.map((c) => c.key),

@@ -34,7 +34,7 @@ export interface BacktestDeps {
 export const BACKTEST_TICK_MS = 60_000;
 export const BACKTEST_MAX_TRANSITIONS = 10_000;
 export const BACKTEST_PAGE_SIZE = 1_000;
-/** An AQI needs the NowCast's 12 completed hours and the hour in progress (rules/aqi/station.ts). */
+/** An AQI needs the NowCast's 12 completed hours and the hour in progress (aqi/station.ts). */
 const AQI_WARM_UP_MS = 13 * 3_600_000;
 
 /**

@@ -1,5 +1,5 @@
 // The hourly index per station: one `aqi` point per completed hour, stamped at the start of the next, from
-// the same calculation as rules/aqi; hourly means that survive a restart through their saved state.
+// the same calculation as aqi/; hourly means that survive a restart through their saved state.
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../devices/index.ts';
 import { stationFields, stationIndex, stationInit, stationReading } from '../../aqi/index.ts';

@@ -1,5 +1,5 @@
 // Each air-quality station's hourly index, written to InfluxDB as fields of the `aqi` measurement
-// (vn_aqi, vn_category, vn_dominant, us_aqi, ...; rules/aqi/station.ts). The index is computed from
+// (vn_aqi, vn_category, vn_dominant, us_aqi, ...; aqi/station.ts). The index is computed from
 // completed clock hours (Decision 1459's c1 is a completed hour), so it changes once an hour: a point is
 // written when a station's first reading of a new hour arrives, stamped at the start of that hour, from
 // the hours before it. Recomputing the same hour writes the same point, so a replay is harmless.

@@ -1,4 +1,4 @@
-// The `aqi` condition: a station's hourly VN_AQI or US AQI (rules/aqi/station.ts) through the same level
+// The `aqi` condition: a station's hourly VN_AQI or US AQI (aqi/station.ts) through the same level
 // machine as a threshold, so it has a sustain (`for`), hysteresis (`clear`) and escalation. Category keys
 // in the rule become index bounds. The index is built from completed clock hours (station.ts explains
 // why), so it moves when the first reading of a new hour arrives.
