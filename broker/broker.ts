@@ -155,21 +155,41 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     if (!decision.allow)
       return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic));
     if (decision.route === 'status') return callback(null);
-    if (decision.route === 'alert-request') {
-      if (parsed?.type !== 'alert-request' || principal.type !== 'service') {
-        return callback(refuse('BROKER_ERR_ACL', 'not an alert request', client.id, packet.topic));
-      }
-      const payload = packet.payload as Buffer;
-      unforwarded.add(payload);
-      packet.retain = false; // nor kept for later subscribers
-      const err = on().alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
-      return callback(
-        err
-          ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
-          : null,
-      );
-    }
+    if (decision.route === 'alert-request') return alertRequest(client, principal, parsed, packet, callback);
+    telemetry(client, principal, decision.route, parsed, packet, callback);
+  }
 
+  /** A service account's alert request: for the platform only, never forwarded nor retained. */
+  function alertRequest(
+    client: Client,
+    principal: Principal,
+    parsed: ParsedTopic | undefined,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
+    if (parsed?.type !== 'alert-request' || principal.type !== 'service') {
+      return callback(refuse('BROKER_ERR_ACL', 'not an alert request', client.id, packet.topic));
+    }
+    const payload = packet.payload as Buffer;
+    unforwarded.add(payload);
+    packet.retain = false; // nor kept for later subscribers
+    const err = on().alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
+    callback(
+      err
+        ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
+        : null,
+    );
+  }
+
+  /** Readings, a device's own or a gateway's pack: acknowledged once ingest has them on disk. */
+  function telemetry(
+    client: Client,
+    principal: Principal,
+    route: 'telemetry' | 'gateway-telemetry',
+    parsed: ParsedTopic | undefined,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
     const message = {
       topic: packet.topic,
       source: client.id,
@@ -182,7 +202,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         err ? refuse('BROKER_ERR_NOT_STORED', 'readings not stored', client.id, packet.topic, err) : null,
       );
     };
-    if (decision.route === 'gateway-telemetry' && principal.type === 'gateway') {
+    if (route === 'gateway-telemetry' && principal.type === 'gateway') {
       return on().ingest.acceptGateway(principal.gatewayId, principal.children, message, done);
     }
     const device = parsed?.type === 'device' ? getDevice(parsed.device) : undefined;
