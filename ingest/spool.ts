@@ -138,18 +138,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     queue = [];
     queuedBytes = 0;
     flushing = true;
-    // Each append encoded straight into one buffer (UTF-8 takes at most 3 bytes per UTF-16 unit): twice as
-    // fast as joining the strings and encoding the result.
-    let chars = 0;
-    let lines = 0;
-    for (const p of group) {
-      chars += p.text.length;
-      lines += p.lines;
-    }
-    const scratch = Buffer.allocUnsafe(chars * 3);
-    let used = 0;
-    for (const p of group) used += scratch.write(p.text, used);
-    const buf = scratch.subarray(0, used);
+    const { buf, lines } = encode(group);
     const segment = current;
     if (uncut) {
       // The segment is opened for appending: written now, this group would land after the failed group's
@@ -323,4 +312,19 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     stats: () => ({ pendingBytes: pendingBytes(), pendingLines, segments: segments.length }),
     close,
   };
+}
+
+/** A group's appends encoded straight into one buffer (UTF-8 takes at most 3 bytes per UTF-16 unit):
+ * twice as fast as joining the strings and encoding the result. */
+function encode(group: readonly Pending[]): { buf: Buffer; lines: number } {
+  let chars = 0;
+  let lines = 0;
+  for (const p of group) {
+    chars += p.text.length;
+    lines += p.lines;
+  }
+  const scratch = Buffer.allocUnsafe(chars * 3);
+  let used = 0;
+  for (const p of group) used += scratch.write(p.text, used);
+  return { buf: scratch.subarray(0, used), lines };
 }
