@@ -120,7 +120,7 @@ async function launch(dataDir: string, options: LocalInfluxdOptions): Promise<Lo
   const child = spawn(binary, ['-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(logStream, { end: false });
   child.stderr.pipe(logStream, { end: false });
-  const exited = new Promise<{ code: number | null; signal: string | null; err?: Error }>((ok) => {
+  const exited = new Promise<Exit>((ok) => {
     child.once('error', (err) => ok({ code: null, signal: null, err }));
     child.once('exit', (code, signal) => ok({ code, signal }));
   });
@@ -143,32 +143,48 @@ async function launch(dataDir: string, options: LocalInfluxdOptions): Promise<Lo
     return { url, port: httpPort, stop };
   }
   await stop();
-  if (ready === false) {
-    const tail = await logTail(logFile);
-    throw new InfluxError(
+  const exit = ready === false ? undefined : ready.exited;
+  // Only a port this launcher picked can be retried with another one.
+  throw await launchError(exit, { url, logFile, binary, portPicked: options.port !== httpPort });
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly err?: Error;
+}
+
+/** Why influxd did not start, said so that the reader knows what to do: `exit` undefined is a timeout. */
+async function launchError(
+  exit: Exit | undefined,
+  at: { url: string; logFile: string; binary: string; portPicked: boolean },
+): Promise<Error> {
+  if (exit === undefined) {
+    const tail = await logTail(at.logFile);
+    const waited = `within ${READY_TIMEOUT_MS / 1000} s`;
+    return new InfluxError(
       'INFLUX_ERR_LAUNCH',
-      `influxd did not answer ${url}/ping within ${READY_TIMEOUT_MS / 1000} s; see ${logFile}:\n${tail}`,
+      `influxd did not answer ${at.url}/ping ${waited}; see ${at.logFile}:\n${tail}`,
     );
   }
-  const { code, signal, err } = ready.exited;
+  const { code, signal, err } = exit;
   if (err !== undefined) {
     const notFound = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new InfluxError(
+    return new InfluxError(
       'INFLUX_ERR_LAUNCH',
       notFound
-        ? `'${binary}' is not on PATH: install InfluxDB 1.x (Debian/Ubuntu: apt-get install influxdb) ` +
+        ? `'${at.binary}' is not on PATH: install InfluxDB 1.x (Debian/Ubuntu: apt-get install influxdb) ` +
             'or configure INFLUX_URL to use a running server'
-        : `could not run '${binary}': ${err.message}`,
+        : `could not run '${at.binary}': ${err.message}`,
       { cause: err },
     );
   }
-  const tail = await logTail(logFile);
+  const tail = await logTail(at.logFile);
   const error = new InfluxError(
     'INFLUX_ERR_LAUNCH',
-    `influxd exited (code ${String(code)}, signal ${String(signal)}); see ${logFile}:\n${tail}`,
+    `influxd exited (code ${String(code)}, signal ${String(signal)}); see ${at.logFile}:\n${tail}`,
   );
-  // Only a port this launcher picked can be retried with another one.
-  throw /address already in use/i.test(tail) && options.port !== httpPort ? new PortTakenError(error) : error;
+  return /address already in use/i.test(tail) && at.portPicked ? new PortTakenError(error) : error;
 }
 
 /** Polls /ping until it answers 204; false after READY_TIMEOUT_MS. */
