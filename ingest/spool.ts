@@ -63,6 +63,9 @@ export interface Spool {
   /** Resolves when more committed data exists after `pos` (or the spool closes). */
   waitForData(pos: SpoolPosition): Promise<void>;
   stats(): SpoolStats;
+  /** The failure of the latest group written, until a group is written again: readings are refused
+   * (not acknowledged) meanwhile, and /health says so. */
+  appendFailure(): { readonly since: number; readonly message: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   let queuedBytes = 0;
   // Set while a failed group's bytes could not be cut off the end of the segment (see finish, below).
   let uncut = false;
+  let appendFailure: { since: number; message: string } | undefined;
 
   function append(text: string, lines: number, done: (err?: IngestError) => void): void {
     if (closed) return done(new IngestError('INGEST_ERR_SPOOL_IO', 'spool is closed'));
@@ -178,6 +182,8 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
           uncut = true;
         }
       }
+      if (err) appendFailure ??= { since: Date.now(), message: describeCause(err) };
+      else appendFailure = undefined;
       for (const p of group) p.done(failure);
       if (!err) {
         pendingBytesAtFlush = pendingBytes();
@@ -261,8 +267,9 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
 
   async function checkpoint(): Promise<void> {
     const to = confirmed;
-    checkpointedAt = performance.now();
     await writeCheckpoint(sfs, checkpointFile, to);
+    // Counted from a checkpoint written: after a failed one, the next confirm tries again at once.
+    checkpointedAt = performance.now();
     while (segments.length > 1 && segments[0]!.id < to.segment) {
       const old = segments[0]!;
       if (reader?.segment === old.id) {
@@ -310,6 +317,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     },
     waitForData,
     stats: () => ({ pendingBytes: pendingBytes(), pendingLines, segments: segments.length }),
+    appendFailure: () => appendFailure,
     close,
   };
 }
@@ -328,3 +336,6 @@ function encode(group: readonly Pending[]): { buf: Buffer; lines: number } {
   for (const p of group) used += scratch.write(p.text, used);
   return { buf: scratch.subarray(0, used), lines };
 }
+
+const describeCause = (err: unknown): string =>
+  err instanceof Error ? `${'code' in err ? `${String(err.code)}: ` : ''}${err.message}` : String(err);

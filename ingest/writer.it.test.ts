@@ -7,6 +7,8 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxClient, freePort, type InfluxClient } from '../influx/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
+import { eventually } from '../test/kits/platform.ts';
+import { nodeFs, type SpoolFs } from './spool-files.ts';
 import { createSpool, type Spool, type SpoolBatch } from './spool.ts';
 import { createWriter, type Writer, type WriterOptions } from './writer.ts';
 
@@ -129,5 +131,87 @@ describe('createWriter', () => {
     expect(spool.stats().pendingLines).toBe(5);
     const batch = await spool.read(spool.confirmed, 1 << 16);
     expect(batch?.body.toString()).toBe(lines.map((l) => `${l}\n`).join(''));
+  });
+});
+
+describe('createWriter on a disk that fills and frees', () => {
+  /** Node's file system, but `rename` (the checkpoint's last step) fails with ENOSPC, and reads of the
+   * segments with EIO, while the flags say so. */
+  function failingFs(flags: { checkpoint: boolean; read: boolean }): SpoolFs {
+    const fail = (code: string) => Promise.reject(Object.assign(new Error(`${code} (injected)`), { code }));
+    return {
+      ...nodeFs,
+      rename: (from, to) => (flags.checkpoint ? fail('ENOSPC') : nodeFs.rename(from, to)),
+      open: async (file, mode) => {
+        const handle = await nodeFs.open(file, mode);
+        if (mode !== 'r') return handle;
+        return new Proxy(handle, {
+          get: (target, key) => {
+            if (key === 'read' && flags.read) return () => fail('EIO');
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      },
+    };
+  }
+
+  it('keeps retrying a checkpoint the full disk refuses, says it is stuck, and drains once space returns', async () => {
+    const flags = { checkpoint: true, read: false };
+    const full = await fs.mkdtemp(path.join(os.tmpdir(), 'writer-full-'));
+    const failing = await createSpool({
+      dir: full,
+      maxBytes: 1 << 20,
+      segmentBytes: 1 << 16,
+      fs: failingFs(flags),
+    });
+    cleanups.push(async () => {
+      await failing.close().catch(() => undefined);
+      await fs.rm(full, { recursive: true, force: true });
+    });
+    const stages: string[] = [];
+    const writer = createWriter({
+      spool: failing,
+      write: (body) => database.client.write(body),
+      log,
+      maxBatchBytes: 64 * 1024,
+      retry: { minMs: 10, maxMs: 50 },
+      onSpoolFailed: (stage) => stages.push(stage),
+    });
+    cleanups.push(() => writer.close(100));
+    const appendTo = (lines: string[]) =>
+      new Promise<void>((resolve, reject) =>
+        failing.append(lines.map((l) => `${l}\n`).join(''), lines.length, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+
+    // Readings keep coming, as they do while InfluxDB is paused: a confirm soon checkpoints, and fails.
+    let sent = 0;
+    const more = async () => {
+      await appendTo([`full v=${sent} ${T0 + sent}`]);
+      sent += 1;
+    };
+    const stuck = await eventually(async () => {
+      await more();
+      return writer.status().stuck;
+    });
+    expect(stuck.stage).toBe('confirm');
+    expect(stuck.error).toContain('ENOSPC');
+    expect(stages).toContain('confirm');
+
+    // A spell where reading the spool fails too.
+    flags.read = true;
+    await eventually(async () => {
+      await more();
+      return writer.status().stuck?.stage === 'read' ? true : undefined;
+    });
+
+    flags.checkpoint = false;
+    flags.read = false;
+    await writer.drained();
+    await eventually(() => (writer.status().ok ? true : undefined));
+    expect(failing.stats()).toMatchObject({ pendingBytes: 0, pendingLines: 0 });
+    expect(await values('full')).toEqual(Array.from({ length: sent }, (_, i) => i));
   });
 });

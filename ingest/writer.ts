@@ -1,6 +1,10 @@
 // Drains the spool into InfluxDB: one batch in flight, as large as what has gathered meanwhile (so a quiet
 // system writes each reading at once and a busy one writes big batches), retried with backoff until
 // InfluxDB answers, and confirmed in the spool only once InfluxDB has said yes.
+//
+// The loop never ends on an error: InfluxDB away, a spool read that fails, a checkpoint the full disk
+// refuses — each is logged, counted and retried with backoff, and `status()` says the writer is stuck
+// (for /health) until a batch goes through again. Only close() ends it.
 import type { Logger } from 'pino';
 import type { Spool, SpoolBatch, SpoolPosition } from './spool.ts';
 
@@ -19,6 +23,17 @@ export interface WriterOptions {
   /** Called when InfluxDB refuses a batch for good (not retryable): the batch is set aside, not retried. */
   readonly onRefused?: (batch: SpoolBatch, err: unknown) => void;
   readonly onWriteFailed?: (err: unknown) => void;
+  /** Called when reading the spool or confirming in it fails (the loop retries it with backoff). */
+  readonly onSpoolFailed?: (stage: WriterStage, err: unknown) => void;
+}
+
+/** Where the writer is stuck: sending to InfluxDB, reading the spool, or confirming in it (checkpoint). */
+export type WriterStage = 'influxdb' | 'read' | 'confirm';
+
+export interface WriterStatus {
+  /** False while the writer is stuck: the latest attempt failed and none has succeeded since. */
+  readonly ok: boolean;
+  readonly stuck?: { readonly stage: WriterStage; readonly since: number; readonly error: string };
 }
 
 export interface Writer {
@@ -26,6 +41,7 @@ export interface Writer {
   close(timeoutMs?: number): Promise<void>;
   /** Resolves once everything appended so far is confirmed (tests and graceful stop). */
   drained(): Promise<void>;
+  status(): WriterStatus;
 }
 
 export function createWriter(options: WriterOptions): Writer {
@@ -37,24 +53,57 @@ export function createWriter(options: WriterOptions): Writer {
   let signalStop!: () => void;
   const stopped = new Promise<void>((resolve) => (signalStop = resolve));
 
-  const loop = run().catch((err: unknown) => {
-    log.fatal({ err }, 'spool writer stopped');
-  });
+  let stuck: WriterStatus['stuck'];
+  // run() handles its own errors; this only keeps a bug from becoming an unhandled rejection.
+  const loop = run().catch((err: unknown) => log.fatal({ err }, 'spool writer ended unexpectedly'));
 
   async function run(): Promise<void> {
     let pos: SpoolPosition = spool.confirmed;
+    // A failed checkpoint does not hold up delivery (the confirmation stands in memory; a stale checkpoint
+    // only means more is sent again after a restart): the next confirm tries it again, and so does the
+    // writer once it has nothing more to send.
+    let unconfirmed = false;
+    let backoff = retry.minMs;
     while (!stopping) {
-      const batch = await spool.read(pos, maxBatchBytes);
-      if (!batch) {
-        notifyDrained();
-        await Promise.race([spool.waitForData(pos), stopped]);
-        if (options.lingerMs) await Promise.race([delay(options.lingerMs), stopped]);
-        continue;
+      let stage: WriterStage = 'read';
+      try {
+        const batch = await spool.read(pos, maxBatchBytes);
+        backoff = retry.minMs;
+        if (!batch) {
+          if (unconfirmed) {
+            stage = 'confirm';
+            await spool.confirm(pos, 0);
+            unconfirmed = false;
+          }
+          stuck = undefined;
+          notifyDrained();
+          await Promise.race([spool.waitForData(pos), stopped]);
+          if (options.lingerMs) await Promise.race([delay(options.lingerMs), stopped]);
+          continue;
+        }
+        stage = 'influxdb';
+        if (!(await deliver(batch))) return;
+        // InfluxDB has the batch: the confirmation stands even when its checkpoint then fails.
+        pos = batch.end;
+        stage = 'confirm';
+        unconfirmed = true;
+        await spool.confirm(batch.end, batch.lines);
+        unconfirmed = false;
+        stuck = undefined;
+      } catch (err) {
+        failed(stage, err, backoff);
+        options.onSpoolFailed?.(stage, err);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, retry.maxMs);
       }
-      if (!(await deliver(batch))) return;
-      await spool.confirm(batch.end, batch.lines);
-      pos = batch.end;
     }
+  }
+
+  function failed(stage: WriterStage, err: unknown, retryInMs: number): void {
+    const error = err instanceof Error ? err.message : String(err);
+    stuck = { stage, since: stuck?.stage === stage ? stuck.since : Date.now(), error };
+    const what = stage === 'influxdb' ? 'InfluxDB write failed' : `spool ${stage} failed`;
+    log.warn({ err, stage, retryInMs }, `${what}; the readings stay in the spool and it is tried again`);
   }
 
   /** True once the batch is stored (or set aside as refused); false if stopping before that. */
@@ -73,7 +122,7 @@ export function createWriter(options: WriterOptions): Writer {
           return true;
         }
         options.onWriteFailed?.(err);
-        log.warn({ err, retryInMs: delay }, 'InfluxDB write failed; the readings stay in the spool');
+        failed('influxdb', err, delay);
         if (stopping) return false;
         await sleep(delay);
         if (stopping) return false;
@@ -111,7 +160,7 @@ export function createWriter(options: WriterOptions): Writer {
     await loop;
   }
 
-  return { close, drained };
+  return { close, drained, status: () => (stuck === undefined ? { ok: true } : { ok: false, stuck }) };
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

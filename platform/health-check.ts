@@ -1,22 +1,32 @@
-// What GET /health answers: InfluxDB reachable, the spool's backlog, the MQTT clients. `ok` is false when
-// InfluxDB does not answer its ping: readings are then held in the spool, not stored.
+// What GET /health answers: InfluxDB reachable, the spool writable and its backlog, the writer moving, the
+// MQTT clients. `ok` is false when InfluxDB does not answer its ping (readings are then held in the
+// spool, not stored), when the spool cannot write (publishes are refused, not acknowledged), or when the
+// writer is stuck (InfluxDB, or reading and checkpointing the spool, failing): each part says why.
 import type { HealthReport } from '../api/index.ts';
-import type { Spool } from '../ingest/index.ts';
+import type { Spool, Writer } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
 
 export interface HealthCheckDeps {
   readonly influx: Pick<InfluxClient, 'ping'>;
-  readonly spool: Pick<Spool, 'stats'>;
+  readonly spool: Pick<Spool, 'stats' | 'appendFailure'>;
+  readonly writer: Pick<Writer, 'status'>;
   readonly clients: () => number;
 }
 
 export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthReport> {
   return async () => {
     const ping = await deps.influx.ping();
+    const appendFailure = deps.spool.appendFailure();
+    const writer = deps.writer.status();
     return {
-      ok: ping.ok,
+      ok: ping.ok && appendFailure === undefined && writer.ok,
       influx: ping,
-      spool: deps.spool.stats(),
+      spool: {
+        ...deps.spool.stats(),
+        writable: appendFailure === undefined,
+        ...(appendFailure && { appendFailure }),
+      },
+      writer,
       mqtt: { connectedClients: deps.clients() },
     };
   };

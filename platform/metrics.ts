@@ -39,10 +39,14 @@ export interface PlatformMetrics {
   readingsPublished(count: number): void;
   readingsStored(lines: number, writeMs: number): void;
   writeFailed(): void;
+  /** The spool writer failed to read or confirm in the spool (it retries). */
+  writerSpoolFailed(stage: 'read' | 'confirm'): void;
   /** Gauges read when scraped. */
   observe(sources: {
     spool: () => { pendingBytes: number; pendingLines: number };
     clients: () => number;
+    /** Whether the spool writer is stuck (its latest attempt failed). */
+    writerStuck: () => boolean;
   }): void;
   text(): Promise<string>;
   totals(): Promise<MetricTotals>;
@@ -94,6 +98,12 @@ export function createMetrics(): PlatformMetrics {
     help: 'InfluxDB writes that failed and will be retried',
     registers: [registry],
   });
+  const writerSpoolFailures = new Counter({
+    name: 'city_writer_spool_failures_total',
+    help: 'Spool reads and confirmations (checkpoints) the writer failed and retries, by stage',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
   const writeLatency = new Histogram({
     name: 'city_influx_write_duration_seconds',
     help: 'Time for InfluxDB to confirm one batch',
@@ -125,7 +135,16 @@ export function createMetrics(): PlatformMetrics {
       if (writeMs > writes.maxMs) writes.maxMs = writeMs;
     },
     writeFailed: () => writeFailures.inc(),
+    writerSpoolFailed: (stage) => writerSpoolFailures.labels(stage).inc(),
     observe(sources) {
+      new Gauge({
+        name: 'city_writer_stuck',
+        help: '1 while the spool writer is stuck (InfluxDB, or the spool, failing), 0 when it moves',
+        registers: [registry],
+        collect() {
+          this.set(sources.writerStuck() ? 1 : 0);
+        },
+      });
       new Gauge({
         name: 'city_spool_pending_bytes',
         help: 'Bytes in the spool not yet confirmed by InfluxDB',

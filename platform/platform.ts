@@ -86,7 +86,11 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     const handlers = { authenticate, getDevice, ingest, alertRequest: flows.request };
     const listeners = await broker.listen({ ...handlers, onReadingsWanted: flows.readingsWanted });
     stack.push('mqtt listeners', listeners, (l) => l.close());
-    metrics.observe({ spool: () => spool.stats(), clients: () => broker.connectedClients() });
+    metrics.observe({
+      spool: () => spool.stats(),
+      clients: () => broker.connectedClients(),
+      writerStuck: () => !storage.writer.status().ok,
+    });
     const running = { ...storage, config, clock, metrics, broker, alerts, rules, startedAt };
     const { api, apiPort } = await startApi(running, child('api'), stack);
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
@@ -133,7 +137,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
     {
       ...{ log, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
       metricsText: () => p.metrics.text(),
-      health: createHealthCheck({ influx, spool: p.spool, clients }),
+      health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
       onDecommission: (id) => {
         broker.disconnect(id);
         rules.syncDevices();

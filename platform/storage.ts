@@ -90,6 +90,9 @@ function startWriter(config: Config, deps: WriterDeps): Writer {
       deps.onBatchStored?.(batch.body);
     },
     onWriteFailed: () => metrics.writeFailed(),
+    onSpoolFailed: (stage) => {
+      if (stage !== 'influxdb') metrics.writerSpoolFailed(stage);
+    },
     onRefused: (batch, err) =>
       deadLetters.record({
         at: clock(),
