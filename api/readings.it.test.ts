@@ -168,6 +168,26 @@ describe('history', () => {
   });
 });
 
+describe('times and durations InfluxDB cannot hold', () => {
+  const url = (query: string) => `/api/devices/${KIM_LONG.id}/readings?${query}`;
+  // InfluxDB keeps time as int64 nanoseconds: nothing after 2262-04-11, and GROUP BY time() overflows
+  // on buckets of a few centuries. Such values are the client's mistake: 400 with the error shape.
+  it.each([
+    ['to at the end of JavaScript time (year 275760)', 'to=8640000000000000'],
+    ['to in the year 10000', 'to=253402300800000'],
+    ['from past 2262', 'from=9300000000000&to=9300000000001'],
+    ['a bucket of 999,999 weeks', 'every=999999w'],
+  ])('refuses %s (400, not 500)', async (_what, query) => {
+    expect(errorCode(await h.request({ url: url(query), as: 'viewer' }))).toBe('API_ERR_VALIDATION');
+  });
+
+  it('takes the last day InfluxDB can hold, and a bucket of ten years', async () => {
+    const to = Date.UTC(2262, 3, 11);
+    const res = await h.request({ url: url(`from=${to - 1440 * MIN}&to=${to}&every=520w`), as: 'viewer' });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('hostile parameters', () => {
   const hostile = [`x' OR ''='`, `x\\' OR 1=1 --`, `"; DROP DATABASE "x`, `a\\`, `pm25") FROM "flood" --`];
 

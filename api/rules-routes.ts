@@ -8,7 +8,7 @@ import { BacktestReport, type ParseResult, type Rule } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, RuleSummary, type ApiRules } from './route-kit.ts';
-import { Instant } from './time-range.ts';
+import { Instant, MAX_TIME_MS } from './time-range.ts';
 
 /** The largest rule file accepted, in UTF-8 bytes; the Huế files are under 8 KiB each. */
 export const MAX_RULE_SOURCE_BYTES = 512 * 1024;
@@ -38,7 +38,7 @@ const FileName = z
   .describe('the name problems are reported against');
 
 /** In a JSON body an instant may be epoch ms as a number, or either query-string form. */
-const BodyInstant = z.union([z.number().int().min(0).max(8.64e15), Instant]);
+const BodyInstant = z.union([z.number().int().min(0).max(MAX_TIME_MS), Instant]);
 
 const ValidateBody = z.strictObject({ source: Source, name: FileName });
 const BacktestBody = ValidateBody.extend({

@@ -10,6 +10,13 @@ export const MAX_BUCKETS = 10_000;
 
 const EPOCH_MS = /^(0|[1-9][0-9]{0,15})$/;
 
+/** The last instant InfluxDB can hold: it keeps time as int64 nanoseconds since the epoch, which end at
+ * 2262-04-11T23:47:16.854Z. A later time is refused here rather than overflowing in the query. */
+export const MAX_TIME_MS = 9_223_372_036_854;
+/** The widest bucket `every` may name: ten years. GROUP BY time() overflows a few centuries out, and a
+ * wider bucket than the longest range means nothing. */
+export const MAX_EVERY_MS = 520 * 7 * 86_400_000;
+
 /**
  * A query-string instant: RFC 3339 with an offset (`2025-10-27T08:00:00Z`, `...+07:00`) or integer epoch
  * milliseconds, the same two forms a device may send as `ts` (docs/architecture.md, "Payloads").
@@ -18,8 +25,12 @@ export const Instant = z
   .union([z.iso.datetime({ offset: true }), z.string().regex(EPOCH_MS, 'epoch milliseconds')])
   .transform((text, ctx) => {
     const ms = EPOCH_MS.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isSafeInteger(ms) || ms < 0 || ms > 8.64e15) {
-      ctx.addIssue({ code: 'custom', message: 'not a time between 1970 and year 275760' });
+    if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'not a time InfluxDB can hold: between 1970-01-01 and 2262-04-11 (e.g. 2025-10-27T08:00:00Z)',
+      });
       return z.NEVER;
     }
     return ms;
@@ -30,7 +41,8 @@ export const Instant = z
 export const Every = z
   .string()
   .refine(isDuration, 'a duration like 30s, 5m, 1h, 1d or 2w')
-  .describe('bucket width: a positive integer and one of s m h d w');
+  .refine((v) => !isDuration(v) || durationMs(v) <= MAX_EVERY_MS, 'a bucket of at most ten years (520w)')
+  .describe('bucket width: a positive integer and one of s m h d w, at most 520w');
 
 export interface TimeRange {
   /** Inclusive, epoch ms. */
