@@ -4,11 +4,11 @@
 import type { Logger } from 'pino';
 import { withDerivedFields, type DeviceRecord, type Kind, type Reading } from '../devices/index.ts';
 
+import { errorText } from '../errors/index.ts';
 import { encodeReading, encodeTags } from '../influx/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
-import type { IngestErrorCode } from './errors.ts';
-import type { IngestError } from './errors.ts';
+import { IngestError, type IngestErrorCode } from './errors.ts';
 import type { Spool } from './spool.ts';
 import { TAGS } from '../measurements/index.ts';
 
@@ -60,17 +60,38 @@ export function createIngest(deps: IngestDeps): Ingest {
   // an update replaces the record, so a stale entry is never read and is collected with the old record.
   const tagCache = new WeakMap<DeviceRecord, string>();
 
-  function reject(message: Message, kind: Kind | 'unknown', code: IngestErrorCode, detail: string) {
+  /**
+   * Dead-letters a refused message. A store that cannot write (SQLITE_FULL on a full disk) must not throw
+   * into the MQTT loop, nor lose the message: the error comes back, and the publish is not acknowledged.
+   */
+  function reject(
+    message: Message,
+    kind: Kind | 'unknown',
+    code: IngestErrorCode,
+    detail: string,
+  ): IngestError | undefined {
     metrics.messageRejected(kind, code);
     log.warn({ source: message.source, topic: message.topic, code, detail }, 'message dead-lettered');
-    deadLetters.record({
-      at: clock(),
-      source: message.source,
-      topic: message.topic,
-      code,
-      detail,
-      payload: message.payload,
-    });
+    try {
+      deadLetters.record({
+        at: clock(),
+        source: message.source,
+        topic: message.topic,
+        code,
+        detail,
+        payload: message.payload,
+      });
+      return undefined;
+    } catch (err) {
+      metrics.messageRejected(kind, 'INGEST_ERR_DEAD_LETTER_IO');
+      log.error(
+        { err, source: message.source, code },
+        'dead letter not stored; the publish is not acknowledged',
+      );
+      return new IngestError('INGEST_ERR_DEAD_LETTER_IO', `${code} not kept: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
   }
 
   function tagsOf(device: DeviceRecord): string {
@@ -100,8 +121,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       }
     } catch (err) {
       // Only a registry value that line protocol cannot carry gets here (the registry refuses them).
-      reject(message, readings[0]!.kind, 'INGEST_ERR_SCHEMA', (err as Error).message);
-      return done(undefined, true);
+      return done(reject(message, readings[0]!.kind, 'INGEST_ERR_SCHEMA', (err as Error).message), true);
     }
     const durable = (err?: IngestError) => {
       if (err) {
@@ -140,15 +160,16 @@ export function createIngest(deps: IngestDeps): Ingest {
     done: IngestDone,
   ) {
     if (!result.ok) {
-      reject(message, kind, result.code, result.detail);
-      return done(undefined, true);
+      return done(reject(message, kind, result.code, result.detail), true);
     }
     const devices: DeviceRecord[] = [];
     for (const r of result.readings) {
       const d = deviceOf(r);
       if (!d) {
-        reject(message, r.kind, 'INGEST_ERR_UNKNOWN_DEVICE', `device ${r.device} is not registered`);
-        return done(undefined, true);
+        return done(
+          reject(message, r.kind, 'INGEST_ERR_UNKNOWN_DEVICE', `device ${r.device} is not registered`),
+          true,
+        );
       }
       devices.push(d);
     }
@@ -157,13 +178,15 @@ export function createIngest(deps: IngestDeps): Ingest {
 
   function acceptDevice(device: DeviceRecord, message: Message, done: IngestDone): void {
     if (message.payload.length > maxPayloadBytes) {
-      reject(
-        message,
-        device.kind,
-        'INGEST_ERR_TOO_LARGE',
-        `${message.payload.length} > ${maxPayloadBytes} bytes`,
+      return done(
+        reject(
+          message,
+          device.kind,
+          'INGEST_ERR_TOO_LARGE',
+          `${message.payload.length} > ${maxPayloadBytes} bytes`,
+        ),
+        true,
       );
-      return done(undefined, true);
     }
     const result = decodeDevicePayload(device.kind, device.id, message.payload, clock());
     settle(message, device.kind, result, () => device, done);
@@ -176,13 +199,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     done: IngestDone,
   ): void {
     if (message.payload.length > maxPayloadBytes) {
-      reject(
-        message,
-        'unknown',
-        'INGEST_ERR_TOO_LARGE',
-        `${message.payload.length} > ${maxPayloadBytes} bytes`,
+      return done(
+        reject(
+          message,
+          'unknown',
+          'INGEST_ERR_TOO_LARGE',
+          `${message.payload.length} > ${maxPayloadBytes} bytes`,
+        ),
+        true,
       );
-      return done(undefined, true);
     }
     const lookupChild = (id: string) => (children.has(id) ? getDevice(id) : undefined);
     const result = decodeGatewayPayload(gatewayId, message.payload, clock(), lookupChild);
