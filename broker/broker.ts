@@ -11,7 +11,14 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import type { DeviceRecord, Kind, ParsedTopic, Principal, Topics } from '../devices/index.ts';
+import {
+  isStatusPayload,
+  type DeviceRecord,
+  type Kind,
+  type ParsedTopic,
+  type Principal,
+  type Topics,
+} from '../devices/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
@@ -142,7 +149,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   ) {
     if (client === null) {
       // The last will of a client gone before it could be sent: only status wills were ever accepted.
-      return callback(topics.parse(packet.topic)?.type === 'device' ? null : new Error('not a status will'));
+      const will = topics.parse(packet.topic)?.type === 'device' && isStatusPayload(packet.payload as Buffer);
+      return callback(will ? null : new Error('not a status will'));
     }
     const principal = principals.get(client);
     if (!principal)
@@ -154,9 +162,31 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     const decision = decidePublish(principal, parsed, kindOf);
     if (!decision.allow)
       return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic));
-    if (decision.route === 'status') return callback(null);
+    if (decision.route === 'status') return status(client, parsed, packet, callback);
     if (decision.route === 'alert-request') return alertRequest(client, principal, parsed, packet, callback);
     telemetry(client, principal, decision.route, parsed, packet, callback);
+  }
+
+  /** A device's status, its own or a gateway child's: only online or offline is forwarded and retained. */
+  function status(
+    client: Client,
+    parsed: ParsedTopic | undefined,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
+    const device = parsed?.type === 'device' ? getDevice(parsed.device) : undefined;
+    if (!device) return callback(refuse('BROKER_ERR_ACL', 'device not registered', client.id, packet.topic));
+    const payload = packet.payload as Buffer;
+    const message = { topic: packet.topic, source: client.id, payload, qos: packet.qos };
+    on().ingest.acceptStatus(device, message, (err, rejected) => {
+      if (rejected) {
+        unforwarded.add(payload);
+        packet.retain = false; // nor kept for later subscribers
+      }
+      callback(
+        err ? refuse('BROKER_ERR_NOT_STORED', 'status not stored', client.id, packet.topic, err) : null,
+      );
+    });
   }
 
   /** A service account's alert request: for the platform only, never forwarded nor retained. */

@@ -7,6 +7,8 @@ export { sunAltitudeDeg, sunPosition, type SunPosition } from './sun.ts';
 export {
   createTopics,
   DEFAULT_TOPIC_PREFIX,
+  isStatusPayload,
+  STATUS_PAYLOADS,
   type DeviceChannel,
   type ParsedTopic,
   type Topics,

@@ -12,6 +12,14 @@ export const DEFAULT_TOPIC_PREFIX = 'city';
 
 export type DeviceChannel = 'telemetry' | 'status' | 'commands';
 
+/** What a status topic may carry (retained, and a device's last will): nothing else is forwarded. */
+export const STATUS_PAYLOADS = ['online', 'offline'] as const;
+
+/** Whether a payload is one of STATUS_PAYLOADS, exactly. */
+export function isStatusPayload(payload: Buffer): boolean {
+  return payload.length <= 7 && (STATUS_PAYLOADS as readonly string[]).includes(payload.toString('latin1'));
+}
+
 /** What a flow asks the platform to do with the alert of a (rule, device). */
 export const ALERT_ACTIONS = ['raise', 'clear'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];

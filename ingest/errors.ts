@@ -24,6 +24,8 @@ export const INGEST_ERRORS = {
   INGEST_ERR_TOO_LARGE: 'the payload is larger than the configured limit',
   INGEST_ERR_SPOOL_FULL: 'the durable spool is full; the publish is refused, not acknowledged',
   INGEST_ERR_SPOOL_IO: 'the durable spool could not be written; the publish is not acknowledged',
+  INGEST_ERR_STATUS:
+    'a status topic carried something other than online or offline; kept here, not forwarded nor retained',
   INGEST_ERR_DEAD_LETTER_IO:
     'a refused message could not be kept as a dead letter (the store cannot write: a full disk); the publish is not acknowledged, so the device sends it again',
   INGEST_ERR_INFLUX_REFUSED:

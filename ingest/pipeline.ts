@@ -2,7 +2,13 @@
 // → durable spool → acknowledge. Bad input is dead-lettered with its code and acknowledged, so a device
 // does not resend it for ever and its connection, and every other reading, carries on.
 import type { Logger } from 'pino';
-import { withDerivedFields, type DeviceRecord, type Kind, type Reading } from '../devices/index.ts';
+import {
+  isStatusPayload,
+  withDerivedFields,
+  type DeviceRecord,
+  type Kind,
+  type Reading,
+} from '../devices/index.ts';
 
 import { errorText } from '../errors/index.ts';
 import { encodeReading, encodeTags } from '../influx/index.ts';
@@ -48,6 +54,8 @@ export type ReadingListener = (readings: readonly Reading[], device: DeviceRecor
 
 export interface Ingest {
   acceptDevice(device: DeviceRecord, message: Message, done: IngestDone): void;
+  /** A device's status (`online`/`offline`): anything else is dead-lettered as INGEST_ERR_STATUS. */
+  acceptStatus(device: DeviceRecord, message: Message, done: IngestDone): void;
   acceptGateway(gatewayId: string, children: ReadonlySet<string>, message: Message, done: IngestDone): void;
   /** Readings, once durable, for the live consumers (rules, streams). */
   onReadings(listener: ReadingListener): () => void;
@@ -192,6 +200,13 @@ export function createIngest(deps: IngestDeps): Ingest {
     settle(message, device.kind, result, () => device, done);
   }
 
+  function acceptStatus(device: DeviceRecord, message: Message, done: IngestDone): void {
+    if (isStatusPayload(message.payload)) return done(undefined, false);
+    const shown = JSON.stringify(message.payload.subarray(0, 32).toString('utf8'));
+    const detail = `status ${shown}${message.payload.length > 32 ? '…' : ''} is neither online nor offline`;
+    done(reject(message, device.kind, 'INGEST_ERR_STATUS', detail), true);
+  }
+
   function acceptGateway(
     gatewayId: string,
     children: ReadonlySet<string>,
@@ -216,6 +231,7 @@ export function createIngest(deps: IngestDeps): Ingest {
 
   return {
     acceptDevice,
+    acceptStatus,
     acceptGateway,
     onReadings(listener) {
       listeners.add(listener);

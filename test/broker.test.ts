@@ -246,6 +246,23 @@ describe('dead letters', () => {
     expect(platform.deadLetters.list({ source: 'aq-mixed' })).toMatchObject([{ code: 'INGEST_ERR_JSON' }]);
   });
 
+  it('dead-letters a status that is not online or offline, and neither forwards nor retains it', async () => {
+    await provision('aq-status');
+    const topic = 'city/air_quality/aq-status/status';
+    const device = await connect('aq-status');
+    await device.publishAsync(topic, 'x'.repeat(2000), { qos: 1, retain: true });
+    await eventually(() => platform.deadLetters.list({ source: 'aq-status' })[0]);
+    expect(platform.deadLetters.list({ source: 'aq-status' })).toMatchObject([{ code: 'INGEST_ERR_STATUS' }]);
+    const service = await connect('svc:status');
+    const received = inbox(service);
+    await service.subscribeAsync(topic, { qos: 1 });
+    // A good status after the subscription: once it is in, a retained junk one would have come first.
+    await device.publishAsync(topic, 'online', { qos: 1, retain: true });
+    await eventually(() => (received.length > 0 ? true : undefined));
+    expect(received).toEqual([`${topic} online`]);
+    expect(device.connected).toBe(true);
+  });
+
   it('does not deliver a malformed retained reading to a later subscriber', async () => {
     await provision('aq-retained');
     const topic = 'city/air_quality/aq-retained/telemetry';
