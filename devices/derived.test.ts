@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { withDerivedFields } from './derived.ts';
 import type { Reading } from './kinds.ts';
+import { deviceRecord } from '../test/kits/devices.ts';
 import type { DeviceRecord } from './schemas.ts';
 
-const gauge = (meta: Extract<DeviceRecord, { kind: 'flood' }>['meta']): DeviceRecord => ({
-  id: 'rg-test',
-  name: 'Test gauge',
-  district: 'Phú Xuân',
-  location: { lat: 16.47, lon: 107.58 },
-  tags: [],
-  status: 'active',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  kind: 'flood',
-  meta,
-});
+const gauge = (meta: Extract<DeviceRecord, { kind: 'flood' }>['meta']): DeviceRecord =>
+  deviceRecord('rg-test', 'Test gauge', { kind: 'flood', meta });
 const reading = (fields: Reading['fields']): Reading => ({
   kind: 'flood',
   device: 'rg-test',

@@ -6,25 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeviceRecord } from '../devices/index.ts';
+import { deviceRecord } from '../test/kits/devices.ts';
 import { openDeadLetters, type DeadLetterStore } from './dead-letters.ts';
 import type { IngestErrorCode } from './errors.ts';
 import { createIngest, type IngestDone, type Message } from './pipeline.ts';
 import { createSpool, type Spool } from './spool.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
-const DEVICE: DeviceRecord = {
-  id: 'aq-faults',
-  name: 'Air station under test',
-  district: 'Phú Xuân',
-  location: { lat: 16.47, lon: 107.58 },
-  tags: [],
-  status: 'active',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  kind: 'air_quality',
-  meta: {},
-};
+const DEVICE = deviceRecord('aq-faults', 'Air station under test', { kind: 'air_quality', meta: {} });
 
 let dir: string;
 let spool: Spool;
