@@ -7,8 +7,8 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxClient, freePort, type InfluxClient } from '../influx/index.ts';
 import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
+import { errno, faultyDisk } from '../test/kits/faulty-disk.ts';
 import { eventually } from '../test/kits/platform.ts';
-import { nodeFs, type SpoolFs } from './spool-files.ts';
 import { createSpool, type Spool, type SpoolBatch } from './spool.ts';
 import { createWriter, type Writer, type WriterOptions } from './writer.ts';
 
@@ -135,35 +135,15 @@ describe('createWriter', () => {
 });
 
 describe('createWriter on a disk that fills and frees', () => {
-  /** Node's file system, but `rename` (the checkpoint's last step) fails with ENOSPC, and reads of the
-   * segments with EIO, while the flags say so. */
-  function failingFs(flags: { checkpoint: boolean; read: boolean }): SpoolFs {
-    const fail = (code: string) => Promise.reject(Object.assign(new Error(`${code} (injected)`), { code }));
-    return {
-      ...nodeFs,
-      rename: (from, to) => (flags.checkpoint ? fail('ENOSPC') : nodeFs.rename(from, to)),
-      open: async (file, mode) => {
-        const handle = await nodeFs.open(file, mode);
-        if (mode !== 'r') return handle;
-        return new Proxy(handle, {
-          get: (target, key) => {
-            if (key === 'read' && flags.read) return () => fail('EIO');
-            const value: unknown = Reflect.get(target, key);
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          },
-        });
-      },
-    };
-  }
-
   it('keeps retrying a checkpoint the full disk refuses, says it is stuck, and drains once space returns', async () => {
-    const flags = { checkpoint: true, read: false };
+    const disk = faultyDisk();
+    disk.fail('rename', errno('ENOSPC', 'rename'), { times: Infinity });
     const full = await fs.mkdtemp(path.join(os.tmpdir(), 'writer-full-'));
     const failing = await createSpool({
       dir: full,
       maxBytes: 1 << 20,
       segmentBytes: 1 << 16,
-      fs: failingFs(flags),
+      fs: disk.fs,
     });
     cleanups.push(async () => {
       await failing.close().catch(() => undefined);
@@ -201,14 +181,13 @@ describe('createWriter on a disk that fills and frees', () => {
     expect(stages).toContain('confirm');
 
     // A spell where reading the spool fails too.
-    flags.read = true;
+    disk.fail('handle.read', errno('EIO', 'read'), { times: Infinity, file: '.seg' });
     await eventually(async () => {
       await more();
       return writer.status().stuck?.stage === 'read' ? true : undefined;
     });
 
-    flags.checkpoint = false;
-    flags.read = false;
+    disk.heal();
     await writer.drained();
     await eventually(() => (writer.status().ok ? true : undefined));
     expect(failing.stats()).toMatchObject({ pendingBytes: 0, pendingLines: 0 });

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpool, createWriter, nodeFs, type SpoolFs } from '../ingest/index.ts';
+import { createSpool, createWriter } from '../ingest/index.ts';
+import { errno, faultyDisk } from '../test/kits/faulty-disk.ts';
 import { freshDatabase, type FreshDatabase } from '../test/kits/influx.ts';
 import { eventually } from '../test/kits/platform.ts';
 import { createHealthCheck } from './health-check.ts';
@@ -26,15 +27,9 @@ afterAll(async () => {
 
 describe('/health on a disk that fills and frees', () => {
   it('is unhealthy, saying why, while the spool cannot write or the writer is stuck, and healthy after', async () => {
-    const full = { segment: false, checkpoint: false };
-    const enospc = () => Object.assign(new Error('ENOSPC (injected)'), { code: 'ENOSPC' });
-    const failing: SpoolFs = {
-      ...nodeFs,
-      write: (fd, buffer, offset, length, position, callback) =>
-        full.segment ? callback(enospc(), 0) : nodeFs.write(fd, buffer, offset, length, position, callback),
-      rename: (from, to) => (full.checkpoint ? Promise.reject(enospc()) : nodeFs.rename(from, to)),
-    };
-    const spool = await createSpool({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 16, fs: failing });
+    const disk = faultyDisk();
+    const enospc = (call: 'write' | 'rename') => disk.fail(call, errno('ENOSPC', call), { times: Infinity });
+    const spool = await createSpool({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 16, fs: disk.fs });
     const writer = createWriter({
       spool,
       write: (body) => database.client.write(body),
@@ -55,15 +50,16 @@ describe('/health on a disk that fills and frees', () => {
       expect(await append()).toBe(true);
       expect(await health()).toMatchObject({ ok: true, spool: { writable: true }, writer: { ok: true } });
 
-      full.segment = true;
-      full.checkpoint = true;
+      enospc('write');
+      enospc('rename');
       expect(await append()).toBe(false);
       const report = await health();
       expect(report).toMatchObject({ ok: false, spool: { writable: false } });
       expect(JSON.stringify(report)).toContain('ENOSPC');
 
       // Space for the segment but not for the checkpoint: readings are taken, the writer is stuck.
-      full.segment = false;
+      disk.heal();
+      enospc('rename');
       const stuck = await eventually(async () => {
         await append();
         const r = await health();
@@ -71,7 +67,7 @@ describe('/health on a disk that fills and frees', () => {
       });
       expect(stuck).toMatchObject({ spool: { writable: true }, writer: { stuck: { stage: 'confirm' } } });
 
-      full.checkpoint = false;
+      disk.heal();
       await writer.drained();
       await eventually(async () => ((await health()).ok ? true : undefined));
       const [series = []] = await database.client.query('SELECT count(v) FROM health');
