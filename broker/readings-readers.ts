@@ -38,6 +38,5 @@ export function createReadingsReaders(topics: Topics, onWanted: (wanted: boolean
     gone(client: Client): void {
       if (filters.delete(client)) update();
     },
-    wanted: () => wanted,
   };
 }

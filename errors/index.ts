@@ -1,7 +1,8 @@
 // One way to define a component's errors. A component keeps its codes in one table, code → what it
 // means (`ALERTS_ERRORS`, `INFLUX_ERRORS`…): stable names that logs, metrics, dead letters and API
-// answers carry, documented where they are defined. Its one error class extends CodedError with that
-// table's codes, and its guard is `isErrorOf(TheClass)`. The message says what happened this time; it
+// answers carry, documented where they are defined. Its one error class is made by errorClass from that
+// table (or extends CodedError where it carries more, as InfluxError's HTTP status), and its guard is
+// `isErrorOf(TheClass)`. The message says what happened this time; it
 // is the table's description when the thrower has nothing to add. The cause is kept.
 //
 // test/error-tables.test.ts holds every table against the code both ways: each code raised anywhere is
@@ -43,8 +44,12 @@ export function errorClass<const T extends ErrorTable>(name: string, table: T) {
   };
 }
 
-/** An error as a line for a person: `CODE: message` for a coded error, the message for another. */
+/** An error as a line for a person: `CODE: message` for one of the platform's coded errors, or for a
+ * failed system call (node's ENOSPC, EIO…) whose message does not name its code already. */
 export function errorText(err: unknown): string {
   if (err instanceof CodedError) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  const named = code === undefined || syscall === undefined || err.message.startsWith(code);
+  return named ? err.message : `${code}: ${err.message}`;
 }

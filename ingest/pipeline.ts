@@ -9,14 +9,13 @@ import {
   type Kind,
   type Reading,
 } from '../devices/index.ts';
-
 import { errorText } from '../errors/index.ts';
 import { encodeReading, encodeTags } from '../influx/index.ts';
+import { TAGS } from '../measurements/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
 import { IngestError, type IngestErrorCode } from './errors.ts';
 import type { Spool } from './spool.ts';
-import { TAGS } from '../measurements/index.ts';
 
 /** What ingest reports; the composition root maps it onto Prometheus metrics. */
 export interface IngestMetrics {

@@ -9,6 +9,7 @@
 // point per series and timestamp, so a replayed point overwrites itself.
 import type fsp from 'node:fs/promises';
 import path from 'node:path';
+import { errorText } from '../errors/index.ts';
 import { IngestError } from './errors.ts';
 import {
   closeQuietly,
@@ -182,7 +183,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
           uncut = true;
         }
       }
-      if (err) appendFailure ??= { since: Date.now(), message: describeCause(err) };
+      if (err) appendFailure ??= { since: Date.now(), message: errorText(err) };
       else appendFailure = undefined;
       for (const p of group) p.done(failure);
       if (!err) {
@@ -336,6 +337,3 @@ function encode(group: readonly Pending[]): { buf: Buffer; lines: number } {
   for (const p of group) used += scratch.write(p.text, used);
   return { buf: scratch.subarray(0, used), lines };
 }
-
-const describeCause = (err: unknown): string =>
-  err instanceof Error ? `${'code' in err ? `${String(err.code)}: ` : ''}${err.message}` : String(err);

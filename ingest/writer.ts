@@ -6,6 +6,7 @@
 // refuses — each is logged, counted and retried with backoff, and `status()` says the writer is stuck
 // (for /health) until a batch goes through again. Only close() ends it.
 import type { Logger } from 'pino';
+import { errorText } from '../errors/index.ts';
 import type { Spool, SpoolBatch, SpoolPosition } from './spool.ts';
 
 export interface WriterOptions {
@@ -100,8 +101,7 @@ export function createWriter(options: WriterOptions): Writer {
   }
 
   function failed(stage: WriterStage, err: unknown, retryInMs: number): void {
-    const error = err instanceof Error ? err.message : String(err);
-    stuck = { stage, since: stuck?.stage === stage ? stuck.since : Date.now(), error };
+    stuck = { stage, since: stuck?.stage === stage ? stuck.since : Date.now(), error: errorText(err) };
     const what = stage === 'influxdb' ? 'InfluxDB write failed' : `spool ${stage} failed`;
     log.warn({ err, stage, retryInMs }, `${what}; the readings stay in the spool and it is tried again`);
   }

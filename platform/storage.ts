@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadFleet, openRegistry, seedFleet, type Registry, type SeededPrincipal } from '../devices/index.ts';
+import { errorText } from '../errors/index.ts';
 import {
   createSpool,
   createWriter,
@@ -20,7 +21,6 @@ import {
 import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
 import type { PlatformMetrics } from './metrics.ts';
-import { errorText } from '../errors/index.ts';
 
 /** InfluxDB at INFLUX_URL, or a local influxd under the data folder when it is unset; the database made. */
 async function startInflux(
