@@ -1,5 +1,5 @@
 // A V8 CPU profile of exactly the measured window (first publish to stop), taken from inside the process
-// through the inspector, so start-up (module loading, provisioning with scrypt, SQLite inserts) stays out
+// through the inspector, so start-up (module loading, provisioning, SQLite inserts) stays out
 // of it. The file is the same format `node --cpu-prof` writes; bench/profile.ts summarizes it.
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';

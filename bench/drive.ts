@@ -30,7 +30,7 @@ export interface BenchContext {
   readonly progress: (line: string) => void;
 }
 
-/** How long a system under test may take to start and provision the bench's devices (scrypt each). */
+/** How long a system under test may take to start and provision the bench's devices. */
 export const READY_TIMEOUT_MS = 180_000;
 
 /** `SELECT count(pm25)` of the bench's measurement: what InfluxDB really holds. */

@@ -79,7 +79,7 @@ export const SutMessage = z.discriminatedUnion('type', [
     /** Resident memory now, KiB. */
     rssKb: z.number(),
   }),
-  /** Answer to the parent's `mark`: CPU used so far, to subtract start-up (provisioning, scrypt). */
+  /** Answer to the parent's `mark`: CPU used so far, to subtract start-up (provisioning). */
   z.object({ type: z.literal('mark'), cpuMs: z.number(), sysMs: z.number() }),
   z.object({
     type: z.literal('result'),

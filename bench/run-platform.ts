@@ -61,7 +61,6 @@ async function main(): Promise<void> {
     }),
     { log, onBatchStored: (body) => tracker.batchStored(body) },
   );
-  // Provisioning hashes each secret with scrypt (tens of ms): all at once, so the thread pool shares it.
   const devices: Device[] = await Promise.all(
     settings.devices.map(async (d) => {
       const { secret } = await platform.registry.provisionDevice({

@@ -1,10 +1,11 @@
 // MQTT authentication against the registry's in-memory view: username = id, password = issued secret.
-// A successful scrypt check is remembered (as an HMAC, secrets.ts) so reconnects are cheap; rotation or
-// decommissioning forgets it. Unknown ids cost the same scrypt as known ones, so timing does not tell
-// an attacker which ids exist.
+// Secrets are checked as HMACs (secrets.ts): microseconds on the event loop, so a flood of CONNECTs
+// cannot starve the thread pool the spool's disk writes wait in. An unknown id costs the same HMAC as a
+// known one, so timing does not tell an attacker which ids exist. A legacy scrypt hash is replaced by
+// its HMAC at its first successful check.
 import type { GatewayBase, ServiceAccount } from './registry-store.ts';
 import type { DeviceRecord } from './schemas.ts';
-import { createVerifiedCache, hashSecret, newSecret, verifySecret } from './secrets.ts';
+import { hashSecret, isLegacyHash, newSecret, verifySecret, type SecretKeys } from './secrets.ts';
 
 export type Principal =
   | { readonly type: 'device'; readonly device: DeviceRecord }
@@ -18,22 +19,24 @@ export interface PrincipalSources {
   readonly children: ReadonlyMap<string, ReadonlySet<string>>;
   readonly services: ReadonlyMap<string, ServiceAccount>;
   readonly hashes: ReadonlyMap<string, string>;
+  readonly keys: SecretKeys;
+  /** Replaces `id`'s legacy hash `prev` by `next`, unless it changed meanwhile; never throws. */
+  readonly rehash: (id: string, prev: string, next: string) => void;
 }
 
 export interface Principals {
   authenticate(username: string, password: Buffer | string): Promise<Principal | undefined>;
-  /** Forgets remembered verifications of this id, and fails any verification in flight for it. */
+  /** Fails any verification in flight for this id (a rotation or a decommissioning). */
   invalidate(id: string): void;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
-/** Issued secrets are 43 characters; refuse anything far larger before spending scrypt on it. */
+/** Issued secrets are 43 characters; refuse anything far larger before hashing it. */
 const MAX_PASSWORD_BYTES = 1024;
 
-export async function createPrincipals(src: PrincipalSources): Promise<Principals> {
-  const verified = createVerifiedCache();
+export function createPrincipals(src: PrincipalSources): Principals {
   const generation = new Map<string, number>();
-  const dummyHash = await hashSecret(newSecret());
+  const dummyHash = hashSecret(newSecret(), src.keys);
 
   function principalOf(id: string): Principal | undefined {
     const device = src.devices.get(id);
@@ -52,20 +55,17 @@ export async function createPrincipals(src: PrincipalSources): Promise<Principal
       if (typeof username !== 'string' || pw.length === 0 || pw.length > MAX_PASSWORD_BYTES) return undefined;
       const hash = src.hashes.get(username);
       if (hash === undefined || principalOf(username) === undefined) {
-        await verifySecret(pw, dummyHash);
+        void verifySecret(pw, dummyHash, src.keys); // an HMAC, as for a known id
         return undefined;
       }
-      if (!verified.has(username, pw)) {
-        const before = generation.get(username) ?? 0;
-        const ok = await verifySecret(pw, hash);
-        // A rotation or decommissioning while scrypt ran makes this password stale: refuse it.
-        if (!ok || (generation.get(username) ?? 0) !== before) return undefined;
-        verified.remember(username, pw);
-      }
+      const before = generation.get(username) ?? 0;
+      const ok = await verifySecret(pw, hash, src.keys);
+      // A rotation or decommissioning since the check began makes this password stale: refuse it.
+      if (!ok || (generation.get(username) ?? 0) !== before) return undefined;
+      if (isLegacyHash(hash)) src.rehash(username, hash, hashSecret(pw, src.keys));
       return principalOf(username);
     },
     invalidate(id) {
-      verified.forget(id);
       generation.set(id, (generation.get(id) ?? 0) + 1);
     },
   };

@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { RegistryError, isRegistryError } from './errors.ts';
 import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
+import { newSecretKey, type SecretKeys } from './secrets.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them.
 const MIGRATIONS: readonly string[] = [
@@ -44,6 +45,12 @@ const MIGRATIONS: readonly string[] = [
      token_sha256 TEXT PRIMARY KEY,
      role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'engineer', 'admin')),
      label TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   ) STRICT;`,
+  // 2: secrets are stored as HMACs under a key of the registry's own (secrets.ts); made at open when missing.
+  `CREATE TABLE secret_keys (
+     id INTEGER PRIMARY KEY,
+     key BLOB NOT NULL CHECK (length(key) = 32),
      created_at TEXT NOT NULL
    ) STRICT;`,
 ];
@@ -116,6 +123,7 @@ export type GatewayRow = z.infer<typeof GatewayRow>;
 
 const ServiceRow = z.object({ id: z.string(), secret_hash: z.string(), may_publish_alerts: z.number() });
 const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
+const KeyRow = z.object({ id: z.number().int().positive(), key: z.instanceof(Buffer) });
 
 export function deviceFromRow(row: DeviceRow): DeviceRecord {
   return DeviceRecord.parse({
@@ -189,6 +197,22 @@ export function loadAll(db: Database.Database) {
   return { devices, gateways, services, tokens };
 }
 
+/** The registry's HMAC keys for secrets; the first is made here, once, in the registry's first open. */
+export function loadSecretKeys(db: Database.Database, now: string): SecretKeys {
+  const read = () =>
+    db
+      .prepare('SELECT id, key FROM secret_keys ORDER BY id')
+      .all()
+      .map((r) => KeyRow.parse(r));
+  let rows = read();
+  if (rows.length === 0) {
+    db.prepare('INSERT INTO secret_keys (id, key, created_at) VALUES (1, ?, ?)').run(newSecretKey(), now);
+    rows = read();
+  }
+  const last = rows[rows.length - 1]!;
+  return { current: { id: last.id, key: last.key }, byId: new Map(rows.map((r) => [r.id, r.key])) };
+}
+
 /** The prepared statements of every write; prepared once at open. */
 export function prepareWrites(db: Database.Database) {
   return {
@@ -210,6 +234,12 @@ export function prepareWrites(db: Database.Database) {
     ),
     setServiceSecret: db.prepare<[string, string]>(
       'UPDATE service_accounts SET secret_hash = ? WHERE id = ?',
+    ),
+    // A legacy hash replaced by its HMAC, only if the row still holds it (a rotation may have come between).
+    rehash: (['devices', 'gateways', 'service_accounts'] as const).map((table) =>
+      db.prepare<[string, string, string]>(
+        `UPDATE ${table} SET secret_hash = ? WHERE id = ? AND secret_hash = ?`,
+      ),
     ),
     upsertToken: db.prepare<[string, string, string, string]>(
       `INSERT INTO api_tokens (token_sha256, role, label, created_at) VALUES (?, ?, ?, ?)

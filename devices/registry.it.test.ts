@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRegistryError, type RegistryErrorCode } from './errors.ts';
 import { openRegistry, type Registry } from './registry.ts';
 import type { DeviceInput } from './schemas.ts';
+import { hashPassword } from './secrets.ts';
 
 let dir: string;
 let file: string;
@@ -168,11 +170,46 @@ describe('authentication', () => {
     const { secret } = await registry.provisionDevice(gauge);
     expect((await registry.authenticate('rg-kim-long', secret))?.type).toBe('device');
     expect((await registry.authenticate('rg-kim-long', Buffer.from(secret)))?.type).toBe('device');
-    // Twice more: the second check is served from the verified cache, and must agree.
-    expect((await registry.authenticate('rg-kim-long', secret))?.type).toBe('device');
     expect(await registry.authenticate('rg-kim-long', `${secret}x`)).toBeUndefined();
     expect(await registry.authenticate('rg-kim-long', '')).toBeUndefined();
     expect(await registry.authenticate('nobody', secret)).toBeUndefined();
+  });
+
+  it('stores a secret only as an HMAC under a key of the registry, which survives reopening', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    await registry.close();
+    const db = new Database(file, { readonly: true });
+    const row = db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get(gauge.id) as {
+      secret_hash: string;
+    };
+    db.close();
+    expect(row.secret_hash).toMatch(/^\$hmac-sha256\$k=1\$[A-Za-z0-9_-]{43}$/);
+    expect(row.secret_hash).not.toContain(secret);
+    registry = await openRegistry({ file });
+    expect((await registry.authenticate(gauge.id, secret))?.type).toBe('device');
+  });
+
+  it('accepts a scrypt hash of an older registry and replaces it by an HMAC at the first good CONNECT', async () => {
+    const { secret } = await registry.provisionDevice(gauge);
+    await registry.close();
+    // The registry as schema 1 left it: no key table, scrypt hashes.
+    const db = new Database(file);
+    db.exec('DROP TABLE secret_keys');
+    db.pragma('user_version = 1');
+    db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(await hashPassword(secret), gauge.id);
+    const stored = () =>
+      (db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get(gauge.id) as { secret_hash: string })
+        .secret_hash;
+    registry = await openRegistry({ file });
+    expect(await registry.authenticate(gauge.id, `${secret}x`)).toBeUndefined();
+    expect(stored()).toMatch(/^\$scrypt\$/);
+    expect((await registry.authenticate(gauge.id, secret))?.type).toBe('device');
+    expect(stored()).toMatch(/^\$hmac-sha256\$k=1\$/);
+    db.close();
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect((await registry.authenticate(gauge.id, secret))?.type).toBe('device');
+    expect(await registry.authenticate(gauge.id, `${secret}x`)).toBeUndefined();
   });
 
   it('stops accepting the old secret at rotation, even one verified before', async () => {

@@ -11,6 +11,7 @@ import {
   deviceToRow,
   gatewayFromRow,
   loadAll,
+  loadSecretKeys,
   openDatabase,
   prepareWrites,
   storageError,
@@ -71,6 +72,11 @@ export interface Registry {
   close(): Promise<void>;
 }
 
+/** Runs `run` now; its result or its throw as a promise, as the asynchronous contract says. */
+function settle<T>(run: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(run()));
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -112,8 +118,20 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     write(info.label, () => writes.upsertToken.run(digest, info.role, info.label, iso())),
   );
 
-  const principals = await createPrincipals({ devices, gateways, children, services, hashes });
+  const keys = loadSecretKeys(db, iso());
   let closed = false;
+  const principals = createPrincipals({ devices, gateways, children, services, hashes, keys, rehash });
+
+  /** Best effort: when the write fails, the legacy hash stays and is replaced at a later CONNECT. */
+  function rehash(id: string, prev: string, next: string): void {
+    if (closed || hashes.get(id) !== prev) return;
+    try {
+      const changed = writes.rehash.reduce((n, statement) => n + statement.run(next, id, prev).changes, 0);
+      if (changed === 1) hashes.set(id, next);
+    } catch {
+      // Kept as it was: the next successful CONNECT tries again.
+    }
+  }
 
   function write(id: string, run: () => unknown): void {
     if (closed) throw new RegistryError('REGISTRY_ERR_CLOSED', 'the registry is closed');
@@ -175,25 +193,23 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
 
-    async provisionDevice(input) {
-      const parsed = parseInput(DeviceInput, input, 'device');
-      assertFreeId(parsed.id);
-      assertGateway(parsed.gateway);
-      const secret = newSecret();
-      const hash = await hashSecret(secret);
-      // Checked again: another provisioning may have taken the id while scrypt ran.
-      assertFreeId(parsed.id);
-      assertGateway(parsed.gateway);
-      const now = iso();
-      const device = deepFreeze(
-        DeviceRecord.parse({ ...parsed, status: 'active', createdAt: now, updatedAt: now }),
-      );
-      write(device.id, () => writes.insertDevice.run(deviceToRow(device, hash)));
-      devices.set(device.id, device);
-      hashes.set(device.id, hash);
-      if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
-      return { device, secret };
-    },
+    provisionDevice: (input) =>
+      settle(() => {
+        const parsed = parseInput(DeviceInput, input, 'device');
+        assertFreeId(parsed.id);
+        assertGateway(parsed.gateway);
+        const secret = newSecret();
+        const hash = hashSecret(secret, keys);
+        const now = iso();
+        const device = deepFreeze(
+          DeviceRecord.parse({ ...parsed, status: 'active', createdAt: now, updatedAt: now }),
+        );
+        write(device.id, () => writes.insertDevice.run(deviceToRow(device, hash)));
+        devices.set(device.id, device);
+        hashes.set(device.id, hash);
+        if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
+        return { device, secret };
+      }),
 
     updateDevice(id, patch) {
       const prev = activeDevice(id);
@@ -228,48 +244,56 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       return next;
     },
 
-    async rotateSecret(id) {
-      const kindOfId = () =>
-        devices.has(id) ? 'device' : gateways.has(id) ? 'gateway' : services.has(id) ? 'service' : undefined;
-      if (kindOfId() === 'device') activeDevice(id);
-      if (kindOfId() === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `${id} does not exist`);
-      const secret = newSecret();
-      const hash = await hashSecret(secret);
-      const type = kindOfId();
-      if (type === 'device') {
-        const prev = activeDevice(id);
-        saveDevice(prev, { ...prev, updatedAt: iso() }, hash);
-      } else if (type === 'gateway') {
-        write(id, () => writes.setGatewaySecret.run(hash, id));
-      } else {
-        write(id, () => writes.setServiceSecret.run(hash, id));
-      }
-      hashes.set(id, hash);
-      principals.invalidate(id);
-      return secret;
-    },
+    rotateSecret: (id) =>
+      settle(() => {
+        const kindOfId = () =>
+          devices.has(id)
+            ? 'device'
+            : gateways.has(id)
+              ? 'gateway'
+              : services.has(id)
+                ? 'service'
+                : undefined;
+        if (kindOfId() === 'device') activeDevice(id);
+        if (kindOfId() === undefined)
+          throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `${id} does not exist`);
+        const secret = newSecret();
+        const hash = hashSecret(secret, keys);
+        const type = kindOfId();
+        if (type === 'device') {
+          const prev = activeDevice(id);
+          saveDevice(prev, { ...prev, updatedAt: iso() }, hash);
+        } else if (type === 'gateway') {
+          write(id, () => writes.setGatewaySecret.run(hash, id));
+        } else {
+          write(id, () => writes.setServiceSecret.run(hash, id));
+        }
+        hashes.set(id, hash);
+        principals.invalidate(id);
+        return secret;
+      }),
 
-    async provisionGateway(input) {
-      const g = parseInput(GatewayInput, input, 'gateway');
-      assertFreeId(g.id);
-      const secret = newSecret();
-      const hash = await hashSecret(secret);
-      assertFreeId(g.id);
-      const base = deepFreeze({ ...g, createdAt: iso() });
-      write(g.id, () =>
-        writes.insertGateway.run({
-          ...g,
-          lat: g.location.lat,
-          lon: g.location.lon,
-          secret_hash: hash,
-          created_at: base.createdAt,
-        }),
-      );
-      gateways.set(g.id, base);
-      children.set(g.id, new Set());
-      hashes.set(g.id, hash);
-      return { gateway: gatewayRecord(base), secret };
-    },
+    provisionGateway: (input) =>
+      settle(() => {
+        const g = parseInput(GatewayInput, input, 'gateway');
+        assertFreeId(g.id);
+        const secret = newSecret();
+        const hash = hashSecret(secret, keys);
+        const base = deepFreeze({ ...g, createdAt: iso() });
+        write(g.id, () =>
+          writes.insertGateway.run({
+            ...g,
+            lat: g.location.lat,
+            lon: g.location.lon,
+            secret_hash: hash,
+            created_at: base.createdAt,
+          }),
+        );
+        gateways.set(g.id, base);
+        children.set(g.id, new Set());
+        hashes.set(g.id, hash);
+        return { gateway: gatewayRecord(base), secret };
+      }),
 
     getGateway(id) {
       const g = gateways.get(id);
@@ -278,17 +302,17 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
 
     listGateways: () => [...gateways.values()].map(gatewayRecord).sort((a, b) => (a.id < b.id ? -1 : 1)),
 
-    async provisionServiceAccount(input) {
-      const s = parseInput(ServiceAccountInput, input, 'service account');
-      assertFreeId(s.id);
-      const secret = newSecret();
-      const hash = await hashSecret(secret);
-      assertFreeId(s.id);
-      write(s.id, () => writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, iso()));
-      services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.mayPublishAlerts }));
-      hashes.set(s.id, hash);
-      return { secret };
-    },
+    provisionServiceAccount: (input) =>
+      settle(() => {
+        const s = parseInput(ServiceAccountInput, input, 'service account');
+        assertFreeId(s.id);
+        const secret = newSecret();
+        const hash = hashSecret(secret, keys);
+        write(s.id, () => writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, iso()));
+        services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.mayPublishAlerts }));
+        hashes.set(s.id, hash);
+        return { secret };
+      }),
 
     getServiceAccount: (id) => services.get(id),
 

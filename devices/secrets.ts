@@ -1,8 +1,16 @@
 // Device, gateway and service-account secrets, and API tokens.
-// Secrets are 32 random bytes (256 bits) in base64url, stored only as scrypt hashes in the PHC string
-// format (`$scrypt$ln=14,r=8,p=1$<salt>$<hash>`), so every stored hash says how it was made and the cost
-// can be raised later without breaking old hashes. N=2^14, r=8, p=1 are the parameters RFC 7914 §2 and
-// OWASP's password storage cheat sheet give for interactive logins (16 MiB, tens of ms).
+//
+// A secret is 32 random bytes (256 bits) issued by the platform, in base64url. No one can guess 2^256, so a
+// slow password hash protects nothing here and would cost tens of milliseconds of the thread pool per
+// CONNECT (a flood of wrong passwords then stalls the spool's disk writes, which wait in the same pool).
+// A secret is stored as an HMAC-SHA-256 under a key kept with the registry, in the PHC-like string
+// `$hmac-sha256$k=<key id>$<mac>`: checking one costs microseconds on the event loop and no pool thread,
+// and the stored strings are useless without the key (docs/architecture.md, "MQTT credentials").
+//
+// Registries made before kept scrypt hashes (`$scrypt$ln=14,r=8,p=1$<salt>$<hash>`, RFC 7914 with OWASP's
+// interactive-login parameters). They are still verified, one at a time so they can never take more than
+// one pool thread, and the registry replaces each with an HMAC at the device's next successful CONNECT:
+// no device has to be given a new secret. Scrypt stays the hash for passwords people choose.
 import {
   createHash,
   createHmac,
@@ -21,6 +29,93 @@ const P = 1;
 /** Refuse stored hashes demanding more than this (a tampered row must not exhaust memory). */
 const MAX_LOG2_N = 20;
 
+/** A new secret: 32 random bytes, base64url (43 characters). */
+export function newSecret(): string {
+  return randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+/** A new key for the secrets' HMAC: 32 random bytes. */
+export function newSecretKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** The registry's HMAC keys by id; new secrets are hashed with `current`. */
+export interface SecretKeys {
+  readonly current: { readonly id: number; readonly key: Buffer };
+  readonly byId: ReadonlyMap<number, Buffer>;
+}
+
+export function hashSecret(secret: BinaryLike, keys: SecretKeys): string {
+  const { id, key } = keys.current;
+  return `$hmac-sha256$k=${id}$${mac(key, secret).toString('base64url')}`;
+}
+
+const HMAC = /^\$hmac-sha256\$k=(\d{1,9})\$([A-Za-z0-9_-]{43})$/;
+const SCRYPT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+/** Whether a stored hash is of the old, slow kind that the registry replaces at the next good CONNECT. */
+export function isLegacyHash(stored: string): boolean {
+  return stored.startsWith('$scrypt$');
+}
+
+/**
+ * Constant-time check of a secret against a stored hash; false for a malformed hash or an unknown key,
+ * never throws on input. An HMAC hash is answered at once; only a legacy scrypt hash returns a promise.
+ */
+export function verifySecret(
+  secret: BinaryLike,
+  stored: string,
+  keys: SecretKeys,
+): boolean | Promise<boolean> {
+  const m = HMAC.exec(stored);
+  if (m !== null) {
+    const key = keys.byId.get(Number(m[1]));
+    return key !== undefined && timingSafeEqual(mac(key, secret), Buffer.from(m[2]!, 'base64url'));
+  }
+  return SCRYPT.test(stored) ? verifyPassword(secret, stored) : false;
+}
+
+function mac(key: Buffer, secret: BinaryLike): Buffer {
+  return createHmac('sha256', key).update(secret).digest();
+}
+
+/** API tokens are high-entropy random strings, so a fast unsalted SHA-256 is enough to store them. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+// --- scrypt: for passwords people choose, and the registry's legacy device hashes -----------------------
+
+/** A password hashed with scrypt (N=2^14, r=8, p=1: 16 MiB and tens of ms), in the PHC string format. */
+export async function hashPassword(password: BinaryLike): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  const key = await scrypt(password, salt, KEY_BYTES, 2 ** LOG2_N, R, P);
+  return `$scrypt$ln=${LOG2_N},r=${R},p=${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+/** Constant-time check of a password against its scrypt hash; false for a malformed hash. */
+export async function verifyPassword(password: BinaryLike, stored: string): Promise<boolean> {
+  const m = SCRYPT.exec(stored);
+  if (m === null) return false;
+  const [, ln, r, p, salt, hash] = m;
+  const log2n = Number(ln);
+  if (log2n < 1 || log2n > MAX_LOG2_N) return false;
+  const expected = Buffer.from(hash!, 'base64url');
+  if (expected.length < 16) return false;
+  const key = await scrypt(
+    password,
+    Buffer.from(salt!, 'base64url'),
+    expected.length,
+    2 ** log2n,
+    Number(r),
+    Number(p),
+  );
+  return timingSafeEqual(key, expected);
+}
+
+/** One scrypt at a time over the whole process: it never holds more than one of the pool's threads. */
+let scryptQueue: Promise<unknown> = Promise.resolve();
+
 function scrypt(
   password: BinaryLike,
   salt: Buffer,
@@ -31,77 +126,13 @@ function scrypt(
 ): Promise<Buffer> {
   // maxmem must exceed 128·N·r bytes (Node's default of 32 MiB only just fits N=2^14, r=8).
   const maxmem = 256 * n * r + 1024 * 1024;
-  return new Promise((resolve, reject) => {
-    scryptCallback(password, salt, keylen, { N: n, r, p, maxmem }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
-}
-
-/** A new secret: 32 random bytes, base64url (43 characters). */
-export function newSecret(): string {
-  return randomBytes(SECRET_BYTES).toString('base64url');
-}
-
-export async function hashSecret(secret: BinaryLike): Promise<string> {
-  const salt = randomBytes(SALT_BYTES);
-  const key = await scrypt(secret, salt, KEY_BYTES, 2 ** LOG2_N, R, P);
-  return `$scrypt$ln=${LOG2_N},r=${R},p=${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
-}
-
-const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
-
-/** Constant-time check of a secret against a stored hash; false for a malformed hash, never throws on input. */
-export async function verifySecret(secret: BinaryLike, stored: string): Promise<boolean> {
-  const m = PHC.exec(stored);
-  if (m === null) return false;
-  const [, ln, r, p, salt, hash] = m;
-  const log2n = Number(ln);
-  if (log2n < 1 || log2n > MAX_LOG2_N) return false;
-  const expected = Buffer.from(hash!, 'base64url');
-  if (expected.length < 16) return false;
-  const key = await scrypt(
-    secret,
-    Buffer.from(salt!, 'base64url'),
-    expected.length,
-    2 ** log2n,
-    Number(r),
-    Number(p),
-  );
-  return timingSafeEqual(key, expected);
-}
-
-/** API tokens are high-entropy random strings, so a fast unsalted SHA-256 is enough to store them. */
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-export interface VerifiedCache {
-  /** Whether this exact (id, password) pair was verified since the id's secret last changed. */
-  has(id: string, password: BinaryLike): boolean;
-  remember(id: string, password: BinaryLike): void;
-  forget(id: string): void;
-}
-
-/**
- * Remembers successful verifications so a reconnecting device does not pay scrypt again. Only an HMAC
- * of the password under a key made fresh for each process is kept: the cache is useless outside it.
- */
-export function createVerifiedCache(): VerifiedCache {
-  const key = randomBytes(32);
-  const verified = new Map<string, Buffer>();
-  const mac = (id: string, password: BinaryLike) =>
-    createHmac('sha256', key).update(id).update('\u0000').update(password).digest();
-  return {
-    has(id, password) {
-      const known = verified.get(id);
-      return known !== undefined && timingSafeEqual(known, mac(id, password));
-    },
-    remember(id, password) {
-      verified.set(id, mac(id, password));
-    },
-    forget(id) {
-      verified.delete(id);
-    },
-  };
+  const run = () =>
+    new Promise<Buffer>((resolve, reject) => {
+      scryptCallback(password, salt, keylen, { N: n, r, p, maxmem }, (err, key) =>
+        err ? reject(err) : resolve(key),
+      );
+    });
+  const result = scryptQueue.then(run, run);
+  scryptQueue = result.catch(() => undefined);
+  return result;
 }
