@@ -8,6 +8,7 @@
 // clients send. The handlers come last because they are the components that publish: no client can
 // reach the broker before it listens, so no hook runs without them.
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import {
 } from '../devices/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
+import { createAttemptLimiter } from './attempts.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
@@ -63,6 +65,8 @@ export interface BrokerHandlers {
 
 export interface Broker {
   connectedClients(): number;
+  /** Addresses and user names whose CONNECTs are refused unchecked now, after failed ones. */
+  blockedAttempts(): { address: number; user: number };
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
   readonly publish: (
     topic: string,
@@ -94,6 +98,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   const unforwarded = new WeakSet<Buffer>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
   const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
+  const attempts = createAttemptLimiter(config.attemptLimits);
 
   function refuse(
     code: BrokerErrorCode,
@@ -113,17 +118,35 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     password: Readonly<Buffer> | undefined,
     done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
   ): void {
+    const refuse = (code: BrokerErrorCode, returnCode: number, why: string) =>
+      done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
     const fail = (code: BrokerErrorCode, returnCode: number, why: string) => {
       metrics.refused(code);
       log.warn({ clientId: client.id, username, code }, why);
-      done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
+      refuse(code, returnCode, why);
     };
-    if (!username || !password) return fail('BROKER_ERR_AUTH', 4, 'connection without credentials refused');
+    const address = addressOf(client);
+    const blocked = attempts.blocked(address, username);
+    if (blocked) {
+      // Counted, logged only when the block starts: a flood must not become a flood of log lines.
+      metrics.refused('BROKER_ERR_AUTH_BLOCKED');
+      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${blocked.by}`);
+    }
+    const failedAuth = (why: string) => {
+      const block = attempts.failed(address, username);
+      if (block) {
+        const seconds = Math.ceil((block.untilMs - Date.now()) / 1000);
+        log.warn({ address, username, by: block.by, seconds }, 'failed CONNECTs: blocking further attempts');
+      }
+      fail('BROKER_ERR_AUTH', 4, why);
+    };
+    if (!username || !password) return failedAuth('connection without credentials refused');
     on()
       .authenticate(username, password)
       .then(
         (principal) => {
-          if (!principal) return fail('BROKER_ERR_AUTH', 4, 'wrong credentials');
+          if (!principal) return failedAuth('wrong credentials');
+          attempts.succeeded(username);
           if (!clientIdFits(principal, client.id)) {
             return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
           }
@@ -292,6 +315,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   let closing: Promise<void> | undefined;
   return {
     connectedClients: () => aedes.connectedClients,
+    blockedAttempts: () => attempts.blockedKeys(),
     publish: (topic, payload, options = {}) =>
       new Promise((resolve, reject) => {
         const packet: PublishPacket = {
@@ -326,6 +350,12 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   function clientOf(id: string): Client | undefined {
     return clients()[id];
   }
+}
+
+/** The client's IP address: the TCP or TLS socket's, or the WebSocket upgrade request's. */
+function addressOf(client: Client): string | undefined {
+  const conn = client.conn as Partial<Pick<Socket, 'remoteAddress'>>;
+  return conn.remoteAddress ?? client.req?.socket.remoteAddress;
 }
 
 function clientIdFits(principal: Principal, clientId: string): boolean {

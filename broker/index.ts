@@ -2,3 +2,4 @@ export { createBroker } from './broker.ts';
 export type { Broker, BrokerDeps, BrokerHandlers, BrokerMetrics } from './broker.ts';
 export type { BrokerConfig, Listeners } from './listeners.ts';
 export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.ts';
+export { DEFAULT_ATTEMPT_LIMITS, type AttemptLimit, type AttemptLimits } from './attempts.ts';

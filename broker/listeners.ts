@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { AttemptLimits } from './attempts.ts';
 
 export interface BrokerConfig {
   readonly host: string;
@@ -15,6 +16,8 @@ export interface BrokerConfig {
   readonly wsPort?: number | undefined;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
   readonly maxPacketBytes: number;
+  /** Failed-CONNECT limits; DEFAULT_ATTEMPT_LIMITS unless given. */
+  readonly attemptLimits?: AttemptLimits | undefined;
 }
 
 export interface Listeners {

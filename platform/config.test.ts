@@ -50,7 +50,10 @@ describe('loadConfig defaults', () => {
     const config = loadConfig({});
     expect(config).toEqual({
       host: '0.0.0.0',
-      mqtt: { port: 1883, wsPort: undefined, tls: undefined, maxPacketBytes: 65_536, topicPrefix: 'city' },
+      mqtt: {
+        ...{ port: 1883, wsPort: undefined, tls: undefined, maxPacketBytes: 65_536, topicPrefix: 'city' },
+        authFailures: { perAddress: 50, perUser: 5 },
+      },
       api: { port: 8080, adminToken: undefined },
       dataDir: path.resolve('./var'),
       spoolMaxBytes: 1024 ** 3,

@@ -35,6 +35,11 @@ export const Env = z
     /** Largest MQTT packet accepted; a larger one closes the connection. 64 KiB holds a gateway's SenML
      * pack for dozens of devices, and bounds what one client can make the broker buffer. */
     CITY_MAX_PACKET_BYTES: bytes(64 * 1024),
+    /** Failed CONNECTs from one client address before its attempts are refused unchecked for a while
+     * (1 s, doubling to 5 min). High, because one address may be a NAT in front of a district's lamps. */
+    CITY_MQTT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+    /** Failed CONNECTs for one user name before its attempts are refused unchecked (1 s, doubling to 60 s). */
+    CITY_MQTT_AUTH_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
     CITY_TOPIC_PREFIX: z.string().default('city'),
     CITY_API_PORT: port(8080),
     /** Spool, registry, dead letters and, when INFLUX_URL is unset, the local InfluxDB's files. */
@@ -105,6 +110,8 @@ export interface Config {
     readonly wsPort: number | undefined;
     readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
     readonly maxPacketBytes: number;
+    /** Failed CONNECTs that start a block, per client address and per user name. */
+    readonly authFailures: { readonly perAddress: number; readonly perUser: number };
     readonly topicPrefix: string;
   };
   readonly api: { readonly port: number; readonly adminToken: string | undefined };
@@ -161,6 +168,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           ? { certFile: e.CITY_MQTT_TLS_CERT, keyFile: e.CITY_MQTT_TLS_KEY }
           : undefined,
       maxPacketBytes: e.CITY_MAX_PACKET_BYTES,
+      authFailures: {
+        perAddress: e.CITY_MQTT_AUTH_FAILURES_PER_ADDRESS,
+        perUser: e.CITY_MQTT_AUTH_FAILURES_PER_USER,
+      },
       topicPrefix: e.CITY_TOPIC_PREFIX,
     },
     api: { port: e.CITY_API_PORT, adminToken: e.CITY_ADMIN_TOKEN },

@@ -45,6 +45,8 @@ export interface PlatformMetrics {
   observe(sources: {
     spool: () => { pendingBytes: number; pendingLines: number };
     clients: () => number;
+    /** Addresses and user names whose CONNECTs are refused unchecked now. */
+    blockedAttempts: () => { address: number; user: number };
     /** Whether the spool writer is stuck (its latest attempt failed). */
     writerStuck: () => boolean;
   }): void;
@@ -167,6 +169,17 @@ export function createMetrics(): PlatformMetrics {
         registers: [registry],
         collect() {
           this.set(sources.clients());
+        },
+      });
+      new Gauge({
+        name: 'city_broker_blocked',
+        help: 'Client addresses (by="address") and user names (by="user") blocked after failed CONNECTs',
+        labelNames: ['by'],
+        registers: [registry],
+        collect() {
+          const blocked = sources.blockedAttempts();
+          this.labels('address').set(blocked.address);
+          this.labels('user').set(blocked.user);
         },
       });
     },

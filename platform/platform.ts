@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { AlertService } from '../alerts/index.ts';
 import { createApi, type Api } from '../api/index.ts';
-import { createBroker, type Broker, type BrokerConfig } from '../broker/index.ts';
+import { createBroker, DEFAULT_ATTEMPT_LIMITS, type Broker, type BrokerConfig } from '../broker/index.ts';
 import { createTopics } from '../devices/index.ts';
 import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
@@ -89,6 +89,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     metrics.observe({
       spool: () => spool.stats(),
       clients: () => broker.connectedClients(),
+      blockedAttempts: () => broker.blockedAttempts(),
       writerStuck: () => !storage.writer.status().ok,
     });
     const running = { ...storage, config, clock, metrics, broker, alerts, rules, startedAt };
@@ -122,9 +123,15 @@ interface Running extends Storage {
 
 /** The broker's listeners from the configuration, the TLS files read. */
 async function brokerConfig(config: Config): Promise<BrokerConfig> {
-  const { port, wsPort, tls, maxPacketBytes } = config.mqtt;
+  const { port, wsPort, tls, maxPacketBytes, authFailures } = config.mqtt;
   const tlsFiles = tls && { cert: await fs.readFile(tls.certFile), key: await fs.readFile(tls.keyFile) };
-  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles };
+  const { perAddress, perUser } = DEFAULT_ATTEMPT_LIMITS;
+  const attemptLimits = {
+    ...DEFAULT_ATTEMPT_LIMITS,
+    perAddress: { ...perAddress, threshold: authFailures.perAddress },
+    perUser: { ...perUser, threshold: authFailures.perUser },
+  };
+  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles, attemptLimits };
 }
 
 /** The HTTP API, listening. */
