@@ -23,6 +23,7 @@ import {
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
 import { createAttemptLimiter } from './attempts.ts';
+import { createLogBudget } from './log-budget.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
@@ -99,6 +100,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
   const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
   const attempts = createAttemptLimiter(config.attemptLimits);
+  // Refusals are logged within a budget per code: a flood of them must not fill the disk with lines.
+  const budget = createLogBudget(log);
+  const warn = (code: BrokerErrorCode, fields: Record<string, unknown>, message: string) =>
+    budget.warn(code, fields, message);
 
   function refuse(
     code: BrokerErrorCode,
@@ -108,7 +113,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     cause?: unknown,
   ): BrokerError {
     metrics.refused(code);
-    log.warn({ clientId, topic, code }, message);
+    warn(code, { clientId, topic }, message);
     return new BrokerError(code, message, { cause });
   }
 
@@ -122,7 +127,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
     const fail = (code: BrokerErrorCode, returnCode: number, why: string) => {
       metrics.refused(code);
-      log.warn({ clientId: client.id, username, code }, why);
+      warn(code, { clientId: client.id, username }, why);
       refuse(code, returnCode, why);
     };
     const address = addressOf(client);
@@ -136,7 +141,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       const block = attempts.failed(address, username);
       if (block) {
         const seconds = Math.ceil((block.untilMs - Date.now()) / 1000);
-        log.warn({ address, username, by: block.by, seconds }, 'failed CONNECTs: blocking further attempts');
+        const fields = { address, username, by: block.by, seconds };
+        warn('BROKER_ERR_AUTH_BLOCKED', fields, 'failed CONNECTs: blocking further attempts');
       }
       fail('BROKER_ERR_AUTH', 4, why);
     };
@@ -278,7 +284,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       return callback(null, sub);
     }
     metrics.refused('BROKER_ERR_SUBSCRIBE_ACL');
-    log.warn({ clientId: client.id, filter: sub.topic }, 'subscription refused');
+    warn('BROKER_ERR_SUBSCRIBE_ACL', { clientId: client.id, filter: sub.topic }, 'subscription refused');
     callback(null, null); // SUBACK 0x80 for this filter; the connection stays
   }
 
@@ -305,7 +311,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       if (check(chunk)) return;
       oversized.add(conn);
       metrics.refused('BROKER_ERR_PACKET_TOO_LARGE');
-      log.warn({ max: config.maxPacketBytes }, 'packet over the size limit; closing the connection');
+      const why = 'packet over the size limit; closing the connection';
+      warn('BROKER_ERR_PACKET_TOO_LARGE', { max: config.maxPacketBytes }, why);
       conn.destroy();
     });
     aedes.handle(conn, req);
