@@ -1,20 +1,77 @@
-import pino, { type Logger } from 'pino';
+// The one root logger, writing JSON lines to standard output. A log line must never stop the platform:
+// when the disk under the log file is full (ENOSPC) or the output fails otherwise, lines are dropped and
+// counted, and the first line that can be written again says how many were lost and why. A pipe that is
+// only slow (EAGAIN) is waited for, a second at most per line.
+import { writeSync } from 'node:fs';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** The one root logger; components get `log.child({ component })`. Secrets never reach a log line. */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: [
-        'password',
-        'secret',
-        'token',
-        '*.password',
-        '*.secret',
-        '*.token',
-        'req.headers.authorization',
-      ],
-      censor: '[redacted]',
+export function createLogger(level: string, destination: DestinationStream = createLogDestination()): Logger {
+  return pino(
+    {
+      level,
+      redact: {
+        paths: [
+          'password',
+          'secret',
+          'token',
+          '*.password',
+          '*.secret',
+          '*.token',
+          'req.headers.authorization',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
+}
+
+/** Writes some of `bytes`, returning how many; throws as `fs.writeSync` does. */
+export type WriteSome = (bytes: Buffer) => number;
+
+const EAGAIN_WAIT_MS = 1;
+const EAGAIN_TRIES = 1000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** A destination that never throws: what it cannot write it drops, counts and reports once it can. */
+export function createLogDestination(
+  write: WriteSome = (bytes) => writeSync(1, bytes),
+  now: () => number = Date.now,
+): DestinationStream {
+  let dropped = 0;
+  let reason = '';
+  let since = 0;
+
+  function writeAll(bytes: Buffer): void {
+    let rest = bytes;
+    let tries = 0;
+    while (rest.length > 0) {
+      try {
+        rest = rest.subarray(write(rest));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN' || ++tries > EAGAIN_TRIES) throw err;
+        Atomics.wait(pause, 0, 0, EAGAIN_WAIT_MS);
+      }
+    }
+  }
+
+  return {
+    write(line: string) {
+      try {
+        if (dropped > 0) {
+          const message = `${dropped} log lines dropped since ${new Date(since).toISOString()}: ${reason}`;
+          writeAll(Buffer.from(`${JSON.stringify({ level: 40, time: now(), dropped, msg: message })}\n`));
+          dropped = 0;
+        }
+        writeAll(Buffer.from(line));
+      } catch (err) {
+        if (dropped++ === 0) {
+          since = now();
+          reason = (err as NodeJS.ErrnoException).code ?? String(err);
+        }
+      }
+    },
+  };
 }
