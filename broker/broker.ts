@@ -23,7 +23,7 @@ import {
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
 import { createAttemptLimiter } from './attempts.ts';
-import { createLogBudget } from './log-budget.ts';
+import { createLogBudget } from '../errors/index.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';

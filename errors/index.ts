@@ -53,3 +53,5 @@ export function errorText(err: unknown): string {
   const named = code === undefined || syscall === undefined || err.message.startsWith(code);
   return named ? err.message : `${code}: ${err.message}`;
 }
+
+export { createLogBudget, type LogBudget } from './log-budget.ts';

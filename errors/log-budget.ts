@@ -1,4 +1,4 @@
-// A budget of log lines per code and time window, so a flood of refusals (wrong passwords from many
+// A budget of log lines per error code and time window, so a flood of refusals (wrong passwords from many
 // addresses, a client hammering a forbidden topic) cannot become a flood of log lines filling the disk.
 // Past the budget, lines are counted instead, and one line per window says how many were left out.
 // The metrics count every refusal whatever the budget.
