@@ -4,7 +4,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDeadLetters, type DeadLetterInput, type DeadLetterStore } from './dead-letters.ts';
+import {
+  openDeadLetters,
+  type DeadLetterInput,
+  type DeadLetterOptions,
+  type DeadLetterStore,
+} from './dead-letters.ts';
 
 let dir: string;
 let store: DeadLetterStore | undefined;
@@ -17,7 +22,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const open = (options: { maxPayloadBytes?: number; maxRows?: number } = {}) =>
+const open = (options: Omit<DeadLetterOptions, 'file'> = {}) =>
   (store = openDeadLetters({ file: path.join(dir, 'dead-letters.db'), ...options }));
 
 const letter = (overrides: Partial<DeadLetterInput> = {}): DeadLetterInput => ({
@@ -106,7 +111,7 @@ describe('dead letters', () => {
   });
 
   it('prunes to the newest maxRows once every 1000 letters', () => {
-    const letters = open({ maxRows: 10 });
+    const letters = open({ maxRows: 10, perSourcePerMinute: 1e6 });
     for (let i = 0; i < 999; i++) letters.record(letter({ at: i }));
     expect(letters.count()).toBe(999); // not yet: pruning runs on the 1000th insert
     letters.record(letter({ at: 999 }));
@@ -117,12 +122,36 @@ describe('dead letters', () => {
   it('stays bounded across reopenings that each record fewer than 1000 letters', () => {
     // A platform restarted daily that dead-letters a few hundred messages a day must still prune.
     for (let day = 0; day < 3; day++) {
-      const letters = open({ maxRows: 10 });
+      const letters = open({ maxRows: 10, perSourcePerMinute: 1e6 });
       for (let i = 0; i < 600; i++) letters.record(letter({ at: day * 1000 + i }));
       letters.close();
     }
     // Pruning runs once per 1000 letters, so the table may exceed maxRows by at most 999.
-    expect(open({ maxRows: 10 }).count()).toBeLessThanOrEqual(10 + 999);
+    expect(open({ maxRows: 10, perSourcePerMinute: 1e6 }).count()).toBeLessThanOrEqual(10 + 999);
+  });
+
+  it('keeps at most maxBytes, the oldest going first, and counts the same after a reopen', () => {
+    const kib = Buffer.alloc(1024, 'x');
+    const letters = open({ maxBytes: 20 * 1024, perSourcePerMinute: 1000 });
+    for (let i = 0; i < 100; i++) letters.record(letter({ at: i, payload: kib }));
+    expect(letters.bytes()).toBeLessThanOrEqual(20 * 1024);
+    const kept = letters.list({ limit: 1000 }).map((l) => l.at);
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 99 - i));
+    const bytes = letters.bytes();
+    letters.close();
+    expect(open({ maxBytes: 20 * 1024 }).bytes()).toBe(bytes);
+  });
+
+  it('keeps a budget of letters per source a minute; the rest are refused, and it refills with time', () => {
+    const clock = { t: 0 };
+    const letters = open({ perSourcePerMinute: 3, clock: () => clock.t });
+    const kept = () => Array.from({ length: 5 }, () => letters.record(letter({ source: 'aq-junk' })));
+    expect(kept()).toEqual([true, true, true, false, false]);
+    expect(letters.record(letter({ source: 'aq-other' }))).toBe(true);
+    clock.t += 20_000; // a third of a minute: one more letter
+    expect(kept()).toEqual([true, false, false, false, false]);
+    expect(letters.list({ source: 'aq-junk' })).toHaveLength(4);
   });
 
   it('may be closed twice', () => {

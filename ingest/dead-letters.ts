@@ -1,6 +1,11 @@
 // Dead letters: every message the platform could not turn into readings (or, for a flow's alert request,
 // into an alert), kept with its reason code and its raw payload (size-capped) for an engineer to inspect.
 // Bad input is data, not an exception.
+//
+// The store is bounded three ways, so no sender can fill the disk with it: each payload is cut at
+// `maxPayloadBytes`; the table keeps at most `maxRows` rows and `maxBytes` bytes of payload and text (the
+// oldest go first); and each source may add at most `perSourcePerMinute` letters a minute (a bucket of that
+// many, refilled evenly). A device sending nothing but junk has a sample of it kept, and the rest counted.
 import Database from 'better-sqlite3';
 
 export interface DeadLetterInput {
@@ -31,9 +36,12 @@ export interface DeadLetterQuery {
 }
 
 export interface DeadLetterStore {
-  record(letter: DeadLetterInput): void;
+  /** Keeps the letter; false when its source is over its budget (the letter is not kept). */
+  record(letter: DeadLetterInput): boolean;
   list(query?: DeadLetterQuery): DeadLetter[];
   count(): number;
+  /** Bytes of payload and text kept, as counted against `maxBytes`. */
+  bytes(): number;
   close(): void;
 }
 
@@ -43,7 +51,20 @@ export interface DeadLetterOptions {
   readonly maxPayloadBytes?: number;
   /** Rows kept; the oldest beyond it are pruned. Defaults to 100 000. */
   readonly maxRows?: number;
+  /** Bytes of payload and text kept; the oldest beyond it are pruned. Defaults to 64 MiB. */
+  readonly maxBytes?: number;
+  /** Letters one source may add per minute, in bursts of as many. Defaults to 60. */
+  readonly perSourcePerMinute?: number;
+  /** Milliseconds since the epoch, for the budgets; `Date.now` unless a test sets it. */
+  readonly clock?: () => number;
 }
+
+/** What a row costs beyond its payload and texts: its id, times, sizes and index entries, roughly. */
+const ROW_OVERHEAD_BYTES = 64;
+const ROW_BYTES = `length(payload) + length(CAST(detail AS BLOB)) + length(CAST(topic AS BLOB))
+  + 2 * length(CAST(source AS BLOB)) + length(CAST(code AS BLOB)) * 2 + ${ROW_OVERHEAD_BYTES}`;
+/** Sources whose budget is followed; beyond it the longest-idle is forgotten (and starts full again). */
+const MAX_SOURCES = 100_000;
 
 interface Row {
   id: number;
@@ -59,6 +80,8 @@ interface Row {
 export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   const maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024;
   const maxRows = options.maxRows ?? 100_000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const budget = createSourceBudget(options.perSourcePerMinute ?? 60, options.clock ?? Date.now);
   const db = new Database(options.file);
   // WAL with synchronous=NORMAL: a power cut may lose the last dead letters, never corrupt the file;
   // they are diagnostics, and the device's readings never depend on them.
@@ -83,18 +106,38 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   );
   const prune = db.prepare('DELETE FROM dead_letters WHERE id <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters');
+  const sumBytes = db.prepare<[], { n: number }>(
+    `SELECT coalesce(sum(${ROW_BYTES}), 0) AS n FROM dead_letters`,
+  );
+  // The newest row that must go for `?` bytes to be freed, oldest first.
+  const cutoff = db.prepare<[number], { id: number }>(
+    `SELECT id FROM (SELECT id, sum(${ROW_BYTES}) OVER (ORDER BY id) AS freed FROM dead_letters)
+     WHERE freed >= ? ORDER BY id LIMIT 1`,
+  );
+  let bytes = sumBytes.get()!.n;
 
-  function record(letter: DeadLetterInput): void {
-    const result = insert.run({
+  function record(letter: DeadLetterInput): boolean {
+    if (!budget.take(letter.source)) return false;
+    const row = {
       ...letter,
       detail: letter.detail.slice(0, 2000),
       payload: letter.payload.subarray(0, maxPayloadBytes),
       payloadBytes: letter.payload.length,
-    });
+    };
+    const result = insert.run(row);
+    bytes += rowBytes(row);
     // Prune now and then, not on every insert: one DELETE per 1 000 letters keeps the table bounded. The
     // row id keeps counting across restarts (AUTOINCREMENT), so short runs are pruned too.
     const id = Number(result.lastInsertRowid);
     if (id % 1000 === 0) prune.run(id - maxRows);
+    if (bytes > maxBytes || id % 1000 === 0) {
+      // Down to nine tenths of the cap, so that this scan runs once per tenth of it filled, not per letter.
+      const over = bytes - 0.9 * maxBytes;
+      const last = over > 0 ? cutoff.get(over) : undefined;
+      if (last !== undefined) prune.run(last.id);
+      bytes = sumBytes.get()!.n;
+    }
+    return true;
   }
 
   function list(query: DeadLetterQuery = {}): DeadLetter[] {
@@ -131,12 +174,52 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   let closed = false;
   return {
     record,
+    bytes: () => bytes,
     list,
     count: () => countAll.get()!.n,
     close: () => {
       if (closed) return;
       closed = true;
       db.close();
+    },
+  };
+}
+
+/** What a row counts against the byte cap: as ROW_BYTES computes it in SQL. */
+function rowBytes(r: {
+  payload: Buffer;
+  detail: string;
+  topic: string;
+  source: string;
+  code: string;
+}): number {
+  const text = (t: string) => Buffer.byteLength(t, 'utf8');
+  return (
+    r.payload.length +
+    text(r.detail) +
+    text(r.topic) +
+    2 * text(r.source) +
+    2 * text(r.code) +
+    ROW_OVERHEAD_BYTES
+  );
+}
+
+/** A bucket of `perMinute` letters per source, refilled evenly. */
+function createSourceBudget(perMinute: number, clock: () => number) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const perMs = perMinute / 60_000;
+  return {
+    take(source: string): boolean {
+      const now = clock();
+      const b = buckets.get(source) ?? { tokens: perMinute, at: now };
+      b.tokens = Math.min(perMinute, b.tokens + (now - b.at) * perMs);
+      b.at = now;
+      buckets.delete(source); // re-inserted last: the map's order is the order of use
+      if (buckets.size >= MAX_SOURCES) buckets.delete(buckets.keys().next().value!);
+      buckets.set(source, b);
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
     },
   };
 }

@@ -49,7 +49,11 @@ describe('ingest with a dead-letter store that cannot write', () => {
       getDevice: () => DEVICE,
       spool,
       deadLetters,
-      metrics: { readingsAccepted: () => undefined, messageRejected: (_kind, code) => rejected.push(code) },
+      metrics: {
+        readingsAccepted: () => undefined,
+        messageRejected: (_kind, code) => rejected.push(code),
+        deadLetterThrottled: () => undefined,
+      },
       clock: () => NOW,
       log: pino({ level: 'silent' }),
       maxPayloadBytes: 4096,

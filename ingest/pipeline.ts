@@ -9,7 +9,7 @@ import {
   type Kind,
   type Reading,
 } from '../devices/index.ts';
-import { errorText } from '../errors/index.ts';
+import { createLogBudget, errorText } from '../errors/index.ts';
 import { encodeReading, encodeTags } from '../influx/index.ts';
 import { TAGS } from '../measurements/index.ts';
 import type { DeadLetterStore } from './dead-letters.ts';
@@ -21,6 +21,8 @@ import type { Spool } from './spool.ts';
 export interface IngestMetrics {
   readingsAccepted(kind: Kind, count: number): void;
   messageRejected(kind: Kind | 'unknown', code: IngestErrorCode): void;
+  /** A refused message not kept as a dead letter: its sender is over its budget. */
+  deadLetterThrottled(): void;
 }
 
 export interface IngestDeps {
@@ -66,6 +68,8 @@ export function createIngest(deps: IngestDeps): Ingest {
   // A device's encoded tag set, reused for every reading it sends. Keyed by the registry record itself:
   // an update replaces the record, so a stale entry is never read and is collected with the old record.
   const tagCache = new WeakMap<DeviceRecord, string>();
+  // Junk arrives in floods: its log lines are budgeted per code, as its dead letters are per source.
+  const logBudget = createLogBudget(log);
 
   /**
    * Dead-letters a refused message. A store that cannot write (SQLITE_FULL on a full disk) must not throw
@@ -78,9 +82,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     detail: string,
   ): IngestError | undefined {
     metrics.messageRejected(kind, code);
-    log.warn({ source: message.source, topic: message.topic, code, detail }, 'message dead-lettered');
     try {
-      deadLetters.record({
+      const kept = deadLetters.record({
         at: clock(),
         source: message.source,
         topic: message.topic,
@@ -88,6 +91,9 @@ export function createIngest(deps: IngestDeps): Ingest {
         detail,
         payload: message.payload,
       });
+      const fields = { source: message.source, topic: message.topic, detail };
+      if (kept) logBudget.warn(code, fields, 'message dead-lettered');
+      else metrics.deadLetterThrottled();
       return undefined;
     } catch (err) {
       metrics.messageRejected(kind, 'INGEST_ERR_DEAD_LETTER_IO');

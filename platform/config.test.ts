@@ -23,8 +23,8 @@ function readmeDefaults(): Map<string, string> {
 /** What the README's wording of a default means as a parsed value. */
 function documentedValue(text: string): unknown {
   if (text.startsWith('unset')) return undefined;
-  const gib = /^(\d+) GiB$/.exec(text);
-  if (gib) return Number(gib[1]) * 1024 ** 3;
+  const size = /^(\d+) ([MG])iB$/.exec(text);
+  if (size) return Number(size[1]) * 1024 ** (size[2] === 'G' ? 3 : 2);
   const code = /^`([^`]*)`$/.exec(text);
   if (!code) throw new Error(`README default not understood: ${text}`);
   const raw = code[1]!;
@@ -57,6 +57,7 @@ describe('loadConfig defaults', () => {
       api: { port: 8080, adminToken: undefined },
       dataDir: path.resolve('./var'),
       spoolMaxBytes: 1024 ** 3,
+      deadLettersMaxBytes: 64 * 1024 ** 2,
       stopDrainMs: 10_000,
       seedFleet: false,
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },

@@ -47,6 +47,9 @@ export const Env = z
     /** Unconfirmed bytes the spool holds (while InfluxDB is down) before refusing publishes: 1 GiB is
      * about 10 million readings, hours of a city's traffic. */
     CITY_SPOOL_MAX_BYTES: bytes(1024 ** 3),
+    /** Bytes of refused payloads and their details kept for inspection (GET /api/dead-letters); the
+     * oldest go first. 64 MiB holds thousands of the largest payloads, and cannot fill a disk. */
+    CITY_DEAD_LETTERS_MAX_BYTES: bytes(64 * 1024 * 1024),
     /** How long a graceful stop waits for InfluxDB to confirm the spool; what is left stays for the next
      * start, so this only bounds the wait. */
     CITY_STOP_DRAIN_MS: z.coerce.number().int().nonnegative().default(10_000),
@@ -117,6 +120,7 @@ export interface Config {
   readonly api: { readonly port: number; readonly adminToken: string | undefined };
   readonly dataDir: string;
   readonly spoolMaxBytes: number;
+  readonly deadLettersMaxBytes: number;
   readonly stopDrainMs: number;
   readonly seedFleet: boolean;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -177,6 +181,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     api: { port: e.CITY_API_PORT, adminToken: e.CITY_ADMIN_TOKEN },
     dataDir: path.resolve(e.CITY_DATA_DIR),
     spoolMaxBytes: e.CITY_SPOOL_MAX_BYTES,
+    deadLettersMaxBytes: e.CITY_DEAD_LETTERS_MAX_BYTES,
     stopDrainMs: e.CITY_STOP_DRAIN_MS,
     seedFleet: e.CITY_SEED_FLEET,
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },

@@ -73,6 +73,11 @@ export function createMetrics(): PlatformMetrics {
     labelNames: ['kind', 'reason'],
     registers: [registry],
   });
+  const deadLettersThrottled = new Counter({
+    name: 'city_dead_letters_throttled_total',
+    help: 'Refused messages not kept as dead letters because their sender was over its budget (60 a minute); each is counted in city_messages_rejected_total all the same',
+    registers: [registry],
+  });
   const refused = new Counter({
     name: 'city_broker_refused_total',
     help: 'Connections, publishes and subscriptions the broker refused, by code',
@@ -125,6 +130,7 @@ export function createMetrics(): PlatformMetrics {
     ingest: {
       readingsAccepted: (kind: Kind, count: number) => ingestedByKind[kind].inc(count),
       messageRejected: (kind: Kind | 'unknown', code: IngestErrorCode) => rejected.labels(kind, code).inc(),
+      deadLetterThrottled: () => deadLettersThrottled.inc(),
     },
     broker: { refused: (code: BrokerErrorCode) => refused.labels(code).inc() },
     flows: { request: (action, outcome) => flowRequests.labels(action, outcome).inc() },

@@ -131,7 +131,10 @@ export async function openStorage(config: Config, deps: StorageDeps, stack: Clos
   const { influx, url: influxUrl } = await startInflux(config, log, stack);
   const { registry, seeded } = await openFleetRegistry(config, log);
   stack.push('registry', registry, (r) => r.close());
-  const deadLetters = openDeadLetters({ file: file('dead-letters.db') });
+  const deadLetters = openDeadLetters({
+    file: file('dead-letters.db'),
+    maxBytes: config.deadLettersMaxBytes,
+  });
   stack.push('dead letters', deadLetters, (d) => d.close());
   const spoolOptions = { dir: file('spool'), maxBytes: config.spoolMaxBytes, segmentBytes: 64 << 20 };
   const spool = stack.push('spool', await createSpool(spoolOptions), (s) => s.close());

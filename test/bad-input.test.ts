@@ -8,6 +8,7 @@ import {
   closed,
   connectClient,
   eventually,
+  metricValue,
   rows,
   startTestPlatform,
   type TestPlatform,
@@ -46,7 +47,7 @@ async function othersStillServed(): Promise<void> {
 
 beforeAll(async () => {
   platform = await startTestPlatform({ CITY_MAX_PACKET_BYTES: '4096' });
-  for (const id of ['aq-bad', 'aq-witness', 'aq-other']) {
+  for (const id of ['aq-bad', 'aq-witness', 'aq-other', 'aq-junk']) {
     const { secret } = await platform.registry.provisionDevice({
       id,
       kind: 'air_quality',
@@ -119,6 +120,32 @@ describe('bad payloads are dead-lettered with their code; the connection and oth
     const res = await fetch(`http://127.0.0.1:${platform.apiPort}/metrics`);
     const text = await res.text();
     expect(text).toMatch(/city_messages_rejected_total\{kind="air_quality",reason="INGEST_ERR_JSON"\} [1-9]/);
+  });
+});
+
+describe('a device sending only junk', () => {
+  it('has 60 of its dead letters a minute kept and the rest counted; all are acknowledged', async () => {
+    const junk = await connect('aq-junk');
+    const before = await metricValue(platform, 'city_dead_letters_throttled_total');
+    for (let i = 0; i < 200; i++) {
+      await junk.publishAsync('city/air_quality/aq-junk/telemetry', `{"pm25": ${i}`, { qos: 1 });
+    }
+    expect(junk.connected).toBe(true);
+    expect(deadLetters('aq-junk')).toHaveLength(60);
+    expect((await metricValue(platform, 'city_dead_letters_throttled_total')) - before).toBe(140);
+    expect(
+      await metricValue(
+        platform,
+        'city_messages_rejected_total{kind="air_quality",reason="INGEST_ERR_JSON"}',
+      ),
+    ).toBeGreaterThanOrEqual(200);
+    // Another device's junk is kept: the budget is the sender's.
+    const other = await connect('aq-other');
+    await other.publishAsync('city/air_quality/aq-other/telemetry', '{"pm25":', { qos: 1 });
+    expect(deadLetters('aq-other')[0]?.code).toBe('INGEST_ERR_JSON');
+    junk.end(true);
+    other.end(true);
+    await othersStillServed();
   });
 });
 

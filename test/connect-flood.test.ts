@@ -3,7 +3,14 @@
 // unchecked (CONNACK 5, BROKER_ERR_AUTH_BLOCKED). A flood of wrong passwords leaves a connected device's
 // publishes acknowledged and stored.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import {
+  connectClient,
+  eventually,
+  metricValue,
+  rows,
+  startTestPlatform,
+  type TestPlatform,
+} from './kits/platform.ts';
 import { connackCode } from './kits/raw-mqtt.ts';
 
 const station = (id: string) => ({
@@ -20,12 +27,6 @@ afterEach(async () => {
   platform = undefined;
 });
 
-async function metric(p: TestPlatform, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${p.apiPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line === undefined ? 0 : Number(line.slice(name.length).trim());
-}
-
 describe('failed CONNECTs', () => {
   it('after wrong passwords for a device, even its right secret is refused until the block ends', async () => {
     platform = await startTestPlatform({ CITY_MQTT_AUTH_FAILURES_PER_USER: '3' });
@@ -37,8 +38,8 @@ describe('failed CONNECTs', () => {
     expect(await attempt(secret)).toBe(0);
     for (let i = 0; i < 3; i++) expect(await attempt(`${secret}x`)).toBe(4);
     expect(await attempt(secret)).toBe(5);
-    expect(await metric(p, 'city_broker_refused_total{code="BROKER_ERR_AUTH_BLOCKED"}')).toBe(1);
-    expect(await metric(p, 'city_broker_blocked{by="user"}')).toBe(1);
+    expect(await metricValue(p, 'city_broker_refused_total{code="BROKER_ERR_AUTH_BLOCKED"}')).toBe(1);
+    expect(await metricValue(p, 'city_broker_blocked{by="user"}')).toBe(1);
     // Another device from the same address is not concerned.
     const other = await p.registry.provisionDevice(station('aq-vy-da'));
     expect(
@@ -100,7 +101,7 @@ describe('failed CONNECTs', () => {
     expect((codes.get(4) ?? 0) + (codes.get(5) ?? 0)).toBe(2_000);
     // The address's 50 failures (and the few CONNECTs already being checked) were checked; the rest not.
     expect(codes.get(4)).toBeLessThanOrEqual(100);
-    expect(await metric(p, 'city_broker_blocked{by="address"}')).toBe(1);
+    expect(await metricValue(p, 'city_broker_blocked{by="address"}')).toBe(1);
     const [row] = await eventually(async () => {
       const r = await rows(p, `SELECT count(pm25) FROM air_quality WHERE device = 'aq-dong-ba'`);
       return r[0]?.count === acked ? r : undefined;

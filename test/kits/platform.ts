@@ -86,6 +86,13 @@ export function closed(client: MqttClient): Promise<void> {
   });
 }
 
+/** A sample's value in the platform's /metrics, by its name with labels as printed; 0 when absent. */
+export async function metricValue(platform: Platform, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${platform.apiPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
 /** Queries the platform's InfluxDB and returns rows as objects. */
 export async function rows(platform: Platform, q: string): Promise<Array<Record<string, unknown>>> {
   const [series = []] = await platform.influx.query(q, { epoch: 'ms' });
