@@ -3,7 +3,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -16,7 +16,7 @@ import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth } from './auth.ts';
 import { devicesRoutes } from './devices-routes.ts';
-import { ApiError, toApiError } from './errors.ts';
+import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
 import {
   adoptQueryToken,
@@ -87,6 +87,16 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
   const app = fastify({
     loggerInstance: deps.log,
     bodyLimit: BODY_LIMIT,
+    // What Fastify and Node's HTTP parser refuse before a route runs gets the documented body too.
+    frameworkErrors: (err, _request, reply) => {
+      const apiError = toApiError(err);
+      void (reply as FastifyReply).code(apiError.status).send(apiError.body());
+    },
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(err));
+      socket.destroy(err);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

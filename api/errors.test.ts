@@ -49,6 +49,15 @@ describe('mapping other errors', () => {
     }
   });
 
+  it("answers InfluxDB's own 400 as the client's 400, with InfluxDB's words", () => {
+    const mapped = toApiError(new InfluxError('INFLUX_ERR_BAD_REQUEST', 'time outside range'));
+    expect([mapped.status, mapped.code, mapped.message]).toEqual([
+      400,
+      'API_ERR_QUERY_REFUSED',
+      'InfluxDB refused the query: time outside range',
+    ]);
+  });
+
   it("maps the type provider's validation errors to API_ERR_VALIDATION with the issues", () => {
     const validate = validatorCompiler({
       schema: z.object({ limit: z.number().max(10) }),

@@ -1,6 +1,7 @@
 // Error codes answered by the HTTP API, one table so that every code is documented with its status and a
 // test can check it (the way Fastify keeps its codes in lib/errors.js). Every error leaves the API as
 // `{ error: { code, message, details? } }`; the mapping from the other components' errors lives here too.
+import http from 'node:http';
 import { z } from 'zod';
 import { CodedError } from '../errors/index.ts';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -57,7 +58,21 @@ export const API_ERRORS = {
     status: 409,
     description: 'the device is decommissioned: it cannot be changed or given a new secret',
   },
+  API_ERR_QUERY_REFUSED: {
+    status: 400,
+    description:
+      "InfluxDB refused the query this request made (HTTP 400): InfluxDB's message says what it could not take",
+  },
+  API_ERR_TIMEOUT: { status: 408, description: 'the request did not arrive whole in time' },
   API_ERR_PAYLOAD_TOO_LARGE: { status: 413, description: 'the request body is larger than the API accepts' },
+  API_ERR_URI_TOO_LONG: {
+    status: 414,
+    description: 'a path parameter is longer than any id (100 characters)',
+  },
+  API_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    description: "the request line and headers together are larger than Node.js's limit (16 KiB)",
+  },
   API_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the request body is not application/json' },
   API_ERR_INFLUX_UNAVAILABLE: {
     status: 503,
@@ -121,8 +136,10 @@ const ALERTS_TO_API: Readonly<Record<AlertsErrorCode, ApiErrorCode>> = {
   ALERTS_ERR_CLOSED: 'API_ERR_INTERNAL',
 };
 
-// Input errors cannot reach InfluxDB from the API (every parameter is validated first), so a 400 from the
-// server or a query-input refusal is our bug: 500. What the operator can fix by waiting is 503.
+// Every parameter is validated and bounded before a query is made, so a query-input refusal is our bug:
+// 500. A 400 from InfluxDB itself is the request's (a value InfluxDB cannot take that our bounds let
+// through): the client's 400, with InfluxDB's message, and logged, in case it is ours after all. What the
+// operator can fix by waiting is 503.
 const INFLUX_TO_API: Readonly<Record<InfluxErrorCode, ApiErrorCode>> = {
   INFLUX_ERR_UNREACHABLE: 'API_ERR_INFLUX_UNAVAILABLE',
   INFLUX_ERR_TIMEOUT: 'API_ERR_INFLUX_UNAVAILABLE',
@@ -132,7 +149,7 @@ const INFLUX_TO_API: Readonly<Record<InfluxErrorCode, ApiErrorCode>> = {
   INFLUX_ERR_SERVER: 'API_ERR_INFLUX_UNAVAILABLE',
   INFLUX_ERR_CLOSED: 'API_ERR_INFLUX_UNAVAILABLE',
   INFLUX_ERR_LAUNCH: 'API_ERR_INFLUX_UNAVAILABLE',
-  INFLUX_ERR_BAD_REQUEST: 'API_ERR_INTERNAL',
+  INFLUX_ERR_BAD_REQUEST: 'API_ERR_QUERY_REFUSED',
   INFLUX_ERR_BAD_RESPONSE: 'API_ERR_INTERNAL',
   INFLUX_ERR_QUERY: 'API_ERR_INTERNAL',
   INFLUX_ERR_LINE: 'API_ERR_INTERNAL',
@@ -140,8 +157,12 @@ const INFLUX_TO_API: Readonly<Record<InfluxErrorCode, ApiErrorCode>> = {
   INFLUX_ERR_TOO_LARGE: 'API_ERR_INTERNAL',
 };
 
-// Fastify's own errors that a client can cause (fastify/lib/errors.js).
+// Fastify's own errors that a client can cause (fastify/lib/errors.js), and Node's HTTP parser's.
 const FASTIFY_TO_API: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_BAD_URL: 'API_ERR_BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'API_ERR_URI_TOO_LONG',
+  HPE_HEADER_OVERFLOW: 'API_ERR_HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'API_ERR_TIMEOUT',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'API_ERR_UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'API_ERR_PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'API_ERR_BAD_REQUEST',
@@ -189,7 +210,12 @@ export function toApiError(err: unknown): ApiError {
   }
   if (isInfluxError(err)) {
     const code = INFLUX_TO_API[err.code];
-    const message = code === 'API_ERR_INTERNAL' ? 'the time-series query failed' : err.message;
+    const message =
+      code === 'API_ERR_INTERNAL'
+        ? 'the time-series query failed'
+        : code === 'API_ERR_QUERY_REFUSED'
+          ? `InfluxDB refused the query: ${err.message}`
+          : err.message;
     return new ApiError(code, message, { cause: err });
   }
   const fastifyCode = codeOf(err);
@@ -204,6 +230,22 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError('API_ERR_BAD_REQUEST', message, { cause: err });
   }
   return new ApiError('API_ERR_INTERNAL', 'internal error', { cause: err });
+}
+
+/**
+ * The raw HTTP answer for an error Node's parser found before there was a request (headers too large, a
+ * malformed request line, a timeout): the documented body all the same, then the connection closes.
+ */
+export function clientErrorResponse(err: unknown): string {
+  const apiError = toApiError(err);
+  const known = codeOf(err) !== undefined && Object.hasOwn(FASTIFY_TO_API, codeOf(err)!);
+  const answer = known ? apiError : new ApiError('API_ERR_BAD_REQUEST', 'the request cannot be parsed');
+  const body = JSON.stringify(answer.body());
+  const reason = http.STATUS_CODES[answer.status] ?? 'Error';
+  return (
+    `HTTP/1.1 ${answer.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 function isResponseSerializationErrorSafe(err: unknown): boolean {

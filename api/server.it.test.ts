@@ -1,5 +1,6 @@
 // The API over a real socket (listen on 127.0.0.1 port 0, then fetch), its public routes (/health,
 // /metrics, /docs), dead letters, and the answer when InfluxDB cannot be reached.
+import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -26,6 +27,57 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h.close();
+});
+
+/** Sends `request` as raw bytes; the status line and the body of the answer. */
+function rawRequest(request: string): Promise<{ status: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', () => undefined); // the server may reset after answering; 'close' follows
+    socket.on('close', () => {
+      const split = answer.indexOf('\r\n\r\n');
+      if (split < 0) return reject(new Error(`no answer: ${JSON.stringify(answer)}`));
+      resolve({ status: answer.slice(0, answer.indexOf('\r\n')), body: JSON.parse(answer.slice(split + 4)) });
+    });
+  });
+}
+
+describe("what Fastify and Node's HTTP parser refuse, in the documented shape", () => {
+  const close = 'Host: x\r\nConnection: close\r\n\r\n';
+  it.each([
+    [
+      'a path parameter longer than any id',
+      `GET /api/devices/${'a'.repeat(200)} HTTP/1.1\r\n${close}`,
+      414,
+      'API_ERR_URI_TOO_LONG',
+    ],
+    [
+      'a malformed percent-encoding',
+      `GET /api/devices/%E0%A4%A HTTP/1.1\r\n${close}`,
+      400,
+      'API_ERR_BAD_REQUEST',
+    ],
+    [
+      'headers over 16 KiB',
+      `GET /health HTTP/1.1\r\nX-Pad: ${'a'.repeat(20_000)}\r\n${close}`,
+      431,
+      'API_ERR_HEADERS_TOO_LARGE',
+    ],
+    [
+      'a URL over 16 KiB',
+      `GET /api/readings/latest?kind=${'a'.repeat(20_000)} HTTP/1.1\r\n${close}`,
+      431,
+      'API_ERR_HEADERS_TOO_LARGE',
+    ],
+    ['a request line that is not HTTP', `GARBAGE\r\n\r\n`, 400, 'API_ERR_BAD_REQUEST'],
+  ])('%s: %i %s', async (_what, request, status, code) => {
+    const answer = await rawRequest(request);
+    expect(answer.status).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(ErrorBody.parse(answer.body).error.code).toBe(code);
+    expect(API_ERRORS[code as keyof typeof API_ERRORS].status).toBe(status);
+  });
 });
 
 describe('over a real socket', () => {

@@ -2,7 +2,8 @@
 // fails with ENOSPC, as on a full file system) in a process of its own, and the destination's account of
 // what it dropped once writing works again.
 import { spawnSync } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogDestination, createLogger } from './log.ts';
 
@@ -10,8 +11,9 @@ describe('logger', () => {
   it('keeps the process running and exiting normally when every log write fails with ENOSPC', () => {
     const full = openSync('/dev/full', 'w');
     try {
+      const logModule = pathToFileURL(fileURLToPath(new URL('./log.ts', import.meta.url))).href;
       const script = [
-        "import { createLogger } from './platform/log.ts';",
+        `const { createLogger } = await import(${JSON.stringify(logModule)});`,
         "const log = createLogger('info');",
         "for (let i = 0; i < 1000; i++) log.warn({ i }, 'a line the disk has no room for');",
         "setTimeout(() => { log.info('later'); process.stderr.write('still running'); }, 50);",
