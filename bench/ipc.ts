@@ -79,6 +79,14 @@ export const SutMessage = z.discriminatedUnion('type', [
     /** Resident memory now, KiB. */
     rssKb: z.number(),
   }),
+  /** Answer to the parent's `memory`: after a full garbage collection when the process allows it. */
+  z.object({
+    type: z.literal('memory'),
+    rssKb: z.number(),
+    heapUsedKb: z.number(),
+    /** Whether a full collection ran first (the child was started with --expose-gc). */
+    collected: z.boolean(),
+  }),
   /** Answer to the parent's `mark`: CPU used so far, to subtract start-up (provisioning). */
   z.object({ type: z.literal('mark'), cpuMs: z.number(), sysMs: z.number() }),
   z.object({
@@ -165,9 +173,12 @@ export const ProbeMessage = z.discriminatedUnion('type', [
 ]);
 export type ProbeMessage = z.infer<typeof ProbeMessage>;
 
-/** `mark` opens the measured window; latencies count for readings published from `measureFrom` (epoch ms). */
+/**
+ * `mark` opens the measured window; latencies count for readings published from `measureFrom` (epoch ms).
+ * `memory` asks for the process's memory now.
+ */
 export const ParentMessage = z.object({
-  type: z.enum(['stop', 'mark']),
+  type: z.enum(['stop', 'mark', 'memory']),
   measureFrom: z.number().optional(),
 });
 
@@ -183,6 +194,8 @@ export interface Child<M> {
    * for readings published from `measureFrom` on (the end of the warm-up).
    */
   mark(measureFrom: number): void;
+  /** Asks a system under test for its memory (answered with a `memory` message). */
+  memory(): void;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
 }
@@ -241,6 +254,7 @@ export function forkChild<M>(
     },
     stop: () => void (child.connected && child.send({ type: 'stop' })),
     mark: (measureFrom) => void (child.connected && child.send({ type: 'mark', measureFrom })),
+    memory: () => void (child.connected && child.send({ type: 'memory' })),
     exited,
   };
 }
@@ -255,6 +269,13 @@ export function tell(message: SutMessage | LoadMessage | RawMessage | ProbeMessa
   if (process.connected) process.send?.(message);
 }
 
+function tellMemory(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  tell({ type: 'memory', rssKb: rss / 1024, heapUsedKb: heapUsed / 1024, collected: gc !== undefined });
+}
+
 /** In a child: run `stop` when the parent asks to stop; answer `mark` with the CPU time used so far. */
 export function onParent(stop: () => void, mark: (measureFrom: number) => void = () => undefined): void {
   // The parent is gone (it failed, or was interrupted): nobody will ask us to stop.
@@ -263,6 +284,7 @@ export function onParent(stop: () => void, mark: (measureFrom: number) => void =
     const parsed = ParentMessage.safeParse(raw);
     if (!parsed.success) return;
     if (parsed.data.type === 'stop') return stop();
+    if (parsed.data.type === 'memory') return tellMemory();
     const { cpuMs, sysMs } = ownUsage();
     tell({ type: 'mark', cpuMs, sysMs });
     mark(parsed.data.measureFrom ?? -Infinity);

@@ -53,6 +53,16 @@ const Output = z.object({
 });
 type Output = z.infer<typeof Output>;
 
+const Memory = z.object({ rssKb: z.number(), heapUsedKb: z.number() });
+const Connections = z.object({
+  result: z.object({
+    storm: z.object({ devices: z.number(), allConnectedMs: z.number() }),
+    memory: z.object({ before: Memory, after: Memory }),
+    flood: z.object({ codes: z.record(z.string(), z.number()) }),
+    puback: z.object({ baseline: Count, storm: Count, flood: Count }),
+  }),
+});
+
 async function bench(...extra: string[]): Promise<Output> {
   const args = [
     'tsx',
@@ -123,6 +133,24 @@ describe('npm run bench', () => {
       expect(without?.timing?.transitions.count).toBe(0);
       expect(rules?.alerts).toEqual({ expected: alerts?.expected, received: alerts?.expected });
       expect(Number.isFinite(rules?.storedPerSecond.costPct)).toBe(true);
+    },
+  );
+
+  it(
+    'connects a storm of devices, measures their memory, and refuses every wrong password',
+    { timeout: 160_000 },
+    async () => {
+      const args = ['tsx', 'bench/pipeline.ts', '--connections', '--storm', '200', '--flood', '40'];
+      args.push('--flood-seconds', '1', '--baseline', '1', '--json');
+      const { stdout } = await promisify(execFile)('npx', args, { cwd: ROOT, timeout: 150_000 });
+      const { result } = Connections.parse(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''));
+      expect(result.storm.devices).toBe(200);
+      expect(result.storm.allConnectedMs).toBeGreaterThan(0);
+      expect(result.flood.codes).toEqual({ refused: 40 });
+      expect(result.memory.after.rssKb).toBeGreaterThan(0);
+      // The storm of 200 may pass between two of the working devices' publishes; the others last a second.
+      expect(result.puback.baseline.count).toBeGreaterThan(0);
+      expect(result.puback.flood.count).toBeGreaterThan(0);
     },
   );
 });

@@ -8,6 +8,11 @@
 //   npm run bench -- --devices 200 --rate 30000 --duration 20 --warmup 5 --qos 1 [--only platform,mosquitto]
 //                    [--rules] [--alert-rate 10] [--markdown | --json] [--profile <dir>]
 //                    [--raw-batch 5000] [--raw-concurrency 1] [--trace] [--pause 3] [--keep]
+//   npm run bench -- --connections [--storm 10000] [--flood 2000] [--flood-seconds 20] [--baseline 10]
+//                    [--markdown | --json]
+//
+// `--connections` measures connections instead (bench/connections.ts): a connect storm, the memory of idle
+// devices and a flood of wrong passwords, with the PUBACK latency of devices already connected.
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startLocalInfluxd } from '../influx/index.ts';
+import { connectionReport, runConnections } from './connections.ts';
 import { runPlatformSystem } from './platform-system.ts';
 import { formatProfile, summarizeProfile } from './profile.ts';
 import { findPid } from './proc.ts';
@@ -69,6 +75,13 @@ const Options = z.object({
   pause: z.coerce.number().min(0).max(60).default(3),
   keep: z.boolean().default(false),
   trace: z.boolean().default(false),
+  connections: z.boolean().default(false),
+  /** Devices connecting at once in the connection scenario; below this machine's 20,000 open files. */
+  storm: z.coerce.number().int().min(1).max(19_000).default(10_000),
+  flood: z.coerce.number().int().min(0).max(100_000).default(2_000),
+  'flood-seconds': z.coerce.number().positive().max(600).default(20),
+  /** Seconds of the connection scenario's baseline, before the storm. */
+  baseline: z.coerce.number().positive().max(600).default(10),
 });
 
 function parseOptions(argv: string[]): z.infer<typeof Options> {
@@ -91,6 +104,11 @@ function parseOptions(argv: string[]): z.infer<typeof Options> {
       pause: { type: 'string' },
       keep: { type: 'boolean' },
       trace: { type: 'boolean' },
+      connections: { type: 'boolean' },
+      storm: { type: 'string' },
+      flood: { type: 'string' },
+      'flood-seconds': { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const parsed = Options.safeParse(values);
@@ -191,12 +209,29 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'city-bench-'));
   if (!opts.keep) workDirToRemove = workDir;
+  if (opts.connections) return connections(opts, workDir);
   const { rows, profiles } = await runAll(opts, workDir);
   print(opts, rows);
   for (const [system, file] of profiles) {
     process.stdout.write(`\n${system} process, first publish to stop (${file}):\n`);
     process.stdout.write(`${formatProfile(await summarizeProfile(file))}\n`);
   }
+}
+
+async function connections(opts: Options, workDir: string): Promise<void> {
+  const settings = {
+    ...{ storm: opts.storm, working: 20, workingRate: 5, baselineSeconds: opts.baseline },
+    ...{ flood: opts.flood, floodSeconds: opts['flood-seconds'], progress },
+  };
+  const result = await runConnections(settings, workDir);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ command, machine: machineLine(), result })}\n`);
+    return;
+  }
+  const header = [`command: ${command}`, `machine: ${machineLine()}`];
+  const lines = opts.markdown ? header.map((h) => `- ${h}`) : header;
+  process.stdout.write(`\n${lines.join('\n')}\n\n${connectionReport(result, opts.markdown)}\n`);
 }
 
 /** The table, and with both platform variants the rules engine's account, as text, Markdown or JSON. */

@@ -12,13 +12,14 @@ import { startCpuProfile } from './cpu-profile.ts';
 import { timeRules } from './rules-timing.ts';
 import { tracePlatform } from './trace.ts';
 import { provisionProbe, ruleCoverage } from './probe-setup.ts';
-import { BENCH_MEASUREMENT, createStoredTracker } from './workload.ts';
+import { BENCH_MEASUREMENT, benchDevices, createStoredTracker } from './workload.ts';
 
 const Settings = z.object({
   influxUrl: z.string(),
   db: z.string(),
   dataDir: z.string(),
-  devices: z.array(z.object({ id: z.string(), district: z.string() })),
+  /** The devices to provision, or how many of the bench's (benchDevices) when the list is too long to pass. */
+  devices: z.union([z.array(z.object({ id: z.string(), district: z.string() })), z.number().int().min(0)]),
   trace: z.boolean(),
   /** Write a CPU profile of the measured window here. */
   profileFile: z.string().optional(),
@@ -26,6 +27,8 @@ const Settings = z.object({
   rulesDir: z.string().optional(),
   /** Provision the alert probe's gauge and reader (bench/probe-setup.ts). */
   probe: z.boolean(),
+  /** More configuration, over the above (the connection scenarios' limits). */
+  env: z.record(z.string(), z.string()).default({}),
 });
 
 /** The writer's batches and their total POST time, from the platform's own write-latency histogram. */
@@ -58,20 +61,23 @@ async function main(): Promise<void> {
       INFLUX_DB: settings.db,
       CITY_LOG_LEVEL: 'warn',
       CITY_RULES_DIR: settings.rulesDir,
+      ...settings.env,
     }),
     { log, onBatchStored: (body) => tracker.batchStored(body) },
   );
   const devices: Device[] = await Promise.all(
-    settings.devices.map(async (d) => {
-      const { secret } = await platform.registry.provisionDevice({
-        id: d.id,
-        kind: 'air_quality',
-        name: `Benchmark station ${d.id}`,
-        district: d.district,
-        location: LOCATION,
-      });
-      return { ...d, secret };
-    }),
+    (typeof settings.devices === 'number' ? benchDevices(settings.devices) : settings.devices).map(
+      async (d) => {
+        const { secret } = await platform.registry.provisionDevice({
+          id: d.id,
+          kind: 'air_quality',
+          name: `Benchmark station ${d.id}`,
+          district: d.district,
+          location: LOCATION,
+        });
+        return { ...d, secret };
+      },
+    ),
   );
   const probe = settings.probe ? await provisionProbe(platform) : undefined;
   // Devices provisioned after start are watched from their first reading; the probe's readings carry

@@ -11,6 +11,7 @@ export {
   type SimGateway,
 } from './fleet-sim.ts';
 export { Credential, Credentials, loadCredentials, toSimFleet, type SimFleet } from './fleet-input.ts';
+export { createLoadConn, type ConnectOutcome, type LoadConn, type LoadConnOptions } from './load-conn.ts';
 export { runLoad, type LoadDevice, type LoadOptions, type LoadPublish, type LoadResult } from './load.ts';
 export { createLatencyHistogram, type LatencyHistogram, type LatencySummary } from './histogram.ts';
 export { devicePayload, gatewayPack, type GatewayChildReading } from './payloads.ts';

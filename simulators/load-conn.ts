@@ -6,6 +6,8 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 export interface LoadConnOptions {
   readonly host: string;
   readonly port: number;
+  /** The local address to connect from (any of 127.0.0.0/8 on loopback); the system's choice if unset. */
+  readonly localAddress?: string;
   readonly id: string;
   readonly secret: string;
   readonly keepaliveS: number;
@@ -38,7 +40,7 @@ export function createLoadConn(opts: LoadConnOptions): LoadConn {
 
   function connect(): Promise<ConnectOutcome> {
     return new Promise((resolve) => {
-      const s = net.connect({ host: opts.host, port: opts.port });
+      const s = net.connect({ host: opts.host, port: opts.port, localAddress: opts.localAddress });
       socket = s;
       s.setNoDelay(true);
       const parser = mqttPacket.parser({ protocolVersion: 4 });
