@@ -20,10 +20,10 @@ import {
   type Principal,
   type Topics,
 } from '../devices/index.ts';
+import { createLogBudget, errorText } from '../errors/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
-import { createAttemptLimiter } from './attempts.ts';
-import { createLogBudget } from '../errors/index.ts';
+import { createAttemptLimiter, isBlocked } from './attempts.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
@@ -131,14 +131,14 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       refuse(code, returnCode, why);
     };
     const address = addressOf(client);
-    const blocked = attempts.blocked(address, username);
-    if (blocked) {
-      // Counted, logged only when the block starts: a flood must not become a flood of log lines.
+    const attempt = attempts.admit(address, username);
+    if (isBlocked(attempt)) {
+      // Counted, logged only when a block starts: a flood must not become a flood of log lines.
       metrics.refused('BROKER_ERR_AUTH_BLOCKED');
-      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${blocked.by}`);
+      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${attempt.by}`);
     }
     const failedAuth = (why: string) => {
-      const block = attempts.failed(address, username);
+      const block = attempt.failed();
       if (block) {
         const seconds = Math.ceil((block.untilMs - Date.now()) / 1000);
         const fields = { address, username, by: block.by, seconds };
@@ -152,7 +152,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       .then(
         (principal) => {
           if (!principal) return failedAuth('wrong credentials');
-          attempts.succeeded(username);
+          attempt.succeeded();
           if (!clientIdFits(principal, client.id)) {
             return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
           }
@@ -160,13 +160,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
           done(null, true);
         },
         (err: unknown) => {
-          log.error({ err, username }, 'authentication failed');
-          done(
-            Object.assign(new BrokerError('BROKER_ERR_AUTH', 'registry unavailable', { cause: err }), {
-              returnCode: 3,
-            }),
-            false,
-          );
+          // Not the client's failure: the registry could not check now (busy upgrading older hashes, or
+          // failing). CONNACK 3 tells the device to come back later.
+          attempt.abandon();
+          fail('BROKER_ERR_AUTH_BUSY', 3, `the secret could not be checked now: ${errorText(err)}`);
         },
       );
   }

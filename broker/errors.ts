@@ -8,6 +8,8 @@ export const BROKER_ERRORS = {
   BROKER_ERR_AUTH: 'unknown user name or wrong password (CONNACK 4)',
   BROKER_ERR_AUTH_BLOCKED:
     'too many failed CONNECTs from this address or for this user name: refused unchecked until the block ends (CONNACK 5)',
+  BROKER_ERR_AUTH_BUSY:
+    'the registry could not check the secret now (too many older hashes being upgraded, or it failed): try again later (CONNACK 3)',
   BROKER_ERR_CLIENT_ID: 'a device or gateway must connect with its own id as MQTT client id (CONNACK 2)',
   BROKER_ERR_ACL: 'the client may not publish to this topic; the connection is closed (MQTT-3.3.5-2)',
   BROKER_ERR_SUBSCRIBE_ACL: 'the client may not subscribe to this topic filter (SUBACK 0x80)',

@@ -2,7 +2,10 @@
 // and failures per user name and per client address start blocks during which CONNECTs are refused
 // unchecked (CONNACK 5, BROKER_ERR_AUTH_BLOCKED). A flood of wrong passwords leaves a connected device's
 // publishes acknowledged and stored.
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashPassword } from '../devices/secrets.ts';
 import {
   connectClient,
   eventually,
@@ -56,6 +59,37 @@ describe('failed CONNECTs', () => {
     expect(await attempt(secret)).toBe(0);
   });
 
+  it('checks no more than the limit of a burst for a device still on an older scrypt hash', async () => {
+    const first = await startTestPlatform();
+    const { secret } = await first.registry.provisionDevice(station('aq-thuy-bieu'));
+    await first.close();
+    // The device's hash as a registry made before HMACs kept it.
+    const file = path.join(first.dataDir, 'registry.db');
+    const db = new Database(file);
+    db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(
+      await hashPassword(secret),
+      'aq-thuy-bieu',
+    );
+    const stored = () =>
+      (
+        db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get('aq-thuy-bieu') as {
+          secret_hash: string;
+        }
+      ).secret_hash;
+    const p = (platform = await startTestPlatform({}, { dataDir: first.dataDir, db: first.db }));
+    const attempt = (password: string) =>
+      connackCode({ port: p.mqttPort, clientId: 'aq-thuy-bieu', username: 'aq-thuy-bieu', password });
+    const codes = await Promise.all(Array.from({ length: 100 }, () => attempt('guess')));
+    // Five checks ran (one scrypt at a time); the other 95 were refused while they ran, unchecked.
+    expect(codes.filter((c) => c === 4)).toHaveLength(5);
+    expect(codes.filter((c) => c === 5)).toHaveLength(95);
+    // Once the block ends, the right secret connects, and its hash becomes an HMAC.
+    expect(stored()).toMatch(/^\$scrypt\$/);
+    await eventually(async () => ((await attempt(secret)) === 0 ? true : undefined), 10_000);
+    expect(stored()).toMatch(/^\$hmac-sha256\$/);
+    db.close();
+  });
+
   it('a flood of 2,000 wrong passwords leaves a connected device publishing, acknowledged and stored', async () => {
     platform = await startTestPlatform();
     const p = platform;
@@ -99,8 +133,10 @@ describe('failed CONNECTs', () => {
 
     expect([...codes.keys()].sort()).toEqual([4, 5]);
     expect((codes.get(4) ?? 0) + (codes.get(5) ?? 0)).toBe(2_000);
-    // The address's 50 failures (and the few CONNECTs already being checked) were checked; the rest not.
-    expect(codes.get(4)).toBeLessThanOrEqual(100);
+    // 50 failures were checked (checks running count as failures), then one as each block (1 s, 2 s, 4 s…)
+    // ended; the rest were refused unchecked.
+    expect(codes.get(4)).toBeGreaterThanOrEqual(50);
+    expect(codes.get(4)).toBeLessThanOrEqual(55);
     expect(await metricValue(p, 'city_broker_blocked{by="address"}')).toBe(1);
     const [row] = await eventually(async () => {
       const r = await rows(p, `SELECT count(pm25) FROM air_quality WHERE device = 'aq-dong-ba'`);
