@@ -124,6 +124,7 @@ const REGISTRY_TO_API: Readonly<Record<RegistryErrorCode, ApiErrorCode>> = {
   REGISTRY_ERR_STORAGE: 'API_ERR_INTERNAL',
   REGISTRY_ERR_CLOSED: 'API_ERR_INTERNAL',
   REGISTRY_ERR_FLEET: 'API_ERR_INTERNAL',
+  REGISTRY_ERR_BUSY: 'API_ERR_INTERNAL',
 };
 
 // The API validates every filter and note before the alert store sees it, so the store refusing one is our

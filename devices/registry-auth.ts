@@ -1,8 +1,9 @@
 // MQTT authentication against the registry's in-memory view: username = id, password = issued secret.
 // Secrets are checked as HMACs (secrets.ts): microseconds on the event loop, so a flood of CONNECTs
 // cannot starve the thread pool the spool's disk writes wait in. An unknown id costs the same HMAC as a
-// known one, so timing does not tell an attacker which ids exist. A legacy scrypt hash is replaced by
-// its HMAC at its first successful check.
+// known one. A legacy scrypt hash is replaced by its HMAC at its first successful check; until then its
+// id takes tens of milliseconds to refuse, which shows that it exists (device ids are not secrets: they
+// are in every topic).
 import type { GatewayBase, ServiceAccount } from './registry-store.ts';
 import type { DeviceRecord } from './schemas.ts';
 import { hashSecret, isLegacyHash, newSecret, verifySecret, type SecretKeys } from './secrets.ts';

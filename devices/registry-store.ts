@@ -8,8 +8,9 @@ import { newSecretKey, type SecretKeys } from './secrets.ts';
 
 const SCHEMA_VERSION = 2;
 
-// STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them.
-const MIGRATIONS: readonly string[] = [
+// STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
+// SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
+const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
   `CREATE TABLE gateways (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -47,12 +48,18 @@ const MIGRATIONS: readonly string[] = [
      label TEXT NOT NULL,
      created_at TEXT NOT NULL
    ) STRICT;`,
-  // 2: secrets are stored as HMACs under a key of the registry's own (secrets.ts); made at open when missing.
-  `CREATE TABLE secret_keys (
-     id INTEGER PRIMARY KEY,
-     key BLOB NOT NULL CHECK (length(key) = 32),
-     created_at TEXT NOT NULL
-   ) STRICT;`,
+  // 2: secrets are stored as HMACs under a key of the registry's own (secrets.ts), made here.
+  (db) => {
+    db.exec(`CREATE TABLE secret_keys (
+       id INTEGER PRIMARY KEY,
+       key BLOB NOT NULL CHECK (length(key) = 32),
+       created_at TEXT NOT NULL
+     ) STRICT;`);
+    db.prepare('INSERT INTO secret_keys (id, key, created_at) VALUES (1, ?, ?)').run(
+      newSecretKey(),
+      new Date().toISOString(),
+    );
+  },
 ];
 
 function migrate(db: Database.Database): void {
@@ -64,7 +71,11 @@ function migrate(db: Database.Database): void {
     );
   }
   db.transaction(() => {
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -197,19 +208,14 @@ export function loadAll(db: Database.Database) {
   return { devices, gateways, services, tokens };
 }
 
-/** The registry's HMAC keys for secrets; the first is made here, once, in the registry's first open. */
-export function loadSecretKeys(db: Database.Database, now: string): SecretKeys {
-  const read = () =>
-    db
-      .prepare('SELECT id, key FROM secret_keys ORDER BY id')
-      .all()
-      .map((r) => KeyRow.parse(r));
-  let rows = read();
-  if (rows.length === 0) {
-    db.prepare('INSERT INTO secret_keys (id, key, created_at) VALUES (1, ?, ?)').run(newSecretKey(), now);
-    rows = read();
-  }
-  const last = rows[rows.length - 1]!;
+/** The registry's HMAC keys for secrets (the first is made by migration 2). */
+export function loadSecretKeys(db: Database.Database): SecretKeys {
+  const rows = db
+    .prepare('SELECT id, key FROM secret_keys ORDER BY id')
+    .all()
+    .map((r) => KeyRow.parse(r));
+  const last = rows.at(-1);
+  if (last === undefined) throw new RegistryError('REGISTRY_ERR_STORAGE', 'the registry has no secret key');
   return { current: { id: last.id, key: last.key }, byId: new Map(rows.map((r) => [r.id, r.key])) };
 }
 

@@ -3,6 +3,7 @@
 // lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { RegistryError, parseInput } from './errors.ts';
 import type { Kind } from './kinds.ts';
 import { createPrincipals, type Principal } from './registry-auth.ts';
@@ -72,6 +73,16 @@ export interface Registry {
   close(): Promise<void>;
 }
 
+/** Everything read at open; the database is closed again if any of it fails. */
+function loadOrClose(db: Database.Database) {
+  try {
+    return { writes: prepareWrites(db), loaded: loadAll(db), keys: loadSecretKeys(db) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 /** Runs `run` now; its result or its throw as a promise, as the asynchronous contract says. */
 function settle<T>(run: () => T): Promise<T> {
   return new Promise((resolve) => resolve(run()));
@@ -89,8 +100,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   if (options.file !== ':memory:') await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
   const clock = options.clock ?? Date.now;
   const db = openDatabase(options.file);
-  const writes = prepareWrites(db);
-  const loaded = loadAll(db);
+  const { writes, loaded, keys } = loadOrClose(db);
   const iso = () => new Date(clock()).toISOString();
 
   const devices = new Map<string, DeviceRecord>();
@@ -118,7 +128,6 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     write(info.label, () => writes.upsertToken.run(digest, info.role, info.label, iso())),
   );
 
-  const keys = loadSecretKeys(db, iso());
   let closed = false;
   const principals = createPrincipals({ devices, gateways, children, services, hashes, keys, rehash });
 

@@ -1,4 +1,6 @@
+import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { isRegistryError } from './errors.ts';
 import {
   hashPassword,
   hashSecret,
@@ -49,5 +51,25 @@ describe('secrets', () => {
     expect(await verifySecret(secret, legacy, keysOf(first))).toBe(true);
     expect(await verifySecret('wrong', legacy, keysOf(first))).toBe(false);
     expect(await verifySecret(secret, legacy.replace('ln=14', 'ln=30'), keysOf(first))).toBe(false);
+  });
+});
+
+describe('legacy scrypt checks', () => {
+  it('run one at a time, and past 100 waiting are refused as REGISTRY_ERR_BUSY', async () => {
+    // A cheap scrypt (N=2^10), in the stored format, so that the queue is quick to fill and to drain.
+    const salt = Buffer.from('0123456789abcdef');
+    const key = scryptSync('secret', salt, 32, { N: 1024, r: 8, p: 1 });
+    const stored = `$scrypt$ln=10,r=8,p=1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+    const keys = { current: { id: 1, key: newSecretKey() }, byId: new Map() };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 150 }, () => Promise.resolve(verifySecret('secret', stored, keys))),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value)).toHaveLength(100);
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(refused).toHaveLength(50);
+    expect(refused.every((o) => isRegistryError(o.reason) && o.reason.code === 'REGISTRY_ERR_BUSY')).toBe(
+      true,
+    );
+    expect(await verifySecret('secret', stored, keys)).toBe(true);
   });
 });

@@ -19,6 +19,7 @@ import {
   timingSafeEqual,
   type BinaryLike,
 } from 'node:crypto';
+import { RegistryError } from './errors.ts';
 
 const SECRET_BYTES = 32;
 const SALT_BYTES = 16;
@@ -115,6 +116,12 @@ export async function verifyPassword(password: BinaryLike, stored: string): Prom
 
 /** One scrypt at a time over the whole process: it never holds more than one of the pool's threads. */
 let scryptQueue: Promise<unknown> = Promise.resolve();
+let scryptWaiting = 0;
+/**
+ * Scrypts allowed to wait: at tens of ms each, more would not finish within a CONNECT's 10 s timeout. Beyond
+ * it a check is refused as REGISTRY_ERR_BUSY (the device is told to come back: CONNACK 3).
+ */
+const MAX_SCRYPT_WAITING = 100;
 
 function scrypt(
   password: BinaryLike,
@@ -132,7 +139,11 @@ function scrypt(
         err ? reject(err) : resolve(key),
       );
     });
-  const result = scryptQueue.then(run, run);
+  if (scryptWaiting >= MAX_SCRYPT_WAITING) {
+    return Promise.reject(new RegistryError('REGISTRY_ERR_BUSY', `${scryptWaiting} older secrets waiting`));
+  }
+  scryptWaiting++;
+  const result = scryptQueue.then(run, run).finally(() => scryptWaiting--);
   scryptQueue = result.catch(() => undefined);
   return result;
 }
