@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  createSourceBudget,
   openDeadLetters,
   type DeadLetterInput,
   type DeadLetterOptions,
@@ -111,7 +112,7 @@ describe('dead letters', () => {
   });
 
   it('prunes to the newest maxRows once every 1000 letters', () => {
-    const letters = open({ maxRows: 10, perSourcePerMinute: 1e6 });
+    const letters = open({ maxRows: 10 });
     for (let i = 0; i < 999; i++) letters.record(letter({ at: i }));
     expect(letters.count()).toBe(999); // not yet: pruning runs on the 1000th insert
     letters.record(letter({ at: 999 }));
@@ -122,17 +123,17 @@ describe('dead letters', () => {
   it('stays bounded across reopenings that each record fewer than 1000 letters', () => {
     // A platform restarted daily that dead-letters a few hundred messages a day must still prune.
     for (let day = 0; day < 3; day++) {
-      const letters = open({ maxRows: 10, perSourcePerMinute: 1e6 });
+      const letters = open({ maxRows: 10 });
       for (let i = 0; i < 600; i++) letters.record(letter({ at: day * 1000 + i }));
       letters.close();
     }
     // Pruning runs once per 1000 letters, so the table may exceed maxRows by at most 999.
-    expect(open({ maxRows: 10, perSourcePerMinute: 1e6 }).count()).toBeLessThanOrEqual(10 + 999);
+    expect(open({ maxRows: 10 }).count()).toBeLessThanOrEqual(10 + 999);
   });
 
   it('keeps at most maxBytes, the oldest going first, and counts the same after a reopen', () => {
     const kib = Buffer.alloc(1024, 'x');
-    const letters = open({ maxBytes: 20 * 1024, perSourcePerMinute: 1000 });
+    const letters = open({ maxBytes: 20 * 1024 });
     for (let i = 0; i < 100; i++) letters.record(letter({ at: i, payload: kib }));
     expect(letters.bytes()).toBeLessThanOrEqual(20 * 1024);
     const kept = letters.list({ limit: 1000 }).map((l) => l.at);
@@ -143,15 +144,16 @@ describe('dead letters', () => {
     expect(open({ maxBytes: 20 * 1024 }).bytes()).toBe(bytes);
   });
 
-  it('keeps a budget of letters per source a minute; the rest are refused, and it refills with time', () => {
+  it('gives each sender a budget of letters a minute, refilled evenly; a refund gives one back', () => {
     const clock = { t: 0 };
-    const letters = open({ perSourcePerMinute: 3, clock: () => clock.t });
-    const kept = () => Array.from({ length: 5 }, () => letters.record(letter({ source: 'aq-junk' })));
-    expect(kept()).toEqual([true, true, true, false, false]);
-    expect(letters.record(letter({ source: 'aq-other' }))).toBe(true);
+    const budget = createSourceBudget(3, () => clock.t);
+    const take = (n: number) => Array.from({ length: n }, () => budget.take('aq-junk'));
+    expect(take(5)).toEqual([true, true, true, false, false]);
+    expect(budget.take('aq-other')).toBe(true);
     clock.t += 20_000; // a third of a minute: one more letter
-    expect(kept()).toEqual([true, false, false, false, false]);
-    expect(letters.list({ source: 'aq-junk' })).toHaveLength(4);
+    expect(take(2)).toEqual([true, false]);
+    budget.refund('aq-junk');
+    expect(take(2)).toEqual([true, false]);
   });
 
   it('may be closed twice', () => {

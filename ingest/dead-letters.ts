@@ -2,10 +2,10 @@
 // into an alert), kept with its reason code and its raw payload (size-capped) for an engineer to inspect.
 // Bad input is data, not an exception.
 //
-// The store is bounded three ways, so no sender can fill the disk with it: each payload is cut at
-// `maxPayloadBytes`; the table keeps at most `maxRows` rows and `maxBytes` bytes of payload and text (the
-// oldest go first); and each source may add at most `perSourcePerMinute` letters a minute (a bucket of that
-// many, refilled evenly). A device sending nothing but junk has a sample of it kept, and the rest counted.
+// The store is bounded, so it cannot fill the disk: each payload is cut at `maxPayloadBytes`, and the table
+// keeps at most `maxRows` rows and `maxBytes` bytes of payload and text (the oldest go first). What devices
+// send is budgeted per sender before it gets here (createSourceBudget, used by ingest), so one device
+// sending nothing but junk cannot push everyone else's letters out.
 import Database from 'better-sqlite3';
 
 export interface DeadLetterInput {
@@ -36,8 +36,7 @@ export interface DeadLetterQuery {
 }
 
 export interface DeadLetterStore {
-  /** Keeps the letter; false when its source is over its budget (the letter is not kept). */
-  record(letter: DeadLetterInput): boolean;
+  record(letter: DeadLetterInput): void;
   list(query?: DeadLetterQuery): DeadLetter[];
   count(): number;
   /** Bytes of payload and text kept, as counted against `maxBytes`. */
@@ -53,17 +52,13 @@ export interface DeadLetterOptions {
   readonly maxRows?: number;
   /** Bytes of payload and text kept; the oldest beyond it are pruned. Defaults to 64 MiB. */
   readonly maxBytes?: number;
-  /** Letters one source may add per minute, in bursts of as many. Defaults to 60. */
-  readonly perSourcePerMinute?: number;
-  /** Milliseconds since the epoch, for the budgets; `Date.now` unless a test sets it. */
-  readonly clock?: () => number;
 }
 
 /** What a row costs beyond its payload and texts: its id, times, sizes and index entries, roughly. */
 const ROW_OVERHEAD_BYTES = 64;
 const ROW_BYTES = `length(payload) + length(CAST(detail AS BLOB)) + length(CAST(topic AS BLOB))
   + 2 * length(CAST(source AS BLOB)) + length(CAST(code AS BLOB)) * 2 + ${ROW_OVERHEAD_BYTES}`;
-/** Sources whose budget is followed; beyond it the longest-idle is forgotten (and starts full again). */
+/** Senders whose budget is followed; beyond it the longest-idle is forgotten (and starts full again). */
 const MAX_SOURCES = 100_000;
 
 interface Row {
@@ -81,7 +76,6 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   const maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024;
   const maxRows = options.maxRows ?? 100_000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  const budget = createSourceBudget(options.perSourcePerMinute ?? 60, options.clock ?? Date.now);
   const db = new Database(options.file);
   // WAL with synchronous=NORMAL: a power cut may lose the last dead letters, never corrupt the file;
   // they are diagnostics, and the device's readings never depend on them.
@@ -116,8 +110,7 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   );
   let bytes = sumBytes.get()!.n;
 
-  function record(letter: DeadLetterInput): boolean {
-    if (!budget.take(letter.source)) return false;
+  function record(letter: DeadLetterInput): void {
     const row = {
       ...letter,
       detail: letter.detail.slice(0, 2000),
@@ -129,15 +122,23 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     // Prune now and then, not on every insert: one DELETE per 1 000 letters keeps the table bounded. The
     // row id keeps counting across restarts (AUTOINCREMENT), so short runs are pruned too.
     const id = Number(result.lastInsertRowid);
-    if (id % 1000 === 0) prune.run(id - maxRows);
     if (bytes > maxBytes || id % 1000 === 0) {
-      // Down to nine tenths of the cap, so that this scan runs once per tenth of it filled, not per letter.
-      const over = bytes - 0.9 * maxBytes;
-      const last = over > 0 ? cutoff.get(over) : undefined;
-      if (last !== undefined) prune.run(last.id);
-      bytes = sumBytes.get()!.n;
+      // The letter is kept: a prune that fails (a full disk) is tried again at the next one.
+      try {
+        pruneTo(id);
+      } catch {
+        bytes = Math.max(bytes, maxBytes);
+      }
     }
-    return true;
+  }
+
+  function pruneTo(id: number): void {
+    if (id % 1000 === 0) prune.run(id - maxRows);
+    // Down to nine tenths of the cap, so that this scan runs once per tenth of it filled, not per letter.
+    const over = bytes - 0.9 * maxBytes;
+    const last = over > 0 ? cutoff.get(over) : undefined;
+    if (last !== undefined) prune.run(last.id);
+    bytes = sumBytes.get()!.n;
   }
 
   function list(query: DeadLetterQuery = {}): DeadLetter[] {
@@ -204,8 +205,15 @@ function rowBytes(r: {
   );
 }
 
-/** A bucket of `perMinute` letters per source, refilled evenly. */
-function createSourceBudget(perMinute: number, clock: () => number) {
+/** Dead letters a sender may add a minute, in bursts of as many: a bucket of them, refilled evenly. */
+export interface SourceBudget {
+  /** Takes one letter from the sender's bucket; false when it is empty. */
+  take(source: string): boolean;
+  /** Gives back a letter taken for nothing (its store failed to keep it). */
+  refund(source: string): void;
+}
+
+export function createSourceBudget(perMinute: number, clock: () => number = Date.now): SourceBudget {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const perMs = perMinute / 60_000;
   return {
@@ -220,6 +228,10 @@ function createSourceBudget(perMinute: number, clock: () => number) {
       if (b.tokens < 1) return false;
       b.tokens -= 1;
       return true;
+    },
+    refund(source) {
+      const b = buckets.get(source);
+      if (b !== undefined) b.tokens = Math.min(perMinute, b.tokens + 1);
     },
   };
 }

@@ -12,12 +12,15 @@ import {
 import { createLogBudget, errorText } from '../errors/index.ts';
 import { encodeReading, encodeTags } from '../influx/index.ts';
 import { TAGS } from '../measurements/index.ts';
-import type { DeadLetterStore } from './dead-letters.ts';
+import { createSourceBudget, type DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
 import { IngestError, type IngestErrorCode } from './errors.ts';
 import type { Spool } from './spool.ts';
 
 /** What ingest reports; the composition root maps it onto Prometheus metrics. */
+/** A device's refused messages kept as dead letters each minute; the rest are counted only. */
+export const DEAD_LETTERS_PER_SENDER_PER_MINUTE = 60;
+
 export interface IngestMetrics {
   readingsAccepted(kind: Kind, count: number): void;
   messageRejected(kind: Kind | 'unknown', code: IngestErrorCode): void;
@@ -68,7 +71,8 @@ export function createIngest(deps: IngestDeps): Ingest {
   // A device's encoded tag set, reused for every reading it sends. Keyed by the registry record itself:
   // an update replaces the record, so a stale entry is never read and is collected with the old record.
   const tagCache = new WeakMap<DeviceRecord, string>();
-  // Junk arrives in floods: its log lines are budgeted per code, as its dead letters are per source.
+  // Junk arrives in floods: its dead letters are budgeted per sender (60 a minute), its log lines per code.
+  const budget = createSourceBudget(DEAD_LETTERS_PER_SENDER_PER_MINUTE, clock);
   const logBudget = createLogBudget(log);
 
   /**
@@ -82,8 +86,12 @@ export function createIngest(deps: IngestDeps): Ingest {
     detail: string,
   ): IngestError | undefined {
     metrics.messageRejected(kind, code);
+    if (!budget.take(message.source)) {
+      metrics.deadLetterThrottled();
+      return undefined;
+    }
     try {
-      const kept = deadLetters.record({
+      deadLetters.record({
         at: clock(),
         source: message.source,
         topic: message.topic,
@@ -91,11 +99,10 @@ export function createIngest(deps: IngestDeps): Ingest {
         detail,
         payload: message.payload,
       });
-      const fields = { source: message.source, topic: message.topic, detail };
-      if (kept) logBudget.warn(code, fields, 'message dead-lettered');
-      else metrics.deadLetterThrottled();
+      logBudget.warn(code, { source: message.source, topic: message.topic, detail }, 'message dead-lettered');
       return undefined;
     } catch (err) {
+      budget.refund(message.source); // nothing was kept: the resend may use it
       metrics.messageRejected(kind, 'INGEST_ERR_DEAD_LETTER_IO');
       log.error(
         { err, source: message.source, code },
