@@ -68,4 +68,36 @@ describe('logger', () => {
       msg: 'a line longer than ten bytes',
     });
   });
+
+  it('after giving up on a stuck pipe, drops lines at once until one goes through, and ends a cut line', () => {
+    const written: string[] = [];
+    let calls = 0;
+    let stuck = true;
+    const destination = createLogDestination((bytes) => {
+      calls++;
+      if (!stuck) {
+        written.push(bytes.toString());
+        return bytes.length;
+      }
+      if (calls === 1) {
+        written.push(bytes.subarray(0, 5).toString()); // half a line, then the pipe is full
+        return 5;
+      }
+      throw Object.assign(new Error('try again'), { code: 'EAGAIN' });
+    });
+    const log = createLogger('info', destination);
+    log.info('first, cut short');
+    const callsAfterFirst = calls;
+    log.info('second, dropped without waiting');
+    expect(calls - callsAfterFirst).toBe(1);
+    stuck = false;
+    log.info('third');
+    const text = written.join('');
+    const lines = text.split('\n').filter((l) => l !== '');
+    expect(lines[0]).toBe(text.slice(0, 5)); // the cut line, ended
+    expect(lines.slice(1).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+      expect.stringMatching(/^2 log lines dropped since .*: EAGAIN$/),
+      'third',
+    ]);
+  });
 });

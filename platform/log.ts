@@ -1,7 +1,9 @@
 // The one root logger, writing JSON lines to standard output. A log line must never stop the platform:
 // when the disk under the log file is full (ENOSPC) or the output fails otherwise, lines are dropped and
 // counted, and the first line that can be written again says how many were lost and why. A pipe that is
-// only slow (EAGAIN) is waited for, a second at most per line.
+// only slow (EAGAIN) is waited for, a second at most; after a line given up on, lines are dropped without
+// waiting until one goes through, so a stuck reader cannot stall the event loop a second per line. A line
+// cut short by a failure is ended before the next, so no two lines run together.
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
@@ -42,6 +44,10 @@ export function createLogDestination(
   let dropped = 0;
   let reason = '';
   let since = 0;
+  /** A line was given up on while the output would not take it (EAGAIN): do not wait again until it does. */
+  let stalled = false;
+  /** A line was cut short: the output's last line has no end. */
+  let cut = false;
 
   function writeAll(bytes: Buffer): void {
     let rest = bytes;
@@ -50,16 +56,25 @@ export function createLogDestination(
       try {
         rest = rest.subarray(write(rest));
       } catch (err) {
+        if (rest.length < bytes.length) cut = true;
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EAGAIN' || ++tries > EAGAIN_TRIES) throw err;
+        if (code !== 'EAGAIN' || stalled || ++tries > EAGAIN_TRIES) {
+          if (code === 'EAGAIN') stalled = true;
+          throw err;
+        }
         Atomics.wait(pause, 0, 0, EAGAIN_WAIT_MS);
       }
     }
+    stalled = false;
   }
 
   return {
     write(line: string) {
       try {
+        if (cut) {
+          writeAll(Buffer.from('\n'));
+          cut = false;
+        }
         if (dropped > 0) {
           const message = `${dropped} log lines dropped since ${new Date(since).toISOString()}: ${reason}`;
           writeAll(Buffer.from(`${JSON.stringify({ level: 40, time: now(), dropped, msg: message })}\n`));
