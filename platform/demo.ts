@@ -13,17 +13,21 @@ import {
   toSimFleet,
   type Credential,
 } from '../simulators/index.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
 import { stopOnSignals } from './run.ts';
+import { startupAdvice } from './startup-errors.ts';
 
 const BACKFILL_HOURS = 24;
+
+/** Read first; the advice on a failed start names its settings. */
+let config: Config | undefined;
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
   await fs.mkdir(dataDir, { recursive: true });
-  const config = loadConfig({
+  config = loadConfig({
     ...process.env,
     CITY_SEED_FLEET: 'true',
     CITY_ADMIN_TOKEN: process.env.CITY_ADMIN_TOKEN ?? (await keptSecret(path.join(dataDir, 'admin-token'))),
@@ -122,7 +126,10 @@ async function exists(file: string): Promise<boolean> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) process.stderr.write(`${err.message}\nSee the README, "Configuration".\n`);
-  else process.stderr.write(`the demo could not start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nSee the README, "Configuration".\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`the demo could not start: ${startupAdvice(err, config)}\n`);
   process.exit(1);
 });

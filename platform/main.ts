@@ -1,12 +1,13 @@
 // `npm start`: the platform alone, configured by the environment (README, "Configuration").
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
 import { stopOnSignals } from './run.ts';
-import { errorText } from '../errors/index.ts';
+import { startupAdvice } from './startup-errors.ts';
+
+let config: Config | undefined;
 
 async function main(): Promise<void> {
-  let config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -22,6 +23,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`the platform could not start: ${errorText(err)}\n`);
+  process.stderr.write(`the platform could not start: ${startupAdvice(err, config)}\n`);
   process.exit(1);
 });
