@@ -9,7 +9,7 @@ import { Kind } from '../devices/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type ApiAlerts } from './route-kit.ts';
-import { Instant } from './time-range.ts';
+import { instant, INSTANT_FORMS } from './time-range.ts';
 import { Alert, ALERT_STATES, AlertEvent, type AlertChange } from '../alerts/index.ts';
 import { SEVERITIES } from '../measurements/index.ts';
 
@@ -23,6 +23,8 @@ export const MAX_UNSENT_BYTES = 1024 * 1024;
 export interface AlertRouteDeps {
   readonly auth: Auth;
   readonly alerts: ApiAlerts;
+  /** The time `now` means in relative instants. */
+  readonly clock: () => number;
 }
 
 /** `a,b` or `x=a&x=b` (or both) as one list: how the query string names several values of a filter. */
@@ -48,14 +50,19 @@ const StreamFilter = z.object({
   severity: listOf(SEVERITIES).optional().describe('comma-separated, or the parameter repeated'),
 });
 
-const ListQuery = StreamFilter.extend({
-  state: listOf(ALERT_STATES).optional().describe('comma-separated, or the parameter repeated'),
-  device: Text.optional(),
-  rule: Text.optional(),
-  from: Instant.optional().describe('raised at or after (RFC 3339 or epoch ms)'),
-  to: Instant.optional().describe('raised before (RFC 3339 or epoch ms)'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('newest raised first'),
-});
+const listQuery = (clock: () => number) =>
+  StreamFilter.extend({
+    state: listOf(ALERT_STATES).optional().describe('comma-separated, or the parameter repeated'),
+    device: Text.optional(),
+    rule: Text.optional(),
+    from: instant(clock)
+      .optional()
+      .describe('raised at or after: ' + INSTANT_FORMS),
+    to: instant(clock)
+      .optional()
+      .describe('raised before: ' + INSTANT_FORMS),
+    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('newest raised first'),
+  });
 
 const StreamQuery = StreamFilter.extend({
   access_token: z
@@ -64,10 +71,15 @@ const StreamQuery = StreamFilter.extend({
     .describe('the bearer token, for clients that cannot send headers (EventSource); the header wins'),
 });
 
-const ResponseTimesQuery = z.object({
-  from: Instant.optional().describe('alerts raised at or after (RFC 3339 or epoch ms)'),
-  to: Instant.optional().describe('alerts raised before (RFC 3339 or epoch ms)'),
-});
+const responseTimesQuery = (clock: () => number) =>
+  z.object({
+    from: instant(clock)
+      .optional()
+      .describe('alerts raised at or after: ' + INSTANT_FORMS),
+    to: instant(clock)
+      .optional()
+      .describe('alerts raised before: ' + INSTANT_FORMS),
+  });
 
 const AlertIdParam = z.object({ id: z.string().min(1).max(32).describe('alert id') });
 
@@ -156,8 +168,10 @@ function openStream(reply: FastifyReply, alerts: ApiAlerts, filter: Filter): () 
   return end;
 }
 
-export function alertsRoutes({ auth, alerts }: AlertRouteDeps): FastifyPluginAsyncZod {
+export function alertsRoutes({ auth, alerts, clock }: AlertRouteDeps): FastifyPluginAsyncZod {
   const tags = ['alerts'];
+  const ListQuery = listQuery(clock);
+  const ResponseTimesQuery = responseTimesQuery(clock);
 
   /** A path segment that cannot be an alert id names no alert: 404, as for devices. */
   function alertId(text: string): number {

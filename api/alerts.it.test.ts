@@ -109,6 +109,8 @@ describe('GET /api/alerts', () => {
     const twoHoursAgo = new Date(NOW - 2 * HOUR).toISOString();
     expect(await listed(`?from=${twoHoursAgo}`)).toEqual(all.slice(0, 2));
     expect(await listed(`?to=${NOW - 2 * HOUR}`)).toEqual(['river-kim-long-alarm']);
+    expect(await listed('?from=now-2h')).toEqual(all.slice(0, 2));
+    expect(await listed('?to=now-2h')).toEqual(['river-kim-long-alarm']);
     expect(await listed('?limit=1')).toEqual(['lamp-power-high']);
   });
 

@@ -146,8 +146,10 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
       await api.register(devicesRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));
-      if (deps.alerts !== undefined) await api.register(alertsRoutes({ auth, alerts: deps.alerts }));
-      if (deps.rules !== undefined) await api.register(rulesRoutes({ auth, rules: deps.rules }));
+      if (deps.alerts !== undefined)
+        await api.register(alertsRoutes({ auth, alerts: deps.alerts, clock: routeDeps.clock }));
+      if (deps.rules !== undefined)
+        await api.register(rulesRoutes({ auth, rules: deps.rules, clock: routeDeps.clock }));
     },
     { prefix: '/api' },
   );

@@ -17,7 +17,7 @@ import {
   splitFields,
 } from './readings.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
-import { checkBuckets, Every, Instant, resolveRange } from './time-range.ts';
+import { checkBuckets, Every, instant, INSTANT_FORMS, resolveRange } from './time-range.ts';
 
 /** Raw points per answer unless `limit` says otherwise, and the most it may say. */
 export const DEFAULT_RAW_LIMIT = 1_000;
@@ -29,19 +29,24 @@ const Fields = z
   .optional()
   .describe("comma-separated field names of the device's kind; all when omitted");
 
-const HistoryQuery = z.object({
-  from: Instant.optional().describe('start, inclusive (RFC 3339 or epoch ms); default `to` minus 24 h'),
-  to: Instant.optional().describe('end, exclusive (RFC 3339 or epoch ms); default now'),
-  every: Every.optional(),
-  fields: Fields,
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_RAW_LIMIT)
-    .default(DEFAULT_RAW_LIMIT)
-    .describe('raw points only: the most returned, oldest first'),
-});
+const historyQuery = (clock: () => number) =>
+  z.object({
+    from: instant(clock)
+      .optional()
+      .describe('start, inclusive; default `to` minus 24 h. ' + INSTANT_FORMS),
+    to: instant(clock)
+      .optional()
+      .describe('end, exclusive; default now. ' + INSTANT_FORMS),
+    every: Every.optional(),
+    fields: Fields,
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_RAW_LIMIT)
+      .default(DEFAULT_RAW_LIMIT)
+      .describe('raw points only: the most returned, oldest first'),
+  });
 
 const History = z.object({
   device: z.string(),
@@ -80,6 +85,7 @@ const READ_ERRORS = [...AUTH_ERRORS, 'API_ERR_INFLUX_UNAVAILABLE'] as const;
 export function readingsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
   const { auth, registry, influx } = deps;
   const tags = ['readings'];
+  const HistoryQuery = historyQuery(deps.clock);
 
   function device(id: string): DeviceRecord {
     const found = registry.getDevice(id);

@@ -135,6 +135,22 @@ describe('history', () => {
     expect(body.points[1]?.values.water_level_m).toBeCloseTo(4.97, 9);
   });
 
+  it('takes times relative to the API clock, as Grafana writes them', async () => {
+    const relative = await h.request({
+      url: url('from=now-30m&to=now-20m&every=5m&fields=water_level_m'),
+      as: 'viewer',
+    });
+    const absolute = await h.request({
+      url: url(`from=${NOW - 30 * MIN}&to=${NOW - 20 * MIN}&every=5m&fields=water_level_m`),
+      as: 'viewer',
+    });
+    expect(relative.status).toBe(200);
+    expect(History.parse(relative.body)).toEqual(History.parse(absolute.body));
+    const bad = await h.request({ url: url('from=1h-ago'), as: 'viewer' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('now-1h');
+  });
+
   it('gives raw points in the last 24 h by default, oldest first, capped by `limit`', async () => {
     const all = History.parse((await h.request({ url: url('fields=water_level_m'), as: 'viewer' })).body);
     expect(all.points.map((p) => p.values.water_level_m)).toEqual(levels.map(([, l]) => l));

@@ -8,7 +8,7 @@ import { BacktestReport, type ParseResult, type Rule } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, RuleSummary, type ApiRules } from './route-kit.ts';
-import { Instant, MAX_TIME_MS } from './time-range.ts';
+import { instant, INSTANT_FORMS, MAX_TIME_MS } from './time-range.ts';
 
 /** The largest rule file accepted, in UTF-8 bytes; the Huế files are under 8 KiB each. */
 export const MAX_RULE_SOURCE_BYTES = 512 * 1024;
@@ -21,6 +21,8 @@ export const DEFAULT_RULE_FILE_NAME = 'rules.yaml';
 export interface RuleRouteDeps {
   readonly auth: Auth;
   readonly rules: ApiRules;
+  /** The time `now` means in relative instants. */
+  readonly clock: () => number;
 }
 
 const Source = z
@@ -37,14 +39,18 @@ const FileName = z
   .default(DEFAULT_RULE_FILE_NAME)
   .describe('the name problems are reported against');
 
-/** In a JSON body an instant may be epoch ms as a number, or either query-string form. */
-const BodyInstant = z.union([z.number().int().min(0).max(MAX_TIME_MS), Instant]);
+/** In a JSON body an instant may be epoch ms as a number, or any query-string form. */
+const bodyInstant = (clock: () => number) =>
+  z.union([z.number().int().min(0).max(MAX_TIME_MS), instant(clock)]);
 
 const ValidateBody = z.strictObject({ source: Source, name: FileName });
-const BacktestBody = ValidateBody.extend({
-  from: BodyInstant.describe('start, inclusive: RFC 3339 with an offset, or epoch ms'),
-  to: BodyInstant.describe(`end, exclusive; at most ${MAX_BACKTEST_MS / 86_400_000} days after from`),
-});
+const backtestBody = (clock: () => number) =>
+  ValidateBody.extend({
+    from: bodyInstant(clock).describe('start, inclusive: ' + INSTANT_FORMS),
+    to: bodyInstant(clock).describe(
+      `end, exclusive; at most ${MAX_BACKTEST_MS / 86_400_000} days after from`,
+    ),
+  });
 
 const Problem = z.object({
   file: z.string(),
@@ -93,8 +99,9 @@ function checkRange(from: number, to: number): void {
   }
 }
 
-export function rulesRoutes({ auth, rules }: RuleRouteDeps): FastifyPluginAsyncZod {
+export function rulesRoutes({ auth, rules, clock }: RuleRouteDeps): FastifyPluginAsyncZod {
   const tags = ['rules'];
+  const BacktestBody = backtestBody(clock);
 
   return (app) => {
     app.get('/rules', {

@@ -176,6 +176,13 @@ describe('POST /api/rules/backtest', () => {
     expect(backtests).toEqual([{ source: flood, name: 'flood.yaml', from: NOW - 7 * DAY, to: NOW }]);
   });
 
+  it('takes times relative to the API clock', async () => {
+    backtests.length = 0;
+    const res = await backtest({ source: flood, name: 'flood.yaml', from: 'now-7d', to: 'now' });
+    expect(res.status).toBe(200);
+    expect(backtests).toEqual([{ source: flood, name: 'flood.yaml', from: NOW - 7 * DAY, to: NOW }]);
+  });
+
   it('refuses an invalid file with 422 and its problems, without running it', async () => {
     backtests.length = 0;
     const res = await backtest({ source: BAD_SEVERITY, from: NOW - DAY, to: NOW });

@@ -5,24 +5,50 @@ import {
   checkBuckets,
   DEFAULT_LOOKBACK_MS,
   Every,
-  Instant,
+  instant,
   MAX_BUCKETS,
   resolveRange,
 } from './time-range.ts';
 
 const NOW = Date.UTC(2025, 9, 27, 12, 0, 0);
+const Instant = instant(() => NOW);
 
-describe('Instant', () => {
+describe('instant', () => {
   it('reads RFC 3339 with an offset and epoch milliseconds as the same instant', () => {
     expect(Instant.parse('2025-10-27T12:00:00Z')).toBe(NOW);
     expect(Instant.parse('2025-10-27T19:00:00+07:00')).toBe(NOW);
     expect(Instant.parse(String(NOW))).toBe(NOW);
   });
 
-  it('refuses a time without an offset, words, negatives and fractions', () => {
-    for (const text of ['2025-10-27T12:00:00', 'yesterday', '-1', '1.5', '', '01']) {
-      expect(Instant.safeParse(text).success).toBe(false);
+  it('reads a time relative to now, as Grafana and InfluxDB users write it', () => {
+    expect(Instant.parse('now')).toBe(NOW);
+    expect(Instant.parse('now-1h')).toBe(NOW - 3_600_000);
+    expect(Instant.parse('now-7d')).toBe(NOW - 7 * 86_400_000);
+    expect(Instant.parse('now+30m')).toBe(NOW + 1_800_000);
+    expect(Instant.parse('now-2w')).toBe(NOW - 14 * 86_400_000);
+    expect(Instant.parse('now-500ms')).toBe(NOW - 500);
+  });
+
+  it('refuses a time without an offset, words, negatives and fractions, saying what it takes', () => {
+    for (const text of [
+      '2025-10-27T12:00:00',
+      'yesterday',
+      '-1',
+      '1.5',
+      '',
+      '01',
+      'now-1y',
+      'now-1',
+      'now - 1h',
+    ]) {
+      const result = Instant.safeParse(text);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toMatch(/expected RFC 3339 .*now-1h/);
     }
+  });
+
+  it('refuses a relative time before 1970 or after 2262', () => {
+    expect(Instant.safeParse('now-100000w').error?.issues[0]?.message).toMatch(/between 1970-01-01 and 2262/);
   });
 
   it('round-trips any instant written either way', () => {

@@ -17,25 +17,60 @@ export const MAX_TIME_MS = 9_223_372_036_854;
  * wider bucket than the longest range means nothing. */
 export const MAX_EVERY_MS = 520 * 7 * 86_400_000;
 
+/** `now`, or now plus or minus a duration: `now-1h`, `now-7d`, `now+30m` (as Grafana and InfluxDB users type). */
+const RELATIVE = /^now(?:([+-])(\d{1,12})(ms|s|m|h|d|w))?$/;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1e3,
+  m: 60e3,
+  h: 3_600e3,
+  d: 86_400e3,
+  w: 604_800e3,
+};
+
+/** What an instant parameter takes, with examples: every message about one says it. */
+export const INSTANT_FORMS =
+  'RFC 3339 with an offset (2025-10-27T08:00:00+07:00), epoch milliseconds (1761552000000), or a time ' +
+  'relative to now (now, now-1h, now-7d; units ms s m h d w)';
+
+/** Epoch ms of a query-string instant, or undefined when it is none of INSTANT_FORMS. */
+export function parseInstant(text: string, now: number): number | undefined {
+  if (EPOCH_MS.test(text)) return Number(text);
+  const relative = RELATIVE.exec(text);
+  if (relative) {
+    const [, sign, amount, unit] = relative;
+    if (sign === undefined) return now;
+    return now + (sign === '-' ? -1 : 1) * Number(amount) * UNIT_MS[unit!]!;
+  }
+  if (!z.iso.datetime({ offset: true }).safeParse(text).success) return undefined;
+  return Date.parse(text);
+}
+
 /**
- * A query-string instant: RFC 3339 with an offset (`2025-10-27T08:00:00Z`, `...+07:00`) or integer epoch
- * milliseconds, the same two forms a device may send as `ts` (docs/architecture.md, "Payloads").
+ * A query-string instant: RFC 3339 with an offset, integer epoch milliseconds (the two forms a device may
+ * send as `ts`, docs/architecture.md, "Payloads"), or a time relative to `clock()` at the request.
  */
-export const Instant = z
-  .union([z.iso.datetime({ offset: true }), z.string().regex(EPOCH_MS, 'epoch milliseconds')])
-  .transform((text, ctx) => {
-    const ms = EPOCH_MS.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'not a time InfluxDB can hold: between 1970-01-01 and 2262-04-11 (e.g. 2025-10-27T08:00:00Z)',
-      });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .describe('RFC 3339 with an offset, or epoch milliseconds');
+export function instant(clock: () => number) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseInstant(text.trim(), clock());
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a time: expected ${INSTANT_FORMS}` });
+        return z.NEVER;
+      }
+      if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'not a time InfluxDB can hold: between 1970-01-01 and 2262-04-11 (e.g. 2025-10-27T08:00:00Z, now-1h)',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(INSTANT_FORMS);
+}
 
 /** A bucket width for GROUP BY time(), checked by the InfluxQL builder's own test. */
 export const Every = z
