@@ -61,6 +61,15 @@ describe('JSON object payloads', () => {
     expect(codeOf(r)).toBe('INGEST_ERR_JSON');
   });
 
+  it('name the fields the kind takes when refusing an unknown one, in JSON and in SenML', () => {
+    const object = device('flood', { rain_mm: 1, depth_m: 0.3 });
+    expect(object.ok ? '' : object.detail).toBe(
+      'Unrecognized key: "depth_m"; flood takes water_level_m, distance_m, rain_mm, battery_v, ts',
+    );
+    const senml = decodeDevicePayload('flood', 'd1', json([{ n: 'depth_m', v: 0.3 }]), NOW);
+    expect(senml.ok ? '' : senml.detail).toContain('flood has no field depth_m; it takes water_level_m,');
+  });
+
   it('treat a __proto__ key as an unknown field', () => {
     expect(codeOf(device('flood', '{"rain_mm":1,"__proto__":{"x":1}}'))).toBe('INGEST_ERR_UNKNOWN_FIELD');
   });

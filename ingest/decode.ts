@@ -57,8 +57,20 @@ function checkTime(time: number, receivedAt: number): Refusal | undefined {
   return undefined;
 }
 
+/** The fields a kind takes, for the detail of an unknown-field dead letter (built once per kind). */
+const ACCEPTED = new Map<Kind, string>();
+function acceptedFields(kind: Kind): string {
+  let text = ACCEPTED.get(kind);
+  if (text === undefined) {
+    text = [...Object.keys(FIELDS[kind]), 'ts'].join(', ');
+    ACCEPTED.set(kind, text);
+  }
+  return text;
+}
+
 /** Maps the first schema issue onto the ingest code a dead letter is filed under. */
 function schemaRefusal(
+  kind: Kind,
   issues: readonly { code: string; path: readonly PropertyKey[]; message: string }[],
 ): Refusal {
   const issue = issues[0];
@@ -66,7 +78,9 @@ function schemaRefusal(
   const where = issue.path.map(String).join('.');
   const detail = where === '' ? issue.message : `${where}: ${issue.message}`;
   if (issue.path[0] === 'ts') return refuse('INGEST_ERR_TIME', detail);
-  if (issue.code === 'unrecognized_keys') return refuse('INGEST_ERR_UNKNOWN_FIELD', detail);
+  if (issue.code === 'unrecognized_keys') {
+    return refuse('INGEST_ERR_UNKNOWN_FIELD', `${detail}; ${kind} takes ${acceptedFields(kind)}`);
+  }
   if (issue.code === 'too_big' || issue.code === 'too_small') return refuse('INGEST_ERR_RANGE', detail);
   return refuse('INGEST_ERR_SCHEMA', detail);
 }
@@ -105,7 +119,7 @@ function isPlainValid(kind: Kind, body: Readonly<Record<string, unknown>>): bool
 function validate(draft: Draft, receivedAt: number): Refusal | undefined {
   if (!isPlainValid(draft.kind, draft.fields)) {
     const parsed = PAYLOAD_SCHEMAS[draft.kind].safeParse(draft.fields);
-    if (!parsed.success) return schemaRefusal(parsed.error.issues);
+    if (!parsed.success) return schemaRefusal(draft.kind, parsed.error.issues);
   }
   return checkTime(draft.time, receivedAt);
 }
@@ -118,7 +132,7 @@ function decodeObject(
 ): DecodeResult {
   if (!isPlainValid(kind, body)) {
     const parsed = PAYLOAD_SCHEMAS[kind].safeParse(body);
-    if (!parsed.success) return schemaRefusal(parsed.error.issues);
+    if (!parsed.success) return schemaRefusal(kind, parsed.error.issues);
   }
   const fields: Fields = {};
   let time = receivedAt;
@@ -134,7 +148,12 @@ function decodeObject(
 /** The record's value in the field's contract unit, or why it cannot be one. */
 function fieldValue(kind: Kind, field: string, rec: SenmlRecord): number | boolean | Refusal {
   const spec = fieldSpec(kind, field);
-  if (spec === undefined) return refuse('INGEST_ERR_UNKNOWN_FIELD', `${kind} has no field ${field}`);
+  if (spec === undefined) {
+    return refuse(
+      'INGEST_ERR_UNKNOWN_FIELD',
+      `${kind} has no field ${field}; it takes ${acceptedFields(kind)}`,
+    );
+  }
   const factor = spec.senml[rec.unit ?? ''];
   // A record without a unit is taken to be in the contract unit, as a JSON object payload is.
   if (factor === undefined && rec.unit !== undefined) {
