@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: `unit` is pure logic beside the code (no I/O, no servers); `integration` runs against
-// real parts — an influxd started once for the run (each test file makes its own database), the real
-// broker on port 0 and real MQTT clients — and holds the end-to-end tests under test/.
+// Two tiers in `npm test`: `unit` is pure logic beside the code (no I/O, no servers); `integration` runs
+// against real parts — an influxd started once for the run (each test file makes its own database), the
+// real broker on port 0 and real MQTT clients — and holds the end-to-end tests under test/. A third,
+// `bench`, checks the benchmark's baselines (Mosquitto, the rules comparison): `npm run test:bench`.
 export default defineConfig({
   test: {
     projects: [
@@ -10,7 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.it.test.ts', 'test/**', 'node_modules/**', 'var/**'],
+          exclude: ['**/*.it.test.ts', '**/*.bench.test.ts', 'test/**', 'node_modules/**', 'var/**'],
         },
       },
       {
@@ -21,6 +22,14 @@ export default defineConfig({
           globalSetup: ['test/kits/global-influxd.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'bench',
+          include: ['**/*.bench.test.ts'],
+          exclude: ['node_modules/**'],
+          testTimeout: 180_000,
         },
       },
     ],

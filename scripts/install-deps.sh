@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the platform needs on a fresh Debian or Ubuntu machine and is a no-op when it is there:
-# npm dependencies (exactly as locked) and InfluxDB 1.x (Debian's `influxdb` package) when `influxd` is
-# missing and INFLUX_URL does not point at an InfluxDB of your own. Extra Debian packages to install can
-# be named as arguments (the benchmark adds mosquitto).
+# Installs what the platform and its tests need on a fresh Debian or Ubuntu machine, and is a no-op when it
+# is there: npm dependencies (exactly as locked) and InfluxDB 1.x (Debian's `influxdb` package) when
+# `influxd` is missing and INFLUX_URL does not point at an InfluxDB of your own. That is every system
+# package `npm test` needs. Extra Debian packages can be named as arguments: `npm run bench` adds mosquitto,
+# its baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
