@@ -19,6 +19,7 @@
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { readCommandLine } from '../cli/index.ts';
 import { loadFleet, type Reading } from '../devices/index.ts';
 import {
   createAqiWriter,
@@ -39,9 +40,24 @@ const HUE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'r
 const START = Date.UTC(2025, 11, 31, 17);
 const HOUR = 3_600_000;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
+const USAGE = `usage: npm run bench:evaluators -- [options]
+  the rule core's time per reading, for the Huế rule set (bench/evaluators.ts says how)
+  --readings <n>   readings measured (default 200000), after as many again to warm up
+  --stream <s>     fleet (default: the Huế fleet's stations and gauges) or bench (as npm run bench -- --rules)
+  --per-rule       also time each rule alone
+  --help           this text`;
+
+const { values: options } = readCommandLine({
+  usage: USAGE,
+  options: {
+    readings: { type: 'string' },
+    stream: { type: 'string' },
+    'per-rule': { type: 'boolean', default: false },
+  },
+});
+
+function arg(name: 'readings' | 'stream'): string | undefined {
+  return options[name];
 }
 
 async function loadRules(): Promise<Rule[]> {
@@ -219,7 +235,7 @@ async function main(): Promise<void> {
   console.log(`AQI writer alone:         ${fmt(none)}`);
   const both = await best(rules, true);
   console.log(`rule core + AQI writer:   ${fmt(both)}`);
-  if (!process.argv.includes('--per-rule')) return;
+  if (!options['per-rule']) return;
   for (const rule of rules) {
     const t = await best([rule], false);
     console.log(`  ${rule.id.padEnd(22)} ${fmt(t)}, ${t.firings} firings`);

@@ -18,8 +18,8 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { EXIT_USAGE, readCommandLine } from '../cli/index.ts';
 import { startLocalInfluxd } from '../influx/index.ts';
 import { connectionReport, runConnections } from './connections.ts';
 import { runPlatformSystem } from './platform-system.ts';
@@ -84,9 +84,33 @@ const Options = z.object({
   baseline: z.coerce.number().positive().max(600).default(10),
 });
 
+const USAGE = `usage: npm run bench -- [options]        (BENCHMARKS.md says what it measures and how)
+  --devices <n>          simulated stations, one MQTT connection each (default 200)
+  --rate <n>             readings per second offered (default 30000; 15000 with --rules)
+  --duration <s>         seconds of publishing measured (default 20)
+  --warmup <s>           seconds of publishing before, stored but not timed (default 5)
+  --qos <0|1>            (default 1)
+  --only <systems>       raw,mosquitto,platform-norules,platform, comma-separated
+  --rules                the platform without and with its rule set, at half the maximum rate
+  --alert-rate <n>       the alert probe's readings per second; 0 turns it off (default 10)
+  --markdown | --json    the table as Markdown, or the rows as JSON
+  --profile <dir>        a CPU profile of the platform under load, summarised at the end
+  --trace                time each stage inside the platform
+  --raw-batch <n>        lines per raw POST (default 5000)
+  --raw-concurrency <n>  raw POSTs in flight (default 1)
+  --pause <s>            seconds between systems (default 3)
+  --keep                 keep the temporary folder
+  --connections          the connection scenarios instead: a connect storm, idle memory, a wrong-password flood
+  --storm <n>            devices connecting at once (default 10000, at most 19000)
+  --flood <n>            wrong-password CONNECTs (default 2000)
+  --flood-seconds <s>    over this many seconds (default 20)
+  --baseline <s>         seconds of publishing before the storm (default 10)
+  --help                 this text`;
+
 function parseOptions(argv: string[]): z.infer<typeof Options> {
-  const { values } = parseArgs({
-    args: argv,
+  const { values } = readCommandLine({
+    usage: USAGE,
+    argv,
     options: {
       devices: { type: 'string' },
       rate: { type: 'string' },
@@ -114,7 +138,8 @@ function parseOptions(argv: string[]): z.infer<typeof Options> {
   const parsed = Options.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`bad options:\n${problems}`);
+    process.stderr.write(`bad options:\n${problems}\n\n${USAGE}\n`);
+    process.exit(EXIT_USAGE);
   }
   return parsed.data;
 }

@@ -4,12 +4,20 @@
 // city's days (daily totals run from its midnight).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { readCommandLine } from '../cli/index.ts';
 import { DEFAULT_FLEET_FILE, loadFleet } from '../devices/index.ts';
 import { DASHBOARD_DIR, DEFAULT_TIMEZONE, renderDashboards } from './index.ts';
 
+const USAGE = `usage: npm run dashboards [-- options]
+  writes the dashboards' JSON for Grafana (${DASHBOARD_DIR.split('/').slice(-3).join('/')}) from dashboards/src
+  --check              write nothing; fail when the committed JSON is not what the source makes
+  --fleet <file>       another fleet file than the Huế one (${path.relative(process.cwd(), DEFAULT_FLEET_FILE) || DEFAULT_FLEET_FILE})
+  --timezone <name>    the IANA time zone daily totals start their days in (default ${DEFAULT_TIMEZONE})
+  --help               this text`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = readCommandLine({
+    usage: USAGE,
     options: {
       check: { type: 'boolean', default: false },
       fleet: { type: 'string' },

@@ -13,6 +13,7 @@ import {
   toSimFleet,
   type Credential,
 } from '../simulators/index.ts';
+import { readCommandLine } from '../cli/index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
@@ -24,7 +25,13 @@ const BACKFILL_HOURS = 24;
 /** Read first; the advice on a failed start names its settings. */
 let config: Config | undefined;
 
+const USAGE = `usage: npm run demo
+  the whole platform with the simulated Huế fleet: installs what is missing, seeds the registry, backfills
+  the last 24 hours on the first run, then keeps the fleet publishing live. It takes no options: it is
+  configured by the environment (README, "Configuration" and "The demo").`;
+
 async function main(): Promise<void> {
+  readCommandLine({ usage: USAGE });
   const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
   await fs.mkdir(dataDir, { recursive: true });
   config = loadConfig({

@@ -1,4 +1,5 @@
 // `npm start`: the platform alone, configured by the environment (README, "Configuration").
+import { readCommandLine } from '../cli/index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
@@ -7,7 +8,12 @@ import { startupAdvice } from './startup-errors.ts';
 
 let config: Config | undefined;
 
+const USAGE = `usage: npm start
+  runs the platform alone: the MQTT broker, ingest, rules, alerts and the HTTP API.
+  It takes no options: it is configured by the environment (README, "Configuration"; deploy/city.env.example).`;
+
 async function main(): Promise<void> {
+  readCommandLine({ usage: USAGE });
   try {
     config = loadConfig(process.env);
   } catch (err) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { EXIT_USAGE } from '../cli/index.ts';
 import { DEFAULT_FLEET_FILE, loadFleet, openRegistry } from '../devices/index.ts';
 import { createInfluxClient, isInfluxError } from '../influx/index.ts';
 import {
@@ -34,7 +35,8 @@ const USAGE = `usage: npm run rules -- <command>
   backtest <file> --from <time> --to <time> [--influx-url URL] [--db NAME] [--fleet | --fleet-file FILE] [--json]
                          the alerts a rule file would have raised; a time is RFC 3339 with an offset, now or
                          now-<duration> (now-7d). InfluxDB: INFLUX_URL, INFLUX_DB, INFLUX_TOKEN (or the flags);
-                         devices: the registry in CITY_DATA_DIR, or the Huế fleet file with --fleet`;
+                         devices: the registry in CITY_DATA_DIR, or the Huế fleet file with --fleet
+  --help                 this text`;
 
 class UsageError extends Error {}
 
@@ -42,6 +44,10 @@ type Print = (line: string) => void;
 
 export async function main(args: readonly string[], print: Print = console.log): Promise<number> {
   const [command, ...rest] = args;
+  if (command === 'help' || args.includes('--help') || args.includes('-h')) {
+    print(USAGE);
+    return 0;
+  }
   try {
     if (command === 'validate') return await validate(rest, print);
     if (command === 'test') return await test(rest, print);
@@ -50,7 +56,7 @@ export async function main(args: readonly string[], print: Print = console.log):
   } catch (err) {
     if (err instanceof UsageError) {
       print(`${err.message}\n${USAGE}`);
-      return 2;
+      return EXIT_USAGE;
     }
     print(`error: ${errorText(err)}`);
     return 1;

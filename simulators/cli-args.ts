@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SimError } from './errors.ts';
 import { Scenario } from './models/index.ts';
 
-export const USAGE = `Usage: tsx simulators/cli.ts --url mqtt://127.0.0.1:1883 --credentials <file.json> [options]
+export const USAGE = `usage: tsx simulators/cli.ts --url mqtt://127.0.0.1:1883 --credentials <file.json> [options]
 
   --url <url>            broker URL (mqtt://, mqtts://, ws://, wss://)
   --credentials <file>   [{ id, type, secret }] as written when the fleet was provisioned
@@ -17,7 +17,8 @@ export const USAGE = `Usage: tsx simulators/cli.ts --url mqtt://127.0.0.1:1883 -
   --seed <n>             same seed, same readings (default 1)
   --dropout <p>          chance per interval that a device loses its link (default 0.0005)
   --prefix <topic>       topic prefix (default city)
-  --log-level <level>    pino level (default info)`;
+  --log-level <level>    pino level (default info)
+  --help                 this text`;
 
 const num = (min: number) => z.coerce.number().finite().min(min);
 

@@ -3,13 +3,18 @@
 // Options: see USAGE in cli-args.ts.
 import { pino } from 'pino';
 import { createTopics, loadFleet } from '../devices/index.ts';
-import { parseCliArgs } from './cli-args.ts';
+import { EXIT_USAGE } from '../cli/index.ts';
+import { parseCliArgs, USAGE } from './cli-args.ts';
 import { errorText } from '../errors/index.ts';
 import { SimError } from './errors.ts';
 import { loadCredentials, toSimFleet } from './fleet-input.ts';
 import { createFleetSimulator } from './fleet-sim.ts';
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const opts = parseCliArgs(argv);
   const log = pino({ level: opts['log-level'] }).child({ component: 'simulators' });
   const fleet = await loadFleet(opts.fleet);
@@ -57,5 +62,6 @@ async function main(argv: readonly string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`${errorText(err)}\n`);
-  process.exit(1);
+  // A mistake on the command line is a usage error (the message ends with the usage).
+  process.exit(err instanceof SimError && err.code === 'SIM_ERR_CONFIG' ? EXIT_USAGE : 1);
 });

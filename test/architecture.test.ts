@@ -12,6 +12,7 @@ const SKIP = new Set(['node_modules', 'var', 'coverage', '.git', 'json']);
  * none can reach back up. `test` (end-to-end tests and test kits) may import every component. */
 const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['errors', []],
+  ['cli', []],
   ['measurements', []],
   ['devices', ['measurements']],
   ['influx', ['measurements', 'devices']],
@@ -19,11 +20,11 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['ingest', ['measurements', 'devices', 'influx']],
   ['alerts', ['measurements', 'devices', 'influx']],
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
-  ['flows', ['measurements', 'devices', 'alerts', 'rules']],
+  ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
   ['broker', ['devices', 'ingest']],
   ['api', ['measurements', 'devices', 'influx', 'ingest', 'alerts', 'rules', 'flows']],
-  ['dashboards', ['measurements', 'devices', 'influx', 'aqi']],
-  ['simulators', ['measurements', 'devices']],
+  ['dashboards', ['measurements', 'devices', 'influx', 'aqi', 'cli']],
+  ['simulators', ['measurements', 'devices', 'cli']],
   [
     'platform',
     [
@@ -37,9 +38,10 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
       'broker',
       'api',
       'simulators',
+      'cli',
     ],
   ],
-  ['bench', ['measurements', 'devices', 'influx', 'ingest', 'rules', 'simulators', 'platform']],
+  ['bench', ['measurements', 'devices', 'influx', 'ingest', 'rules', 'simulators', 'platform', 'cli']],
   ['test', []],
 ];
 /** The error classes' base (errors/) is for every component. */

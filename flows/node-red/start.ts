@@ -13,9 +13,15 @@ import {
   type DemoFiles,
 } from './settings.ts';
 import { startNodeRed } from './server.ts';
+import { readCommandLine } from '../../cli/index.ts';
 import { errorText } from '../../errors/index.ts';
 
+const USAGE = `usage: npm run node-red
+  Node-RED with the project's nodes and example flows, connected to the platform as its service account.
+  It takes no options: it is configured by the environment (README, "Node-RED").`;
+
 async function main(): Promise<void> {
+  readCommandLine({ usage: USAGE });
   let config;
   try {
     config = loadNodeRedConfig(

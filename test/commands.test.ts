@@ -1,0 +1,51 @@
+// Every command answers `--help` with its usage (exit 0) and an unknown option with what was wrong and the
+// usage (exit 2), run for real as npm runs them.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each command as package.json's script runs it, the script's own arguments first. */
+const COMMANDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['npm start', ['node', '--import', 'tsx', 'platform/main.ts']],
+  ['npm run demo', ['bash', 'scripts/demo.sh']],
+  ['npm run rules', ['node', '--import', 'tsx', 'platform/rules-cli.ts']],
+  ['npm run dashboards', ['node', '--import', 'tsx', 'dashboards/cli.ts']],
+  ['npm run bench', ['node', '--import', 'tsx', 'bench/pipeline.ts']],
+  ['npm run bench:evaluators', ['node', '--import', 'tsx', 'bench/evaluators.ts']],
+  ['npm run node-red', ['node', '--import', 'tsx', 'flows/node-red/start.ts']],
+  ['the simulators', ['node', '--import', 'tsx', 'simulators/cli.ts']],
+];
+
+function run(
+  command: readonly string[],
+  extra: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [file, ...args] = command;
+  return new Promise((resolve) => {
+    execFile(
+      file === 'node' ? process.execPath : file!,
+      [...args, extra],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('every command', () => {
+  it.concurrent.each(COMMANDS)('%s --help prints its usage and exits 0', async (_name, command) => {
+    const { code, stdout } = await run(command, '--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: /m);
+  });
+
+  it.concurrent.each(COMMANDS)('%s --bogus prints the usage and exits 2', async (_name, command) => {
+    const { code, stdout, stderr } = await run(command, '--bogus');
+    expect(code).toBe(2);
+    expect(`${stdout}${stderr}`).toMatch(/^usage: /m);
+    expect(`${stdout}${stderr}`).toContain('--bogus');
+    expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+  });
+});
