@@ -1,5 +1,6 @@
 // The API over a real socket (listen on 127.0.0.1 port 0, then fetch), its public routes (/health,
 // /metrics, /docs), dead letters, and the answer when InfluxDB cannot be reached.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +132,25 @@ describe('over a real socket', () => {
       .parse(doc.paths['/api/devices']?.post);
     expect(JSON.stringify(post.requestBody.content['application/json']?.schema)).toContain('alarm_levels_m');
     expect((await fetch(`${base}/docs`)).status).toBeLessThan(400);
+  });
+
+  it("lists in the README's HTTP API table exactly the routes of the OpenAPI document", async () => {
+    const doc = z
+      .object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) })
+      .parse(await (await fetch(`${base}/docs/json`)).json());
+    const served = Object.entries(doc.paths)
+      .filter(([route]) => route === '/health' || route === '/metrics' || route.startsWith('/api/'))
+      .flatMap(([route, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${route}`))
+      .sort();
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## HTTP API'),
+      readme.indexOf('\n## ', readme.indexOf('## HTTP API') + 3),
+    );
+    const documented = [...section.matchAll(/^\| `(GET|POST|PATCH|PUT|DELETE) ([^`?]+)(?:\?[^`]*)?` +\|/gm)]
+      .map(([, method, route]) => `${method} ${route!.replace(/:(\w+)/g, '{$1}')}`)
+      .sort();
+    expect(documented).toEqual(served);
   });
 });
 
