@@ -18,6 +18,7 @@ RUN npm ci --omit=dev --workspaces=false && npm cache clean --force
 # Tests and the test kits stay out (platform.Dockerfile.dockerignore).
 COPY tsconfig.json ./
 COPY errors ./errors
+COPY cli ./cli
 COPY measurements ./measurements
 COPY devices ./devices
 COPY influx ./influx

@@ -44,6 +44,12 @@ export const HEALTH_MEASUREMENTS = {
         'Longest time for InfluxDB to confirm a batch over the interval; absent when none was confirmed',
       ),
       open_alerts: numberField('', 'short', 'Alerts open or acknowledged, at the point'),
+      event_loop_lag_ms_p99: numberField(
+        'ms',
+        'ms',
+        "99th percentile of how late the event loop ran over the interval (sampled every 10 ms): the platform's own delay added to every message",
+      ),
+      event_loop_lag_ms_max: numberField('ms', 'ms', 'Longest event-loop delay over the interval'),
     },
   },
   rejections: {

@@ -54,6 +54,32 @@ afterAll(async () => {
 });
 
 describe('the health report in InfluxDB', () => {
+  it("writes the event loop's lag with each platform point", async () => {
+    const [point] = await eventually(async () => {
+      const found = await rows(
+        platform,
+        'SELECT "event_loop_lag_ms_p99", "event_loop_lag_ms_max" FROM "platform" ORDER BY time DESC LIMIT 1',
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(point?.event_loop_lag_ms_p99).toBeGreaterThan(0);
+    expect(point?.event_loop_lag_ms_max).toBeGreaterThanOrEqual(Number(point?.event_loop_lag_ms_p99));
+  });
+
+  it("serves the Node.js process's metrics in /metrics, as Prometheus users expect", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${platform.apiPort}/metrics`)).text();
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds_count',
+      'nodejs_active_handles_total',
+    ]) {
+      expect(text, name).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? `, 'm'));
+    }
+  });
+
   it('counts an accepted reading in `platform` and a refused one in `rejections` under its reason', async () => {
     await publish('rain-kim-long', { rain_mm: 0 });
     await publish('rain-kim-long', { rain_mm: 9_999 });

@@ -96,6 +96,7 @@ const snapshot = (over: Partial<PlatformSnapshot> = {}): PlatformSnapshot => ({
   clients: 7,
   writes: { batches: 4, sumMs: 100, maxMs: 40 },
   openAlerts: 2,
+  eventLoop: { p99Ms: 12.5, maxMs: 31 },
   ...over,
 });
 
@@ -103,7 +104,8 @@ describe('platformLines', () => {
   it('writes the interval as one platform point and a rejections point per refused (kind, reason)', () => {
     expect(platformLines(snapshot())).toEqual([
       'platform,host=ops\\ 1 readings=250,readings_per_s=25,stored=240,rejected=5,write_failures=1,' +
-        `spool_lines=12,spool_bytes=3400,clients=7,write_ms_mean=25,write_ms_max=40,open_alerts=2 ${AT}\n`,
+        'spool_lines=12,spool_bytes=3400,clients=7,write_ms_mean=25,write_ms_max=40,open_alerts=2,' +
+        `event_loop_lag_ms_p99=12.5,event_loop_lag_ms_max=31 ${AT}\n`,
       `rejections,kind=flood,reason=INGEST_ERR_RANGE count=3 ${AT}\n`,
       `rejections,kind=air_quality,reason=INGEST_ERR_SCHEMA count=2 ${AT}\n`,
     ]);
@@ -273,6 +275,7 @@ describe('startHealthPoints', () => {
           metrics: {
             totals: () => Promise.resolve({ readings, stored: 0, writeFailures: 0, rejected: [] }),
             takeWriteTimes: () => ({ batches: 0, sumMs: 0, maxMs: 0 }),
+            takeEventLoopLag: () => ({ p99Ms: 10, maxMs: 10 }),
           },
           spool: {
             append: (text, _lines, done) => {

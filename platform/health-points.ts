@@ -17,7 +17,7 @@ import {
   HEALTH_MEASUREMENTS,
 } from '../measurements/index.ts';
 import { type Rule } from '../rules/index.ts';
-import type { MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
+import type { EventLoopLag, MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
 import { type Alert } from '../alerts/index.ts';
 import { sunAltitudeDeg } from '../devices/index.ts';
 
@@ -62,6 +62,7 @@ export interface PlatformSnapshot {
   readonly clients: number;
   readonly writes: WriteTimes;
   readonly openAlerts: number;
+  readonly eventLoop: EventLoopLag;
 }
 
 /** The counts of an interval: the totals at its end less those at its start. */
@@ -100,6 +101,8 @@ export function platformLines(s: PlatformSnapshot): string[] {
       write_ms_mean: confirmed ? s.writes.sumMs / s.writes.batches : undefined,
       write_ms_max: confirmed ? s.writes.maxMs : undefined,
       open_alerts: s.openAlerts,
+      event_loop_lag_ms_p99: s.eventLoop.p99Ms,
+      event_loop_lag_ms_max: s.eventLoop.maxMs,
     },
     s.at,
   );
@@ -174,7 +177,7 @@ export interface HealthPointsDeps {
   readonly host: string;
   /** When the metrics' counters started at zero: the start of the first interval. */
   readonly since: number;
-  readonly metrics: Pick<PlatformMetrics, 'totals' | 'takeWriteTimes'>;
+  readonly metrics: Pick<PlatformMetrics, 'totals' | 'takeWriteTimes' | 'takeEventLoopLag'>;
   readonly spool: Pick<Spool, 'append' | 'stats'>;
   readonly clients: () => number;
   /** Every alert open or acknowledged. */
@@ -224,6 +227,7 @@ export async function startHealthPoints(
       clients: deps.clients(),
       writes: deps.metrics.takeWriteTimes(),
       openAlerts: deps.openAlerts().length,
+      eventLoop: deps.metrics.takeEventLoopLag(),
     };
     previous = { at, totals };
     await append('platform health', platformLines(snapshot));

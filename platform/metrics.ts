@@ -1,6 +1,7 @@
 // Prometheus metrics. Components report through narrow interfaces of their own (IngestMetrics,
 // BrokerMetrics, FlowMetrics); this module maps them onto prom-client, so no component depends on it.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BrokerErrorCode, BrokerMetrics } from '../broker/index.ts';
 import { KINDS, type Kind } from '../devices/index.ts';
 import type { IngestErrorCode, IngestMetrics } from '../ingest/index.ts';
@@ -20,6 +21,12 @@ export interface MetricTotals {
     readonly reason: string;
     readonly count: number;
   }>;
+}
+
+/** How late the event loop ran since the previous takeEventLoopLag, ms. */
+export interface EventLoopLag {
+  readonly p99Ms: number;
+  readonly maxMs: number;
 }
 
 /** InfluxDB batch confirm times gathered since the previous takeWriteTimes. */
@@ -57,10 +64,16 @@ export interface PlatformMetrics {
    * difference of two totals, so the health report, the one caller, takes them per interval.
    */
   takeWriteTimes(): WriteTimes;
+  /** The event loop's lag since the previous call (the health report's interval), then starts afresh. */
+  takeEventLoopLag(): EventLoopLag;
 }
 
 export function createMetrics(): PlatformMetrics {
   const registry = new Registry();
+  // What every Prometheus user expects of a Node.js process: CPU, memory, heap, event-loop lag, GC, handles.
+  collectDefaultMetrics({ register: registry });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const ingested = new Counter({
     name: 'city_readings_ingested_total',
     help: 'Readings accepted and stored durably in the spool, by kind',
@@ -209,6 +222,12 @@ export function createMetrics(): PlatformMetrics {
           count: v.value,
         })),
       };
+    },
+    takeEventLoopLag() {
+      // The histogram counts in nanoseconds, and from the timer's own resolution (10 ms) up.
+      const lag = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
+      loopDelay.reset();
+      return lag;
     },
     takeWriteTimes() {
       const taken = writes;

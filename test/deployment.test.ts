@@ -24,6 +24,7 @@ const LOADED_DATASOURCES = 'dashboards/provisioning/datasources';
 const TOKEN_DATASOURCE = 'deploy/grafana/datasources-token/influxdb.yaml';
 const PROVIDER = 'dashboards/provisioning/dashboards/city.yaml';
 const ENV_EXAMPLE = 'deploy/city.env.example';
+const PROMETHEUS = 'deploy/prometheus/prometheus.yml';
 
 const DataSource = z.looseObject({
   name: z.string(),
@@ -121,7 +122,7 @@ describe('the YAML files', () => {
   });
 
   it('declare apiVersion 1 when they are Grafana provisioning files', () => {
-    const provisioning = files.filter((f) => f !== 'deploy/compose.yaml');
+    const provisioning = files.filter((f) => f !== 'deploy/compose.yaml' && f !== PROMETHEUS);
     expect(provisioning.length).toBeGreaterThanOrEqual(3);
     for (const f of provisioning)
       expect(z.looseObject({ apiVersion: z.unknown() }).parse(readYaml(f)).apiVersion, f).toBe(1);
@@ -193,6 +194,25 @@ describe('the environment file', () => {
     const result = Env.safeParse(env.set);
     expect(result.error?.issues ?? []).toEqual([]);
     expect(result.data?.INFLUX_URL).toMatch(/^https?:\/\//);
+  });
+});
+
+describe('the Prometheus scrape configuration', () => {
+  it("scrapes /metrics at the API's default port", () => {
+    const config = z
+      .object({
+        scrape_configs: z.array(
+          z.looseObject({
+            job_name: z.string(),
+            metrics_path: z.string(),
+            static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })),
+          }),
+        ),
+      })
+      .parse(readYaml(PROMETHEUS));
+    const [job] = config.scrape_configs;
+    expect(job?.metrics_path).toBe('/metrics');
+    expect(job?.static_configs[0]?.targets).toEqual([`127.0.0.1:${Env.parse({}).CITY_API_PORT}`]);
   });
 });
 

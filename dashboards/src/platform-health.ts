@@ -65,7 +65,7 @@ export function platformHealthDashboard(_ctx: DashboardContext): dashboard.Dashb
     uid: 'city-platform',
     title: 'Platform health',
     description:
-      'Ingest rate, rejected messages by reason, spool depth, InfluxDB write latency, connected devices.',
+      'Ingest rate, rejected messages by reason, spool depth, InfluxDB write latency, connected devices, event-loop lag.',
     from: 'now-1h',
     refresh: '10s',
   })
@@ -118,5 +118,12 @@ export function platformHealthDashboard(_ctx: DashboardContext): dashboard.Dashb
       ]),
     )
     .withPanel(series('Connected MQTT clients', [['clients', 'clients', 'max']]))
+    .withRow(new dashboard.RowBuilder('Process'))
+    .withPanel(
+      series('Event-loop lag', [
+        ['event_loop_lag_ms_p99', 'p99', 'max'],
+        ['event_loop_lag_ms_max', 'max', 'max'],
+      ]),
+    )
     .build();
 }
