@@ -49,7 +49,7 @@ const LOCATION = { lat: 16.457, lon: 107.578 };
 
 async function main(): Promise<void> {
   const settings = childSettings(Settings);
-  const log = createLogger('warn');
+  const log = createLogger('warn', { format: 'json' });
   const tracker = createStoredTracker(Date.now, BENCH_MEASUREMENT);
   const platform = await startPlatform(
     loadConfig({

@@ -61,6 +61,7 @@ describe('loadConfig defaults', () => {
       stopDrainMs: 10_000,
       seedFleet: false,
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
+      logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',
       influx: {

@@ -57,6 +57,9 @@ export const Env = z
     /** Seed the registry with the Huế fleet file at start (the demo does). */
     CITY_SEED_FLEET: flag,
     CITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `pretty`: readable, coloured lines; `json`: one JSON object per line (journald, files, shippers);
+     * `auto`: pretty on a terminal, JSON otherwise. */
+    CITY_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     /** The folder of rule files, by default the Huế rule set shipped here (`*.yaml`; `*.test.yaml` are rule tests and not loaded). */
     CITY_RULES_DIR: z.string().default('./rules/hue'),
     /** Reload the rules when a file in the folder changes; a file that does not validate is refused and
@@ -126,6 +129,7 @@ export interface Config {
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
   readonly health: { readonly intervalMs: number; readonly statusIntervalMs: number };
   readonly logLevel: z.infer<typeof Env>['CITY_LOG_LEVEL'];
+  readonly logFormat: z.infer<typeof Env>['CITY_LOG_FORMAT'];
   readonly influx: {
     /** undefined: start a local influxd. */
     readonly url: string | undefined;
@@ -187,6 +191,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
+    logFormat: e.CITY_LOG_FORMAT,
     influx: {
       url: e.INFLUX_URL,
       db: e.INFLUX_DB,

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     CITY_SEED_FLEET: 'true',
     CITY_ADMIN_TOKEN: process.env.CITY_ADMIN_TOKEN ?? (await keptSecret(path.join(dataDir, 'admin-token'))),
   });
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   const platform = await startPlatform(config, { log });
   const fleet = await loadFleet();
   const credentials = await fleetCredentials(platform.registry, fleet, dataDir, platform.seeded, log);

@@ -40,7 +40,7 @@ describe('logger', () => {
       },
       () => Date.parse('2026-11-28T02:00:00Z'),
     );
-    const log = createLogger('info', destination);
+    const log = createLogger('info', { format: 'json', destination });
     log.info('one');
     log.info('two');
     full = false;
@@ -63,7 +63,7 @@ describe('logger', () => {
       chunks.push(bytes.subarray(0, n).toString());
       return n;
     });
-    createLogger('info', destination).info('a line longer than ten bytes');
+    createLogger('info', { format: 'json', destination }).info('a line longer than ten bytes');
     expect(JSON.parse(chunks.join('')) as { msg: string }).toMatchObject({
       msg: 'a line longer than ten bytes',
     });
@@ -85,7 +85,7 @@ describe('logger', () => {
       }
       throw Object.assign(new Error('try again'), { code: 'EAGAIN' });
     });
-    const log = createLogger('info', destination);
+    const log = createLogger('info', { format: 'json', destination });
     log.info('first, cut short');
     const callsAfterFirst = calls;
     log.info('second, dropped without waiting');
@@ -99,5 +99,21 @@ describe('logger', () => {
       expect.stringMatching(/^2 log lines dropped since .*: EAGAIN$/),
       'third',
     ]);
+  });
+
+  it('writes pretty, coloured lines when asked (a terminal), with the component before the message', () => {
+    const written: string[] = [];
+    const destination = createLogDestination((bytes) => {
+      written.push(bytes.toString());
+      return bytes.length;
+    });
+    createLogger('info', { format: 'pretty', destination })
+      .child({ component: 'broker' })
+      .warn({ port: 1883 }, 'port taken');
+    const text = written.join('');
+    expect(text).toContain('\u001b['); // ANSI colour
+    expect(text.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: broker: port taken\n\s+port: 1883\n$/,
+    );
   });
 });

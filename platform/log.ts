@@ -4,11 +4,27 @@
 // only slow (EAGAIN) is waited for, a second at most; after a line given up on, lines are dropped without
 // waiting until one goes through, so a stuck reader cannot stall the event loop a second per line. A line
 // cut short by a failure is ended before the next, so no two lines run together.
+//
+// On a terminal the lines are pretty and coloured (pino-pretty), for a person reading them; otherwise they
+// stay JSON, for journald, a file or a log shipper (CITY_LOG_FORMAT chooses).
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+
+/** CITY_LOG_FORMAT: `auto` is `pretty` when standard output is a terminal, `json` otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export interface LoggerOptions {
+  readonly format?: LogFormat;
+  /** Where the lines go; standard output, never throwing, by default. */
+  readonly destination?: DestinationStream;
+}
 
 /** The one root logger; components get `log.child({ component })`. Secrets never reach a log line. */
-export function createLogger(level: string, destination: DestinationStream = createLogDestination()): Logger {
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? createLogDestination();
+  const format = options.format ?? 'auto';
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   return pino(
     {
       level,
@@ -25,8 +41,19 @@ export function createLogger(level: string, destination: DestinationStream = cre
         censor: '[redacted]',
       },
     },
-    destination,
+    pretty ? prettified(destination) : destination,
   );
+}
+
+/** Each JSON line as pino-pretty writes it: time, level and component first, in colour, the rest below. */
+function prettified(destination: DestinationStream): DestinationStream {
+  const format = prettyFactory({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,component',
+    messageFormat: '{if component}{component}: {end}{msg}',
+  });
+  return { write: (line: string) => destination.write(format(line)) };
 }
 
 /** Writes some of `bytes`, returning how many; throws as `fs.writeSync` does. */

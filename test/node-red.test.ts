@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFleet } from '../devices/index.ts';
+import { freePort } from '../influx/index.ts';
 import { loadNodeRedConfig, startNodeRed, type NodeRedServer } from '../flows/node-red/index.ts';
 import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
@@ -33,6 +34,8 @@ interface ApiAlert {
 
 let platform: TestPlatform;
 let nodeRed: NodeRedServer;
+/** Every line Node-RED logged, as JSON. */
+const logLines: string[] = [];
 let userRoot: string;
 let streetGauges: string[];
 const devices = new Map<string, MqttClient>();
@@ -76,16 +79,29 @@ beforeAll(async () => {
   const fleet = await loadFleet();
   streetGauges = fleet.devices.filter((d) => d.tags?.includes('street-flood')).map((d) => d.id);
   userRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'city-node-red-'));
+  // A browser with the editor open asks again while Node-RED starts: it must not meet a half-started one.
+  const port = await freePort();
+  let starting = true;
+  const asking = (async () => {
+    while (starting) {
+      await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
   const config = loadNodeRedConfig({
     CITY_DATA_DIR: userRoot,
-    CITY_NODE_RED_PORT: '0',
+    CITY_NODE_RED_PORT: String(port),
     CITY_MQTT_URL: platform.mqttUrl,
     CITY_API_URL: `http://127.0.0.1:${platform.apiPort}`,
     CITY_NODE_RED_SECRET: platform.seeded.find((p) => p.id === 'node-red')!.secret,
     CITY_NODE_RED_API_TOKEN: platform.adminToken,
-    CITY_LOG_LEVEL: 'silent',
+    CITY_LOG_LEVEL: 'info',
   });
-  nodeRed = await startNodeRed(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  nodeRed = await startNodeRed(config, {
+    log: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
+  });
+  starting = false;
+  await asking;
 });
 
 afterAll(async () => {
@@ -96,6 +112,12 @@ afterAll(async () => {
 });
 
 describe('Node-RED with the example flows', () => {
+  it('starts without an error line in its log', () => {
+    const levels = logLines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(levels.length).toBeGreaterThan(0);
+    expect(levels.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
   it("starts with the project's nodes and the example flows in a new user folder", async () => {
     expect(nodeRed.flowsCopied).toBe(true);
     const flows = (await (await fetch(`${nodeRed.url}flows`)).json()) as Array<{ id: string; type: string }>;

@@ -49,14 +49,15 @@ export async function startNodeRed(config: NodeRedConfig, deps: NodeRedDeps): Pr
     );
   });
   RED.init(server, nodeRedSettings(config, { nodesDir: NODES_DIR, log: toPino(log) }));
-  await listen(server, config.port, config.host);
   // RED.start() resolves once the editor is up; the flows start a moment later, or stop on a problem
-  // (a node type no module provides) that the engineer fixes in the editor.
+  // (a node type no module provides) that the engineer fixes in the editor. The server listens only
+  // then, as Node-RED's own launcher does: a browser asking earlier would get 503 and an error line.
   const flowsStarted = flowsOutcome();
+  await RED.start();
   try {
-    await RED.start();
+    await listen(server, config.port, config.host);
   } catch (err) {
-    server.close();
+    await RED.stop();
     throw err;
   }
   const problem = await flowsStarted;
