@@ -132,6 +132,13 @@ describe('the generated dashboards', () => {
     );
   });
 
+  it("are written at the dashboard schema version the README gives as the lowest Grafana's", () => {
+    const readme = readFileSync(path.join(DASHBOARD_DIR, '..', '..', 'README.md'), 'utf8');
+    const stated = Number(/dashboard schema version, (\d+)\)/.exec(readme)?.[1]);
+    for (const [file, d] of committed)
+      expect((d as { schemaVersion?: number }).schemaVersion, file).toBe(stated);
+  });
+
   it('query the provisioned InfluxDB data source by its uid', () => {
     const provisioned = parseYaml(
       readFileSync(new URL('./provisioning/datasources/influxdb.yaml', import.meta.url), 'utf8'),
