@@ -1,7 +1,9 @@
-// /api/dead-letters (what ingest refused, and flows' alert requests the platform could not carry out, for
-// engineers) and /api/tokens (API tokens, for admins).
+// /api/dead-letters (what ingest refused, what the broker refused — connections, publishes, subscriptions —
+// and flows' alert requests the platform could not carry out, for engineers) and /api/tokens (API tokens,
+// for admins).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { BROKER_ERRORS, type BrokerErrorCode } from '../broker/index.ts';
 import { ApiRole } from '../devices/index.ts';
 import { INGEST_ERRORS, type DeadLetter, type IngestErrorCode } from '../ingest/index.ts';
 import { RULES_ERRORS } from '../rules/index.ts';
@@ -14,14 +16,16 @@ export const PREVIEW_CHARS = 200;
 export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 const INGEST_CODES = Object.keys(INGEST_ERRORS) as [IngestErrorCode, ...IngestErrorCode[]];
+const BROKER_CODES = Object.keys(BROKER_ERRORS) as BrokerErrorCode[];
 /** Every code a dead letter can carry, each with what it means. */
 const DEAD_LETTER_CODES: Readonly<Record<string, string>> = {
   ...INGEST_ERRORS,
+  ...BROKER_ERRORS,
   ...Object.fromEntries(FLOW_ERROR_CODES.map((c) => [c, RULES_ERRORS[c]])),
 };
 
 const DeadLetterQuery = z.object({
-  code: z.enum([...INGEST_CODES, ...FLOW_ERROR_CODES]).optional(),
+  code: z.enum([...INGEST_CODES, ...BROKER_CODES, ...FLOW_ERROR_CODES]).optional(),
   source: z.string().min(1).max(256).optional().describe('the MQTT username that sent it'),
   limit: z.coerce.number().int().min(1).max(1000).default(DEFAULT_DEAD_LETTER_LIMIT),
   before: z.coerce.number().int().positive().optional().describe('only ids below this one (paging back)'),
@@ -87,7 +91,7 @@ export function adminRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       schema: {
         tags: ['dead letters'],
         summary:
-          "Messages ingest refused and flows' alert requests the platform could not carry out, newest first, with their reason code and raw payload",
+          "Messages ingest refused, connections, publishes and subscriptions the broker refused (BROKER_ERR_*), and flows' alert requests the platform could not carry out, newest first, with their reason code and raw payload",
         security: BEARER,
         querystring: DeadLetterQuery,
         response: { 200: DeadLetterList, ...errorResponses(...AUTH_ERRORS) },

@@ -43,10 +43,24 @@ export interface AlertRequest {
   readonly payload: Buffer;
 }
 
+/** A refused connection, publish or subscription, for the sender's maker to read (GET /api/dead-letters). */
+export interface Refusal {
+  readonly code: BrokerErrorCode;
+  /** The user name a CONNECT claimed, or the client id of a connected client. */
+  readonly source: string;
+  /** The topic or filter refused; empty for a CONNECT. */
+  readonly topic: string;
+  readonly detail: string;
+  /** The refused publish's payload; empty for the rest. */
+  readonly payload: Buffer;
+}
+
 export interface BrokerDeps {
   readonly log: Logger;
   readonly topics: Topics;
   readonly metrics: BrokerMetrics;
+  /** Told of every refusal; it must not throw (the platform keeps them within a budget). */
+  readonly onRefused?: (refusal: Refusal) => void;
 }
 
 /** Where what clients send goes: given to `listen`. */
@@ -84,6 +98,14 @@ export interface Broker {
 
 export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Promise<Broker> {
   const { log, topics, metrics } = deps;
+  const EMPTY = Buffer.alloc(0);
+  const told = (refusal: Refusal): void => {
+    try {
+      deps.onRefused?.(refusal);
+    } catch (err) {
+      log.error({ err, code: refusal.code }, 'a refusal could not be recorded');
+    }
+  };
   // Set by `listen`: no client can connect before it, so no hook below runs without them.
   let handlers: BrokerHandlers | undefined;
   const on = (): BrokerHandlers => {
@@ -111,9 +133,11 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     clientId: string,
     topic: string,
     cause?: unknown,
+    payload: Buffer = EMPTY,
   ): BrokerError {
     metrics.refused(code);
     warn(code, { clientId, topic }, message);
+    told({ code, source: clientId, topic, detail: message, payload });
     return new BrokerError(code, message, { cause });
   }
 
@@ -125,17 +149,28 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   ): void {
     const refuse = (code: BrokerErrorCode, returnCode: number, why: string) =>
       done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
+    const address = addressOf(client);
+    const tell = (code: BrokerErrorCode, why: string) =>
+      told({
+        code,
+        source: username || client.id,
+        topic: '',
+        detail: `${why} (from ${address ?? 'an unknown address'})`,
+        payload: EMPTY,
+      });
     const fail = (code: BrokerErrorCode, returnCode: number, why: string) => {
       metrics.refused(code);
       warn(code, { clientId: client.id, username }, why);
+      tell(code, why);
       refuse(code, returnCode, why);
     };
-    const address = addressOf(client);
     const attempt = attempts.admit(address, username);
     if (isBlocked(attempt)) {
       // Counted, logged only when a block starts: a flood must not become a flood of log lines.
       metrics.refused('BROKER_ERR_AUTH_BLOCKED');
-      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${attempt.by}`);
+      const why = `too many failed attempts for this ${attempt.by}`;
+      tell('BROKER_ERR_AUTH_BLOCKED', why);
+      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, why);
     }
     const failedAuth = (why: string) => {
       const block = attempt.failed();
@@ -186,8 +221,12 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     }
     const parsed = topics.parse(packet.topic);
     const decision = decidePublish(principal, parsed, kindOf);
-    if (!decision.allow)
-      return callback(refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic));
+    if (!decision.allow) {
+      const payload = packet.payload as Buffer;
+      return callback(
+        refuse('BROKER_ERR_ACL', 'publish refused by ACL', client.id, packet.topic, undefined, payload),
+      );
+    }
     if (decision.route === 'status') return status(client, parsed, packet, callback);
     if (decision.route === 'alert-request') return alertRequest(client, principal, parsed, packet, callback);
     telemetry(client, principal, decision.route, parsed, packet, callback);
@@ -282,6 +321,13 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     }
     metrics.refused('BROKER_ERR_SUBSCRIBE_ACL');
     warn('BROKER_ERR_SUBSCRIBE_ACL', { clientId: client.id, filter: sub.topic }, 'subscription refused');
+    told({
+      code: 'BROKER_ERR_SUBSCRIBE_ACL',
+      source: client.id,
+      topic: sub.topic,
+      detail: 'subscription refused',
+      payload: EMPTY,
+    });
     callback(null, null); // SUBACK 0x80 for this filter; the connection stays
   }
 

@@ -5,7 +5,7 @@ export { nodeFs, type SpoolFs } from './spool-files.ts';
 export type { Spool, SpoolBatch, SpoolOptions, SpoolPosition, SpoolStats } from './spool.ts';
 export { createWriter } from './writer.ts';
 export type { Writer, WriterOptions, WriterStage, WriterStatus } from './writer.ts';
-export { openDeadLetters } from './dead-letters.ts';
+export { createSourceBudget, openDeadLetters, type SourceBudget } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterInput, DeadLetterQuery, DeadLetterStore } from './dead-letters.ts';
 export { INGEST_ERRORS, type IngestErrorCode } from './errors.ts';
 export { IngestError } from './errors.ts';

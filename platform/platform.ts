@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import { createHealthCheck } from './health-check.ts';
 import { startHealthPoints } from './health-points.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
+import { createRefusalRecorder } from './refusals.ts';
 import { openStorage, type Storage } from './storage.ts';
 
 export interface Platform extends Storage {
@@ -62,7 +63,8 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     });
 
     // The broker publishes from now on; it listens once every handler of what clients send is ready.
-    const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker };
+    const onRefused = createRefusalRecorder(deadLetters, clock);
+    const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker, onRefused };
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
     const alerting = await startAlerting(config, { log, clock, topics, registry, spool, broker }, stack);

@@ -22,7 +22,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
   ['broker', ['devices', 'ingest']],
-  ['api', ['measurements', 'devices', 'influx', 'ingest', 'alerts', 'rules', 'flows']],
+  ['api', ['measurements', 'devices', 'influx', 'ingest', 'alerts', 'rules', 'flows', 'broker']],
   ['dashboards', ['measurements', 'devices', 'influx', 'aqi', 'cli']],
   ['simulators', ['measurements', 'devices', 'cli']],
   [

@@ -149,6 +149,55 @@ describe('a device sending only junk', () => {
   });
 });
 
+describe("refusals, where a device's maker reads them", () => {
+  /** The dead letters of `source` with `code`, through the API as an engineer reads them. */
+  async function refusals(source: string, code?: string) {
+    const filter = code === undefined ? '' : `&code=${code}`;
+    const res = await fetch(
+      `http://127.0.0.1:${platform.apiPort}/api/dead-letters?source=${source}${filter}&limit=1000`,
+      { headers: { authorization: `Bearer ${platform.adminToken}` } },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      deadLetters: Array<{ topic: string; detail: string; description: string; payloadPreview: string }>;
+    };
+    return body.deadLetters;
+  }
+
+  it('keeps a publish refused by the ACL with its topic and payload, and a wrong secret with its address', async () => {
+    const client = await connect('aq-bad');
+    const hangup = closed(client);
+    client.publish('city/air_quality/aq-witness/telemetry', '{"pm25": 1}', { qos: 1 });
+    await hangup;
+    const [acl] = await refusals('aq-bad', 'BROKER_ERR_ACL');
+    expect(acl).toMatchObject({
+      topic: 'city/air_quality/aq-witness/telemetry',
+      payloadPreview: '{"pm25": 1}',
+    });
+    expect(acl?.description).toMatch(/may not publish/);
+
+    await expect(connect('aq-bad', 'not-the-secret')).rejects.toMatchObject({ code: 4 });
+    const [auth] = await refusals('aq-bad', 'BROKER_ERR_AUTH');
+    expect(auth?.detail).toMatch(/wrong credentials \(from (::ffff:)?127\.0\.0\.1\)/);
+  });
+
+  it('keeps 10 a minute of one sender, so a client failing on purpose cannot fill the store', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      codes.push(
+        await connect('aq-nobody-at-all', `guess-${i}`).then(
+          () => 0,
+          (err: { code: number }) => err.code,
+        ),
+      );
+    }
+    // Five checked and refused, then blocked: ten of the fifteen refusals are kept.
+    expect(codes).toEqual([4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
+    expect(await refusals('aq-nobody-at-all')).toHaveLength(10);
+    expect(await refusals('aq-nobody-at-all', 'BROKER_ERR_AUTH_BLOCKED')).toHaveLength(5);
+  });
+});
+
 describe('refused connections and publishes', () => {
   it('refuses a wrong password with CONNACK 4', async () => {
     await expect(connect('aq-other', 'not-the-secret')).rejects.toMatchObject({ code: 4 });
