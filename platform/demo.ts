@@ -6,15 +6,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createTopics, loadFleet, type Fleet, type Registry } from '../devices/index.ts';
-import {
-  createFleetSimulator,
-  loadCredentials,
-  Scenario,
-  toSimFleet,
-  type Credential,
-} from '../simulators/index.ts';
+import { createFleetSimulator, loadCredentials, toSimFleet, type Credential } from '../simulators/index.ts';
 import { readCommandLine } from '../cli/index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadDemoSettings } from './demo-settings.ts';
 import { createLogger } from './log.ts';
 import { startPlatform } from './platform.ts';
 import { stopOnSignals } from './run.ts';
@@ -28,12 +23,14 @@ let config: Config | undefined;
 const USAGE = `usage: npm run demo
   the whole platform with the simulated Huế fleet: installs what is missing, seeds the registry, backfills
   the last 24 hours on the first run, then keeps the fleet publishing live. It takes no options: it is
-  configured by the environment (README, "Configuration" and "The demo").`;
+  configured by the environment: CITY_DEMO_SCENARIO and CITY_DEMO_SPEEDUP (README, "Two commands"), and
+  the platform's settings (README, "Configuration").`;
 
 async function main(): Promise<void> {
   readCommandLine({ usage: USAGE });
   const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
   await fs.mkdir(dataDir, { recursive: true });
+  const demo = loadDemoSettings(process.env);
   config = loadConfig({
     ...process.env,
     CITY_SEED_FLEET: 'true',
@@ -52,8 +49,7 @@ async function main(): Promise<void> {
     gateways,
     topics: createTopics(config.mqtt.topicPrefix),
     log: log.child({ component: 'simulators' }),
-    scenario: Scenario.parse(process.env.CITY_DEMO_SCENARIO ?? 'normal'),
-    speedup: Number(process.env.CITY_DEMO_SPEEDUP ?? 60),
+    ...demo,
   });
   stopOnSignals(platform, log, [() => sim.close()]);
 

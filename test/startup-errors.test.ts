@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../influx/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
@@ -16,7 +17,8 @@ let takenPort: number;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'startup-errors-'));
-  taken = net.createServer();
+  // Only held, never connected to: closing it then waits for no one.
+  taken = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   takenPort = (taken.address() as net.AddressInfo).port;
 });
@@ -82,9 +84,10 @@ describe('a start that fails says why and what to do', () => {
   });
 
   it.concurrent('InfluxDB not answering: names INFLUX_URL', async () => {
-    const { code, stderr } = await start({ INFLUX_URL: `http://127.0.0.1:${takenPort}` });
+    const closedPort = await freePort(); // free a moment ago: nothing listens there
+    const { code, stderr } = await start({ INFLUX_URL: `http://127.0.0.1:${closedPort}` });
     expect(code).toBe(1);
-    expect(stderr).toContain(`InfluxDB at http://127.0.0.1:${takenPort}`);
+    expect(stderr).toContain(`InfluxDB at http://127.0.0.1:${closedPort} cannot be reached`);
     expect(stderr).toContain('INFLUX_URL');
     noStack(stderr);
   });
