@@ -28,9 +28,9 @@ const USAGE = `usage: npm run demo
 
 async function main(): Promise<void> {
   readCommandLine({ usage: USAGE });
+  const demo = loadDemoSettings(process.env);
   const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
   await fs.mkdir(dataDir, { recursive: true });
-  const demo = loadDemoSettings(process.env);
   config = loadConfig({
     ...process.env,
     CITY_SEED_FLEET: 'true',
