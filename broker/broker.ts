@@ -168,9 +168,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     if (isBlocked(attempt)) {
       // Counted, logged only when a block starts: a flood must not become a flood of log lines.
       metrics.refused('BROKER_ERR_AUTH_BLOCKED');
-      const why = `too many failed attempts for this ${attempt.by}`;
-      tell('BROKER_ERR_AUTH_BLOCKED', why);
-      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, why);
+      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${attempt.by}`);
     }
     const failedAuth = (why: string) => {
       const block = attempt.failed();
@@ -178,6 +176,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         const seconds = Math.ceil((block.untilMs - Date.now()) / 1000);
         const fields = { address, username, by: block.by, seconds };
         warn('BROKER_ERR_AUTH_BLOCKED', fields, 'failed CONNECTs: blocking further attempts');
+        // Recorded once, when the block starts: the CONNECTs it refuses are only counted.
+        tell('BROKER_ERR_AUTH_BLOCKED', `further CONNECTs refused for ${seconds} s (this ${block.by})`);
       }
       fail('BROKER_ERR_AUTH', 4, why);
     };

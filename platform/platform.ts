@@ -63,7 +63,11 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     });
 
     // The broker publishes from now on; it listens once every handler of what clients send is ready.
-    const onRefused = createRefusalRecorder(deadLetters, clock);
+    const isKnown = (id: string) =>
+      registry.getDevice(id) !== undefined ||
+      registry.getGateway(id) !== undefined ||
+      registry.getServiceAccount(id) !== undefined;
+    const onRefused = createRefusalRecorder(deadLetters, isKnown, clock);
     const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker, onRefused };
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
