@@ -13,7 +13,8 @@
 //
 // `--connections` measures connections instead (bench/connections.ts): a connect storm, the memory of idle
 // devices and a flood of wrong passwords, with the PUBACK latency of devices already connected.
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { EXIT_USAGE, readCommandLine } from '../cli/index.ts';
 import { startLocalInfluxd } from '../influx/index.ts';
 import { connectionReport, runConnections } from './connections.ts';
 import { runPlatformSystem } from './platform-system.ts';
+import { MOSQUITTO } from './mosquitto.ts';
 import { formatProfile, summarizeProfile } from './profile.ts';
 import { findPid } from './proc.ts';
 import { machineLine, markdownTable, plainTable, type Row } from './report.ts';
@@ -202,8 +204,19 @@ function benchContext(opts: Options, workDir: string, influxUrl: string, influxP
   };
 }
 
+/** Installs Mosquitto (the baseline) when this run needs it and it is missing: only after the options
+ * were read, so `--help` or a mistake installs nothing. */
+function ensureMosquitto(order: readonly System[]): void {
+  if (!order.includes('mosquitto') || existsSync(MOSQUITTO)) return;
+  progress('Mosquitto (the baseline) is missing: installing it');
+  const run = spawnSync('bash', ['scripts/install-deps.sh', 'mosquitto'], { stdio: 'inherit' });
+  if (run.status !== 0)
+    throw new Error('could not install mosquitto: bash scripts/install-deps.sh mosquitto');
+}
+
 async function runAll(opts: Options, workDir: string): Promise<RunResult> {
   const { order, rate } = resolved(opts);
+  ensureMosquitto(order);
   if (opts.profile !== undefined) await mkdir(path.resolve(opts.profile), { recursive: true });
   const influxDir = path.join(workDir, 'influxdb');
   const influxd = await startLocalInfluxd({ dataDir: influxDir, port: 0 });

@@ -7,15 +7,15 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Each command as package.json's script runs it, the script's own arguments first. */
+/** Each command as a user runs it: npm's scripts through npm, the simulators through tsx. */
 const COMMANDS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['npm start', ['node', '--import', 'tsx', 'platform/main.ts']],
-  ['npm run demo', ['bash', 'scripts/demo.sh']],
-  ['npm run rules', ['node', '--import', 'tsx', 'platform/rules-cli.ts']],
-  ['npm run dashboards', ['node', '--import', 'tsx', 'dashboards/cli.ts']],
-  ['npm run bench', ['node', '--import', 'tsx', 'bench/pipeline.ts']],
-  ['npm run bench:evaluators', ['node', '--import', 'tsx', 'bench/evaluators.ts']],
-  ['npm run node-red', ['node', '--import', 'tsx', 'flows/node-red/start.ts']],
+  ['npm start', ['npm', 'start', '--']],
+  ['npm run demo', ['npm', 'run', 'demo', '--']],
+  ['npm run rules', ['npm', 'run', 'rules', '--']],
+  ['npm run dashboards', ['npm', 'run', 'dashboards', '--']],
+  ['npm run bench', ['npm', 'run', 'bench', '--']],
+  ['npm run bench:evaluators', ['npm', 'run', 'bench:evaluators', '--']],
+  ['npm run node-red', ['npm', 'run', 'node-red', '--']],
   ['the simulators', ['node', '--import', 'tsx', 'simulators/cli.ts']],
 ];
 
@@ -47,5 +47,7 @@ describe('every command', () => {
     expect(`${stdout}${stderr}`).toMatch(/^usage: /m);
     expect(`${stdout}${stderr}`).toContain('--bogus');
     expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+    // Nothing is installed to answer a mistake.
+    expect(`${stdout}${stderr}`).not.toContain('==> installing');
   });
 });
