@@ -47,7 +47,7 @@ export const HEALTH_MEASUREMENTS = {
       event_loop_lag_ms_p99: numberField(
         'ms',
         'ms',
-        "99th percentile of how late the event loop ran over the interval (sampled every 10 ms): the platform's own delay added to every message",
+        "99th percentile of how late the event loop ran over the interval, beyond its 10 ms sampling period: the platform's own delay added to every message",
       ),
       event_loop_lag_ms_max: numberField('ms', 'ms', 'Longest event-loop delay over the interval'),
     },

@@ -66,13 +66,18 @@ export interface PlatformMetrics {
   takeWriteTimes(): WriteTimes;
   /** The event loop's lag since the previous call (the health report's interval), then starts afresh. */
   takeEventLoopLag(): EventLoopLag;
+  /** Stops sampling the event loop. */
+  close(): void;
 }
+
+/** How often the event loop is sampled for its lag, ms. */
+const LOOP_SAMPLE_MS = 10;
 
 export function createMetrics(): PlatformMetrics {
   const registry = new Registry();
   // What every Prometheus user expects of a Node.js process: CPU, memory, heap, event-loop lag, GC, handles.
   collectDefaultMetrics({ register: registry });
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
   const ingested = new Counter({
     name: 'city_readings_ingested_total',
@@ -224,11 +229,14 @@ export function createMetrics(): PlatformMetrics {
       };
     },
     takeEventLoopLag() {
-      // The histogram counts in nanoseconds, and from the timer's own resolution (10 ms) up.
-      const lag = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
+      // The histogram holds the time between two samples, in nanoseconds: the sampling period and the
+      // lag. The lag is what is beyond the period (none when nothing was sampled).
+      const late = (ns: number) => (loopDelay.count === 0 ? 0 : Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS));
+      const lag = { p99Ms: late(loopDelay.percentile(99)), maxMs: late(loopDelay.max) };
       loopDelay.reset();
       return lag;
     },
+    close: () => loopDelay.disable(),
     takeWriteTimes() {
       const taken = writes;
       writes = { batches: 0, sumMs: 0, maxMs: 0 };

@@ -53,6 +53,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     await fs.mkdir(config.dataDir, { recursive: true });
     const startedAt = clock();
     const metrics = createMetrics();
+    stack.push('metrics', metrics, (m) => m.close());
     const topics = createTopics(config.mqtt.topicPrefix);
     const storage = await openStorage(config, { log, clock, metrics, onBatchStored }, stack);
     const { registry, spool, deadLetters } = storage;
@@ -148,7 +149,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
   const api = await createApi(
     { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
     {
-      ...{ log, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
+      ...{ log, clock, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
       metricsText: () => p.metrics.text(),
       health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
       onDecommission: (id) => {
