@@ -4,7 +4,7 @@
 // the platform is pointed at the server instead (see README in this folder).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,6 +114,10 @@ async function launch(dataDir: string, options: LocalInfluxdOptions): Promise<Lo
   const logFile = join(dataDir, 'influxd.log');
   await writeFile(configFile, influxdConfig(dataDir, httpPort, rpcPort));
 
+  const logFrom = await stat(logFile).then(
+    (st) => st.size,
+    () => 0,
+  );
   const logStream = createWriteStream(logFile, { flags: 'a' });
   await new Promise<void>((ok, fail) => logStream.once('open', () => ok()).once('error', fail));
   const binary = options.binary ?? 'influxd';
@@ -145,7 +149,7 @@ async function launch(dataDir: string, options: LocalInfluxdOptions): Promise<Lo
   await stop();
   const exit = ready === false ? undefined : ready.exited;
   // Only a port this launcher picked can be retried with another one.
-  throw await launchError(exit, { url, logFile, binary, portPicked: options.port !== httpPort });
+  throw await launchError(exit, { url, logFile, logFrom, binary, portPicked: options.port !== httpPort });
 }
 
 interface Exit {
@@ -157,10 +161,10 @@ interface Exit {
 /** Why influxd did not start, said so that the reader knows what to do: `exit` undefined is a timeout. */
 async function launchError(
   exit: Exit | undefined,
-  at: { url: string; logFile: string; binary: string; portPicked: boolean },
+  at: { url: string; logFile: string; logFrom: number; binary: string; portPicked: boolean },
 ): Promise<Error> {
   if (exit === undefined) {
-    const tail = await logTail(at.logFile);
+    const tail = await logTail(at.logFile, at.logFrom);
     const waited = `within ${READY_TIMEOUT_MS / 1000} s`;
     return new InfluxError(
       'INFLUX_ERR_LAUNCH',
@@ -179,7 +183,7 @@ async function launchError(
       { cause: err },
     );
   }
-  const tail = await logTail(at.logFile);
+  const tail = await logTail(at.logFile, at.logFrom);
   const error = new InfluxError(
     'INFLUX_ERR_LAUNCH',
     `influxd exited (code ${String(code)}, signal ${String(signal)}); see ${at.logFile}:\n${tail}`,
@@ -211,10 +215,11 @@ async function terminate(child: ChildProcess, exited: Promise<unknown>): Promise
   clearTimeout(timer);
 }
 
-async function logTail(logFile: string): Promise<string> {
+/** The last lines this launch wrote (from `from`, the file's size before it): an earlier run's are not its. */
+async function logTail(logFile: string, from: number): Promise<string> {
   try {
-    const text = await readFile(logFile, 'utf8');
-    return text.split('\n').slice(-15).join('\n');
+    const text = (await readFile(logFile)).subarray(from).toString('utf8');
+    return text.split('\n').slice(-15).join('\n') || '(nothing written)';
   } catch {
     return '(no log written)';
   }

@@ -150,6 +150,13 @@ describe('loadConfig refusals', () => {
     expect(config.health).toEqual({ intervalMs: 1_000, statusIntervalMs: 3_600_000 });
   });
 
+  it('refuses two listeners on the same port, naming both', () => {
+    expect(() => loadConfig({ CITY_MQTT_PORT: '8080' })).toThrow(
+      /CITY_API_PORT: the same port as CITY_MQTT_PORT \(8080\)/,
+    );
+    expect(loadConfig({ CITY_MQTT_PORT: '0', CITY_API_PORT: '0' }).api.port).toBe(0);
+  });
+
   it('refuses an InfluxDB token together with a 1.x user name', () => {
     const list = problems({ INFLUX_TOKEN: 't', INFLUX_USERNAME: 'u', INFLUX_PASSWORD: 'p' });
     expect(named(list, 'INFLUX_TOKEN')).toHaveLength(1);

@@ -96,6 +96,23 @@ export const Env = z
           message: 'CITY_MQTT_TLS_CERT and CITY_MQTT_TLS_KEY go together',
         });
       }
+      const ports = [
+        ['CITY_MQTT_PORT', env.CITY_MQTT_PORT],
+        ['CITY_MQTT_WS_PORT', env.CITY_MQTT_WS_PORT],
+        ['CITY_API_PORT', env.CITY_API_PORT],
+      ] as const;
+      for (const [i, [name, port]] of ports.entries()) {
+        const same = ports
+          .slice(0, i)
+          .find(([, other]) => typeof port === 'number' && port !== 0 && other === port);
+        if (same !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `the same port as ${same[0]} (${port}): each listener needs its own`,
+          });
+        }
+      }
       if (env.INFLUX_TOKEN && env.INFLUX_USERNAME) {
         ctx.addIssue({
           code: 'custom',

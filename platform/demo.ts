@@ -28,8 +28,13 @@ const USAGE = `usage: npm run demo
 
 async function main(): Promise<void> {
   readCommandLine({ usage: USAGE });
-  const demo = loadDemoSettings(process.env);
-  const dataDir = path.resolve(process.env.CITY_DATA_DIR ?? './var');
+  // The demo's settings and the platform's are checked together, every problem of both listed at once.
+  const checked = checkBoth(
+    () => loadDemoSettings(process.env),
+    () => loadConfig({ ...process.env, CITY_SEED_FLEET: 'true', CITY_ADMIN_TOKEN: 'checked-later' }),
+  );
+  const demo = checked[0];
+  const dataDir = checked[1].dataDir;
   await fs.mkdir(dataDir, { recursive: true });
   config = loadConfig({
     ...process.env,
@@ -77,6 +82,24 @@ async function main(): Promise<void> {
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** Both results, or one ConfigError with the problems of both. */
+function checkBoth<A, B>(a: () => A, b: () => B): [A, B] {
+  const problems: string[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  };
+  const first = attempt(a);
+  const second = attempt(b);
+  if (problems.length > 0 || first === undefined || second === undefined) throw new ConfigError(problems);
+  return [first, second];
 }
 
 /** A random secret kept in a file (mode 0600), so it stays the same from one run to the next. */
@@ -130,7 +153,7 @@ async function exists(file: string): Promise<boolean> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\nSee the README, "Configuration".\n`);
+    process.stderr.write(`${err.message}\nSee the README, "Two commands" and "Configuration".\n`);
     process.exit(2);
   }
   process.stderr.write(`the demo could not start: ${startupAdvice(err, config)}\n`);

@@ -48,7 +48,8 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
 /** Each JSON line as pino-pretty writes it: time, level and component first, in colour, the rest below. */
 function prettified(destination: DestinationStream): DestinationStream {
   const format = prettyFactory({
-    colorize: true,
+    // Colours for a terminal; `pretty` into a file or a pipe stays plain text.
+    colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,component',
     messageFormat: '{if component}{component}: {end}{msg}',

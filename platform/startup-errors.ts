@@ -14,6 +14,7 @@ export function startupAdvice(err: unknown, config: Config | undefined, env = pr
   return (
     listenAdvice(err, config) ??
     influxAdvice(err, config) ??
+    tlsAdvice(err, config) ??
     dataDirAdvice(err, config, env) ??
     `${errorText(err)}\nThis is not a setting we know how to fix: please report it with the log above.`
   );
@@ -82,6 +83,22 @@ function influxAdvice(err: unknown, config: Config | undefined): string | undefi
     default:
       return undefined;
   }
+}
+
+/** The TLS certificate or key named by the configuration that cannot be read. */
+function tlsAdvice(err: unknown, config: Config | undefined): string | undefined {
+  const tls = config?.mqtt.tls;
+  const file = (err as { path?: unknown } | null)?.path;
+  if (tls === undefined || typeof file !== 'string') return undefined;
+  const variable =
+    path.resolve(file) === path.resolve(tls.certFile)
+      ? 'CITY_MQTT_TLS_CERT'
+      : path.resolve(file) === path.resolve(tls.keyFile)
+        ? 'CITY_MQTT_TLS_KEY'
+        : undefined;
+  if (variable === undefined) return undefined;
+  const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+  return `the TLS file ${file} cannot be read (${code}).\nSet ${variable} to a PEM file this user can read.`;
 }
 
 const FILE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EISDIR']);

@@ -15,7 +15,14 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const opts = parseCliArgs(argv);
+  let opts;
+  try {
+    opts = parseCliArgs(argv);
+  } catch (err) {
+    // A mistake on the command line: the message ends with the usage.
+    process.stderr.write(`${errorText(err)}\n`);
+    process.exit(EXIT_USAGE);
+  }
   const log = pino({ level: opts['log-level'] }).child({ component: 'simulators' });
   const fleet = await loadFleet(opts.fleet);
   const { devices, gateways, skipped } = toSimFleet(fleet, await loadCredentials(opts.credentials));
@@ -62,6 +69,5 @@ async function main(argv: readonly string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`${errorText(err)}\n`);
-  // A mistake on the command line is a usage error (the message ends with the usage).
-  process.exit(err instanceof SimError && err.code === 'SIM_ERR_CONFIG' ? EXIT_USAGE : 1);
+  process.exit(1);
 });
