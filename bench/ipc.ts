@@ -155,21 +155,23 @@ export const RawMessage = z.discriminatedUnion('type', [
 ]);
 export type RawMessage = z.infer<typeof RawMessage>;
 
+/** What the alert probe found: readings published and acknowledged, alert transitions expected and seen. */
+export const ProbeResult = z.object({
+  published: z.number(),
+  acked: z.number(),
+  expected: z.number(),
+  received: z.number(),
+  missing: z.number(),
+  unexpected: z.number(),
+  latency: Latency,
+  ackLatency: Latency,
+});
+
 /** The alert probe (bench/run-alert-probe.ts). */
 export const ProbeMessage = z.discriminatedUnion('type', [
   /** Connected as the gauge and as the reader, subscribed: ready for `mark`. */
   z.object({ type: z.literal('ready') }),
-  z.object({
-    type: z.literal('result'),
-    published: z.number(),
-    acked: z.number(),
-    expected: z.number(),
-    received: z.number(),
-    missing: z.number(),
-    unexpected: z.number(),
-    latency: Latency,
-    ackLatency: Latency,
-  }),
+  ProbeResult.extend({ type: z.literal('result') }),
 ]);
 export type ProbeMessage = z.infer<typeof ProbeMessage>;
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { ProbeResult } from './ipc.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,18 +25,7 @@ export const Output = z.object({
         .object({ engineUsPerReading: z.number(), gcUsPerReading: z.number(), transitions: Count })
         .optional(),
       rules: z.object({ loaded: z.number(), station: Coverage, gauge: Coverage.optional() }).optional(),
-      alerts: z
-        .object({
-          published: z.number(),
-          acked: z.number(),
-          expected: z.number(),
-          received: z.number(),
-          missing: z.number(),
-          unexpected: z.number(),
-          latency: Count,
-          ackLatency: Count,
-        })
-        .optional(),
+      alerts: ProbeResult.optional(),
     }),
   ),
   rules: z
