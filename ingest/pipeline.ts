@@ -121,6 +121,9 @@ export function createIngest(deps: IngestDeps): Ingest {
         [TAGS.device]: device.id,
         [TAGS.district]: device.district,
         [TAGS.gateway]: device.gateway ?? '',
+        [TAGS.street]: device.kind === 'streetlight' ? device.meta.street : '',
+        [TAGS.station]: device.kind === 'flood' ? (device.meta.station ?? '') : '',
+        [TAGS.river]: device.kind === 'flood' ? (device.meta.river ?? '') : '',
       });
       tagCache.set(device, tags);
     }

@@ -60,5 +60,17 @@ export const FIELDS = {
   },
 } as const satisfies Record<KindName, Record<string, ReadingFieldSpec>>;
 
-/** Tags written on every reading: bounded sets that dashboards group and filter by. */
-export const TAGS = { device: 'device', district: 'district', gateway: 'gateway' } as const;
+/**
+ * Tags written on readings: bounded sets that dashboards group and filter by. `device`, `district` and
+ * `gateway` (when it has one) on every reading; from the registry's metadata, `street` on a streetlight's,
+ * `station` and `river` on a flood gauge's (when set), so panels grouped by them follow the registry
+ * without being regenerated.
+ */
+export const TAGS = {
+  device: 'device',
+  district: 'district',
+  gateway: 'gateway',
+  street: 'street',
+  station: 'station',
+  river: 'river',
+} as const;

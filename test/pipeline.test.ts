@@ -34,7 +34,7 @@ beforeAll(async () => {
       name: 'Kim Long',
       district: 'Kim Long',
       location: { lat: 16.455, lon: 107.56 },
-      meta: { type: 'river', datum_m: 8, alarm_levels_m: [1, 2, 3.5] },
+      meta: { type: 'river', station: 'Kim Long', river: 'Hương', datum_m: 8, alarm_levels_m: [1, 2, 3.5] },
     },
   ];
   for (const input of inputs) {
@@ -99,13 +99,17 @@ describe('a reading travels from device to API', () => {
       ]),
     );
     const lamps = await eventually(async () => {
-      const r = await rows(platform, `SELECT power_w, lamp_on, gateway FROM streetlight GROUP BY device`);
+      const r = await rows(
+        platform,
+        `SELECT power_w, lamp_on, gateway FROM streetlight GROUP BY device, street`,
+      );
       return r.length === 2 ? r : undefined;
     });
+    // Each lamp carries its street from the registry, so panels grouped by street follow the registry.
     expect(lamps).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ device: 'lamp-e2e-1', power_w: 148.5, lamp_on: true }),
-        expect.objectContaining({ device: 'lamp-e2e-2', power_w: 0, lamp_on: false }),
+        expect.objectContaining({ device: 'lamp-e2e-1', street: 'Lê Lợi', power_w: 148.5, lamp_on: true }),
+        expect.objectContaining({ device: 'lamp-e2e-2', street: 'Lê Lợi', power_w: 0, lamp_on: false }),
       ]),
     );
   });
@@ -114,8 +118,14 @@ describe('a reading travels from device to API', () => {
     const gauge = await device('river-e2e');
     await publish(gauge, 'city/flood/river-e2e/telemetry', JSON.stringify({ distance_m: 5.25 }));
     const stored = await eventually(
-      async () => (await rows(platform, `SELECT water_level_m FROM flood WHERE device = 'river-e2e'`))[0],
+      async () =>
+        (
+          await rows(
+            platform,
+            `SELECT water_level_m FROM flood WHERE device = 'river-e2e' GROUP BY station, river`,
+          )
+        )[0],
     );
-    expect(stored.water_level_m).toBe(2.75);
+    expect(stored).toMatchObject({ water_level_m: 2.75, station: 'Kim Long', river: 'Hương' });
   });
 });

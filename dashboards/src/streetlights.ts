@@ -1,6 +1,7 @@
 // Streetlights: lamps on and off against the sun, power against each street's rated wattage, energy per
-// street and lighting faults. Streets are registry metadata, not tags: the per-street panels list the
-// fleet's lamps of each street (regenerate after onboarding a street).
+// street and lighting faults. The per-street power panels list the fleet's lamps of each street, each with
+// its street's rated wattage (regenerate after onboarding a street); energy per street groups by the
+// `street` tag every lamp's reading carries, so it follows the registry by itself.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { type Fleet } from '../../devices/index.ts';
 
@@ -10,7 +11,7 @@ import { field, unitOf } from './names.ts';
 import { barGauge, influx, stateTimeline, thresholdsConfig, timeseries, valueText } from './panels.ts';
 import { col, equals, isTrue, select, tagIn, tagMatches, transform } from './query.ts';
 import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
-import { chosenDevices, kindDashboard } from './variables.ts';
+import { chosenDevices, kindDashboard, streetVariable } from './variables.ts';
 import { ALERT_TAGS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const LIGHTS = MEASUREMENTS.streetlight;
@@ -93,6 +94,7 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
     from: 'now-2d',
     refresh: '1m',
   })
+    .withVariable(streetVariable())
     .withRow(new dashboard.RowBuilder('On and off'))
     .withPanel(
       stateTimeline({
@@ -172,30 +174,32 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
   d.withPanel(
     barGauge({
       title: 'Energy per street',
-      description: 'Energy drawn over the dashboard range, from the lamps’ cumulative meters.',
+      description:
+        'Energy drawn over the dashboard range, from the lamps’ cumulative meters, per the `street` tag each reading carries from the registry: a lamp or a street onboarded later appears here without regenerating the dashboard.',
       unit: unitOf('streetlight', 'energy_kwh'),
       width: 12,
       reduce: 'sum',
-      queries: all.map((s) =>
+      queries: [
         influx(
           select({
-            select: [col('sum', 'kwh', s.name)],
+            select: [col('sum', 'kwh', 'energy')],
             from: {
               subquery: select({
                 select: [
                   transform('non_negative_difference', 'last', field('streetlight', 'energy_kwh'), 'kwh'),
                 ],
                 from: LIGHTS,
-                where: [tagIn(TAGS.device, s.lamps), ...chosenDevices],
+                where: [...chosenDevices, tagMatches(TAGS.street, 'street')],
                 interval: '1h',
-                by: [TAGS.device],
+                by: [TAGS.device, TAGS.street],
               }),
             },
             interval: false,
+            by: [TAGS.street],
           }),
-          { alias: s.name },
+          { alias: '$tag_street' },
         ),
-      ),
+      ],
     }),
   ).withPanel(
     timeseries({

@@ -54,6 +54,15 @@ export function deviceVariable(kind: Kind | '$kind'): cog.Builder<dashboard.Vari
   );
 }
 
+/** Streets the lamps of the chosen districts are on, from the `street` tag their readings carry. */
+export function streetVariable(): cog.Builder<dashboard.VariableModel> {
+  return queryVariable(
+    'street',
+    'Street',
+    showTagValues(TAGS.street, [MEASUREMENTS.streetlight], [tagMatches(TAGS.district, 'district')]),
+  );
+}
+
 /** Selects readings of the chosen district(s) and device(s). */
 export const chosenDevices = [tagMatches(TAGS.district, 'district'), tagMatches(TAGS.device, 'device')];
 
