@@ -8,7 +8,6 @@
 // clients send. The handlers come last because they are the components that publish: no client can
 // reach the broker before it listens, so no hook runs without them.
 import type http from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
@@ -20,19 +19,17 @@ import {
   type Principal,
   type Topics,
 } from '../devices/index.ts';
-import { createLogBudget, errorText } from '../errors/index.ts';
 import type { Ingest, IngestDone } from '../ingest/index.ts';
 import { decidePublish, maySubscribe } from './acl.ts';
-import { createAttemptLimiter, isBlocked } from './attempts.ts';
+import { createAttemptLimiter } from './attempts.ts';
+import { createConnectAuth } from './connect-auth.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
 import { createReadingsReaders } from './readings-readers.ts';
+import { createRefusalReporter, type BrokerMetrics, type Refusal } from './refusals.ts';
 
-/** What the broker reports; the composition root maps it onto Prometheus metrics. */
-export interface BrokerMetrics {
-  refused(code: BrokerErrorCode): void;
-}
+export type { BrokerMetrics, Refusal } from './refusals.ts';
 
 /** A service account's request to raise or clear an alert, on `<prefix>/alerts/<kind>/<id>/<rule>/<action>`. */
 export interface AlertRequest {
@@ -40,18 +37,6 @@ export interface AlertRequest {
   /** The service account (MQTT user name) that sent it. */
   readonly source: string;
   readonly request: Extract<ParsedTopic, { type: 'alert-request' }>;
-  readonly payload: Buffer;
-}
-
-/** A refused connection, publish or subscription, for the sender's maker to read (GET /api/dead-letters). */
-export interface Refusal {
-  readonly code: BrokerErrorCode;
-  /** The user name a CONNECT claimed, or the client id of a connected client. */
-  readonly source: string;
-  /** The topic or filter refused; empty for a CONNECT. */
-  readonly topic: string;
-  readonly detail: string;
-  /** The refused publish's payload; empty for the rest. */
   readonly payload: Buffer;
 }
 
@@ -98,14 +83,7 @@ export interface Broker {
 
 export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Promise<Broker> {
   const { log, topics, metrics } = deps;
-  const EMPTY = Buffer.alloc(0);
-  const told = (refusal: Refusal): void => {
-    try {
-      deps.onRefused?.(refusal);
-    } catch (err) {
-      log.error({ err, code: refusal.code }, 'a refusal could not be recorded');
-    }
-  };
+  const report = createRefusalReporter(deps);
   // Set by `listen`: no client can connect before it, so no hook below runs without them.
   let handlers: BrokerHandlers | undefined;
   const on = (): BrokerHandlers => {
@@ -122,10 +100,11 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
   const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
   const attempts = createAttemptLimiter(config.attemptLimits);
-  // Refusals are logged within a budget per code: a flood of them must not fill the disk with lines.
-  const budget = createLogBudget(log);
-  const warn = (code: BrokerErrorCode, fields: Record<string, unknown>, message: string) =>
-    budget.warn(code, fields, message);
+  const authenticate = createConnectAuth({
+    ...{ attempts, metrics, report },
+    authenticate: (username, password) => on().authenticate(username, password),
+    accepted: (client, principal) => principals.set(client, principal),
+  });
 
   function refuse(
     code: BrokerErrorCode,
@@ -133,74 +112,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     clientId: string,
     topic: string,
     cause?: unknown,
-    payload: Buffer = EMPTY,
+    payload?: Buffer,
   ): BrokerError {
-    metrics.refused(code);
-    warn(code, { clientId, topic }, message);
-    told({ code, source: clientId, topic, detail: message, payload });
+    report(code, message, { log: { clientId, topic }, source: clientId, topic, payload });
     return new BrokerError(code, message, { cause });
-  }
-
-  function authenticate(
-    client: Client,
-    username: string | undefined,
-    password: Readonly<Buffer> | undefined,
-    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
-  ): void {
-    const refuse = (code: BrokerErrorCode, returnCode: number, why: string) =>
-      done(Object.assign(new BrokerError(code, why, { returnCode }), { returnCode }), false);
-    const address = addressOf(client);
-    const tell = (code: BrokerErrorCode, why: string) =>
-      told({
-        code,
-        source: username || client.id,
-        topic: '',
-        detail: `${why} (from ${address ?? 'an unknown address'})`,
-        payload: EMPTY,
-      });
-    const fail = (code: BrokerErrorCode, returnCode: number, why: string) => {
-      metrics.refused(code);
-      warn(code, { clientId: client.id, username }, why);
-      tell(code, why);
-      refuse(code, returnCode, why);
-    };
-    const attempt = attempts.admit(address, username);
-    if (isBlocked(attempt)) {
-      // Counted, logged only when a block starts: a flood must not become a flood of log lines.
-      metrics.refused('BROKER_ERR_AUTH_BLOCKED');
-      return refuse('BROKER_ERR_AUTH_BLOCKED', 5, `too many failed attempts for this ${attempt.by}`);
-    }
-    const failedAuth = (why: string) => {
-      const block = attempt.failed();
-      if (block) {
-        const seconds = Math.ceil((block.untilMs - Date.now()) / 1000);
-        const fields = { address, username, by: block.by, seconds };
-        warn('BROKER_ERR_AUTH_BLOCKED', fields, 'failed CONNECTs: blocking further attempts');
-        // Recorded once, when the block starts: the CONNECTs it refuses are only counted.
-        tell('BROKER_ERR_AUTH_BLOCKED', `further CONNECTs refused for ${seconds} s (this ${block.by})`);
-      }
-      fail('BROKER_ERR_AUTH', 4, why);
-    };
-    if (!username || !password) return failedAuth('connection without credentials refused');
-    on()
-      .authenticate(username, password)
-      .then(
-        (principal) => {
-          if (!principal) return failedAuth('wrong credentials');
-          attempt.succeeded();
-          if (!clientIdFits(principal, client.id)) {
-            return fail('BROKER_ERR_CLIENT_ID', 2, 'client id must be the device or gateway id');
-          }
-          principals.set(client, principal);
-          done(null, true);
-        },
-        (err: unknown) => {
-          // Not the client's failure: the registry could not check now (busy upgrading older hashes, or
-          // failing). CONNACK 3 tells the device to come back later.
-          attempt.abandon();
-          fail('BROKER_ERR_AUTH_BUSY', 3, `the secret could not be checked now: ${errorText(err)}`);
-        },
-      );
   }
 
   function authorizePublish(
@@ -319,14 +234,9 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       readers.subscribed(client, sub.topic);
       return callback(null, sub);
     }
-    metrics.refused('BROKER_ERR_SUBSCRIBE_ACL');
-    warn('BROKER_ERR_SUBSCRIBE_ACL', { clientId: client.id, filter: sub.topic }, 'subscription refused');
-    told({
-      code: 'BROKER_ERR_SUBSCRIBE_ACL',
-      source: client.id,
-      topic: sub.topic,
-      detail: 'subscription refused',
-      payload: EMPTY,
+    const filter = sub.topic;
+    report('BROKER_ERR_SUBSCRIBE_ACL', 'subscription refused', {
+      ...{ log: { clientId: client.id, filter }, source: client.id, topic: filter },
     });
     callback(null, null); // SUBACK 0x80 for this filter; the connection stays
   }
@@ -353,9 +263,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     conn.on('data', (chunk: Buffer) => {
       if (check(chunk)) return;
       oversized.add(conn);
-      metrics.refused('BROKER_ERR_PACKET_TOO_LARGE');
       const why = 'packet over the size limit; closing the connection';
-      warn('BROKER_ERR_PACKET_TOO_LARGE', { max: config.maxPacketBytes }, why);
+      report('BROKER_ERR_PACKET_TOO_LARGE', why, { log: { max: config.maxPacketBytes } });
       conn.destroy();
     });
     aedes.handle(conn, req);
@@ -400,17 +309,4 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   function clientOf(id: string): Client | undefined {
     return clients()[id];
   }
-}
-
-/** The client's IP address: the TCP or TLS socket's, or the WebSocket upgrade request's. */
-function addressOf(client: Client): string | undefined {
-  const conn = client.conn as Partial<Pick<Socket, 'remoteAddress'>>;
-  return conn.remoteAddress ?? client.req?.socket.remoteAddress;
-}
-
-function clientIdFits(principal: Principal, clientId: string): boolean {
-  if (principal.type === 'device') return clientId === principal.device.id;
-  if (principal.type === 'gateway') return clientId === principal.gatewayId;
-  // Several consumers may share a service account (Node-RED, a second dashboard): `<id>` or `<id>:<any>`.
-  return clientId === principal.id || clientId.startsWith(`${principal.id}:`);
 }
