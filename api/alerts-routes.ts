@@ -9,7 +9,7 @@ import { Kind } from '../devices/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type ApiAlerts } from './route-kit.ts';
-import { instant, INSTANT_FORMS } from './time-range.ts';
+import { rangeQuery } from './time-range.ts';
 import { Alert, ALERT_STATES, AlertEvent, type AlertChange } from '../alerts/index.ts';
 import { SEVERITIES } from '../measurements/index.ts';
 
@@ -55,12 +55,7 @@ const listQuery = (clock: () => number) =>
     state: listOf(ALERT_STATES).optional().describe('comma-separated, or the parameter repeated'),
     device: Text.optional(),
     rule: Text.optional(),
-    from: instant(clock)
-      .optional()
-      .describe('raised at or after: ' + INSTANT_FORMS),
-    to: instant(clock)
-      .optional()
-      .describe('raised before: ' + INSTANT_FORMS),
+    ...rangeQuery(clock, { from: 'raised at or after', to: 'raised before' }),
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('newest raised first'),
   });
 
@@ -72,14 +67,7 @@ const StreamQuery = StreamFilter.extend({
 });
 
 const responseTimesQuery = (clock: () => number) =>
-  z.object({
-    from: instant(clock)
-      .optional()
-      .describe('alerts raised at or after: ' + INSTANT_FORMS),
-    to: instant(clock)
-      .optional()
-      .describe('alerts raised before: ' + INSTANT_FORMS),
-  });
+  z.object(rangeQuery(clock, { from: 'alerts raised at or after', to: 'alerts raised before' }));
 
 const AlertIdParam = z.object({ id: z.string().min(1).max(32).describe('alert id') });
 

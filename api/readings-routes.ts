@@ -17,7 +17,7 @@ import {
   splitFields,
 } from './readings.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
-import { checkBuckets, Every, instant, INSTANT_FORMS, resolveRange } from './time-range.ts';
+import { checkBuckets, Every, rangeQuery, resolveRange } from './time-range.ts';
 
 /** Raw points per answer unless `limit` says otherwise, and the most it may say. */
 export const DEFAULT_RAW_LIMIT = 1_000;
@@ -31,12 +31,10 @@ const Fields = z
 
 const historyQuery = (clock: () => number) =>
   z.object({
-    from: instant(clock)
-      .optional()
-      .describe('start, inclusive; default `to` minus 24 h. ' + INSTANT_FORMS),
-    to: instant(clock)
-      .optional()
-      .describe('end, exclusive; default now. ' + INSTANT_FORMS),
+    ...rangeQuery(clock, {
+      from: 'start, inclusive; default `to` minus 24 h',
+      to: 'end, exclusive; default now',
+    }),
     every: Every.optional(),
     fields: Fields,
     limit: z.coerce

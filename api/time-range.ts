@@ -72,6 +72,14 @@ export function instant(clock: () => number) {
     .describe(INSTANT_FORMS);
 }
 
+/** Optional `from` and `to` instants, read with `clock`; each described by what it bounds, then the forms. */
+export function rangeQuery(clock: () => number, what: { readonly from: string; readonly to: string }) {
+  return {
+    from: instant(clock).optional().describe(`${what.from}: ${INSTANT_FORMS}`),
+    to: instant(clock).optional().describe(`${what.to}: ${INSTANT_FORMS}`),
+  };
+}
+
 /** A bucket width for GROUP BY time(), checked by the InfluxQL builder's own test. */
 export const Every = z
   .string()
