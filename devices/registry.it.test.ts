@@ -253,6 +253,19 @@ describe('authentication', () => {
     expect((await registry.authenticate('gw-1', rotated))?.type).toBe('gateway');
   });
 
+  it('knows every id it holds, a decommissioned device too, and no other', async () => {
+    await registry.provisionDevice(gauge);
+    await registry.provisionGateway(gatewayInput);
+    await registry.provisionServiceAccount({ id: 'node-red', mayPublishAlerts: true });
+    registry.decommissionDevice(gauge.id);
+    expect([gauge.id, 'gw-1', 'node-red', 'nobody'].map((id) => registry.isKnown(id))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+  });
+
   it('authenticates service accounts with their alert permission', async () => {
     const { secret } = await registry.provisionServiceAccount({ id: 'node-red', mayPublishAlerts: true });
     expect(await registry.authenticate('node-red', secret)).toEqual({

@@ -63,6 +63,8 @@ export interface Registry {
   listGateways(): GatewayRecord[];
   provisionServiceAccount(input: ServiceAccountInput): Promise<{ secret: string }>;
   getServiceAccount(id: string): ServiceAccount | undefined;
+  /** Whether a device (decommissioned too), gateway or service account has this id. */
+  isKnown(id: string): boolean;
   /** MQTT CONNECT: username = id, password = the issued secret. Never throws on bad credentials. */
   authenticate(username: string, password: Buffer | string): Promise<Principal | undefined>;
   /** A new random API token, shown once; only its SHA-256 is stored. */
@@ -324,6 +326,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       }),
 
     getServiceAccount: (id) => services.get(id),
+    isKnown: (id) => hashes.has(id),
 
     authenticate: (username, password) =>
       closed ? Promise.resolve(undefined) : principals.authenticate(username, password),

@@ -64,11 +64,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     });
 
     // The broker publishes from now on; it listens once every handler of what clients send is ready.
-    const isKnown = (id: string) =>
-      registry.getDevice(id) !== undefined ||
-      registry.getGateway(id) !== undefined ||
-      registry.getServiceAccount(id) !== undefined;
-    const onRefused = createRefusalRecorder(deadLetters, isKnown, clock);
+    const onRefused = createRefusalRecorder(deadLetters, (id) => registry.isKnown(id), clock);
     const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker, onRefused };
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
