@@ -1,17 +1,15 @@
 // `npm run dashboards`: writes the dashboards' JSON for Grafana from their source in dashboards/src.
 // `npm run dashboards -- --check`: fails when the committed JSON is not what the source makes.
-// `--fleet <file>` makes them for another fleet file than the Huế one, `--timezone <IANA name>` for another
-// city's days (daily totals run from its midnight).
+// `--timezone <IANA name>` makes them for another city's days (daily totals run from its midnight). No fleet
+// file goes in: what the panels group by comes from the tags the readings carry from the registry.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readCommandLine } from '../cli/index.ts';
-import { DEFAULT_FLEET_FILE, loadFleet } from '../devices/index.ts';
 import { DASHBOARD_DIR, DEFAULT_TIMEZONE, renderDashboards } from './index.ts';
 
 const USAGE = `usage: npm run dashboards [-- options]
   writes the dashboards' JSON for Grafana (${DASHBOARD_DIR.split('/').slice(-3).join('/')}) from dashboards/src
   --check              write nothing; fail when the committed JSON is not what the source makes
-  --fleet <file>       another fleet file than the Huế one (${path.relative(process.cwd(), DEFAULT_FLEET_FILE) || DEFAULT_FLEET_FILE})
   --timezone <name>    the IANA time zone daily totals start their days in (default ${DEFAULT_TIMEZONE})
   --help               this text`;
 
@@ -20,12 +18,10 @@ async function main(): Promise<number> {
     usage: USAGE,
     options: {
       check: { type: 'boolean', default: false },
-      fleet: { type: 'string' },
       timezone: { type: 'string', default: DEFAULT_TIMEZONE },
     },
   });
-  const fleet = await loadFleet(values.fleet ?? DEFAULT_FLEET_FILE);
-  const rendered = renderDashboards(fleet, values.timezone);
+  const rendered = renderDashboards(values.timezone);
   await mkdir(DASHBOARD_DIR, { recursive: true });
   const present = (await readdir(DASHBOARD_DIR)).filter((f) => f.endsWith('.json'));
   const stale = present.filter((f) => !rendered.some((r) => r.file === f));

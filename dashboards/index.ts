@@ -1,8 +1,7 @@
 // The dashboards component's public entry: the generated Grafana dashboards, rendered from their
-// TypeScript source (dashboards/src) for a fleet, and the folder Grafana's provider reads them from.
+// TypeScript source (dashboards/src), and the folder Grafana's provider reads them from.
 import { fileURLToPath } from 'node:url';
 import type * as grafana from '@grafana/grafana-foundation-sdk/dashboard';
-import type { Fleet } from '../devices/index.ts';
 import { DASHBOARDS, DEFAULT_TIMEZONE } from './src/index.ts';
 
 export { DATASOURCE, DEFAULT_TIMEZONE } from './src/index.ts';
@@ -32,11 +31,10 @@ function numberPanels(panels: PanelLike[]): void {
  * `timezone` is the city's (IANA), whose days the daily totals are.
  */
 export function renderDashboards(
-  fleet: Fleet,
   timezone: string = DEFAULT_TIMEZONE,
 ): { readonly file: string; readonly dashboard: grafana.Dashboard; readonly text: string }[] {
   return DASHBOARDS.map((make) => {
-    const d = make({ fleet, timezone });
+    const d = make({ timezone });
     numberPanels(d.panels ?? []);
     d.templating = { list: d.templating.list ?? [] };
     d.annotations = { list: d.annotations.list ?? [] };

@@ -4,8 +4,16 @@
 // The runner is first run on two fixtures: one using every query form, which must pass, and one with
 // broken queries, each of which must be reported.
 import path from 'node:path';
+import type { DeviceInput } from '../devices/index.ts';
+import type { Series } from '../influx/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, rows, startTestPlatform, type TestPlatform } from '../test/kits/platform.ts';
+import {
+  connectClient,
+  eventually,
+  rows,
+  startTestPlatform,
+  type TestPlatform,
+} from '../test/kits/platform.ts';
 import { loadHistory } from '../test/kits/dashboard-history.ts';
 import {
   annotationCases,
@@ -13,6 +21,7 @@ import {
   dashboardFiles,
   dataSourceMinInterval,
   HOUR_MS,
+  panelAnswers,
   panelCases,
   readDashboard,
   resolveContexts,
@@ -121,3 +130,73 @@ describe.each(files.map((file) => ({ file, dashboard: readDashboard(file) })))(
     }
   },
 );
+
+/** The last non-null value of a column across an answer's series (the newest bucket of a chart). */
+function lastOf(series: readonly Series[], column: string): unknown {
+  const values = series.flatMap((s) => s.values.map((row) => row[s.columns.indexOf(column)]));
+  return values.filter((v) => v !== null && v !== undefined).at(-1);
+}
+
+describe('a device onboarded after the dashboards were generated', () => {
+  const at = { lat: 16.455, lon: 107.56 };
+  const devices: DeviceInput[] = [
+    {
+      id: 'sl-le-duan-01',
+      kind: 'streetlight',
+      name: 'Lê Duẩn 01',
+      district: 'Phú Xuân',
+      location: at,
+      meta: { street: 'Lê Duẩn', rated_w: 120, tolerance_pct: 10 },
+    },
+    {
+      id: 'rg-onboarded',
+      kind: 'flood',
+      name: 'River gauge onboarded later',
+      district: 'Phú Xuân',
+      location: at,
+      meta: { type: 'river', station: 'Onboarded', river: 'Hương', alarm_levels_m: [1.5, 3, 4.5] },
+    },
+  ];
+  const readings = {
+    'sl-le-duan-01': { lamp_on: true, power_w: 140 },
+    'rg-onboarded': { water_level_m: 3.2 },
+  };
+
+  beforeAll(async () => {
+    for (const d of devices) {
+      const { secret } = await platform.registry.provisionDevice(d);
+      const client = await connectClient(platform.mqttUrl, {
+        clientId: d.id,
+        username: d.id,
+        password: secret,
+      });
+      await client.publishAsync(
+        `city/${d.kind}/${d.id}/telemetry`,
+        JSON.stringify(readings[d.id as keyof typeof readings]),
+        { qos: 1 },
+      );
+      await client.endAsync();
+    }
+    await eventually(async () =>
+      (await rows(platform, `SELECT * FROM "flood" WHERE "device" = 'rg-onboarded'`)).length > 0
+        ? true
+        : undefined,
+    );
+  });
+
+  it("is on its street's power panel, against the rated power and limit of its registry record", async () => {
+    const streetlights = readDashboard(files.find((f) => f.endsWith('city-streetlights.json'))!);
+    const answers = await panelAnswers(streetlights, '$street: power', { street: 'Lê Duẩn' }, env);
+    expect(answers.get('A')?.map((s) => s.tags?.device)).toEqual(['sl-le-duan-01']);
+    expect(lastOf(answers.get('A')!, 'power')).toBe(140);
+    // 120 W rated, 10 % tolerance: lamp-power-too-high's limit is 132 W, drawn from the reading itself.
+    expect([lastOf(answers.get('B')!, 'rated'), lastOf(answers.get('B')!, 'limit')]).toEqual([120, 132]);
+  });
+
+  it('has its own river row: its level, coloured by the alarm levels of its registry record', async () => {
+    const flood = readDashboard(files.find((f) => f.endsWith('city-flood.json'))!);
+    const answers = await panelAnswers(flood, '$station: now', { station: 'Onboarded' }, env);
+    expect(lastOf(answers.get('A')!, 'water level')).toBe(3.2);
+    expect(['alarm 1', 'alarm 2', 'alarm 3'].map((c) => lastOf(answers.get('B')!, c))).toEqual([1.5, 3, 4.5]);
+  });
+});

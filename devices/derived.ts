@@ -17,3 +17,19 @@ export function withDerivedFields(reading: Reading, device: DeviceRecord): Readi
   const level = Math.round((datum - distance) * 1e4) / 1e4;
   return { ...reading, fields: { ...reading.fields, water_level_m: level } };
 }
+
+/**
+ * The registry's facts written on each of a device's readings (REGISTRY_FIELDS): a river gauge's alarm
+ * levels, a lamp's rated power and the power above which lamp-power-too-high fires. Empty for others.
+ */
+export function registryFields(device: DeviceRecord): Record<string, number> {
+  if (device.kind === 'streetlight') {
+    const { rated_w, tolerance_pct } = device.meta;
+    return { rated_w, power_limit_w: Math.round(rated_w * (1 + tolerance_pct / 100) * 1e3) / 1e3 };
+  }
+  if (device.kind === 'flood' && device.meta.alarm_levels_m !== undefined) {
+    const [alarm_1_m, alarm_2_m, alarm_3_m] = device.meta.alarm_levels_m;
+    return { alarm_1_m, alarm_2_m, alarm_3_m };
+  }
+  return {};
+}

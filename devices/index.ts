@@ -2,7 +2,7 @@
 // the simulated Huế fleet. Other folders import from here only.
 export * from './kinds.ts';
 export * from './schemas.ts';
-export { withDerivedFields } from './derived.ts';
+export { registryFields, withDerivedFields } from './derived.ts';
 export { sunAltitudeDeg, sunPosition, type SunPosition } from './sun.ts';
 export {
   createTopics,

@@ -3,6 +3,7 @@
 export { INFLUX_ERRORS, InfluxError, isInfluxError, type InfluxErrorCode } from './errors.ts';
 export {
   createReadingEncoder,
+  encodeFields,
   encodeLine,
   encodeReading,
   encodeTags,

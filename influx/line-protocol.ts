@@ -73,34 +73,41 @@ function encodeValue(key: string, value: LineFieldValue): string {
   return STRING_SPECIAL.test(value) ? `"${value.replace(STRING_SPECIAL_ALL, '\\$&')}"` : `"${value}"`;
 }
 
+/** `,k=v,k=v` for fields to append to a line's own (`encodeLine`'s `encodedExtra`); '' for none. */
+export function encodeFields(fields: Readonly<Record<string, LineFieldValue | undefined>>): string {
+  let out = '';
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (value === undefined) continue;
+    const k = KEY_SPECIAL.test(key) || FORBIDDEN.test(key) || key === '' ? escapeKey(key, 'field key') : key;
+    out += ',' + k + '=' + encodeValue(key, value);
+  }
+  return out;
+}
+
 /**
  * One line: `measurement<encodedTags> k=v,... <timeMs>` for writes with `precision=ms`.
- * `encodedTags` must come from encodeTags. Throws INFLUX_ERR_LINE for a value that cannot be written.
+ * `encodedTags` must come from encodeTags, `encodedExtra` (fields after the line's own) from encodeFields.
+ * Throws INFLUX_ERR_LINE for a value that cannot be written.
  */
 export function encodeLine(
   measurement: string,
   encodedTags: string,
   fields: Readonly<Record<string, LineFieldValue>>,
   timeMs: number,
+  encodedExtra = '',
 ): string {
   if (!Number.isSafeInteger(timeMs)) refuse('time', String(timeMs), 'is not an integer of milliseconds');
-  let line = escapeMeasurement(measurement) + encodedTags;
-  let sep = ' ';
-  for (const key in fields) {
-    if (!Object.hasOwn(fields, key)) continue;
-    const value = fields[key];
-    if (value === undefined) continue;
-    const k = KEY_SPECIAL.test(key) || FORBIDDEN.test(key) || key === '' ? escapeKey(key, 'field key') : key;
-    line += sep + k + '=' + encodeValue(key, value);
-    sep = ',';
-  }
-  if (sep === ' ') refuse('line for', measurement, 'has no fields');
-  return `${line} ${timeMs}`;
+  const own = encodeFields(fields);
+  if (own === '') refuse('line for', measurement, 'has no fields');
+  return `${escapeMeasurement(measurement)}${encodedTags} ${own.slice(1)}${encodedExtra} ${timeMs}`;
 }
 
-/** A canonical reading as one line: measurement = kind; `encodedTags` from encodeTags (device, district...). */
-export function encodeReading(reading: Reading, encodedTags: string): string {
-  return encodeLine(reading.kind, encodedTags, reading.fields, reading.time);
+/** A canonical reading as one line: measurement = kind; `encodedTags` from encodeTags (device, district...),
+ * `encodedExtra` from encodeFields (the registry's fields of its device). */
+export function encodeReading(reading: Reading, encodedTags: string, encodedExtra = ''): string {
+  return encodeLine(reading.kind, encodedTags, reading.fields, reading.time, encodedExtra);
 }
 
 export interface ReadingEncoder {

@@ -4,13 +4,14 @@
 import type { Logger } from 'pino';
 import {
   isStatusPayload,
+  registryFields,
   withDerivedFields,
   type DeviceRecord,
   type Kind,
   type Reading,
 } from '../devices/index.ts';
 import { createLogBudget, errorText } from '../errors/index.ts';
-import { encodeReading, encodeTags } from '../influx/index.ts';
+import { encodeFields, encodeReading, encodeTags } from '../influx/index.ts';
 import { TAGS } from '../measurements/index.ts';
 import { createSourceBudget, type DeadLetterStore } from './dead-letters.ts';
 import { decodeDevicePayload, decodeGatewayPayload, type DecodeResult } from './decode.ts';
@@ -65,12 +66,17 @@ export interface Ingest {
   onReadings(listener: ReadingListener): () => void;
 }
 
+interface RegistryLine {
+  readonly tags: string;
+  readonly fields: string;
+}
+
 export function createIngest(deps: IngestDeps): Ingest {
   const { getDevice, spool, deadLetters, metrics, clock, log, maxPayloadBytes } = deps;
   const listeners = new Set<ReadingListener>();
-  // A device's encoded tag set, reused for every reading it sends. Keyed by the registry record itself:
-  // an update replaces the record, so a stale entry is never read and is collected with the old record.
-  const tagCache = new WeakMap<DeviceRecord, string>();
+  // A device's encoded tags and registry fields, reused for every reading it sends. Keyed by the registry
+  // record itself: an update replaces the record, so a stale entry is never read and is collected with it.
+  const lineCache = new WeakMap<DeviceRecord, RegistryLine>();
   // Junk arrives in floods: its dead letters are budgeted per sender (60 a minute), its log lines per code.
   const budget = createSourceBudget(DEAD_LETTERS_PER_SENDER_PER_MINUTE, clock);
   const logBudget = createLogBudget(log);
@@ -114,20 +120,26 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
   }
 
-  function tagsOf(device: DeviceRecord): string {
-    let tags = tagCache.get(device);
-    if (tags === undefined) {
-      tags = encodeTags({
-        [TAGS.device]: device.id,
-        [TAGS.district]: device.district,
-        [TAGS.gateway]: device.gateway ?? '',
-        [TAGS.street]: device.kind === 'streetlight' ? device.meta.street : '',
-        [TAGS.station]: device.kind === 'flood' ? (device.meta.station ?? '') : '',
-        [TAGS.river]: device.kind === 'flood' ? (device.meta.river ?? '') : '',
-      });
-      tagCache.set(device, tags);
+  /** What each line of a device's readings carries from the registry: tags, and fields after its own. */
+  function fromRegistry(device: DeviceRecord): RegistryLine {
+    let line = lineCache.get(device);
+    if (line === undefined) {
+      const flood = device.kind === 'flood' ? device.meta : undefined;
+      line = {
+        tags: encodeTags({
+          [TAGS.device]: device.id,
+          [TAGS.district]: device.district,
+          [TAGS.gateway]: device.gateway ?? '',
+          [TAGS.street]: device.kind === 'streetlight' ? device.meta.street : '',
+          [TAGS.gauge]: flood?.type ?? '',
+          [TAGS.station]: flood?.station ?? '',
+          [TAGS.river]: flood?.river ?? '',
+        }),
+        fields: encodeFields(registryFields(device)),
+      };
+      lineCache.set(device, line);
     }
-    return tags;
+    return line;
   }
 
   function store(
@@ -140,7 +152,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     try {
       for (let i = 0; i < readings.length; i++) {
         const reading = withDerivedFields(readings[i]!, devices[i]!);
-        text += encodeReading(reading, tagsOf(devices[i]!)) + '\n';
+        const registry = fromRegistry(devices[i]!);
+        text += encodeReading(reading, registry.tags, registry.fields) + '\n';
       }
     } catch (err) {
       // Only a registry value that line protocol cannot carry gets here (the registry refuses them).

@@ -1,7 +1,7 @@
 // The three kinds of device and the fields of their readings, with units and physical ranges: the one
 // definition that the payload schemas, the line encoder, the API and the dashboards read. One measurement
 // per kind, named as the kind.
-import type { FieldSpec } from './spec.ts';
+import { numberField, type FieldSpec } from './spec.ts';
 
 export const KINDS = ['air_quality', 'flood', 'streetlight'] as const;
 export type KindName = (typeof KINDS)[number];
@@ -61,16 +61,37 @@ export const FIELDS = {
 } as const satisfies Record<KindName, Record<string, ReadingFieldSpec>>;
 
 /**
+ * Fields ingest adds to a reading from its device's registry record; a device cannot send them (they are
+ * not among its kind's `FIELDS`). They are the limits the dashboards draw beside the readings, as they
+ * stood when each reading was stored, so a panel's limits follow the registry without regenerating it.
+ * A river gauge carries its alarm levels, a lamp its rated power and the power above which the rule
+ * lamp-power-too-high fires (rated × (1 + tolerance)).
+ */
+export const REGISTRY_FIELDS = {
+  air_quality: {},
+  flood: {
+    alarm_1_m: numberField('m', 'suffix: m', 'Alarm level 1 (BĐ1) of the river gauge, from the registry'),
+    alarm_2_m: numberField('m', 'suffix: m', 'Alarm level 2 (BĐ2) of the river gauge, from the registry'),
+    alarm_3_m: numberField('m', 'suffix: m', 'Alarm level 3 (BĐ3) of the river gauge, from the registry'),
+  },
+  streetlight: {
+    rated_w: numberField('W', 'watt', 'Rated power of the lamp, from the registry'),
+    power_limit_w: numberField('W', 'watt', 'Rated power plus the tolerance, from the registry'),
+  },
+} as const satisfies Record<KindName, Record<string, FieldSpec>>;
+
+/**
  * Tags written on readings: bounded sets that dashboards group and filter by. `device`, `district` and
  * `gateway` (when it has one) on every reading; from the registry's metadata, `street` on a streetlight's,
- * `station` and `river` on a flood gauge's (when set), so panels grouped by them follow the registry
- * without being regenerated.
+ * `gauge` (river, street or rain) and `station` and `river` (when set) on a flood gauge's, so panels
+ * grouped by them follow the registry without being regenerated.
  */
 export const TAGS = {
   device: 'device',
   district: 'district',
   gateway: 'gateway',
   street: 'street',
+  gauge: 'gauge',
   station: 'station',
   river: 'river',
 } as const;

@@ -101,15 +101,17 @@ describe('a reading travels from device to API', () => {
     const lamps = await eventually(async () => {
       const r = await rows(
         platform,
-        `SELECT power_w, lamp_on, gateway FROM streetlight GROUP BY device, street`,
+        `SELECT power_w, lamp_on, gateway, rated_w, power_limit_w FROM streetlight GROUP BY device, street`,
       );
       return r.length === 2 ? r : undefined;
     });
-    // Each lamp carries its street from the registry, so panels grouped by street follow the registry.
+    // Each lamp carries its street, rated power and power limit (150 W + 10 %) from the registry, so the
+    // panels grouped by street and the limits they draw follow the registry.
+    const registry = { street: 'Lê Lợi', rated_w: 150, power_limit_w: 165 };
     expect(lamps).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ device: 'lamp-e2e-1', street: 'Lê Lợi', power_w: 148.5, lamp_on: true }),
-        expect.objectContaining({ device: 'lamp-e2e-2', street: 'Lê Lợi', power_w: 0, lamp_on: false }),
+        expect.objectContaining({ device: 'lamp-e2e-1', power_w: 148.5, lamp_on: true, ...registry }),
+        expect.objectContaining({ device: 'lamp-e2e-2', power_w: 0, lamp_on: false, ...registry }),
       ]),
     );
   });
@@ -122,10 +124,14 @@ describe('a reading travels from device to API', () => {
         (
           await rows(
             platform,
-            `SELECT water_level_m FROM flood WHERE device = 'river-e2e' GROUP BY station, river`,
+            `SELECT water_level_m, alarm_1_m, alarm_2_m, alarm_3_m FROM flood WHERE device = 'river-e2e' GROUP BY gauge, station, river`,
           )
         )[0],
     );
-    expect(stored).toMatchObject({ water_level_m: 2.75, station: 'Kim Long', river: 'Hương' });
+    expect(stored).toMatchObject({
+      water_level_m: 2.75,
+      ...{ gauge: 'river', station: 'Kim Long', river: 'Hương' },
+      ...{ alarm_1_m: 1, alarm_2_m: 2, alarm_3_m: 3.5 },
+    });
   });
 });

@@ -1,14 +1,11 @@
 // What every dashboard of the platform shares: the folder's tag, the browser's time zone, a shared
 // crosshair, read-only (the source is here, not in Grafana's UI) and links to the other dashboards.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import type { Fleet } from '../../devices/index.ts';
 import { built } from './panels.ts';
 
 export const TAG = 'city';
 
 export interface DashboardContext {
-  /** The fleet the dashboards are made for: per-station and per-street panels come from it. */
-  readonly fleet: Fleet;
   /** The city's time zone (IANA): daily totals are its days, midnight to midnight. */
   readonly timezone: string;
 }

@@ -1,47 +1,31 @@
-// Flood: each river gauge against its alarm levels 1/2/3 (from the registry metadata of the fleet),
-// street-flood depth, and rain per hour and per 24 hours.
+// Flood: each river gauge against its alarm levels 1/2/3, street-flood depth, and rain per hour and per 24
+// hours. Nothing here is taken from a fleet file: the river panels repeat per `station` tag and draw the
+// alarm levels each reading carries from the registry, the street panels select the `gauge` tag, so a
+// gauge onboarded through the API appears without regenerating the dashboard.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { type Fleet } from '../../devices/index.ts';
 import { localDay, type DashboardContext } from './dashboard.ts';
-import { field, unitOf } from './names.ts';
-import { barGauge, totals, influx, stat, timeseries, type Step } from './panels.ts';
-import { col, equals, select, tagIn, tagMatches } from './query.ts';
-import { chosenDevices, kindDashboard } from './variables.ts';
+import { field, registryField, unitOf } from './names.ts';
+import { barGauge, totals, influx, limitLine, stat, thresholdsFromQuery, timeseries } from './panels.ts';
+import { col, equals, select, tagMatches } from './query.ts';
+import { chosenDevices, kindDashboard, stationVariable } from './variables.ts';
 import { MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const FLOOD = MEASUREMENTS.flood;
 const LEVEL = field('flood', 'water_level_m');
 const RAIN = field('flood', 'rain_mm');
-/** Alarm 1, 2, 3 (BĐ1–BĐ3). */
-const ALARM_COLOURS = ['yellow', 'orange', 'red'] as const;
 const perDevice = { alias: '$tag_device' };
+/** Alarm levels 1, 2, 3 (BĐ1–BĐ3): the columns of the alarm query and their colours. */
+const ALARMS = [
+  [registryField('flood', 'alarm_1_m'), 'alarm 1', 'yellow'],
+  [registryField('flood', 'alarm_2_m'), 'alarm 2', 'orange'],
+  [registryField('flood', 'alarm_3_m'), 'alarm 3', 'red'],
+] as const;
+/** The gauge of the repeated row: one station. */
+const atStation = tagMatches(TAGS.station, 'station');
+const streetGauges = equals(TAGS.gauge, 'street');
 
-interface RiverGauge {
-  readonly id: string;
-  readonly title: string;
-  readonly levels: readonly [number, number, number];
-}
-
-export function riverGauges(fleet: Fleet): RiverGauge[] {
-  return fleet.devices.flatMap((d) =>
-    d.kind === 'flood' && d.meta.type === 'river' && d.meta.alarm_levels_m !== undefined
-      ? [
-          {
-            id: d.id,
-            title: d.meta.river !== undefined ? `${d.meta.station ?? d.name} (${d.meta.river})` : d.name,
-            levels: d.meta.alarm_levels_m,
-          },
-        ]
-      : [],
-  );
-}
-
-function floodDevices(fleet: Fleet, type: 'street' | 'rain'): string[] {
-  return fleet.devices.filter((d) => d.kind === 'flood' && d.meta.type === type).map((d) => d.id);
-}
-
-/** Rain of the rain gauges summed per `interval`, as steps (bars of several gauges would hide each other). */
-function rainTotals(title: string, interval: string, gauges: readonly string[], width: number) {
+/** Rain per `interval` of each gauge reporting rain, as steps (bars of several gauges hide each other). */
+function rainTotals(title: string, interval: string, width: number) {
   return totals({
     title,
     style: 'steps',
@@ -50,7 +34,7 @@ function rainTotals(title: string, interval: string, gauges: readonly string[], 
     query: {
       select: [col('sum', RAIN, 'rain')],
       from: FLOOD,
-      where: [tagIn(TAGS.device, gauges), ...chosenDevices],
+      where: chosenDevices,
       interval,
       by: [TAGS.device],
       fill: '0',
@@ -59,55 +43,66 @@ function rainTotals(title: string, interval: string, gauges: readonly string[], 
   });
 }
 
-function alarmSteps(levels: readonly number[]): Step[] {
-  return [[null, 'green'], ...levels.map((l, i) => [l, ALARM_COLOURS[i] ?? 'red'] as const)];
+/** The alarm levels the station's readings carry, as columns `alarm 1`...; per interval for a chart. */
+function alarmLevels(interval?: false) {
+  return select({
+    select: ALARMS.map(([f, alias]) => col('last', f, alias)),
+    from: FLOOD,
+    where: [atStation],
+    ...(interval === false ? { interval: false as const } : { fill: 'previous' as const }),
+  });
 }
 
-function riverPanels(g: RiverGauge) {
-  const steps = alarmSteps(g.levels);
-  const description = `Water level above the gauge datum; dashed lines: alarm levels ${g.levels.join(' / ')} m.`;
-  const latest = select({
-    select: [col('last', LEVEL, 'water level')],
-    from: FLOOD,
-    where: [equals(TAGS.device, g.id)],
-    interval: false,
-  });
+const riverDescription =
+  'Water level above the gauge datum. Dashed lines: the alarm levels 1/2/3 of the gauge in the registry, as they stood at each reading.';
+
+/** The chart and the latest level of the gauge of one station; the row repeats them per station. */
+function riverPanels() {
   return [
     timeseries({
-      title: `${g.title} water level`,
-      description,
+      title: '$station: water level',
+      description: riverDescription,
       unit: unitOf('flood', 'water_level_m'),
       width: 18,
-      thresholds: steps,
-      thresholdsStyle: 'dashed',
-      // The alarm lines are in view in dry weather too.
+      // Dry weather too: the alarm lines are series, so the axis reaches them.
       softMin: 0,
-      softMax: g.levels[2] + 0.5,
+      overrides: ALARMS.map(([, alias, color]) => limitLine(alias, color)),
       queries: [
-        influx(
-          select({
-            select: [col('max', LEVEL, 'water level')],
-            from: FLOOD,
-            where: [equals(TAGS.device, g.id)],
-          }),
-        ),
+        influx(select({ select: [col('max', LEVEL, 'water level')], from: FLOOD, where: [atStation] })),
+        influx(alarmLevels()),
       ],
     }),
     stat({
-      title: `${g.title} now`,
-      description,
+      title: '$station: now',
+      description: `${riverDescription} Coloured by the alarm level reached.`,
       unit: unitOf('flood', 'water_level_m'),
       width: 6,
       height: 8,
       decimals: 2,
-      thresholds: steps,
+      thresholds: [[null, 'green']],
       colorMode: 'background',
-      queries: [influx(latest)],
+      transformations: [
+        thresholdsFromQuery(
+          'B',
+          ALARMS.map(([, alias, color]) => [alias, color]),
+        ),
+      ],
+      queries: [
+        influx(
+          select({
+            select: [col('last', LEVEL, 'water level')],
+            from: FLOOD,
+            where: [atStation],
+            interval: false,
+          }),
+        ),
+        influx(alarmLevels(false)),
+      ],
     }),
   ];
 }
 
-export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard.Dashboard {
+export function floodDashboard({ timezone }: DashboardContext): dashboard.Dashboard {
   const day = localDay(timezone);
   const d = kindDashboard('flood', {
     uid: 'city-flood',
@@ -116,11 +111,11 @@ export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard
       'River levels against alarm levels 1/2/3, street-flood depth, rain per hour and per 24 hours.',
     from: 'now-3d',
     refresh: '1m',
-  }).withRow(new dashboard.RowBuilder('Rivers'));
-  for (const g of riverGauges(fleet)) for (const p of riverPanels(g)) d.withPanel(p);
+  })
+    .withVariable(stationVariable())
+    .withRow(new dashboard.RowBuilder('River at $station').repeat('station'));
+  for (const p of riverPanels()) d.withPanel(p);
 
-  const streets = floodDevices(fleet, 'street');
-  const rain = floodDevices(fleet, 'rain');
   d.withRow(new dashboard.RowBuilder('Streets'))
     .withPanel(
       timeseries({
@@ -141,7 +136,7 @@ export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard
             select({
               select: [col('max', LEVEL, 'depth')],
               from: FLOOD,
-              where: [tagIn(TAGS.device, streets), ...chosenDevices],
+              where: [streetGauges, ...chosenDevices],
               by: [TAGS.device],
             }),
             perDevice,
@@ -150,7 +145,7 @@ export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard
       }),
     )
     .withRow(new dashboard.RowBuilder('Rain'))
-    .withPanel(rainTotals('Rain per hour', '1h', rain, 16))
+    .withPanel(rainTotals('Rain per hour', '1h', 16))
     .withPanel(
       barGauge({
         title: 'Rain in the last 24 hours',
@@ -171,7 +166,7 @@ export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard
               select: [col('sum', RAIN, 'rain 24 h')],
               from: FLOOD,
               time: 'time > now() - 24h',
-              where: [tagIn(TAGS.device, rain), tagMatches(TAGS.district, 'district')],
+              where: chosenDevices,
               interval: false,
               by: [TAGS.device],
             }),
@@ -180,7 +175,7 @@ export function floodDashboard({ fleet, timezone }: DashboardContext): dashboard
         ],
       }),
     )
-    .withPanel(rainTotals('Rain per day', day, rain, 24))
+    .withPanel(rainTotals('Rain per day', day, 24))
     .withRow(new dashboard.RowBuilder('Gauges'))
     .withPanel(
       timeseries({

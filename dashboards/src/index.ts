@@ -1,4 +1,4 @@
-// The dashboards' source: each function makes one Grafana dashboard for a fleet.
+// The dashboards' source: each function makes one Grafana dashboard.
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { airQualityDashboard } from './air-quality.ts';
 import { alertsDashboard } from './alerts.ts';

@@ -1,11 +1,17 @@
 // The names the dashboards query, taken from the definitions the writers use: a renamed field breaks
 // the generator's compile, not a panel at 3 a.m.
 import { FIELDS, type FieldName, type Kind } from '../../devices/index.ts';
+import type { REGISTRY_FIELDS } from '../../measurements/index.ts';
 import { ALERT_FIELDS, type AlertField } from '../../measurements/index.ts';
 
 /** A field of a kind's measurement, checked against `FIELDS`. */
 export function field<K extends Kind>(_kind: K, name: FieldName<K>): string {
   return name;
+}
+
+/** A field ingest writes on a kind's readings from the registry (a limit), checked against `REGISTRY_FIELDS`. */
+export function registryField<K extends Kind>(_kind: K, name: keyof (typeof REGISTRY_FIELDS)[K]): string {
+  return name as string;
 }
 
 /** Grafana's unit of a kind's field. */

@@ -138,6 +138,9 @@ interface Common {
   readonly noValue?: string;
   readonly transformations?: readonly dashboard.DataTransformerConfig[];
   readonly overrides?: readonly { name: string; properties: dashboard.DynamicConfigValue[] }[];
+  /** One copy of the panel per chosen value of a template variable (`$street` in the queries and title),
+   * side by side, at most `perRow` in a row. */
+  readonly repeat?: { readonly variable: string; readonly perRow: number };
 }
 
 interface Shared {
@@ -156,6 +159,9 @@ interface Shared {
   noValue(v: string): unknown;
   withTransformation(t: dashboard.DataTransformerConfig): unknown;
   overrideByName(name: string, properties: dashboard.DynamicConfigValue[]): unknown;
+  repeat(variable: string): unknown;
+  repeatDirection(direction: 'h' | 'v'): unknown;
+  maxPerRow(count: number): unknown;
 }
 
 function configure<P extends Shared & Targeted>(panel: P, o: Common, width = 12, height = 8): P {
@@ -174,8 +180,52 @@ function configure<P extends Shared & Targeted>(panel: P, o: Common, width = 12,
   if (o.noValue !== undefined) panel.noValue(o.noValue);
   for (const t of o.transformations ?? []) panel.withTransformation(t);
   for (const { name, properties } of o.overrides ?? []) panel.overrideByName(name, properties);
+  if (o.repeat !== undefined) {
+    panel.repeat(o.repeat.variable);
+    panel.repeatDirection('h');
+    panel.maxPerRow(o.repeat.perRow);
+  }
   withTargets(panel, o.queries);
   return panel;
+}
+
+/** A series drawn as a limit: a thin dashed line in a fixed colour, unfilled (an alarm level, a rated
+ * power), for limits that are data (they differ per device and follow the registry) rather than panel
+ * thresholds. */
+export function limitLine(
+  name: string,
+  color: string,
+): { name: string; properties: dashboard.DynamicConfigValue[] } {
+  return {
+    name,
+    properties: [
+      { id: 'color', value: { mode: 'fixed', fixedColor: color } },
+      { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+      { id: 'custom.fillOpacity', value: 0 },
+      { id: 'custom.lineInterpolation', value: common.LineInterpolation.StepAfter },
+    ],
+  };
+}
+
+/**
+ * Thresholds taken from another query's columns (Grafana's "Config from query results"): each column's
+ * last value becomes a step in its colour, for the panel's other queries. That query is not shown.
+ */
+export function thresholdsFromQuery(
+  refId: string,
+  steps: readonly (readonly [column: string, color: string])[],
+): dashboard.DataTransformerConfig {
+  return {
+    id: 'configFromData',
+    options: {
+      configRefId: refId,
+      mappings: steps.map(([fieldName, color]) => ({
+        fieldName,
+        handlerKey: 'threshold1',
+        handlerArguments: { threshold: { color } },
+      })),
+    },
+  };
 }
 
 /** How long a gap in a series is bridged: longer means the device went quiet (see the absence rules). */

@@ -1,7 +1,7 @@
 // InfluxQL for panels: Grafana runs these raw, after expanding its macros (`$timeFilter`, `$__interval`,
 // `$district`...). Identifiers are quoted by the platform's own escaping (influx/index.ts), and every
 // selected column gets an alias, so a panel's legend and the dashboards' tests both know its columns.
-import { ident, regexAnyOf, str } from '../../influx/index.ts';
+import { ident, str } from '../../influx/index.ts';
 
 export type Aggregate = 'mean' | 'max' | 'min' | 'sum' | 'last' | 'count' | 'spread' | 'median';
 
@@ -83,11 +83,6 @@ export function showTagValues(
     'regex' in from ? ` FROM ${from.regex}` : from.length > 0 ? ` FROM ${from.map(ident).join(', ')}` : '';
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   return `SHOW TAG VALUES${source} WITH KEY = ${ident(key)}${filter}`;
-}
-
-/** `"tag" =~ /^(?:a|b)$/`: one of a fixed list of values (devices of the fleet, say). */
-export function tagIn(tag: string, values: readonly string[]): string {
-  return `${ident(tag)} =~ ${regexAnyOf(values)}`;
 }
 
 /** `"field" = true`: a boolean field (or a subquery's column) that is true. */

@@ -1,15 +1,21 @@
 // Streetlights: lamps on and off against the sun, power against each street's rated wattage, energy per
-// street and lighting faults. The per-street power panels list the fleet's lamps of each street, each with
-// its street's rated wattage (regenerate after onboarding a street); energy per street groups by the
-// `street` tag every lamp's reading carries, so it follows the registry by itself.
+// street and lighting faults. Nothing here is taken from a fleet file: the power panel repeats per `street`
+// tag and draws the rated power and limit each lamp's readings carry from the registry, and energy per
+// street groups by the same tag, so a lamp or a street onboarded through the API appears by itself.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { type Fleet } from '../../devices/index.ts';
-
 import { alertEventsTable } from './alerts.ts';
 import type { DashboardContext } from './dashboard.ts';
-import { field, unitOf } from './names.ts';
-import { barGauge, influx, stateTimeline, thresholdsConfig, timeseries, valueText } from './panels.ts';
-import { col, equals, isTrue, select, tagIn, tagMatches, transform } from './query.ts';
+import { field, registryField, unitOf } from './names.ts';
+import {
+  barGauge,
+  influx,
+  limitLine,
+  stateTimeline,
+  thresholdsConfig,
+  timeseries,
+  valueText,
+} from './panels.ts';
+import { col, equals, isTrue, select, tagMatches, transform } from './query.ts';
 import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
 import { chosenDevices, kindDashboard, streetVariable } from './variables.ts';
 import { ALERT_TAGS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
@@ -32,59 +38,45 @@ const sunMappings: dashboard.ValueMapping[] = [
   },
 ];
 
-interface Street {
-  readonly name: string;
-  readonly lamps: readonly string[];
-  readonly ratedW: number;
-  readonly tolerancePct: number;
-}
+const RATED = registryField('streetlight', 'rated_w');
+const LIMIT = registryField('streetlight', 'power_limit_w');
 
-export function streets(fleet: Fleet): Street[] {
-  const byName = new Map<string, Street>();
-  for (const d of fleet.devices) {
-    if (d.kind !== 'streetlight') continue;
-    const s = byName.get(d.meta.street);
-    byName.set(d.meta.street, {
-      name: d.meta.street,
-      lamps: [...(s?.lamps ?? []), d.id],
-      ratedW: Math.max(s?.ratedW ?? 0, d.meta.rated_w),
-      tolerancePct: d.meta.tolerance_pct,
-    });
-  }
-  return [...byName.values()];
-}
-
-function powerPanel(street: Street) {
-  const limit = Math.round(street.ratedW * (1 + street.tolerancePct / 100) * 10) / 10;
+/** The power of the lamps of one street against their rated power and limit; repeated per street. */
+function powerPanel() {
+  const onStreet = tagMatches(TAGS.street, 'street');
   return timeseries({
-    title: `${street.name}: power`,
-    description: `Lines: the rated ${street.ratedW} W, and ${street.tolerancePct} % above it (${limit} W), where lamp-power-too-high fires.`,
+    title: '$street: power',
+    description:
+      'Each lamp of the street. Dashed lines: the rated power in the registry (green), and the limit the tolerance adds to it (red), above which lamp-power-too-high fires.',
     unit: unitOf('streetlight', 'power_w'),
-    width: 8,
+    // The whole row: Grafana splits it among the copies, at most three side by side.
+    width: 24,
     min: 0,
-    softMax: limit * 1.1,
-    thresholds: [
-      [null, 'green'],
-      [street.ratedW, 'green'],
-      [limit, 'red'],
-    ],
-    thresholdsStyle: 'dashed',
+    repeat: { variable: 'street', perRow: 3 },
+    overrides: [limitLine('rated', 'green'), limitLine('limit', 'red')],
     queries: [
       influx(
         select({
           select: [col('mean', field('streetlight', 'power_w'), 'power')],
           from: LIGHTS,
-          where: [tagIn(TAGS.device, street.lamps), ...chosenDevices],
+          where: [onStreet, ...chosenDevices],
           by: [TAGS.device],
         }),
         perDevice,
+      ),
+      influx(
+        select({
+          select: [col('max', RATED, 'rated'), col('max', LIMIT, 'limit')],
+          from: LIGHTS,
+          where: [onStreet, ...chosenDevices],
+          fill: 'previous',
+        }),
       ),
     ],
   });
 }
 
-export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Dashboard {
-  const all = streets(fleet);
+export function streetlightsDashboard(_context: DashboardContext): dashboard.Dashboard {
   const lampOn = field('streetlight', 'lamp_on');
   const d = kindDashboard('streetlight', {
     uid: 'city-streetlights',
@@ -169,8 +161,8 @@ export function streetlightsDashboard({ fleet }: DashboardContext): dashboard.Da
         ],
       }),
     )
-    .withRow(new dashboard.RowBuilder('Power and energy'));
-  for (const s of all) d.withPanel(powerPanel(s));
+    .withRow(new dashboard.RowBuilder('Power and energy'))
+    .withPanel(powerPanel());
   d.withPanel(
     barGauge({
       title: 'Energy per street',

@@ -63,6 +63,19 @@ export function streetVariable(): cog.Builder<dashboard.VariableModel> {
   );
 }
 
+/** Stations of the river gauges of the chosen districts, from the `station` tag their readings carry. */
+export function stationVariable(): cog.Builder<dashboard.VariableModel> {
+  return queryVariable(
+    'station',
+    'Station',
+    showTagValues(
+      TAGS.station,
+      [MEASUREMENTS.flood],
+      [equals(TAGS.gauge, 'river'), tagMatches(TAGS.district, 'district')],
+    ),
+  );
+}
+
 /** Selects readings of the chosen district(s) and device(s). */
 export const chosenDevices = [tagMatches(TAGS.district, 'district'), tagMatches(TAGS.device, 'device')];
 

@@ -435,3 +435,24 @@ export async function runDashboard(d: Dashboard, env: Env): Promise<DashboardRun
   }
   return { variables: contexts.variableProblems, cases };
 }
+
+/**
+ * What one panel's queries answer, by refId, with the variables in `fixed` set to one value each and the
+ * others at "All": what a repeated panel shows for one street or station.
+ */
+export async function panelAnswers(
+  d: Dashboard,
+  title: string,
+  fixed: Readonly<Record<string, string>>,
+  env: Env,
+): Promise<Map<string, Series[]>> {
+  const contexts = await resolveContexts(d.templating.list, env);
+  const selection = await selectionWith(contexts, new Map(Object.entries(fixed)));
+  const answers = new Map<string, Series[]>();
+  for (const c of panelCases(d.panels).filter((x) => x.name.startsWith(`${title} / `))) {
+    const [series = []] = await env.run(expandIn(c, selection, env));
+    answers.set(c.name.slice(title.length + 3), series);
+  }
+  if (answers.size === 0) throw new Error(`no panel ${title} in ${d.title}`);
+  return answers;
+}
