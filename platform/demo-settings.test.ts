@@ -5,7 +5,7 @@ import { DemoEnv, loadDemoSettings } from './demo-settings.ts';
 
 describe('the demo settings', () => {
   it('default to everyday life at 60 times speed, as the README says', () => {
-    expect(loadDemoSettings({})).toEqual({ scenario: 'normal', speedup: 60 });
+    expect(loadDemoSettings({})).toEqual({ scenario: 'city', speedup: 60 });
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const name of Object.keys(DemoEnv.shape)) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``));
@@ -33,7 +33,7 @@ describe('the demo settings', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    expect(problems).toMatch(/CITY_DEMO_SCENARIO: .*normal.*flood.*episode/);
+    expect(problems).toMatch(/CITY_DEMO_SCENARIO: .*city.*normal.*flood.*episode/);
     expect(problems).toMatch(/CITY_DEMO_SPEEDUP: .*1/);
   });
 });

@@ -5,9 +5,10 @@ import { Scenario } from '../simulators/index.ts';
 import { ConfigError } from './config.ts';
 
 export const DemoEnv = z.object({
-  /** `normal`: everyday life; `flood`: a rain event that drives the rivers past alarm 3 and back;
-   * `episode`: a pollution episode. Each starts when the fleet goes live. */
-  CITY_DEMO_SCENARIO: Scenario.default('normal'),
+  /** `city`: a bad week's storyline under way when the fleet goes live (simulators/models/time.ts,
+   * CITY_STORY); `normal`: everyday life; `flood`: a rain event that drives the rivers past alarm 3 and
+   * back; `episode`: a pollution episode. The last two start when the fleet goes live. */
+  CITY_DEMO_SCENARIO: Scenario.default('city'),
   /** Scenario time per real time: 60 plays the two-day flood in about an hour. Readings keep true times. */
   CITY_DEMO_SPEEDUP: z.coerce.number().min(1).max(3600).default(60),
 });

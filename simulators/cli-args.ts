@@ -9,7 +9,7 @@ export const USAGE = `usage: tsx simulators/cli.ts --url mqtt://127.0.0.1:1883 -
   --url <url>            broker URL (mqtt://, mqtts://, ws://, wss://)
   --credentials <file>   [{ id, type, secret }] as written when the fleet was provisioned
   --fleet <file>         fleet file (default: the Huế fleet, devices/hue-fleet.json)
-  --scenario <name>      normal | flood | episode (default normal)
+  --scenario <name>      city | normal | flood | episode (default normal)
   --speedup <n>          scenario time per real time, e.g. 60 plays the two-day flood in about an hour (default 1)
   --backfill <hours>     publish this many past hours of readings before going live (default 0)
   --backfill-step <s>    seconds between backfilled readings of a device (default 300)

@@ -8,6 +8,7 @@ import {
   createDeviceModel,
   hashSeed,
   HOUR_MS,
+  liveScenarioMs,
   mulberry32,
   type Model,
   type Scenario,
@@ -113,6 +114,8 @@ function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenari
     gateways.set(gw.id, { link, runners: [], gateway: true, downUntil: undefined });
   }
   const nodes: Node[] = [];
+  // The city story's failed lamp: the fleet's first.
+  const failedLamp = scenario === 'city' ? opts.devices.find((d) => d.kind === 'streetlight')?.id : undefined;
   for (const device of opts.devices) {
     let model: Model<unknown>;
     try {
@@ -121,6 +124,7 @@ function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenari
         scenario,
         faultsPerDay: opts.faultsPerDay,
         episodesPerDay: opts.episodesPerDay,
+        storyFailed: device.id === failedLamp,
       });
     } catch (err) {
       throw new SimError('SIM_ERR_CONFIG', `metadata of ${device.id} does not fit its kind`, { cause: err });
@@ -163,6 +167,7 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
   const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 500);
   const seed = opts.seed ?? 1;
   const scenario = opts.scenario ?? 'normal';
+  const liveAt = liveScenarioMs(scenario);
   const clock = opts.clock ?? Date.now;
   const dropout: DropoutOptions = { probability: 0.0005, minMs: 30_000, maxMs: 300_000, ...opts.dropout };
   const log = opts.log;
@@ -202,7 +207,7 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
 
   function tick(): void {
     const now = clock();
-    const at: SimInstant = { t: now, scenarioMs: (now - (liveStart ?? now)) * speedup };
+    const at: SimInstant = { t: now, scenarioMs: liveAt + (now - (liveStart ?? now)) * speedup };
     for (const node of nodes) {
       if (node.downUntil !== undefined) {
         if (now < node.downUntil) continue; // a device without a link measures nothing we can see
@@ -244,8 +249,9 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
       });
     log.info({ hours, stepMs, messages: total }, 'backfill started');
     for (let i = 0; i < steps; i++) {
-      // Scenario time before going live is negative: the scenario has not begun in the past.
-      const at: SimInstant = { t: from + i * stepMs, scenarioMs: from + i * stepMs - end };
+      // Before going live, scenario time runs at real speed up to where the scenario goes live: negative
+      // (not begun) for most, the first day of the city story for `city`.
+      const at: SimInstant = { t: from + i * stepMs, scenarioMs: liveAt + from + i * stepMs - end };
       for (const node of nodes) {
         if (inFlight >= maxInFlight) await room(maxInFlight);
         if (closed) throw new SimError('SIM_ERR_STATE', 'closed during backfill');

@@ -2,8 +2,10 @@
 // temperature and humidity, with the seasonal level, daily traffic peaks and pollution episodes of Huế.
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
 import {
+  CITY_STORY,
   HOUR_MS,
   hourBump,
+  inCycle,
   localDay,
   localDayStart,
   localHour,
@@ -89,6 +91,10 @@ export function episodeLevel(opts: AirQualityOptions, at: SimInstant): number {
   if (opts.scenario === 'episode') {
     const x = at.scenarioMs / EPISODE_SCENARIO.durationMs;
     level = Math.max(level, EPISODE_SCENARIO.amplitude * sineSquared(x));
+  }
+  if (opts.scenario === 'city') {
+    const { cycleMs, startMs, durationMs, amplitude } = CITY_STORY.episode;
+    level = Math.max(level, amplitude * sineSquared(inCycle(at.scenarioMs - startMs, cycleMs) / durationMs));
   }
   return level;
 }

@@ -2,7 +2,9 @@
 // rates seen in real floods on the Hương and Bồ rivers (docs/domain.md, "Flood").
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
 import {
+  CITY_STORY,
   HOUR_MS,
+  inCycle,
   localHour,
   monthly,
   type Model,
@@ -48,6 +50,10 @@ const SLOW_SPAN_M = 1;
 // rain (> 100 mm/24 h, docs/domain.md), peaking near 30 mm/h — well under Huế's 96 mm in one hour.
 export const FLOOD_RAIN_MMPH = [8, 15, 25, 30, 28, 22, 18, 15, 12, 10, 10, 8, 8, 6, 5, 4, 3, 2] as const;
 
+/** The city story's storm: the flood scenario's rain, then a second band over the hours before the rivers
+ * crest, which keeps the worst streets under water when the demo goes live (CITY_STORY). */
+const CITY_RAIN_MMPH = [...FLOOD_RAIN_MMPH, 0, 8, 15, 12, 6] as const;
+
 /** Alarm levels used when a river gauge has none in the registry: Kim Long's (docs/hue-places.md). */
 const DEFAULT_ALARMS: readonly [number, number, number] = [1, 2, 3.5];
 
@@ -86,16 +92,28 @@ export function hydrograph(p: RiverProfile, h: number): number {
 /** Length of the flood scenario (until Kim Long is back to normal), ms of scenario time. */
 export const FLOOD_SCENARIO_MS = hydrographPhases(riverProfile()).end * HOUR_MS;
 
+/**
+ * Hours since the scenario's flood began, at scenario hour `h`: the flood scenario's one event from hour 0,
+ * the city story's events every 72 hours; undefined without a flood (or before the flood scenario's).
+ */
+function floodHour(scenario: Scenario, h: number): number | undefined {
+  if (scenario === 'flood') return h < 0 ? undefined : h;
+  if (scenario === 'city') return inCycle(h, CITY_STORY.floodCycleMs / HOUR_MS);
+  return undefined;
+}
+
 /** Scenario rain intensity (mm/h) at scenario hour `h`. */
 function scenarioRain(scenario: Scenario, h: number): number {
-  if (scenario !== 'flood' || h < 0) return 0;
-  return FLOOD_RAIN_MMPH[Math.floor(h)] ?? 0;
+  const f = floodHour(scenario, h);
+  const table: readonly number[] = scenario === 'city' ? CITY_RAIN_MMPH : FLOOD_RAIN_MMPH;
+  return f === undefined ? 0 : (table[Math.floor(f)] ?? 0);
 }
 
 /** Integral of the scenario rain (mm) between scenario hours a < b. */
 function scenarioRainBetween(scenario: Scenario, a: number, b: number): number {
+  if (scenario !== 'flood' && scenario !== 'city') return 0;
   let mm = 0;
-  for (let h = Math.max(0, Math.floor(a)); h < b && h < FLOOD_RAIN_MMPH.length; h++) {
+  for (let h = Math.floor(a); h < b; h++) {
     mm += scenarioRain(scenario, h) * (Math.min(b, h + 1) - Math.max(a, h));
   }
   return mm;
@@ -141,8 +159,9 @@ const MAX_DEPTH_M = 1.5;
 
 /** How blocked the drains are, 0–1, from Kim Long's stage between alarm 2 and alarm 3. */
 function drainBlockage(scenario: Scenario, h: number): number {
-  if (scenario !== 'flood') return 0;
-  const level = hydrograph(riverProfile(), h);
+  const f = floodHour(scenario, h);
+  if (f === undefined) return 0;
+  const level = hydrograph(riverProfile(), f);
   return clamp((level - DEFAULT_ALARMS[1]) / (DEFAULT_ALARMS[2] - DEFAULT_ALARMS[1]), 0, 1);
 }
 
@@ -181,8 +200,8 @@ function battery(opts: FloodOptions, t: number): number {
 function riverLevel(opts: FloodOptions, at: SimInstant): number {
   const dev = hashSeed(opts.seed, opts.deviceId, 'level');
   const p = riverProfile(opts.meta.alarm_levels_m ?? DEFAULT_ALARMS);
-  const h = at.scenarioMs / HOUR_MS;
-  const base = opts.scenario === 'flood' ? hydrograph(p, h) : p.baseline;
+  const f = floodHour(opts.scenario, at.scenarioMs / HOUR_MS);
+  const base = f === undefined ? p.baseline : hydrograph(p, f);
   return base + 0.03 * smoothNoise(dev, at.t, 6 * HOUR_MS) + 0.005 * gaussAt(dev, noiseSlot(at.t));
 }
 

@@ -11,6 +11,7 @@ export {
   airQualityAt,
   createAirQualityModel,
   EPISODE_SCENARIO,
+  episodeLevel,
   type AirQualityOptions,
 } from './air-quality.ts';
 export {
@@ -27,6 +28,7 @@ export {
 } from './flood.ts';
 export {
   activeFault,
+  faultAt,
   createStreetlightModel,
   isSunDown,
   schedule,
@@ -48,6 +50,8 @@ export interface ModelSettings {
   readonly scenario: Scenario;
   readonly faultsPerDay?: number;
   readonly episodesPerDay?: number;
+  /** The city story's failed lamp (a streetlight's setting). */
+  readonly storyFailed?: boolean;
 }
 
 /** Builds the device's model. Throws a ZodError when the metadata does not fit the kind. */
@@ -75,6 +79,8 @@ export function createDeviceModel(device: ModelTarget, settings: ModelSettings):
           location: device.location,
           meta: StreetlightMeta.parse(device.meta),
           faultsPerDay: settings.faultsPerDay,
+          scenario,
+          storyFailed: settings.storyFailed,
         }),
       );
   }

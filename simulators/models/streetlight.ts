@@ -3,11 +3,13 @@
 import SunCalc from 'suncalc';
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
 import {
+  CITY_STORY,
   HOUR_MS,
   localDay,
   localDayStart,
   localHour,
   type Model,
+  type Scenario,
   type SimFields,
   type SimInstant,
 } from './time.ts';
@@ -25,8 +27,13 @@ export interface StreetlightOptions {
   /** Dimming level after 22:00, %. Default 50: the region dims or switches lamps off after 22:00
    * (docs/hue-places.md, "Streetlights"). */
   readonly nightDimPct?: number;
-  /** Chance that a lamp develops a fault on a given day. Default 0.01. */
+  /** Chance that a lamp develops a fault on a given day. Default 0.01 (in the city story, 0.25 a day of
+   * scenario time). */
   readonly faultsPerDay?: number;
+  /** Default `normal`: faults come by the wall clock. In the city story they come by scenario time. */
+  readonly scenario?: Scenario;
+  /** The city story's failed lamp: failed from before the backfill until CITY_STORY.failedLampUntilMs. */
+  readonly storyFailed?: boolean;
 }
 
 export type StreetlightFault = 'lamp_failure' | 'day_burning' | 'power_too_high';
@@ -60,6 +67,16 @@ export function activeFault(opts: StreetlightOptions, t: number): StreetlightFau
   return undefined;
 }
 
+/** The fault of the lamp at an instant: by scenario time in the city story, by the wall clock otherwise. */
+export function faultAt(opts: StreetlightOptions, at: SimInstant): StreetlightFault | undefined {
+  if (opts.scenario !== 'city') return activeFault(opts, at.t);
+  if (opts.storyFailed === true && at.scenarioMs < CITY_STORY.failedLampUntilMs) return 'lamp_failure';
+  return activeFault(
+    { ...opts, faultsPerDay: opts.faultsPerDay ?? CITY_STORY.lampFaultsPerDay },
+    at.scenarioMs,
+  );
+}
+
 /** What the controller commands: on or off, and at what level. */
 export function schedule(opts: StreetlightOptions, t: number): { on: boolean; dimPct: number } {
   const { lat, lon } = opts.location;
@@ -87,10 +104,11 @@ function initialEnergy(opts: StreetlightOptions, t: number): number {
   return (opts.meta.rated_w * FULL_POWER_HOURS_PER_DAY * days * spread) / 1000;
 }
 
-function measure(opts: StreetlightOptions, t: number): SimFields {
+function measure(opts: StreetlightOptions, at: SimInstant): SimFields {
+  const { t } = at;
   const dev = hashSeed(opts.seed, opts.deviceId, 'measure');
   const sample = noiseSlot(t);
-  const fault = activeFault(opts, t);
+  const fault = faultAt(opts, at);
   let { on, dimPct } = schedule(opts, t);
   if (fault === 'day_burning' && !on) {
     on = true;
@@ -130,11 +148,11 @@ function measure(opts: StreetlightOptions, t: number): SimFields {
 export function createStreetlightModel(opts: StreetlightOptions): Model<StreetlightState> {
   return {
     initial: (at: SimInstant) => {
-      const first = measure(opts, at.t);
+      const first = measure(opts, at);
       return { t: at.t, energyKwh: initialEnergy(opts, at.t), powerW: Number(first.power_w) };
     },
     step(state, at) {
-      const fields = measure(opts, at.t);
+      const fields = measure(opts, at);
       const powerW = Number(fields.power_w);
       // Trapezoid between the two readings: the meter counts continuously, the model samples.
       const hours = Math.max(0, at.t - state.t) / HOUR_MS;

@@ -2,11 +2,12 @@
 import { z } from 'zod';
 
 /**
- * Scenarios the fleet can play. `normal`: everyday life. `flood`: a rain event starting when the
- * simulator goes live that drives the river gauges past alarm 3 and back down. `episode`: a pollution
+ * Scenarios the fleet can play. `city` (the demo's): a storyline already under way when the simulator
+ * goes live and repeating after (CITY_STORY). `normal`: everyday life. `flood`: a rain event starting when
+ * the simulator goes live that drives the river gauges past alarm 3 and back down. `episode`: a pollution
  * episode starting when the simulator goes live.
  */
-export const Scenario = z.enum(['normal', 'flood', 'episode']);
+export const Scenario = z.enum(['city', 'normal', 'flood', 'episode']);
 export type Scenario = z.infer<typeof Scenario>;
 
 /**
@@ -22,14 +23,43 @@ export interface SimInstant {
 
 export type SimFields = Record<string, number | boolean>;
 
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The `city` scenario: what an operations centre handles in a bad week, in scenario time, placed so that
+ * the 24 hours before going live (the demo's backfill, at real speed) hold its first day, and repeating
+ * after, sped up (an hour a minute in the demo), so something happens every few minutes.
+ * - A flood every 72 hours: the flood scenario's rain from hour 0, the rivers past alarm 3 near hour 22
+ *   (Kim Long's crest), the worst streets under water while the river blocks the drains; the simulator
+ *   goes live at the crest, and the rivers fall back through their alarm levels over the next hours.
+ * - A pollution episode every 48 hours, 12 hours long, at its peak when the simulator goes live.
+ * - Lamp faults drawn in scenario time (a quarter of the lamps a day), and one lamp (the fleet's first)
+ *   failed for the first 40 hours, so a night of the backfill sees it.
+ */
+export const CITY_STORY = {
+  liveAtMs: 22 * HOUR_MS,
+  floodCycleMs: 72 * HOUR_MS,
+  episode: { cycleMs: 48 * HOUR_MS, startMs: 16 * HOUR_MS, durationMs: 12 * HOUR_MS, amplitude: 5 },
+  lampFaultsPerDay: 0.25,
+  failedLampUntilMs: 40 * HOUR_MS,
+} as const;
+
+/** Scenario time when the simulator goes live: under way already in the `city` story, else 0. */
+export function liveScenarioMs(scenario: Scenario): number {
+  return scenario === 'city' ? CITY_STORY.liveAtMs : 0;
+}
+
+/** Position within a repeating cycle, in [0, cycle), negative times included. */
+export function inCycle(ms: number, cycleMs: number): number {
+  return ((ms % cycleMs) + cycleMs) % cycleMs;
+}
+
 /** A model is pure: the next reading and state follow from the previous state and the instant alone. */
 export interface Model<S> {
   initial(at: SimInstant): S;
   step(state: S, at: SimInstant): { readonly state: S; readonly fields: SimFields };
 }
-
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
 
 /** Huế keeps Indochina Time, UTC+7, with no daylight saving. */
 export const HUE_UTC_OFFSET_MS = 7 * HOUR_MS;
