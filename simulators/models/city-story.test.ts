@@ -1,8 +1,7 @@
 // The city story (CITY_STORY), played by the Huế fleet's models as the demo plays it: the backfilled day
 // at real speed up to going live, then an hour of scenario time a minute. The models alone, no I/O.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadFleet, type Fleet } from '../../devices/index.ts';
-import { FloodMeta, StreetlightMeta } from '../../devices/index.ts';
+import { FloodMeta, loadFleet, StreetlightMeta, type Fleet } from '../../devices/index.ts';
 import { num } from '../../test/kits/sim-models.ts';
 import {
   CITY_STORY,
