@@ -7,7 +7,7 @@ import { BROKER_ERRORS, type BrokerErrorCode } from '../broker/index.ts';
 import { ApiRole } from '../devices/index.ts';
 import { INGEST_ERRORS, type DeadLetter, type IngestErrorCode } from '../ingest/index.ts';
 import { RULES_ERRORS } from '../rules/index.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, errorResponses, wholeNumber, type RouteDeps } from './route-kit.ts';
 import { FLOW_ERROR_CODES } from '../flows/index.ts';
 
 /** Characters of the UTF-8 preview of a payload: enough to recognise it, small enough for a list. */
@@ -27,8 +27,8 @@ const DEAD_LETTER_CODES: Readonly<Record<string, string>> = {
 const DeadLetterQuery = z.object({
   code: z.enum([...INGEST_CODES, ...BROKER_CODES, ...FLOW_ERROR_CODES]).optional(),
   source: z.string().min(1).max(256).optional().describe('the MQTT username that sent it'),
-  limit: z.coerce.number().int().min(1).max(1000).default(DEFAULT_DEAD_LETTER_LIMIT),
-  before: z.coerce.number().int().positive().optional().describe('only ids below this one (paging back)'),
+  limit: wholeNumber(1, 1000).default(DEFAULT_DEAD_LETTER_LIMIT),
+  before: wholeNumber(1).optional().describe('only ids below this one (paging back)'),
 });
 
 const DeadLetterOut = z.object({

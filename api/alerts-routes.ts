@@ -8,7 +8,7 @@ import { Kind } from '../devices/index.ts';
 
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, type ApiAlerts } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, errorResponses, wholeNumber, type ApiAlerts } from './route-kit.ts';
 import { rangeQuery } from './time-range.ts';
 import { Alert, ALERT_STATES, AlertEvent, type AlertChange } from '../alerts/index.ts';
 import { SEVERITIES } from '../measurements/index.ts';
@@ -56,7 +56,7 @@ const listQuery = (clock: () => number) =>
     device: Text.optional(),
     rule: Text.optional(),
     ...rangeQuery(clock, { from: 'raised at or after', to: 'raised before' }),
-    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('newest raised first'),
+    limit: wholeNumber(1, 1000).default(100).describe('newest raised first'),
   });
 
 const StreamQuery = StreamFilter.extend({

@@ -114,11 +114,19 @@ describe('GET /api/alerts', () => {
     expect(await listed('?limit=1')).toEqual(['lamp-power-high']);
   });
 
-  it('refuses an unknown state or severity, and a bad time, with 400 API_ERR_VALIDATION', async () => {
-    for (const query of ['?state=closed', '?severity=open,critical', '?from=yesterday', '?limit=0']) {
-      expect(errorCode(await h.request({ url: `/api/alerts${query}`, as: 'viewer' })), query).toBe(
-        'API_ERR_VALIDATION',
-      );
+  it('refuses an unknown state or severity, a bad time or limit with 400 API_ERR_VALIDATION, saying what is expected', async () => {
+    const expected: Record<string, RegExp> = {
+      '?state=closed': /expected one of "open"\|"acknowledged"\|"resolved"/,
+      '?severity=open,critical': /expected one of "info"\|"warning"\|"critical"/,
+      '?from=yesterday': /expected RFC 3339 .*now-1h/,
+      '?limit=0': /expected a whole number from 1 to 1000, such as 100/,
+      '?limit=abc': /expected a whole number from 1 to 1000, such as 100/,
+      '?limit=2.5': /expected a whole number from 1 to 1000, such as 100/,
+    };
+    for (const [query, message] of Object.entries(expected)) {
+      const res = await h.request({ url: `/api/alerts${query}`, as: 'viewer' });
+      expect(errorCode(res), query).toBe('API_ERR_VALIDATION');
+      expect(ErrorBody.parse(res.body).error.message, query).toMatch(message);
     }
   });
 

@@ -29,6 +29,7 @@ import {
 } from './route-kit.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { systemRoutes, type HealthReport } from './system-routes.ts';
+import { installValidationMessages } from './validation-messages.ts';
 
 export interface ApiConfig {
   /** Interface to bind; `127.0.0.1` in tests, `0.0.0.0` behind a proxy. */
@@ -81,6 +82,7 @@ const OPENAPI_INFO = {
 };
 
 export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> {
+  installValidationMessages();
   if (config.adminToken !== undefined)
     deps.registry.ensureApiToken(config.adminToken, 'admin', 'CITY_ADMIN_TOKEN');
 

@@ -235,4 +235,12 @@ describe('tokens', () => {
     });
     expect(read.statusCode).toBe(200);
   });
+
+  it('says what a missing or mistyped field should be', async () => {
+    const res = await h.request({ method: 'POST', url: '/api/tokens', as: 'admin', body: { role: 'boss' } });
+    expect(errorCode(res)).toBe('API_ERR_VALIDATION');
+    const { message } = ErrorBody.parse(res.body).error;
+    expect(message).toContain('body/label required: expected a string');
+    expect(message).toMatch(/body\/role .*expected one of "viewer"\|"operator"\|"engineer"\|"admin"/);
+  });
 });

@@ -16,7 +16,7 @@ import {
   resolveFields,
   splitFields,
 } from './readings.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, errorResponses, wholeNumber, type RouteDeps } from './route-kit.ts';
 import { checkBuckets, Every, rangeQuery, resolveRange } from './time-range.ts';
 
 /** Raw points per answer unless `limit` says otherwise, and the most it may say. */
@@ -37,11 +37,7 @@ const historyQuery = (clock: () => number) =>
     }),
     every: Every.optional(),
     fields: Fields,
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_RAW_LIMIT)
+    limit: wholeNumber(1, MAX_RAW_LIMIT)
       .default(DEFAULT_RAW_LIMIT)
       .describe('raw points only: the most returned, oldest first'),
   });

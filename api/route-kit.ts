@@ -60,6 +60,20 @@ export interface RouteDeps {
 /** `security` for an OpenAPI operation that needs a bearer token. */
 export const BEARER = [{ bearerAuth: [] }];
 
+/**
+ * A whole-number query parameter (a limit, an id to page from), from `min` up to `max`: every way it can
+ * be wrong (not a number, a fraction, out of range) is told with the range and an example.
+ */
+export function wholeNumber(min: number, max?: number) {
+  const example = Math.max(min, Math.min(max ?? 100, 100));
+  const error =
+    max === undefined
+      ? `expected a whole number of at least ${min}, such as ${example}`
+      : `expected a whole number from ${min} to ${max}, such as ${example}`;
+  const n = z.coerce.number({ error }).int({ error }).min(min, { error });
+  return max === undefined ? n : n.max(max, { error });
+}
+
 /** Response schemas for the error statuses a route can answer. */
 export function errorResponses(...codes: ApiErrorCode[]): Record<number, typeof ErrorBody> {
   const out: Record<number, typeof ErrorBody> = {};
