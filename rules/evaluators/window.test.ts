@@ -107,6 +107,19 @@ describe('window', () => {
     expect(WindowState.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
 
+  it('250 tips of 0.2 mm are 50 mm, not above it: the sum carries no rounding noise', () => {
+    const r = rule({ field: 'rain_mm', aggregate: 'sum', over: '12h', op: '>', value: 50 });
+    let s = windowInit();
+    const transitions: Transition[] = [];
+    for (let i = 0; i < 250; i++) {
+      const step = windowReading(r, s, reading(i * MIN, { rain_mm: 0.2 }), CTX);
+      s = step.state;
+      if (step.transition) transitions.push(step.transition);
+    }
+    expect(aggregate(r.condition, s.buckets)).toBe(50);
+    expect(transitions).toEqual([]);
+  });
+
   it('counts a late reading still inside the window, and not one outside it', () => {
     const r = rule({ field: 'rain_mm', aggregate: 'count', over: '1h', op: '>', value: 100 });
     let s = windowInit();
