@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { errorClass, isErrorOf } from '../errors/index.ts';
 
 export const REGISTRY_ERRORS = {
-  REGISTRY_ERR_DUPLICATE: 'a device, gateway or service account with this id already exists',
-  REGISTRY_ERR_NOT_FOUND: 'no device, gateway or service account has this id',
-  REGISTRY_ERR_INVALID: 'the input does not match its schema (device, gateway, metadata, token)',
+  REGISTRY_ERR_DUPLICATE: 'a device, gateway, service account or agency with this id already exists',
+  REGISTRY_ERR_NOT_FOUND: 'no device, gateway, service account or agency has this id',
+  REGISTRY_ERR_INVALID: 'the input does not match its schema (device, gateway, metadata, token, agency)',
   REGISTRY_ERR_GATEWAY: 'the gateway named by a device does not exist',
   REGISTRY_ERR_DECOMMISSIONED: 'the device is decommissioned and cannot be changed or given a secret',
   REGISTRY_ERR_STORAGE: 'the registry database could not be opened, migrated or written',

@@ -31,3 +31,15 @@ export {
   type ServiceAccount,
 } from './registry.ts';
 export { DEFAULT_FLEET_FILE, Fleet, loadFleet, seedFleet, type SeededPrincipal } from './fleet.ts';
+export {
+  AGENCY_ID_PATTERN,
+  AgencyId,
+  AgencyInput,
+  Language,
+  LANGUAGES,
+  publicAgency,
+  Receiver,
+  type AgencyRecord,
+  type PublicReceiver,
+  type ReceiverType,
+} from './agencies.ts';

@@ -6,7 +6,7 @@ import { RegistryError, isRegistryError } from './errors.ts';
 import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
 import { newSecretKey, type SecretKeys } from './secrets.ts';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
 // SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
@@ -60,6 +60,13 @@ const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
       new Date().toISOString(),
     );
   },
+  // 3: agencies (agencies.ts), each kept whole as JSON: it is read and written as one record.
+  `CREATE TABLE agencies (
+     id TEXT PRIMARY KEY,
+     record TEXT NOT NULL CHECK (json_valid(record)),
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 function migrate(db: Database.Database): void {
@@ -134,6 +141,7 @@ export type GatewayRow = z.infer<typeof GatewayRow>;
 
 const ServiceRow = z.object({ id: z.string(), secret_hash: z.string(), may_publish_alerts: z.number() });
 const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
+const AgencyRow = z.object({ record: z.string() });
 const KeyRow = z.object({ id: z.number().int().positive(), key: z.instanceof(Buffer) });
 
 export function deviceFromRow(row: DeviceRow): DeviceRecord {
@@ -205,7 +213,11 @@ export function loadAll(db: Database.Database) {
     .prepare('SELECT token_sha256, role, label FROM api_tokens')
     .all()
     .map((r) => TokenRow.parse(r));
-  return { devices, gateways, services, tokens };
+  const agencies = db
+    .prepare('SELECT record FROM agencies')
+    .all()
+    .map((r) => JSON.parse(AgencyRow.parse(r).record) as unknown);
+  return { devices, gateways, services, tokens, agencies };
 }
 
 /** The registry's HMAC keys for secrets (the first is made by migration 2). */
@@ -251,6 +263,13 @@ export function prepareWrites(db: Database.Database) {
       `INSERT INTO api_tokens (token_sha256, role, label, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (token_sha256) DO UPDATE SET role = excluded.role, label = excluded.label`,
     ),
+    insertAgency: db.prepare<[string, string, string, string]>(
+      'INSERT INTO agencies (id, record, created_at, updated_at) VALUES (?, ?, ?, ?)',
+    ),
+    updateAgency: db.prepare<[string, string, string]>(
+      'UPDATE agencies SET record = ?, updated_at = ? WHERE id = ?',
+    ),
+    deleteAgency: db.prepare<[string]>('DELETE FROM agencies WHERE id = ?'),
   };
 }
 export type Writes = ReturnType<typeof prepareWrites>;

@@ -7,6 +7,7 @@ import { isRegistryError, type RegistryErrorCode } from './errors.ts';
 import { openRegistry, type Registry } from './registry.ts';
 import type { DeviceInput } from './schemas.ts';
 import { hashPassword } from './secrets.ts';
+import { publicAgency } from './agencies.ts';
 
 let dir: string;
 let file: string;
@@ -192,9 +193,9 @@ describe('authentication', () => {
   it('accepts a scrypt hash of an older registry and replaces it by an HMAC at the first good CONNECT', async () => {
     const { secret } = await registry.provisionDevice(gauge);
     await registry.close();
-    // The registry as schema 1 left it: no key table, scrypt hashes.
+    // The registry as schema 1 left it: no key table (nor the later agencies), scrypt hashes.
     const db = new Database(file);
-    db.exec('DROP TABLE secret_keys');
+    db.exec('DROP TABLE secret_keys; DROP TABLE agencies');
     db.pragma('user_version = 1');
     db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(await hashPassword(secret), gauge.id);
     const stored = () =>
@@ -297,6 +298,102 @@ describe('API tokens', () => {
     });
     expect(await codeOf(() => registry.ensureApiToken('short', 'admin', 'x'))).toBe('REGISTRY_ERR_INVALID');
     expect(await codeOf(() => registry.createApiToken('root' as 'admin', 'x'))).toBe('REGISTRY_ERR_INVALID');
+  });
+});
+
+describe('agencies', () => {
+  const floodControl = {
+    id: 'flood-control',
+    name: {
+      vi: 'Ban Chỉ huy Phòng chống thiên tai và Tìm kiếm cứu nạn',
+      en: 'Steering Committee for Natural Disaster Prevention and Search and Rescue',
+    },
+    receivers: [
+      {
+        id: 'duty-desk',
+        type: 'webhook' as const,
+        url: 'https://ops.example.org/hooks/flood',
+        secret: 'a'.repeat(32),
+      },
+      { id: 'siren-screen', type: 'mqtt' as const },
+    ],
+  };
+
+  it('keeps an agency with its defaults, and after reopening', async () => {
+    const created = registry.createAgency(floodControl);
+    expect(created).toMatchObject({
+      id: 'flood-control',
+      language: 'vi',
+      ack_target_minutes: { critical: 15, warning: 120, info: 1440 },
+      created_at: '2025-10-27T03:00:00.000Z',
+    });
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.listAgencies()).toEqual([created]);
+    expect(registry.getAgency('flood-control')?.receivers[0]).toMatchObject({ secret: 'a'.repeat(32) });
+  });
+
+  it('refuses a duplicate, a bad id, a webhook that is not http(s), an e-mail that is not one, and two receivers with one id', async () => {
+    registry.createAgency(floodControl);
+    expect(await codeOf(() => registry.createAgency(floodControl))).toBe('REGISTRY_ERR_DUPLICATE');
+    const bad = (patch: object) =>
+      codeOf(() => registry.createAgency({ ...floodControl, id: 'other', ...patch }));
+    expect(await bad({ id: 'Flood Control' })).toBe('REGISTRY_ERR_INVALID');
+    expect(await bad({ receivers: [{ id: 'x', type: 'webhook', url: 'ftp://ops.example.org/x' }] })).toBe(
+      'REGISTRY_ERR_INVALID',
+    );
+    expect(await bad({ receivers: [{ id: 'x', type: 'email', to: ['duty at example.org'] }] })).toBe(
+      'REGISTRY_ERR_INVALID',
+    );
+    expect(
+      await bad({
+        receivers: [
+          { id: 'x', type: 'mqtt' },
+          { id: 'x', type: 'mqtt' },
+        ],
+      }),
+    ).toBe('REGISTRY_ERR_INVALID');
+    try {
+      registry.createAgency({
+        ...floodControl,
+        id: 'other',
+        receivers: [{ id: 'x', type: 'webhook', url: 'ftp://x' }],
+      });
+    } catch (err) {
+      expect(String(err)).toContain('expected an http or https URL, such as https://ops.example.org/alerts');
+    }
+    expect(registry.listAgencies().map((a) => a.id)).toEqual(['flood-control']);
+  });
+
+  it('replaces an agency whole, keeping a receiver secret left out, and removes it', async () => {
+    registry.createAgency(floodControl);
+    const replaced = registry.replaceAgency('flood-control', {
+      ...floodControl,
+      language: 'en',
+      receivers: [{ id: 'duty-desk', type: 'webhook', url: 'https://ops.example.org/hooks/flood-2' }],
+    });
+    expect(replaced.language).toBe('en');
+    expect(replaced.receivers).toEqual([
+      {
+        id: 'duty-desk',
+        type: 'webhook',
+        url: 'https://ops.example.org/hooks/flood-2',
+        secret: 'a'.repeat(32),
+      },
+    ]);
+    expect(await codeOf(() => registry.replaceAgency('nobody', floodControl))).toBe('REGISTRY_ERR_NOT_FOUND');
+    registry.removeAgency('flood-control');
+    expect(registry.getAgency('flood-control')).toBeUndefined();
+    expect(await codeOf(() => registry.removeAgency('flood-control'))).toBe('REGISTRY_ERR_NOT_FOUND');
+  });
+
+  it("shows an agency without its receivers' secrets, saying which are set", () => {
+    const shown = publicAgency(registry.createAgency(floodControl));
+    expect(shown.receivers).toEqual([
+      { id: 'duty-desk', type: 'webhook', url: 'https://ops.example.org/hooks/flood', secret_set: true },
+      { id: 'siren-screen', type: 'mqtt' },
+    ]);
+    expect(JSON.stringify(shown)).not.toContain('a'.repeat(32));
   });
 });
 

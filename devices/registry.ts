@@ -1,4 +1,4 @@
-// The device registry: devices, gateways, service accounts and API tokens in SQLite (docs/architecture.md
+// The device registry: devices, gateways, service accounts, API tokens and agencies in SQLite (docs/architecture.md
 // decision 5), served from memory. `getDevice` runs for every MQTT message, so every read is a map
 // lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
 import { mkdir } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import {
   type ServiceAccount,
 } from './registry-store.ts';
 import { createApiTokens, type ApiTokenInfo } from './registry-tokens.ts';
+import { createAgencies, type AgencyInput, type AgencyRecord } from './agencies.ts';
 import {
   DeviceInput,
   DevicePatch,
@@ -72,6 +73,13 @@ export interface Registry {
   verifyApiToken(token: string): ApiTokenInfo | undefined;
   /** Makes a token known with this role (the admin token from the environment); safe to repeat. */
   ensureApiToken(token: string, role: ApiRole, label: string): void;
+  /** Agencies, by id. */
+  listAgencies(): AgencyRecord[];
+  getAgency(id: string): AgencyRecord | undefined;
+  createAgency(input: AgencyInput): AgencyRecord;
+  /** The whole record replaced; receiver secrets left out are kept. */
+  replaceAgency(id: string, input: AgencyInput): AgencyRecord;
+  removeAgency(id: string): void;
   close(): Promise<void>;
 }
 
@@ -128,6 +136,17 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   }
   const tokens = createApiTokens(loaded.tokens, (digest, info) =>
     write(info.label, () => writes.upsertToken.run(digest, info.role, info.label, iso())),
+  );
+
+  const agencies = createAgencies(
+    loaded.agencies,
+    {
+      insert: (a) =>
+        write(a.id, () => writes.insertAgency.run(a.id, JSON.stringify(a), a.created_at, a.updated_at)),
+      update: (a) => write(a.id, () => writes.updateAgency.run(JSON.stringify(a), a.updated_at, a.id)),
+      delete: (id) => write(id, () => writes.deleteAgency.run(id)),
+    },
+    iso,
   );
 
   let closed = false;
@@ -334,6 +353,12 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     createApiToken: (role, label) => tokens.create(role, label),
     verifyApiToken: (token) => tokens.verify(token),
     ensureApiToken: (token, role, label) => tokens.ensure(token, role, label),
+
+    listAgencies: () => agencies.list(),
+    getAgency: (id) => agencies.get(id),
+    createAgency: (input) => agencies.create(input),
+    replaceAgency: (id, input) => agencies.replace(id, input),
+    removeAgency: (id) => agencies.remove(id),
 
     close() {
       if (!closed) {

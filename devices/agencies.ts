@@ -1,0 +1,220 @@
+// Agencies: the bodies an alert is routed to until it is handled (in Huế the flood steering committee, the
+// lighting company, the environment department and the operations centre itself: docs/domain.md, "The
+// operations centre"). A registry record like a device: an id that rules' `owner` and flows' alert
+// requests name, a name in Vietnamese and in English, the language its messages are written in, how it
+// is reached (receivers) and how soon it should acknowledge an alert of each severity.
+import { z } from 'zod';
+import { parseInput, RegistryError } from './errors.ts';
+
+/** An agency's id: what a rule's `owner` names, an InfluxDB tag value and a URL segment. */
+export const AGENCY_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export const AgencyId = z
+  .string()
+  .regex(
+    AGENCY_ID_PATTERN,
+    'lower-case letters, digits and - (1–40, first a letter or digit), such as flood-control',
+  );
+
+export const LANGUAGES = ['vi', 'en'] as const;
+export const Language = z.enum(LANGUAGES);
+export type Language = z.infer<typeof Language>;
+
+const Name = z.string().trim().min(1).max(200);
+const ReceiverId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and - (1–40), such as duty-officer');
+const HttpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'expected an http or https URL, such as https://ops.example.org/alerts',
+});
+/** A receiver's secret (a signing key, a bot's token): never shown again once stored. */
+const Secret = z.string().min(16, 'at least 16 characters').max(512);
+
+/**
+ * How an agency is reached. Secrets (`secret`, `bot_token`, `access_token`) are write-only: reads leave
+ * them out, and a replacement that leaves one out keeps the stored one.
+ */
+export const Receiver = z.discriminatedUnion('type', [
+  z.strictObject({
+    id: ReceiverId,
+    type: z.literal('webhook'),
+    url: HttpUrl,
+    /** Signs each delivery (HMAC-SHA256 of the timestamp and the body). */
+    secret: Secret.optional(),
+  }),
+  z.strictObject({
+    id: ReceiverId,
+    type: z.literal('email'),
+    to: z
+      .array(z.email({ error: 'expected an e-mail address, such as duty@example.org' }))
+      .min(1)
+      .max(20),
+  }),
+  /** Published on city/notifications/<agency> for control-room screens and sirens. */
+  z.strictObject({ id: ReceiverId, type: z.literal('mqtt') }),
+  z.strictObject({
+    id: ReceiverId,
+    type: z.literal('telegram'),
+    chat_id: z.string().trim().min(1).max(64),
+    bot_token: Secret.optional(),
+    api_url: HttpUrl.optional(),
+  }),
+  z.strictObject({
+    id: ReceiverId,
+    type: z.literal('zalo'),
+    /** The follower of the agency's Official Account the message goes to. */
+    user_id: z.string().trim().min(1).max(64),
+    access_token: Secret.optional(),
+    api_url: HttpUrl.optional(),
+  }),
+]);
+export type Receiver = z.infer<typeof Receiver>;
+export type ReceiverType = Receiver['type'];
+
+/** The fields of a receiver that hold a secret, by type. */
+const SECRET_FIELDS = { webhook: 'secret', telegram: 'bot_token', zalo: 'access_token' } as const;
+
+const Minutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 60);
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM, such as 07:30');
+
+export const AgencyInput = z.strictObject({
+  id: AgencyId,
+  name: z.strictObject({ vi: Name, en: Name }),
+  /** The language of its notifications. */
+  language: Language.default('vi'),
+  receivers: z
+    .array(Receiver)
+    .max(20)
+    .default([])
+    .refine((list) => new Set(list.map((r) => r.id)).size === list.length, 'receiver ids must be unique'),
+  /** Minutes within which an alert of each severity should be acknowledged; past it, it is escalated. */
+  ack_target_minutes: z
+    .strictObject({ critical: Minutes, warning: Minutes, info: Minutes })
+    .default({ critical: 15, warning: 120, info: 24 * 60 }),
+  /** When the agency is staffed, in the city's time zone; days are ISO weekdays (1 Monday … 7 Sunday). */
+  working_hours: z
+    .strictObject({
+      days: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+      from: ClockTime,
+      to: ClockTime,
+    })
+    .optional(),
+});
+export type AgencyInput = z.input<typeof AgencyInput>;
+
+export interface AgencyRecord extends z.output<typeof AgencyInput> {
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** An agency as anyone may read it: every receiver secret left out, `secret_set` saying whether one is kept. */
+export type PublicReceiver = Omit<Receiver, 'secret' | 'bot_token' | 'access_token'> & {
+  readonly secret_set?: boolean;
+};
+
+export function publicAgency(a: AgencyRecord): Omit<AgencyRecord, 'receivers'> & {
+  receivers: PublicReceiver[];
+} {
+  return {
+    ...a,
+    receivers: a.receivers.map((r) => {
+      if (!(r.type in SECRET_FIELDS)) return r;
+      const field = SECRET_FIELDS[r.type as keyof typeof SECRET_FIELDS];
+      const { [field]: secret, ...rest } = r as Record<string, unknown>;
+      return { ...rest, secret_set: secret !== undefined } as PublicReceiver;
+    }),
+  };
+}
+
+/** Receivers of `next` that leave out a secret keep the one `prev`'s receiver of the same id and type had. */
+function keepSecrets(prev: AgencyRecord | undefined, next: z.output<typeof AgencyInput>) {
+  if (prev === undefined) return next;
+  const before = new Map(prev.receivers.map((r) => [`${r.type}\u0000${r.id}`, r]));
+  return {
+    ...next,
+    receivers: next.receivers.map((r) => {
+      if (!(r.type in SECRET_FIELDS)) return r;
+      const field = SECRET_FIELDS[r.type as keyof typeof SECRET_FIELDS];
+      const own = r as Record<string, unknown>;
+      const old = before.get(`${r.type}\u0000${r.id}`) as Record<string, unknown> | undefined;
+      return own[field] === undefined && old?.[field] !== undefined
+        ? ({ ...r, [field]: old[field] } as Receiver)
+        : r;
+    }),
+  };
+}
+
+export interface Agencies {
+  list(): AgencyRecord[];
+  get(id: string): AgencyRecord | undefined;
+  /** REGISTRY_ERR_DUPLICATE when the id is taken. */
+  create(input: AgencyInput): AgencyRecord;
+  /** The whole record replaced (its id kept); receiver secrets left out are kept. REGISTRY_ERR_NOT_FOUND. */
+  replace(id: string, input: AgencyInput): AgencyRecord;
+  /** REGISTRY_ERR_NOT_FOUND when there is none. */
+  remove(id: string): void;
+}
+
+export interface AgencyStorage {
+  insert(record: AgencyRecord): void;
+  update(record: AgencyRecord): void;
+  delete(id: string): void;
+}
+
+/** Agencies served from memory, written through `storage` first. `rows` are the stored records (JSON). */
+export function createAgencies(
+  rows: readonly unknown[],
+  storage: AgencyStorage,
+  iso: () => string,
+): Agencies {
+  const byId = new Map<string, AgencyRecord>();
+  for (const row of rows) {
+    const r = StoredAgency.parse(row);
+    byId.set(r.id, Object.freeze(r));
+  }
+  const sorted = () => [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+
+  return {
+    list: sorted,
+    get: (id) => byId.get(id),
+    create(input) {
+      const parsed = parseInput(AgencyInput, input, 'agency');
+      if (byId.has(parsed.id))
+        throw new RegistryError('REGISTRY_ERR_DUPLICATE', `agency ${parsed.id} already exists`);
+      const now = iso();
+      const record: AgencyRecord = Object.freeze({ ...parsed, created_at: now, updated_at: now });
+      storage.insert(record);
+      byId.set(record.id, record);
+      return record;
+    },
+    replace(id, input) {
+      const prev = byId.get(id);
+      if (prev === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `no agency ${id}`);
+      const parsed = parseInput(AgencyInput, { ...(input as object), id }, 'agency');
+      const record: AgencyRecord = Object.freeze({
+        ...keepSecrets(prev, parsed),
+        created_at: prev.created_at,
+        updated_at: iso(),
+      });
+      storage.update(record);
+      byId.set(id, record);
+      return record;
+    },
+    remove(id) {
+      if (!byId.has(id)) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `no agency ${id}`);
+      storage.delete(id);
+      byId.delete(id);
+    },
+  };
+}
+
+/** A stored record: the input's output shape plus its times. */
+const StoredAgency = z.object({
+  ...AgencyInput.shape,
+  created_at: z.string(),
+  updated_at: z.string(),
+});
