@@ -141,9 +141,7 @@ function keepSecrets(prev: AgencyRecord | undefined, next: z.output<typeof Agenc
       const field = SECRET_FIELDS[r.type as keyof typeof SECRET_FIELDS];
       const own = r as Record<string, unknown>;
       const old = before.get(`${r.type}\u0000${r.id}`) as Record<string, unknown> | undefined;
-      return own[field] === undefined && old?.[field] !== undefined
-        ? ({ ...r, [field]: old[field] } as Receiver)
-        : r;
+      return own[field] === undefined && old?.[field] !== undefined ? { ...r, [field]: old[field] } : r;
     }),
   };
 }
