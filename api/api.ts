@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth } from './auth.ts';
+import { agenciesRoutes } from './agencies-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
@@ -55,6 +56,8 @@ export interface ApiDeps {
   readonly alerts?: ApiAlerts;
   /** The rules in force, the rule file check and the backtest; without it /api/rules is not served. */
   readonly rules?: ApiRules;
+  /** Called after an agency is created, replaced or removed, so the rules are read again. */
+  readonly onAgenciesChanged?: () => void;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -74,7 +77,7 @@ const BODY_LIMIT = 64 * 1024;
 const OPENAPI_INFO = {
   title: 'City telemetry API',
   description:
-    'Devices, readings, alerts, rules and dead letters of the city telemetry platform. Send ' +
+    'Devices, agencies, readings, alerts, rules and dead letters of the city telemetry platform. Send ' +
     '`Authorization: Bearer <token>` to everything under /api (the alert stream also takes ' +
     '`?access_token=`, for EventSource); roles are viewer < operator < engineer < admin. Every error is ' +
     '`{ error: { code, message, details? } }`.',
@@ -148,6 +151,14 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
       await api.register(devicesRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));
+      await api.register(
+        agenciesRoutes({
+          auth,
+          registry: deps.registry,
+          rules: deps.rules,
+          onAgenciesChanged: deps.onAgenciesChanged,
+        }),
+      );
       if (deps.alerts !== undefined)
         await api.register(alertsRoutes({ auth, alerts: deps.alerts, clock: routeDeps.clock }));
       if (deps.rules !== undefined)

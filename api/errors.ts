@@ -42,6 +42,12 @@ export const API_ERRORS = {
     description: 'no device with this id, or no route with this method and path',
   },
   API_ERR_ALERT_NOT_FOUND: { status: 404, description: 'no alert with this id' },
+  API_ERR_AGENCY_NOT_FOUND: { status: 404, description: 'no agency with this id' },
+  API_ERR_AGENCY_IN_USE: {
+    status: 409,
+    description:
+      'a rule in force names the agency as its owner; details.rules lists them: change their owner first',
+  },
   API_ERR_ALERT_STATE: {
     status: 409,
     description:
@@ -53,7 +59,10 @@ export const API_ERRORS = {
     description:
       'the rule file does not validate; details.problems lists each problem with its line and column',
   },
-  API_ERR_CONFLICT: { status: 409, description: 'a device (or gateway) with this id already exists' },
+  API_ERR_CONFLICT: {
+    status: 409,
+    description: 'a device, gateway or agency with this id already exists',
+  },
   API_ERR_DECOMMISSIONED: {
     status: 409,
     description: 'the device is decommissioned: it cannot be changed or given a new secret',
@@ -124,6 +133,7 @@ const REGISTRY_TO_API: Readonly<Record<RegistryErrorCode, ApiErrorCode>> = {
   REGISTRY_ERR_STORAGE: 'API_ERR_INTERNAL',
   REGISTRY_ERR_CLOSED: 'API_ERR_INTERNAL',
   REGISTRY_ERR_FLEET: 'API_ERR_INTERNAL',
+  REGISTRY_ERR_AGENCIES: 'API_ERR_INTERNAL',
   REGISTRY_ERR_BUSY: 'API_ERR_INTERNAL',
 };
 

@@ -22,6 +22,11 @@ export type ApiRegistry = Pick<
   | 'createApiToken'
   | 'verifyApiToken'
   | 'ensureApiToken'
+  | 'listAgencies'
+  | 'getAgency'
+  | 'createAgency'
+  | 'replaceAgency'
+  | 'removeAgency'
 >;
 
 export type ApiInflux = Pick<InfluxClient, 'query' | 'ping'>;

@@ -84,7 +84,7 @@ const backtest = (body: unknown, as: 'engineer' | 'viewer' = 'engineer') =>
 const BAD_SEVERITY = `rules:
   - id: lamp-off-at-night
     title: Lamp off at night
-    owner: HEPCO
+    owner: hepco
     severity: catastrophic
     message: '{{device.name}} is dark'
     select: { kind: streetlight }
@@ -100,7 +100,7 @@ describe('GET /api/rules', () => {
       id: 'silent-flood-gauge',
       title: 'Flood gauge silent',
       severity: 'warning',
-      owner: 'flood control',
+      owner: 'flood-control',
       kind: 'flood',
       type: 'absence',
       file: 'silence.yaml',

@@ -30,46 +30,64 @@ const HttpUrl = z.url({
 /** A receiver's secret (a signing key, a bot's token): never shown again once stored. */
 const Secret = z.string().min(16, 'at least 16 characters').max(512);
 
+const WebhookReceiver = z.strictObject({
+  id: ReceiverId,
+  type: z.literal('webhook'),
+  url: HttpUrl,
+  /** Signs each delivery (HMAC-SHA256 of the timestamp and the body). */
+  secret: Secret.optional(),
+});
+const EmailReceiver = z.strictObject({
+  id: ReceiverId,
+  type: z.literal('email'),
+  to: z
+    .array(z.email({ error: 'expected an e-mail address, such as duty@example.org' }))
+    .min(1)
+    .max(20),
+});
+/** Published on city/notifications/<agency> for control-room screens and sirens. */
+const MqttReceiver = z.strictObject({ id: ReceiverId, type: z.literal('mqtt') });
+const TelegramReceiver = z.strictObject({
+  id: ReceiverId,
+  type: z.literal('telegram'),
+  chat_id: z.string().trim().min(1).max(64),
+  bot_token: Secret.optional(),
+  api_url: HttpUrl.optional(),
+});
+const ZaloReceiver = z.strictObject({
+  id: ReceiverId,
+  type: z.literal('zalo'),
+  /** The follower of the agency's Official Account the message goes to. */
+  user_id: z.string().trim().min(1).max(64),
+  access_token: Secret.optional(),
+  api_url: HttpUrl.optional(),
+});
+
 /**
  * How an agency is reached. Secrets (`secret`, `bot_token`, `access_token`) are write-only: reads leave
  * them out, and a replacement that leaves one out keeps the stored one.
  */
 export const Receiver = z.discriminatedUnion('type', [
-  z.strictObject({
-    id: ReceiverId,
-    type: z.literal('webhook'),
-    url: HttpUrl,
-    /** Signs each delivery (HMAC-SHA256 of the timestamp and the body). */
-    secret: Secret.optional(),
-  }),
-  z.strictObject({
-    id: ReceiverId,
-    type: z.literal('email'),
-    to: z
-      .array(z.email({ error: 'expected an e-mail address, such as duty@example.org' }))
-      .min(1)
-      .max(20),
-  }),
-  /** Published on city/notifications/<agency> for control-room screens and sirens. */
-  z.strictObject({ id: ReceiverId, type: z.literal('mqtt') }),
-  z.strictObject({
-    id: ReceiverId,
-    type: z.literal('telegram'),
-    chat_id: z.string().trim().min(1).max(64),
-    bot_token: Secret.optional(),
-    api_url: HttpUrl.optional(),
-  }),
-  z.strictObject({
-    id: ReceiverId,
-    type: z.literal('zalo'),
-    /** The follower of the agency's Official Account the message goes to. */
-    user_id: z.string().trim().min(1).max(64),
-    access_token: Secret.optional(),
-    api_url: HttpUrl.optional(),
-  }),
+  WebhookReceiver,
+  EmailReceiver,
+  MqttReceiver,
+  TelegramReceiver,
+  ZaloReceiver,
 ]);
 export type Receiver = z.infer<typeof Receiver>;
 export type ReceiverType = Receiver['type'];
+
+const SecretSet = { secret_set: z.boolean().describe('whether a secret is stored (it is never shown)') };
+
+/** A receiver as anyone may read it: its secret left out, `secret_set` saying whether one is kept. */
+export const PublicReceiver = z.discriminatedUnion('type', [
+  WebhookReceiver.omit({ secret: true }).extend(SecretSet),
+  EmailReceiver,
+  MqttReceiver,
+  TelegramReceiver.omit({ bot_token: true }).extend(SecretSet),
+  ZaloReceiver.omit({ access_token: true }).extend(SecretSet),
+]);
+export type PublicReceiver = z.infer<typeof PublicReceiver>;
 
 /** The fields of a receiver that hold a secret, by type. */
 const SECRET_FIELDS = { webhook: 'secret', telegram: 'bot_token', zalo: 'access_token' } as const;
@@ -111,21 +129,32 @@ export interface AgencyRecord extends z.output<typeof AgencyInput> {
   readonly updated_at: string;
 }
 
-/** An agency as anyone may read it: every receiver secret left out, `secret_set` saying whether one is kept. */
-export type PublicReceiver = Omit<Receiver, 'secret' | 'bot_token' | 'access_token'> & {
-  readonly secret_set?: boolean;
-};
+/** An agency as anyone may read it: no receiver secret in it. */
+export const PublicAgency = z.object({
+  ...AgencyInput.shape,
+  receivers: z.array(PublicReceiver),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type PublicAgency = z.infer<typeof PublicAgency>;
 
-export function publicAgency(a: AgencyRecord): Omit<AgencyRecord, 'receivers'> & {
-  receivers: PublicReceiver[];
-} {
+export function publicAgency(a: AgencyRecord): PublicAgency {
   return {
     ...a,
-    receivers: a.receivers.map((r) => {
-      if (!(r.type in SECRET_FIELDS)) return r;
-      const field = SECRET_FIELDS[r.type as keyof typeof SECRET_FIELDS];
-      const { [field]: secret, ...rest } = r as Record<string, unknown>;
-      return { ...rest, secret_set: secret !== undefined } as PublicReceiver;
+    receivers: a.receivers.map((r): PublicReceiver => {
+      if (r.type === 'webhook') {
+        const { secret, ...rest } = r;
+        return { ...rest, secret_set: secret !== undefined };
+      }
+      if (r.type === 'telegram') {
+        const { bot_token, ...rest } = r;
+        return { ...rest, secret_set: bot_token !== undefined };
+      }
+      if (r.type === 'zalo') {
+        const { access_token, ...rest } = r;
+        return { ...rest, secret_set: access_token !== undefined };
+      }
+      return r;
     }),
   };
 }

@@ -12,6 +12,7 @@ export const REGISTRY_ERRORS = {
   REGISTRY_ERR_STORAGE: 'the registry database could not be opened, migrated or written',
   REGISTRY_ERR_CLOSED: 'the registry was used after close()',
   REGISTRY_ERR_FLEET: 'the fleet file cannot be read or does not validate',
+  REGISTRY_ERR_AGENCIES: 'the agencies file (CITY_AGENCIES_FILE) cannot be read or does not validate',
   REGISTRY_ERR_BUSY:
     'too many older (scrypt) secrets are waiting to be checked, one at a time; the CONNECT should be tried again shortly',
 } as const;

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { RegistryError } from './errors.ts';
+import { RegistryError, type RegistryErrorCode } from './errors.ts';
 import type { Registry } from './registry.ts';
 import { DeviceInput, GatewayInput, ServiceAccountInput } from './schemas.ts';
 
@@ -39,27 +39,35 @@ export const Fleet = z
 export type Fleet = z.output<typeof Fleet>;
 
 export async function loadFleet(file: string = DEFAULT_FLEET_FILE): Promise<Fleet> {
+  return loadJsonFile(file, Fleet, 'fleet file', 'REGISTRY_ERR_FLEET');
+}
+
+/** A JSON file checked against its schema; any problem is `code`, saying which file and what is wrong. */
+export async function loadJsonFile<T extends z.ZodType>(
+  file: string,
+  schema: T,
+  what: string,
+  code: RegistryErrorCode,
+): Promise<z.output<T>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new RegistryError('REGISTRY_ERR_FLEET', `cannot read the fleet file ${file}`, { cause: err });
+    throw new RegistryError(code, `cannot read the ${what} ${file}`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new RegistryError('REGISTRY_ERR_FLEET', `the fleet file ${file} is not JSON`, { cause: err });
+    throw new RegistryError(code, `the ${what} ${file} is not JSON`, { cause: err });
   }
-  const fleet = Fleet.safeParse(json);
-  if (!fleet.success) {
-    throw new RegistryError(
-      'REGISTRY_ERR_FLEET',
-      `invalid fleet file ${file}: ${z.prettifyError(fleet.error)}`,
-      { cause: fleet.error },
-    );
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new RegistryError(code, `invalid ${what} ${file}: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
   }
-  return fleet.data;
+  return parsed.data;
 }
 
 export interface SeededPrincipal {

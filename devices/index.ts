@@ -40,6 +40,8 @@ export {
   publicAgency,
   Receiver,
   type AgencyRecord,
-  type PublicReceiver,
+  PublicAgency,
+  PublicReceiver,
   type ReceiverType,
 } from './agencies.ts';
+export { AgenciesFile, DEFAULT_AGENCIES_FILE, loadAgenciesFile, seedAgencies } from './agencies-file.ts';

@@ -210,6 +210,15 @@ describe('decideFlowRequest: raise', () => {
     });
   });
 
+  it('refuses an owner that is not an agency of the registry as RULES_ERR_FLOW_AGENCY', () => {
+    const agencies = context({ isAgency: (id) => id === 'flood-control' });
+    const d = decideFlowRequest(topic('raise'), json(raise), agencies);
+    expect(d).toMatchObject({ ok: false, code: 'RULES_ERR_FLOW_AGENCY' });
+    if (!d.ok) expect(d.detail).toContain('flood control');
+    const named = decideFlowRequest(topic('raise'), json({ ...raise, owner: 'flood-control' }), agencies);
+    expect(named).toMatchObject({ ok: true });
+  });
+
   it("refuses a rule file's id as RULES_ERR_FLOW_RULE", () => {
     const d = decideFlowRequest(topic('raise', { rule: 'river-alarm-level' }), json(raise), context());
     expect(d).toMatchObject({ ok: false, code: 'RULES_ERR_FLOW_RULE' });

@@ -21,6 +21,7 @@ export const FLOW_ERROR_CODES = [
   'RULES_ERR_FLOW_REQUEST',
   'RULES_ERR_FLOW_DEVICE',
   'RULES_ERR_FLOW_RULE',
+  'RULES_ERR_FLOW_AGENCY',
 ] as const satisfies readonly RulesErrorCode[];
 export type FlowErrorCode = (typeof FLOW_ERROR_CODES)[number];
 
@@ -57,6 +58,8 @@ export type FlowRequestTopic = Extract<ParsedTopic, { type: 'alert-request' }>;
 export interface FlowContext {
   readonly getDevice: (id: string) => DeviceRecord | undefined;
   readonly isFileRule: (ruleId: string) => boolean;
+  /** Whether the registry has this agency; owners are unchecked when left out. */
+  readonly isAgency?: ((id: string) => boolean) | undefined;
   readonly openFor: (rule: string, device: string) => Alert | undefined;
   readonly now: number;
 }
@@ -96,7 +99,11 @@ export function decideFlowRequest(topic: FlowRequestTopic, payload: Buffer, ctx:
   if (ctx.isFileRule(topic.rule) || (open !== undefined && open.source !== 'flow')) {
     return refused('RULES_ERR_FLOW_RULE', `rule ${topic.rule} is a rule file's`);
   }
-  if (body.action === 'raise') return { ok: true, trigger: raiseOf(body.value, device, topic.rule, at) };
+  if (body.action === 'raise') {
+    if (ctx.isAgency !== undefined && !ctx.isAgency(body.value.owner))
+      return refused('RULES_ERR_FLOW_AGENCY', `owner ${body.value.owner} is not an agency of the registry`);
+    return { ok: true, trigger: raiseOf(body.value, device, topic.rule, at) };
+  }
   if (open === undefined) return { ok: true, trigger: undefined };
   return { ok: true, trigger: clearOf(body.value, open, device, at) };
 }
@@ -199,6 +206,8 @@ export interface FlowRequestDeps {
   readonly getDevice: (id: string) => DeviceRecord | undefined;
   /** Whether a rule loaded from rule files has this id. */
   readonly isFileRule: (ruleId: string) => boolean;
+  /** Whether the registry has this agency (a raise's owner must be one); unchecked when left out. */
+  readonly isAgency?: (id: string) => boolean;
   readonly deadLetter: (letter: FlowDeadLetter) => void;
   readonly metrics: FlowMetrics;
   readonly log: Logger;
@@ -232,6 +241,7 @@ export function createFlowRequests(
       const ctx: FlowContext = {
         getDevice: deps.getDevice,
         isFileRule: deps.isFileRule,
+        isAgency: deps.isAgency,
         openFor: (rule, device) => alerts.openFor(rule, device),
         now: clock(),
       };

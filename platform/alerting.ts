@@ -43,6 +43,7 @@ export async function startAlerting(
     alerts,
     store,
     devices: () => registry.listDevices(),
+    agencies: () => agencyIds(registry),
     appendLines: (text, lines) =>
       spool.append(text, lines, (err) => err && log.error({ err }, 'air-quality index not spooled')),
     log: deps.log.child({ component: 'rules' }),
@@ -50,4 +51,9 @@ export async function startAlerting(
   });
   const rules = stack.push('rules engine', engine, (r) => r.close());
   return { alerts, rules };
+}
+
+/** The ids rules may name as their owner. */
+export function agencyIds(registry: Pick<Registry, 'listAgencies'>): ReadonlySet<string> {
+  return new Set(registry.listAgencies().map((a) => a.id));
 }

@@ -60,6 +60,7 @@ describe('loadConfig defaults', () => {
       deadLettersMaxBytes: 64 * 1024 ** 2,
       stopDrainMs: 10_000,
       seedFleet: false,
+      agenciesFile: path.resolve('./devices/hue-agencies.json'),
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },

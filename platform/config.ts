@@ -56,6 +56,9 @@ export const Env = z
     CITY_ADMIN_TOKEN: optionalText,
     /** Seed the registry with the Huế fleet file at start (the demo does). */
     CITY_SEED_FLEET: flag,
+    /** Agencies created at start when the registry lacks them: the ones the rules in CITY_RULES_DIR name
+     * (Huế's by default, beside Huế's rules). Empty: none. */
+    CITY_AGENCIES_FILE: z.string().default('./devices/hue-agencies.json'),
     CITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `pretty`: readable, coloured lines; `json`: one JSON object per line (journald, files, shippers);
      * `auto`: pretty on a terminal, JSON otherwise. */
@@ -143,6 +146,8 @@ export interface Config {
   readonly deadLettersMaxBytes: number;
   readonly stopDrainMs: number;
   readonly seedFleet: boolean;
+  /** Seeded into the registry at every start (missing agencies only). */
+  readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
   readonly health: { readonly intervalMs: number; readonly statusIntervalMs: number };
   readonly logLevel: z.infer<typeof Env>['CITY_LOG_LEVEL'];
@@ -205,6 +210,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     deadLettersMaxBytes: e.CITY_DEAD_LETTERS_MAX_BYTES,
     stopDrainMs: e.CITY_STOP_DRAIN_MS,
     seedFleet: e.CITY_SEED_FLEET,
+    agenciesFile: e.CITY_AGENCIES_FILE === '' ? undefined : path.resolve(e.CITY_AGENCIES_FILE),
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,

@@ -12,7 +12,7 @@ import { createTopics } from '../devices/index.ts';
 import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
 import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
-import { startAlerting } from './alerting.ts';
+import { agencyIds, startAlerting } from './alerting.ts';
 import { createCloseStack, type CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
 import { createHealthCheck } from './health-check.ts';
@@ -75,6 +75,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       publish: broker.publish,
       onPublished: (count) => metrics.readingsPublished(count),
       isFileRule: (id) => rules.status().rules.some((r) => r.rule.id === id),
+      isAgency: (id) => registry.getAgency(id) !== undefined,
       deadLetter: (letter) => deadLetters.record(letter),
     });
     ingest.onReadings((readings, device) => {
@@ -152,10 +153,14 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
         broker.disconnect(id);
         rules.syncDevices();
       },
-      rules: createRuleOperations(() => rules.status().rules, {
-        ...backtest,
-        devices: () => registry.listDevices(),
-      }),
+      rules: createRuleOperations(
+        () => rules.status().rules,
+        { ...backtest, devices: () => registry.listDevices() },
+        () => ({ agencies: agencyIds(registry) }),
+      ),
+      onAgenciesChanged: () => {
+        rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
+      },
     },
   );
   stack.push('api', api, (a) => a.close());

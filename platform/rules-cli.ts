@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EXIT_USAGE } from '../cli/index.ts';
-import { DEFAULT_FLEET_FILE, loadFleet, openRegistry } from '../devices/index.ts';
+import { DEFAULT_FLEET_FILE, loadAgenciesFile, loadFleet, openRegistry } from '../devices/index.ts';
 import { createInfluxClient, isInfluxError } from '../influx/index.ts';
 import {
   backtestRules,
@@ -30,7 +30,8 @@ const RULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 
 const REGISTRY_FILE = 'registry.db';
 
 const USAGE = `usage: npm run rules -- <command>
-  validate <file...>     check rule files (ids unique across them) and rule test files (*.test.yaml)
+  validate <file...>     check rule files (ids unique across them, owners among the agencies: the registry in
+                         CITY_DATA_DIR and CITY_AGENCIES_FILE) and rule test files (*.test.yaml)
   test [file|folder...]  run rule tests; default: every *.test.yaml under ${path.relative(process.cwd(), RULES_DIR) || '.'}
   backtest <file> --from <time> --to <time> [--influx-url URL] [--db NAME] [--fleet | --fleet-file FILE] [--json]
                          the alerts a rule file would have raised; a time is RFC 3339 with an offset, now or
@@ -73,7 +74,7 @@ async function validate(files: readonly string[], print: Print): Promise<number>
   );
   let failed = false;
   if (ruleFiles.length > 0) {
-    const loaded = loadRuleFiles(ruleFiles);
+    const loaded = loadRuleFiles(ruleFiles, { agencies: await knownAgencies() });
     if (loaded.ok) print(`ok   ${loaded.rules.length} rule(s) in ${ruleFiles.map((f) => f.name).join(', ')}`);
     else for (const p of loaded.problems) print(`${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`);
     failed = !loaded.ok;
@@ -85,6 +86,34 @@ async function validate(files: readonly string[], print: Print): Promise<number>
     failed ||= !loaded.ok;
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * The agencies a running platform would know: those of its registry (in CITY_DATA_DIR, when there is one)
+ * and those it seeds at start (CITY_AGENCIES_FILE).
+ */
+async function knownAgencies(): Promise<ReadonlySet<string>> {
+  const config = loadConfig(process.env);
+  const ids = new Set<string>();
+  if (config.agenciesFile !== undefined)
+    for (const a of await loadAgenciesFile(config.agenciesFile)) ids.add(a.id);
+  const file = path.join(config.dataDir, REGISTRY_FILE);
+  if (await exists(file)) {
+    const registry = await openRegistry({ file });
+    try {
+      for (const a of registry.listAgencies()) ids.add(a.id);
+    } finally {
+      await registry.close();
+    }
+  }
+  return ids;
+}
+
+function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readText(file: string): Promise<string> {
@@ -211,12 +240,7 @@ async function backtestDevices(
     return (await loadFleet(values['fleet-file'] ?? DEFAULT_FLEET_FILE)).devices;
   const file = path.join(dataDir, REGISTRY_FILE);
   // openRegistry creates a missing file: a mistyped data folder must not become an empty registry.
-  if (
-    !(await access(file).then(
-      () => true,
-      () => false,
-    ))
-  )
+  if (!(await exists(file)))
     throw new Error(
       `no device registry at ${file}: set CITY_DATA_DIR to the platform's data folder, or pass --fleet`,
     );

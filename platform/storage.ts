@@ -2,7 +2,15 @@
 // registry, the dead letters, the spool and the writer that drains it to InfluxDB.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadFleet, openRegistry, seedFleet, type Registry, type SeededPrincipal } from '../devices/index.ts';
+import {
+  loadAgenciesFile,
+  loadFleet,
+  openRegistry,
+  seedAgencies,
+  seedFleet,
+  type Registry,
+  type SeededPrincipal,
+} from '../devices/index.ts';
 import { errorText } from '../errors/index.ts';
 import {
   createSpool,
@@ -47,14 +55,19 @@ async function startInflux(
   return { influx, url };
 }
 
-/** The device registry, seeded with the Huế fleet when CITY_SEED_FLEET asks for it. */
+/** The device registry, with the agencies of CITY_AGENCIES_FILE, and the Huế fleet when CITY_SEED_FLEET
+ * asks for it. */
 async function openFleetRegistry(
   config: Config,
   log: Logger,
 ): Promise<{ registry: Registry; seeded: SeededPrincipal[] }> {
   const registry = await openRegistry({ file: path.join(config.dataDir, 'registry.db') });
-  if (!config.seedFleet) return { registry, seeded: [] };
   try {
+    if (config.agenciesFile !== undefined) {
+      const created = seedAgencies(registry, await loadAgenciesFile(config.agenciesFile));
+      if (created.length > 0) log.info({ created }, 'agencies seeded');
+    }
+    if (!config.seedFleet) return { registry, seeded: [] };
     const seeded = (await seedFleet(registry, await loadFleet())).created;
     log.info({ created: seeded.length }, 'Huế fleet seeded');
     return { registry, seeded };

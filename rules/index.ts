@@ -6,7 +6,13 @@ export { RULES_ERRORS, type RulesErrorCode } from './errors.ts';
 export { RULE_TEST_ERRORS } from './testing/errors.ts';
 export { Rule } from './rule-file.ts';
 export { parseDuration, RULE_ID_PATTERN } from './schema.ts';
-export { loadRuleFiles, parseRuleFile, type LoadedRule, type ParseResult } from './loader.ts';
+export {
+  loadRuleFiles,
+  parseRuleFile,
+  type LoadedRule,
+  type ParseResult,
+  type RuleContext,
+} from './loader.ts';
 export { readRuleFolder, RULE_TEST_FILE } from './engine/rule-files.ts';
 export type { RuleDevice } from './engine/rule-device.ts';
 export { createRuleEngine, type RuleEngine } from './engine/engine.ts';

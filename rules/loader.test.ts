@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Fleet, KINDS } from '../devices/index.ts';
+import { AgenciesFile, Fleet, KINDS } from '../devices/index.ts';
 import { selects, whyNotApplicable } from './evaluators/select.ts';
 import { loadRuleFiles, parseRuleFile, validateRuleFileAmong, type RuleProblem } from './loader.ts';
 
@@ -104,6 +104,23 @@ describe('parseRuleFile', () => {
     ]);
   });
 
+  it('refuses an owner that is not an agency of the registry, at the owner, naming the agencies there are', () => {
+    const agencies = new Set(['flood-control', 'hepco']);
+    const r = parseRuleFile(GOOD, 'flood.yaml', { agencies });
+    expect(r.ok ? [] : r.problems.map((p) => [at(p), p.message])).toEqual([
+      [
+        '5:12 RULES_ERR_UNKNOWN_AGENCY',
+        'owner "flood control" is not an agency of the registry (known: flood-control, hepco); create it (POST /api/agencies, or in CITY_AGENCIES_FILE) or name one of these',
+      ],
+    ]);
+    expect(
+      parseRuleFile(GOOD.replace('owner: flood control', 'owner: flood-control'), 'f.yaml', { agencies }).ok,
+    ).toBe(true);
+    // The whole set refused with it, like any other problem; without agencies to check against, unchecked.
+    expect(loadRuleFiles([{ name: 'flood.yaml', text: GOOD }], { agencies }).ok).toBe(false);
+    expect(loadRuleFiles([{ name: 'flood.yaml', text: GOOD }]).ok).toBe(true);
+  });
+
   it('refuses an owner that InfluxDB cannot take as a tag', () => {
     const r = parseRuleFile(GOOD.replace('owner: flood control', 'owner: "flood\\\\control"'), 'flood.yaml');
     expect(r.ok ? [] : r.problems.map((p) => [at(p), p.message])).toEqual([
@@ -188,7 +205,11 @@ describe('the Huế rule set (rules/hue)', () => {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))
     .map((name) => ({ name, text: readFileSync(new URL(name, dir), 'utf8') }));
-  const loaded = loadRuleFiles(files);
+  // Checked against the agencies the platform seeds beside these rules: every owner is a real agency.
+  const agencies = AgenciesFile.parse(
+    JSON.parse(readFileSync(new URL('../devices/hue-agencies.json', import.meta.url), 'utf8')),
+  ).agencies;
+  const loaded = loadRuleFiles(files, { agencies: new Set(agencies.map((a) => a.id)) });
   const fleet = Fleet.parse(
     JSON.parse(readFileSync(new URL('../devices/hue-fleet.json', import.meta.url), 'utf8')),
   );
@@ -218,6 +239,9 @@ describe('the Huế rule set (rules/hue)', () => {
       .filter((r) => r.rule.condition.type === 'absence')
       .map((r) => r.rule.select.kind);
     expect(new Set(silent)).toEqual(new Set(KINDS));
-    expect(rule('lamp-failure')?.owner).toBe('HEPCO');
+    expect(rule('lamp-failure')?.owner).toBe('hepco');
+    expect(new Set(loaded.rules.map((r) => r.rule.owner))).toEqual(
+      new Set(['flood-control', 'environment', 'hepco']),
+    );
   });
 });

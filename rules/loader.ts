@@ -31,14 +31,20 @@ export type LoadResult =
   | { readonly ok: true; readonly rules: LoadedRule[] }
   | { readonly ok: false; readonly problems: RuleProblem[] };
 
+/** What the rules are checked against besides their schema. */
+export interface RuleContext {
+  /** The agencies a rule's `owner` may name (the registry's); unchecked when left out. */
+  readonly agencies?: ReadonlySet<string>;
+}
+
 interface Parsed {
   readonly problems: RuleProblem[];
   readonly rules: LoadedRule[];
 }
 
 /** Parses and validates one rule file. */
-export function parseRuleFile(text: string, fileName: string): ParseResult {
-  const { problems, rules } = parseWithPositions(text, fileName);
+export function parseRuleFile(text: string, fileName: string, context: RuleContext = {}): ParseResult {
+  const { problems, rules } = parseWithPositions(text, fileName, context);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rules: rules.map((r) => r.rule) };
 }
 
@@ -51,8 +57,9 @@ export function validateRuleFileAmong(
   text: string,
   fileName: string,
   inForce: readonly LoadedRule[],
+  context: RuleContext = {},
 ): ParseResult {
-  const parsed = parseWithPositions(text, fileName);
+  const parsed = parseWithPositions(text, fileName, context);
   if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems };
   const others = new Map(inForce.filter((r) => r.file !== fileName).map((r) => [r.rule.id, r]));
   const problems: RuleProblem[] = [];
@@ -69,12 +76,15 @@ export function validateRuleFileAmong(
  * the whole set fail, with every problem of every file listed; a live reload that wants to keep the good
  * files applies `parseRuleFile` per file and this check across the survivors.
  */
-export function loadRuleFiles(files: readonly { name: string; text: string }[]): LoadResult {
+export function loadRuleFiles(
+  files: readonly { name: string; text: string }[],
+  context: RuleContext = {},
+): LoadResult {
   const problems: RuleProblem[] = [];
   const rules: LoadedRule[] = [];
   const seen = new Map<string, LoadedRule>();
   for (const { name, text } of files) {
-    const parsed = parseWithPositions(text, name);
+    const parsed = parseWithPositions(text, name, context);
     problems.push(...parsed.problems);
     for (const r of parsed.rules) {
       const first = seen.get(r.rule.id);
@@ -100,7 +110,7 @@ function idClash(r: LoadedRule, first: LoadedRule): RuleProblem {
   };
 }
 
-function parseWithPositions(text: string, file: string): Parsed {
+function parseWithPositions(text: string, file: string, context: RuleContext): Parsed {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number, code: RulesErrorCode, message: string): RuleProblem => {
@@ -127,6 +137,7 @@ function parseWithPositions(text: string, file: string): Parsed {
   });
   const result = RuleFile.safeParse(data);
   if (!result.success) problems.push(...issueProblems(result.error.issues, doc, at));
+  else problems.push(...unknownAgencies(result.data.rules, context, doc, at));
   if (problems.length > 0 || !result.success) return { problems: sorted(problems), rules: [] };
   const rules = result.data.rules.map((rule, i) => ({
     file,
@@ -151,6 +162,24 @@ function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Document, at: A
       );
     return [at(offsetOf(doc, issue.path), 'RULES_ERR_SCHEMA', `${where(issue.path)}: ${issue.message}`)];
   });
+}
+
+/** Rules whose owner is not an agency of the registry. */
+function unknownAgencies(rules: readonly Rule[], context: RuleContext, doc: Document, at: At): RuleProblem[] {
+  const { agencies } = context;
+  if (agencies === undefined) return [];
+  const known = [...agencies].sort().join(', ') || 'none yet';
+  return rules.flatMap((rule, i) =>
+    agencies.has(rule.owner)
+      ? []
+      : [
+          at(
+            offsetOf(doc, ['rules', i, 'owner']),
+            'RULES_ERR_UNKNOWN_AGENCY',
+            `owner "${rule.owner}" is not an agency of the registry (known: ${known}); create it (POST /api/agencies, or in CITY_AGENCIES_FILE) or name one of these`,
+          ),
+        ],
+  );
 }
 
 /** Rules whose id an earlier rule of the same file already has, read from the raw data so the check

@@ -4,12 +4,13 @@
 import type { BacktestDeps } from './backtest/backtest.ts';
 import { backtestRules } from './backtest/backtest.ts';
 import type { BacktestInput, BacktestReport } from './backtest/types.ts';
-import { validateRuleFileAmong, type LoadedRule, type ParseResult } from './loader.ts';
+import { validateRuleFileAmong, type LoadedRule, type ParseResult, type RuleContext } from './loader.ts';
 
 export interface RuleOperations {
   /** The rules in force now, with the file each comes from. */
   inForce(): readonly LoadedRule[];
-  /** Parses and validates a rule file: its own problems, and ids that clash with other files in force. */
+  /** Parses and validates a rule file: its own problems (an owner that is no agency among them), and ids
+   * that clash with other files in force. */
   validate(source: string, name: string): ParseResult;
   /** Runs a rule file over stored history; the caller has already checked the file and the range. */
   backtest(input: BacktestInput): Promise<BacktestReport>;
@@ -19,10 +20,11 @@ export interface RuleOperations {
 export function createRuleOperations(
   inForce: () => readonly LoadedRule[],
   backtest: BacktestDeps | undefined,
+  context: () => RuleContext = () => ({}),
 ): RuleOperations {
   return {
     inForce,
-    validate: (source, name) => validateRuleFileAmong(source, name, inForce()),
+    validate: (source, name) => validateRuleFileAmong(source, name, inForce(), context()),
     backtest: (input) =>
       backtest === undefined
         ? Promise.reject(new Error('no history to backtest against was configured'))

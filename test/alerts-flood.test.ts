@@ -95,7 +95,7 @@ describe('the flood scenario at Kim Long', () => {
       ['escalated', 'critical', 3, 1],
       ['resolved', 'critical', 3, 0],
     ]);
-    expect(got.every((r) => r.owner === 'flood control' && r.district === 'Kim Long')).toBe(true);
+    expect(got.every((r) => r.owner === 'flood-control' && r.district === 'Kim Long')).toBe(true);
   });
 
   it('the API lists the one alert, resolved automatically, with its history', async () => {

@@ -253,7 +253,7 @@ describe('alert requests', () => {
   const raise = {
     title: 'Street water rising',
     severity: 'info',
-    owner: 'urban drainage',
+    owner: 'flood-control',
     message: 'Lê Lợi: 5 cm and rising',
     value: 0.05,
     threshold: 0.03,
@@ -286,7 +286,7 @@ describe('alert requests', () => {
       state: 'open',
       severity: 'info',
       district: 'Thuận Hóa',
-      owner: 'urban drainage',
+      owner: 'flood-control',
       level: 1,
     });
     const [message] = await eventually(() => {
@@ -301,7 +301,7 @@ describe('alert requests', () => {
       );
       return r.length > 0 ? r : undefined;
     });
-    expect(stored).toMatchObject([{ event: 'raised', source: 'flow', owner: 'urban drainage', open: 1 }]);
+    expect(stored).toMatchObject([{ event: 'raised', source: 'flow', owner: 'flood-control', open: 1 }]);
   });
 
   it('a second raise updates the open alert, and a higher severity escalates it', async () => {

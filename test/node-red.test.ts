@@ -158,7 +158,7 @@ describe('Node-RED with the example flows', () => {
         rule: RULE,
         source: 'flow',
         severity: 'warning',
-        owner: 'flood control',
+        owner: 'flood-control',
         title: 'Street flooding likely',
       });
     }
@@ -169,7 +169,7 @@ describe('Node-RED with the example flows', () => {
       );
       return r.length === streetGauges.length ? r : undefined;
     });
-    expect(stored.every((r) => r.event === 'raised' && r.open === 1 && r.owner === 'flood control')).toBe(
+    expect(stored.every((r) => r.event === 'raised' && r.open === 1 && r.owner === 'flood-control')).toBe(
       true,
     );
     expect(stored.map((r) => r.device).sort()).toEqual([...streetGauges].sort());

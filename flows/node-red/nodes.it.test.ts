@@ -213,7 +213,7 @@ describe('raise alert and clear alert', () => {
           rule: RULE,
           title: 'Test alert from a flow',
           severity: 'warning',
-          owner: 'flood control',
+          owner: 'flood-control',
           wires: [['raised']],
         },
         { id: 'raised', z: 'tab', type: 'helper' },
@@ -275,7 +275,7 @@ describe('raise alert and clear alert', () => {
     );
     const r = helper.getNode('r');
     const error = nextError(r);
-    r.receive({ device: DEVICE, kind: 'flood', severity: 'warning', owner: 'flood control' });
+    r.receive({ device: DEVICE, kind: 'flood', severity: 'warning', owner: 'flood-control' });
     expect((await error).text).toContain('title: missing');
     expect(callsOf(r, 'send')).toEqual([]);
   });

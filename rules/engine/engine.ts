@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../../alerts/index.ts';
 import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../../alerts/index.ts';
-import { loadRuleFiles, type LoadedRule, type RuleProblem } from '../loader.ts';
+import { loadRuleFiles, type LoadedRule, type RuleContext, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore } from './core.ts';
 import type { RuleDevice } from './rule-device.ts';
@@ -36,6 +36,8 @@ export interface RuleEngineDeps {
   readonly devices: () => readonly RuleDevice[];
   /** Appends line protocol to the spool (the `aqi` measurement); leave out to not write the index. */
   readonly appendLines?: (text: string, lines: number) => void;
+  /** The agencies a rule's owner may name, read at each load; owners are unchecked when left out. */
+  readonly agencies?: () => ReadonlySet<string>;
   readonly log: Logger;
   readonly clock: () => number;
 }
@@ -64,7 +66,8 @@ export interface RuleEngine {
 
 export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngineDeps): Promise<RuleEngine> {
   const { alerts, store, log, clock } = deps;
-  const first = loadRuleFiles(await readRuleFolder(config.dir));
+  const context = (): RuleContext => (deps.agencies === undefined ? {} : { agencies: deps.agencies() });
+  const first = loadRuleFiles(await readRuleFolder(config.dir), context());
   if (!first.ok) throw rulesRefused(first.problems);
   let status: RuleStatus = statusOf(first.rules, [], clock());
   const core: RuleCore = createRuleCore(
@@ -217,7 +220,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   }
 
   async function reloadNow(): Promise<readonly RuleProblem[]> {
-    const loaded = loadRuleFiles(await readRuleFolder(config.dir));
+    const loaded = loadRuleFiles(await readRuleFolder(config.dir), context());
     if (closed) return [];
     if (!loaded.ok) {
       status = { ...status, problems: loaded.problems };

@@ -21,6 +21,8 @@ export interface Harness {
   readonly db: FreshDatabase;
   readonly tokens: Readonly<Record<ApiRole, string>>;
   readonly decommissioned: string[];
+  /** How often the API said the agencies changed (the platform then reloads the rules). */
+  readonly agencyChanges: { count: number };
   /** The real alert service over a store in the temporary folder; the API is given the same one. */
   readonly alerts: AlertService;
   /** How many listeners the API has subscribed to the alert service right now (one per open stream). */
@@ -39,7 +41,7 @@ export interface Harness {
 }
 
 export interface RequestOptions {
-  readonly method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly as?: ApiRole | undefined;
   readonly body?: unknown;
@@ -97,6 +99,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const deadLetters = openDeadLetters({ file: join(dir, 'dead-letters.db') });
   const db = await freshDatabase(`api_${name}`);
   const decommissioned: string[] = [];
+  const agencyChanges = { count: 0 };
   const log = pino({ level: 'silent' });
   const alertStore = openAlertStore({ file: join(dir, 'alerts.db'), log, clock: () => NOW });
   const alertService = createAlertService({ store: alertStore, log, clock: () => NOW });
@@ -109,6 +112,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     health: options.health ?? (async () => ({ ok: (await db.client.ping()).ok })),
     metricsText: options.metricsText ?? (() => Promise.resolve('# no metrics\n')),
     onDecommission: (id) => decommissioned.push(id),
+    onAgenciesChanged: () => void agencyChanges.count++,
     clock: () => NOW,
     alerts: counted.alerts,
     rules: await hueRules(options.backtest),
@@ -128,6 +132,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     db,
     tokens,
     decommissioned,
+    agencyChanges,
     alerts: alertService,
     alertListeners: counted.count,
     async request({ method = 'GET', url, as, body, headers = {} }) {
