@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AgencyInput, PublicAgency, publicAgency, type AgencyRecord } from '../devices/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
+import type { ApiRouting } from './routing-routes.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, type ApiRegistry, type ApiRules } from './route-kit.ts';
 
 export interface AgencyRouteDeps {
@@ -16,6 +17,8 @@ export interface AgencyRouteDeps {
   readonly rules: ApiRules | undefined;
   /** After an agency is created, replaced or removed (the platform reloads the rules). */
   readonly onAgenciesChanged: (() => void) | undefined;
+  /** The routing in force: an agency one of its routes names is in use. */
+  readonly routing: ApiRouting | undefined;
 }
 
 const IdParam = z.object({ id: z.string().min(1).max(100).describe('agency id, such as flood-control') });
@@ -119,12 +122,20 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
       handler: (request, reply) => {
         const { id } = existing(request.params.id);
         const owning = (deps.rules?.inForce() ?? []).filter((r) => r.rule.owner === id);
-        if (owning.length > 0)
-          throw new ApiError(
-            'API_ERR_AGENCY_IN_USE',
-            `agency ${id} owns rules in force: ${owning.map((r) => `${r.rule.id} (${r.file})`).join(', ')}`,
-            { details: { rules: owning.map((r) => r.rule.id) } },
-          );
+        const naming = (deps.routing?.routing().routes ?? []).filter((r) =>
+          [...r.receivers, ...r.escalate.flatMap((s) => s.receivers)].some(
+            (ref) => ref === id || ref.startsWith(`${id}/`),
+          ),
+        );
+        if (owning.length > 0 || naming.length > 0) {
+          const uses = [
+            ...owning.map((r) => `rule ${r.rule.id} (${r.file})`),
+            ...naming.map((r) => `route ${r.index} (line ${r.line})`),
+          ];
+          throw new ApiError('API_ERR_AGENCY_IN_USE', `agency ${id} is in use: ${uses.join(', ')}`, {
+            details: { rules: owning.map((r) => r.rule.id), routes: naming.map((r) => r.index) },
+          });
+        }
         registry.removeAgency(id);
         request.log.info({ agency: id }, 'agency removed');
         changed();

@@ -120,6 +120,7 @@ describe('/api/agencies', () => {
     expect(error.code).toBe('API_ERR_AGENCY_IN_USE');
     expect(error.details).toEqual({
       rules: expect.arrayContaining(['lamp-failure', 'day-burning']) as unknown,
+      routes: [],
     });
     await h.request({ method: 'POST', url: '/api/agencies', as: 'engineer', body: { ...hepco, id: 'ioc' } });
     const removed = await h.request({ method: 'DELETE', url: '/api/agencies/ioc', as: 'engineer' });

@@ -16,6 +16,7 @@ import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth } from './auth.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
+import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
@@ -58,6 +59,8 @@ export interface ApiDeps {
   readonly rules?: ApiRules;
   /** Called after an agency is created, replaced or removed, so the rules are read again. */
   readonly onAgenciesChanged?: () => void;
+  /** The routing in force; without it /api/routing is not served. */
+  readonly routing?: ApiRouting;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -157,12 +160,17 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
           registry: deps.registry,
           rules: deps.rules,
           onAgenciesChanged: deps.onAgenciesChanged,
+          routing: deps.routing,
         }),
       );
       if (deps.alerts !== undefined)
         await api.register(alertsRoutes({ auth, alerts: deps.alerts, clock: routeDeps.clock }));
       if (deps.rules !== undefined)
         await api.register(rulesRoutes({ auth, rules: deps.rules, clock: routeDeps.clock }));
+      if (deps.routing !== undefined) {
+        const { registry, alerts, routing } = deps;
+        await api.register(routingRoutes({ auth, routing, registry, alerts, clock: routeDeps.clock }));
+      }
     },
     { prefix: '/api' },
   );

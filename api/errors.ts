@@ -46,7 +46,7 @@ export const API_ERRORS = {
   API_ERR_AGENCY_IN_USE: {
     status: 409,
     description:
-      'a rule in force names the agency as its owner; details.rules lists them: change their owner first',
+      'a rule in force names the agency as its owner, or a route of the routing file names it; details.rules and details.routes list them: change those first',
   },
   API_ERR_ALERT_STATE: {
     status: 409,

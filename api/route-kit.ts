@@ -62,6 +62,17 @@ export interface RouteDeps {
   readonly onDecommission: ((id: string) => void) | undefined;
 }
 
+/** A problem of a file the API checked (a rule file, the routing file), at its line and column. */
+export function fileProblem(codes: string) {
+  return z.object({
+    file: z.string(),
+    line: z.number().int().describe('1-based'),
+    column: z.number().int().describe('1-based'),
+    message: z.string(),
+    code: z.string().describe(codes),
+  });
+}
+
 /** `security` for an OpenAPI operation that needs a bearer token. */
 export const BEARER = [{ bearerAuth: [] }];
 

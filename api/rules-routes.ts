@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BacktestReport, type ParseResult, type Rule } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, RuleSummary, type ApiRules } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, errorResponses, fileProblem, RuleSummary, type ApiRules } from './route-kit.ts';
 import { instant, INSTANT_FORMS, MAX_TIME_MS } from './time-range.ts';
 
 /** The largest rule file accepted, in UTF-8 bytes; the Huế files are under 8 KiB each. */
@@ -52,13 +52,9 @@ const backtestBody = (clock: () => number) =>
     ),
   });
 
-const Problem = z.object({
-  file: z.string(),
-  line: z.number().int().describe('1-based'),
-  column: z.number().int().describe('1-based'),
-  message: z.string(),
-  code: z.string().describe('RULES_ERR_YAML, RULES_ERR_SCHEMA or RULES_ERR_DUPLICATE_ID'),
-});
+const Problem = fileProblem(
+  'RULES_ERR_YAML, RULES_ERR_SCHEMA, RULES_ERR_DUPLICATE_ID or RULES_ERR_UNKNOWN_AGENCY',
+);
 
 const Validation = z
   .discriminatedUnion('valid', [

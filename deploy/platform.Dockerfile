@@ -27,6 +27,7 @@ COPY ingest ./ingest
 COPY alerts ./alerts
 COPY rules ./rules
 COPY flows ./flows
+COPY notify ./notify
 COPY broker ./broker
 COPY api ./api
 COPY dashboards ./dashboards

@@ -6,6 +6,7 @@ import { createAlertService, createAlertSinks, openAlertStore, type AlertService
 import type { Broker } from '../broker/index.ts';
 import type { Registry, Topics } from '../devices/index.ts';
 import type { Spool } from '../ingest/index.ts';
+import { startRouting, type RoutingService } from '../notify/index.ts';
 import { createRuleEngine, type RuleEngine } from '../rules/index.ts';
 import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
@@ -23,7 +24,7 @@ export async function startAlerting(
   config: Config,
   deps: AlertingDeps,
   stack: CloseStack,
-): Promise<{ alerts: AlertService; rules: RuleEngine }> {
+): Promise<{ alerts: AlertService; rules: RuleEngine; routing: RoutingService }> {
   const { clock, spool, registry } = deps;
   const log = deps.log.child({ component: 'alerts' });
   const store = openAlertStore({ file: path.join(config.dataDir, 'alerts.db') });
@@ -50,7 +51,15 @@ export async function startAlerting(
     clock,
   });
   const rules = stack.push('rules engine', engine, (r) => r.close());
-  return { alerts, rules };
+  const routing = await startRouting({
+    file: config.routingFile,
+    watch: config.rules.watch,
+    agencies: () => registry.listAgencies(),
+    log: deps.log.child({ component: 'notify' }),
+    clock,
+  });
+  stack.push('routing', routing, (r) => r.close());
+  return { alerts, rules, routing };
 }
 
 /** The ids rules may name as their owner. */

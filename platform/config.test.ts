@@ -62,6 +62,7 @@ describe('loadConfig defaults', () => {
       seedFleet: false,
       agenciesFile: path.resolve('./devices/hue-agencies.json'),
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
+      routingFile: path.resolve('./notify/hue/routing.yaml'),
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',

@@ -13,6 +13,7 @@ import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
 import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
 import { agencyIds, startAlerting } from './alerting.ts';
+import type { RoutingService } from '../notify/index.ts';
 import { createCloseStack, type CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
 import { createHealthCheck } from './health-check.ts';
@@ -33,6 +34,7 @@ export interface Platform extends Storage {
   readonly metrics: PlatformMetrics;
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
+  readonly routing: RoutingService;
   readonly flows: Flows;
   close(): Promise<void>;
 }
@@ -69,7 +71,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
     const alerting = await startAlerting(config, { log, clock, topics, registry, spool, broker }, stack);
-    const { alerts, rules } = alerting;
+    const { alerts, rules, routing } = alerting;
     const flows = createFlows({
       ...{ topics, alerts, getDevice, clock, log: child('flows'), metrics: metrics.flows },
       publish: broker.publish,
@@ -96,7 +98,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       blockedAttempts: () => broker.blockedAttempts(),
       writerStuck: () => !storage.writer.status().ok,
     });
-    const running = { ...storage, config, clock, metrics, broker, alerts, rules, startedAt };
+    const running = { ...storage, config, clock, metrics, broker, alerts, rules, routing, startedAt };
     const { api, apiPort } = await startApi(running, child('api'), stack);
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
     await startHealth(running, child('health'), stack);
@@ -104,7 +106,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
 
     let closing: Promise<void> | undefined;
     return {
-      ...{ ...storage, config, broker, api, apiPort, ingest, metrics, alerts, rules, flows },
+      ...{ ...storage, config, broker, api, apiPort, ingest, metrics, alerts, rules, routing, flows },
       ...{ mqttPort: listeners.port, wsPort: listeners.wsPort },
       close: () => (closing ??= stack.closeAll()),
     };
@@ -122,6 +124,7 @@ interface Running extends Storage {
   readonly broker: Broker;
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
+  readonly routing: RoutingService;
   readonly startedAt: number;
 }
 
@@ -140,7 +143,7 @@ async function brokerConfig(config: Config): Promise<BrokerConfig> {
 
 /** The HTTP API, listening. */
 async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ api: Api; apiPort: number }> {
-  const { config, registry, influx, broker, rules, clock } = p;
+  const { config, registry, influx, broker, rules, routing, clock } = p;
   const clients = () => broker.connectedClients();
   const backtest = { influx, retentionPolicy: config.influx.retentionPolicy, clock };
   const api = await createApi(
@@ -158,8 +161,10 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
         { ...backtest, devices: () => registry.listDevices() },
         () => ({ agencies: agencyIds(registry) }),
       ),
+      routing,
       onAgenciesChanged: () => {
         rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
+        routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));
       },
     },
   );

@@ -1,13 +1,13 @@
 // `npm run rules -- <command>` (the rules component's command line, beside the platform's as it reads the
 // platform's configuration): check rule files, run rule tests, backtest a rule file over stored history.
 // Exit codes: 0 all good, 1 problems or failed tests, 2 a command line that cannot be read.
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EXIT_USAGE } from '../cli/index.ts';
-import { DEFAULT_FLEET_FILE, loadAgenciesFile, loadFleet, openRegistry } from '../devices/index.ts';
+import { DEFAULT_FLEET_FILE, loadFleet, openRegistry } from '../devices/index.ts';
 import { createInfluxClient, isInfluxError } from '../influx/index.ts';
 import {
   backtestRules,
@@ -23,15 +23,25 @@ import {
   type RuleDevice,
 } from '../rules/index.ts';
 import { loadConfig } from './config.ts';
+import {
+  exists,
+  isRoutingFile,
+  platformRegistryView,
+  REGISTRY_FILE,
+  route,
+  RouteUsageError,
+  validateRoutingFile,
+} from './routing-cli.ts';
 import { errorText } from '../errors/index.ts';
 
 const RULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'rules');
-/** The registry's file in the data folder, as platform/platform.ts opens it. */
-const REGISTRY_FILE = 'registry.db';
 
 const USAGE = `usage: npm run rules -- <command>
   validate <file...>     check rule files (ids unique across them, owners among the agencies: the registry in
-                         CITY_DATA_DIR and CITY_AGENCIES_FILE) and rule test files (*.test.yaml)
+                         CITY_DATA_DIR and CITY_AGENCIES_FILE), routing files (receivers among the same
+                         agencies' receivers) and rule test files (*.test.yaml)
+  route --agency A --severity S [--rule R] [--device D] [--kind K] [--district X] [--tags a,b] [--routing FILE] [--json]
+                         who an alert would reach and when, by the routing file (CITY_ROUTING_FILE)
   test [file|folder...]  run rule tests; default: every *.test.yaml under ${path.relative(process.cwd(), RULES_DIR) || '.'}
   backtest <file> --from <time> --to <time> [--influx-url URL] [--db NAME] [--fleet | --fleet-file FILE] [--json]
                          the alerts a rule file would have raised; a time is RFC 3339 with an offset, now or
@@ -53,9 +63,10 @@ export async function main(args: readonly string[], print: Print = console.log):
     if (command === 'validate') return await validate(rest, print);
     if (command === 'test') return await test(rest, print);
     if (command === 'backtest') return await backtest(rest, print);
+    if (command === 'route') return await route(rest, print);
     throw new UsageError(command === undefined ? 'no command' : `unknown command ${command}`);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof RouteUsageError) {
       print(`${err.message}\n${USAGE}`);
       return EXIT_USAGE;
     }
@@ -69,15 +80,18 @@ export async function main(args: readonly string[], print: Print = console.log):
 async function validate(files: readonly string[], print: Print): Promise<number> {
   if (files.length === 0) throw new UsageError('validate needs at least one file');
   const tests = files.filter((f) => RULE_TEST_FILE.test(f));
-  const ruleFiles = await Promise.all(
+  const read = await Promise.all(
     files.filter((f) => !RULE_TEST_FILE.test(f)).map(async (name) => ({ name, text: await readText(name) })),
   );
+  const ruleFiles = read.filter((f) => !isRoutingFile(f.text));
   let failed = false;
+  for (const { name } of read.filter((f) => isRoutingFile(f.text)))
+    failed = !(await validateRoutingFile(name, print)) || failed;
   if (ruleFiles.length > 0) {
     const loaded = loadRuleFiles(ruleFiles, { agencies: await knownAgencies() });
     if (loaded.ok) print(`ok   ${loaded.rules.length} rule(s) in ${ruleFiles.map((f) => f.name).join(', ')}`);
     else for (const p of loaded.problems) print(`${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`);
-    failed = !loaded.ok;
+    failed ||= !loaded.ok;
   }
   for (const file of tests) {
     const loaded = await loadRuleTestFile(file);
@@ -88,32 +102,9 @@ async function validate(files: readonly string[], print: Print): Promise<number>
   return failed ? 1 : 0;
 }
 
-/**
- * The agencies a running platform would know: those of its registry (in CITY_DATA_DIR, when there is one)
- * and those it seeds at start (CITY_AGENCIES_FILE).
- */
+/** The ids a rule's owner may name: the agencies a platform started now would know. */
 async function knownAgencies(): Promise<ReadonlySet<string>> {
-  const config = loadConfig(process.env);
-  const ids = new Set<string>();
-  if (config.agenciesFile !== undefined)
-    for (const a of await loadAgenciesFile(config.agenciesFile)) ids.add(a.id);
-  const file = path.join(config.dataDir, REGISTRY_FILE);
-  if (await exists(file)) {
-    const registry = await openRegistry({ file });
-    try {
-      for (const a of registry.listAgencies()) ids.add(a.id);
-    } finally {
-      await registry.close();
-    }
-  }
-  return ids;
-}
-
-function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
+  return new Set((await platformRegistryView()).agencies.map((a) => a.id));
 }
 
 async function readText(file: string): Promise<string> {

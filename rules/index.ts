@@ -26,3 +26,11 @@ export { formatResults, runRuleTest } from './testing/runner.ts';
 export { createRuleCore } from './engine/core.ts';
 export { createAqiWriter } from './engine/aqi-writer.ts';
 export { selects, whyNotApplicable } from './evaluators/select.ts';
+export { Duration } from './schema.ts';
+export {
+  parseYamlWith,
+  sortedProblems,
+  type Positions,
+  type YamlProblem,
+  type YamlResult,
+} from './yaml-positions.ts';

@@ -1,8 +1,18 @@
-// Where in a YAML file a problem is: shared by the rule file loader (loader.ts) and the rule test files
-// (testing/yaml.ts), so both point at the same line and column for the same kind of slip. Syntax echoes
+// Where in a YAML file a problem is: shared by the rule file loader (loader.ts), the rule test files
+// (testing/yaml.ts) and the routing file (notify/routing.ts), so all point at the same line and column for the same kind of slip. Syntax echoes
 // after the first slip are dropped; a path is placed at the deepest node it reaches (a missing key at the
 // mapping that lacks it, an empty value at its key); an unknown key at the key itself.
-import { isMap, isNode, isScalar, isSeq, type Document, type YAMLError } from 'yaml';
+import {
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type YAMLError,
+} from 'yaml';
+import type { z } from 'zod';
 
 export type Path = readonly PropertyKey[];
 
@@ -77,4 +87,100 @@ function keyText(key: unknown): string | undefined {
 
 function startOf(node: unknown): number | undefined {
   return isNode(node) ? node.range?.[0] : undefined;
+}
+
+/** A problem of a YAML file, at its line and column (1-based, as editors count). */
+export interface YamlProblem<C extends string> {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+  readonly code: C;
+}
+
+/** Where the nodes of a parsed file are, to place problems found after the schema (an unknown device). */
+export interface Positions<C extends string> {
+  /** The line and column of the node a path reaches, or of the nearest parent that exists. */
+  of(path: Path): { line: number; column: number };
+  /** A problem there, its message prefixed with the path. */
+  problem(path: Path, code: C, message: string): YamlProblem<C>;
+  /** A problem there, its message as given. */
+  at(path: Path, code: C, message: string): YamlProblem<C>;
+}
+
+export type YamlResult<T, C extends string> =
+  | { readonly ok: true; readonly data: T; readonly positions: Positions<C> }
+  | { readonly ok: false; readonly problems: YamlProblem<C>[] };
+
+/**
+ * YAML text validated by a zod schema: the data and where its nodes are, or every problem at its line
+ * and column, syntax ones with `codes.yaml`, the schema's with `codes.schema`.
+ */
+export function parseYamlWith<S extends z.ZodType, C extends string>(
+  text: string,
+  file: string,
+  schema: S,
+  codes: { readonly yaml: C; readonly schema: C },
+): YamlResult<z.output<S>, C> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, code: C, message: string): YamlProblem<C> => {
+    const { line, col } = lines.linePos(offset);
+    return { file, line, column: col, code, message };
+  };
+  const syntax = syntaxProblems([...doc.errors, ...doc.warnings], (o, m) => at(o, codes.yaml, m));
+  if (syntax.length > 0) return { ok: false, problems: syntax };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    return { ok: false, problems: [at(0, codes.yaml, err instanceof Error ? err.message : String(err))] };
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.flatMap((issue) =>
+      issueProblems(issue, doc, (o, m) => at(o, codes.schema, m)),
+    );
+    return { ok: false, problems: sortedProblems(problems) };
+  }
+  const positions: Positions<C> = {
+    of(path) {
+      const { line, col } = lines.linePos(offsetOf(doc, path));
+      return { line, column: col };
+    },
+    problem: (path, code, message) => at(offsetOf(doc, path), code, `${where(path)}: ${message}`),
+    at: (path, code, message) => at(offsetOf(doc, path), code, message),
+  };
+  return { ok: true, data: result.data, positions };
+}
+
+/** Problems in the order of the file. */
+export function sortedProblems<P extends { readonly line: number; readonly column: number }>(
+  problems: P[],
+): P[] {
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function issueProblems<P>(
+  issue: z.core.$ZodIssue,
+  doc: Document,
+  at: (offset: number, message: string) => P,
+): P[] {
+  // A union (a device id or a device record) whose value had the type of one branch only: that branch's
+  // own issues say what is wrong, where the union's would say "Invalid input".
+  if (issue.code === 'invalid_union') {
+    const typed = issue.errors.filter(
+      (b) => !b.every((i) => i.code === 'invalid_type' && i.path.length === 0),
+    );
+    if (typed.length === 1)
+      return (typed[0] ?? []).flatMap((i) =>
+        issueProblems({ ...i, path: [...issue.path, ...i.path] }, doc, at),
+      );
+  }
+  // An unknown key is shown where the key is, one problem per key (a typo such as `fro: 10m`).
+  if (issue.code === 'unrecognized_keys')
+    return issue.keys.map((key) =>
+      at(keyOffset(doc, issue.path, key), `${where(issue.path, key)}: unknown key "${key}"`),
+    );
+  return [at(offsetOf(doc, issue.path), `${where(issue.path)}: ${issue.message}`)];
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import { adminRequest, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 let platform: TestPlatform;
 let rulesDir: string;
@@ -20,17 +20,7 @@ const rule = (id: string, owner: string) => `rules:
     condition: { type: threshold, field: water_level_m, op: '>', value: 0.2 }
 `;
 
-async function api(method: string, url: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${platform.apiPort}${url}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${platform.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: res.status === 204 ? null : await res.json() };
-}
+const api = (method: string, url: string, body?: unknown) => adminRequest(platform, method, url, body);
 
 beforeAll(async () => {
   rulesDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agency-rules-'));

@@ -21,8 +21,9 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['alerts', ['measurements', 'devices', 'influx']],
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
+  ['notify', ['measurements', 'devices', 'alerts', 'rules']],
   ['broker', ['devices', 'ingest']],
-  ['api', ['measurements', 'devices', 'influx', 'ingest', 'alerts', 'rules', 'flows', 'broker']],
+  ['api', ['measurements', 'devices', 'influx', 'ingest', 'alerts', 'rules', 'flows', 'notify', 'broker']],
   ['dashboards', ['measurements', 'devices', 'influx', 'aqi', 'cli']],
   ['simulators', ['measurements', 'devices', 'cli']],
   [
@@ -35,6 +36,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
       'alerts',
       'rules',
       'flows',
+      'notify',
       'broker',
       'api',
       'simulators',

@@ -12,13 +12,14 @@ import { REGISTRY_ERRORS } from '../devices/index.ts';
 import { NODE_RED_ERRORS } from '../flows/node-red/index.ts';
 import { INFLUX_ERRORS } from '../influx/index.ts';
 import { INGEST_ERRORS } from '../ingest/index.ts';
+import { NOTIFY_ERRORS } from '../notify/index.ts';
 import { PLATFORM_ERRORS } from '../platform/index.ts';
 import { RULE_TEST_ERRORS, RULES_ERRORS } from '../rules/index.ts';
 import { SIM_ERRORS } from '../simulators/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PRODUCT = ['alerts', 'api', 'aqi', 'broker', 'devices', 'flows', 'influx', 'ingest', 'platform'];
-PRODUCT.push('rules', 'simulators', 'measurements', 'dashboards', 'errors');
+PRODUCT.push('rules', 'simulators', 'measurements', 'dashboards', 'errors', 'notify');
 
 const API_DESCRIPTIONS = Object.fromEntries(Object.entries(API_ERRORS).map(([c, e]) => [c, e.description]));
 const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -30,6 +31,7 @@ const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   NODE_RED: NODE_RED_ERRORS,
   INFLUX: INFLUX_ERRORS,
   INGEST: INGEST_ERRORS,
+  NOTIFY: NOTIFY_ERRORS,
   PLATFORM: PLATFORM_ERRORS,
   RULE_TEST: RULE_TEST_ERRORS,
   RULES: RULES_ERRORS,

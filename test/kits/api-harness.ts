@@ -12,6 +12,8 @@ import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../../rules
 import { freshDatabase, type FreshDatabase } from './influx.ts';
 import { createApi, type Api, type ApiDeps, type HealthReport } from '../../api/index.ts';
 import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
+import type { ApiRouting } from '../../api/routing-routes.ts';
+import { parseRouting, planAlert } from '../../notify/index.ts';
 import { createAlertService, openAlertStore, type AlertService } from '../../alerts/index.ts';
 
 export interface Harness {
@@ -70,6 +72,19 @@ async function hueRules(backtest: ApiRules['backtest'] | undefined): Promise<Api
   return backtest === undefined ? operations : { ...operations, backtest };
 }
 
+/** Every alert to its owner's receivers: the routing /api/routing serves here (its own tests are
+ * test/routing.test.ts, against the platform). */
+function ownerRouting(registry: Registry): ApiRouting {
+  const parsed = parseRouting('routes:\n  - receivers: [$owner]\n', 'routing.yaml', new Map());
+  if (!parsed.ok) throw new Error('the harness routing does not parse');
+  const agencies = () => new Map(registry.listAgencies().map((a) => [a.id, a]));
+  return {
+    routing: () => parsed.routing,
+    status: () => ({ file: 'routing.yaml', loadedAt: new Date(NOW).toISOString(), routes: 1, problems: [] }),
+    plan: (alert) => planAlert(parsed.routing, agencies(), alert),
+  };
+}
+
 /** The service as the API sees it, counting the listeners it holds, so a test can see one go. */
 function countingListeners(service: AlertService): { alerts: ApiAlerts; count: () => number } {
   let count = 0;
@@ -116,6 +131,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     clock: () => NOW,
     alerts: counted.alerts,
     rules: await hueRules(options.backtest),
+    routing: ownerRouting(registry),
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {

@@ -119,3 +119,24 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A request to the platform's API as its admin; the status and the JSON body (empty for a 204). */
+export async function adminRequest(
+  platform: TestPlatform,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${platform.apiPort}${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${platform.adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    body: res.status === 204 ? {} : ((await res.json()) as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,35 @@
+// The notify component's public entry: the routing file and what it makes of an alert (which receivers,
+// grouped how, when, and the escalation chain). Delivery builds on these.
+export { isNotifyError, NOTIFY_ERRORS, NotifyError, type NotifyErrorCode } from './errors.ts';
+export {
+  GROUP_LABELS,
+  loadRoutingFile,
+  parseRouting,
+  ROUTING_DEFAULTS,
+  RoutingFile,
+  whyUnknown,
+  type GroupLabel,
+  type KnownAgencies,
+  type Route,
+  type Routing,
+  type RoutingProblem,
+  type RoutingResult,
+} from './routing.ts';
+export {
+  matches,
+  planAlert,
+  resolveReceivers,
+  routesOf,
+  type AlertFacts,
+  type Agencies,
+  type PlannedReceiver,
+  type PlannedRoute,
+  type PlannedStep,
+} from './plan.ts';
+export {
+  formatRoutingProblems,
+  startRouting,
+  type RoutingService,
+  type RoutingServiceOptions,
+  type RoutingStatus,
+} from './service.ts';
