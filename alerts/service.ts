@@ -27,6 +27,8 @@ export interface AlertService {
   readonly openFor: AlertStore['openFor'];
   /** Every open or acknowledged alert, newest raised first. */
   readonly listOpen: AlertStore['listOpen'];
+  /** The event log after an id: the notifier's outbox (see AlertStore.eventsAfter). */
+  readonly eventsAfter: AlertStore['eventsAfter'];
   readonly responseTimes: AlertStore['responseTimes'];
   /** Every change from now on, in order; returns the unsubscribe function. */
   subscribe(listener: AlertListener): () => void;
@@ -66,6 +68,7 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
     get: (id) => store.get(id),
     openFor: (rule, device) => store.openFor(rule, device),
     listOpen: () => store.listOpen(),
+    eventsAfter: (afterId, limit) => store.eventsAfter(afterId, limit),
     responseTimes: (filter) => store.responseTimes(filter),
     subscribe(listener) {
       listeners.add(listener);

@@ -355,6 +355,31 @@ describe('persistence', () => {
   });
 });
 
+describe('the event log', () => {
+  it('gives every transition after an id, oldest first and bounded, with its alert as it is now, also after a reopen', () => {
+    const first = open();
+    const raised = first.trigger(trigger())!;
+    first.trigger(trigger({ severity: 'critical', level: 1, at: T0 + MIN }));
+    const other = first.trigger(trigger({ device: 'rg-phu-oc', at: T0 + 2 * MIN }))!;
+    first.acknowledge(raised.alert.id, 'op', undefined, T0 + 3 * MIN);
+    const all = first.eventsAfter(0, 100);
+    expect(all.map((c) => [c.alert.device, c.event.type])).toEqual([
+      ['rg-kim-long', 'raised'],
+      ['rg-kim-long', 'escalated'],
+      ['rg-phu-oc', 'raised'],
+      ['rg-kim-long', 'acknowledged'],
+    ]);
+    // The alert as it is now; the event as it was.
+    expect(all[0]!.alert.state).toBe('acknowledged');
+    expect(all[0]!.event).toMatchObject({ state: 'open', severity: 'warning' });
+    expect(first.eventsAfter(raised.event.id, 2).map((c) => c.event.type)).toEqual(['escalated', 'raised']);
+    first.close();
+    const second = open();
+    expect(second.eventsAfter(other.event.id, 100).map((c) => c.event.type)).toEqual(['acknowledged']);
+    expect(second.eventsAfter(all.at(-1)!.event.id, 100)).toEqual([]);
+  });
+});
+
 describe('response times', () => {
   it('gives per owner the counts and mean ms to acknowledge and to resolve over alerts raised in range', () => {
     const store = open();

@@ -234,6 +234,9 @@ function prepare(db: Database.Database) {
     ),
     events: db.prepare<[number]>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ? ORDER BY id`),
     eventById: db.prepare<[number]>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE id = ?`),
+    eventsAfter: db.prepare<[number, number]>(
+      `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE id > ? ORDER BY id LIMIT ?`,
+    ),
     insert: db.prepare<[Params]>(
       `INSERT INTO alerts (rule, device, kind, district, owner, title, severity, state, source, message, value,
          threshold, level, raised_at, updated_at)
@@ -449,6 +452,13 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         return row === undefined ? undefined : toAlert(row);
       }),
     listOpen: () => guard('list open alerts', () => s.listOpen.all().map(toAlert)),
+    eventsAfter: (afterId, limit) =>
+      guard(`events after ${afterId}`, () =>
+        s.eventsAfter.all(afterId, limit).map((row) => {
+          const event = toEvent(row);
+          return { alert: toAlert(s.byId.get(event.alertId)), event };
+        }),
+      ),
 
     saveStates(states) {
       const parsed = states.map((st) => parseInput(State, st, 'saved state'));

@@ -166,6 +166,11 @@ export interface AlertStore {
   openFor(rule: string, device: string): Alert | undefined;
   /** Every alert not yet resolved. */
   listOpen(): Alert[];
+  /**
+   * The events after event id `afterId`, oldest first, at most `limit`, each with its alert as it is now:
+   * the log every transition writes in its own transaction, which the notifier reads as its outbox.
+   */
+  eventsAfter(afterId: number, limit: number): AlertChange[];
   /** Saves evaluator states in one transaction (the engine's periodic checkpoint). */
   saveStates(states: readonly SavedState[]): void;
   /** The saved states, each with when it was saved (ms since the epoch). */
