@@ -33,3 +33,11 @@ export {
   type RoutingServiceOptions,
   type RoutingStatus,
 } from './service.ts';
+export { createNotifier, factsOf, type Notification, type Notifier, type NotifierDeps } from './notifier.ts';
+export {
+  DELIVERY_STATUSES,
+  openNotifyStore,
+  type Delivery,
+  type DeliveryStatus,
+  type NotifyStore,
+} from './store.ts';

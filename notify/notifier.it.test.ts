@@ -1,0 +1,195 @@
+// The notifier over a real alert store and its own store (SQLite files), on a clock the test drives: an
+// alert is told after its group's wait, a district's thirty gauges going silent together are one
+// notification, a lower alert of a device with an open critical one is muted, an open group is told again
+// after its repeat interval (an acknowledged alert is not), a resolution is told and ends the group, and
+// nothing is queued twice, also after the notifier is started again.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
+import { openAlertStore, type AlertStore, type TriggerInput } from '../alerts/index.ts';
+import { createNotifier, type Notification } from './notifier.ts';
+import { planAlert } from './plan.ts';
+import { parseRouting, type Routing } from './routing.ts';
+import { openNotifyStore, type NotifyStore } from './store.ts';
+
+const T0 = Date.UTC(2025, 9, 27, 1, 0, 0);
+const SEC = 1000;
+const MIN = 60 * SEC;
+let now = T0;
+let dir: string;
+let alerts: AlertStore;
+let store: NotifyStore;
+
+const agency = (id: string, receivers: AgencyInput['receivers']): AgencyRecord => ({
+  ...AgencyInput.parse({ id, name: { vi: id, en: id }, receivers }),
+  created_at: '',
+  updated_at: '',
+});
+const AGENCIES = new Map(
+  [
+    agency('flood-control', [
+      { id: 'control-room', type: 'mqtt' },
+      { id: 'duty-desk', type: 'webhook', url: 'https://ops.example.org/flood' },
+    ]),
+    agency('ioc', [{ id: 'control-room', type: 'mqtt' }]),
+  ].map((a) => [a.id, a]),
+);
+const ROUTING = `defaults: { group_by: [agency, rule, district], group_wait: 30s, group_interval: 5m, repeat_interval: 1h }
+routes:
+  - receivers: [$owner]
+`;
+
+function routing(): Routing {
+  const r = parseRouting(ROUTING, 'routing.yaml', AGENCIES);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.routing;
+}
+
+function notifier() {
+  const r = routing();
+  return createNotifier({
+    store,
+    alerts,
+    plan: (facts) => planAlert(r, AGENCIES, facts),
+    deviceTags: () => [],
+    clock: () => now,
+    log: pino({ level: 'silent' }),
+  });
+}
+
+const raise = (over: Partial<TriggerInput> = {}): TriggerInput => ({
+  type: 'raise',
+  rule: 'silent-flood-gauge',
+  device: 'sf-le-loi',
+  kind: 'flood',
+  district: 'Phú Hội',
+  owner: 'flood-control',
+  title: 'Flood gauge silent',
+  severity: 'warning',
+  message: 'no reading for 30m',
+  value: null,
+  threshold: null,
+  level: 1,
+  at: now,
+  source: 'rule',
+  ...over,
+});
+
+const told = () =>
+  store
+    .deliveries({ limit: 1000 })
+    .reverse()
+    .map((d) => ({ receiver: `${d.agency}/${d.receiver}`, ...(d.payload as Notification) }));
+
+beforeEach(async () => {
+  now = T0;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notifier-'));
+  alerts = openAlertStore({ file: path.join(dir, 'alerts.db'), clock: () => now });
+  store = openNotifyStore(path.join(dir, 'notify.db'));
+});
+afterEach(async () => {
+  alerts.close();
+  store.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('the notifier', () => {
+  it("tells each of the owner's receivers of a new alert once its group has waited", () => {
+    const n = notifier();
+    const { alert } = alerts.trigger(raise())!;
+    expect(n.step()).toMatchObject({ events: 1, deliveries: 0 });
+    now += 29 * SEC;
+    expect(n.step().deliveries).toBe(0);
+    now += SEC;
+    expect(n.step().deliveries).toBe(2);
+    expect(told().map((t) => t.receiver)).toEqual(['flood-control/control-room', 'flood-control/duty-desk']);
+    expect(told()[0]).toMatchObject({
+      status: 'firing',
+      group: { agency: 'flood-control', rule: 'silent-flood-gauge', district: 'Phú Hội' },
+      alerts: [{ id: alert.id, device: 'sf-le-loi' }],
+    });
+    expect(n.step().deliveries).toBe(0);
+  });
+
+  it("makes a district's thirty gauges going silent in the same minute one notification listing the thirty", () => {
+    const n = notifier();
+    for (let i = 0; i < 30; i++) {
+      alerts.trigger(raise({ device: `sf-${i}`, at: now + i * SEC }));
+      now += SEC;
+      n.step();
+    }
+    alerts.trigger(raise({ device: 'sf-elsewhere', district: 'Kim Long' }));
+    n.step();
+    now += MIN;
+    n.step();
+    const byDistrict = told().filter((t) => t.receiver === 'flood-control/duty-desk');
+    expect(byDistrict.map((t) => [t.group.district, t.alerts.length])).toEqual([
+      ['Phú Hội', 30],
+      ['Kim Long', 1],
+    ]);
+  });
+
+  it('mutes a lower alert of a device with an open critical one, in the notification only', () => {
+    const n = notifier();
+    alerts.trigger(raise({ rule: 'river-alarm-level', device: 'rg-kim-long', severity: 'critical' }));
+    const low = alerts.trigger(raise({ rule: 'river-fast-rise', device: 'rg-kim-long' }))!;
+    n.step();
+    now += MIN;
+    n.step();
+    expect(told().map((t) => t.group.rule)).toEqual(['river-alarm-level', 'river-alarm-level']);
+    expect(alerts.get(low.alert.id)?.alert.state).toBe('open');
+  });
+
+  it('tells an open group again after its repeat interval, but not its acknowledged alerts', () => {
+    const n = notifier();
+    const a = alerts.trigger(raise())!;
+    const b = alerts.trigger(raise({ device: 'sf-nguyen-hue' }))!;
+    n.step();
+    now += MIN;
+    n.step();
+    alerts.acknowledge(a.alert.id, 'operator', 'crew sent', now);
+    now += 59 * MIN;
+    expect(n.step().deliveries).toBe(0);
+    now += MIN;
+    expect(n.step().deliveries).toBe(2);
+    const repeat = told().at(-1)!;
+    expect(repeat.key).toMatch(/#2$/);
+    expect(repeat.alerts.map((x) => x.id)).toEqual([b.alert.id]);
+  });
+
+  it('tells a resolution, within the group interval, and the group ends with its last alert', () => {
+    const n = notifier();
+    const a = alerts.trigger(raise())!;
+    n.step();
+    now += MIN;
+    n.step();
+    alerts.trigger({ ...raise(), type: 'clear', at: now });
+    n.step();
+    now += 4 * MIN;
+    expect(n.step().deliveries).toBe(0);
+    now += MIN;
+    expect(n.step().deliveries).toBe(2);
+    expect(told().at(-1)).toMatchObject({
+      status: 'resolved',
+      alerts: [{ id: a.alert.id, state: 'resolved' }],
+    });
+    now += 2 * 60 * MIN;
+    expect(n.step().deliveries).toBe(0);
+  });
+
+  it('queues nothing twice, also when started again over the same files', () => {
+    alerts.trigger(raise());
+    notifier().step();
+    now += MIN;
+    notifier().step();
+    expect(store.deliveries()).toHaveLength(2);
+    store.close();
+    store = openNotifyStore(path.join(dir, 'notify.db'));
+    expect(store.cursor()).toBeGreaterThan(0);
+    expect(notifier().step()).toMatchObject({ events: 0, deliveries: 0 });
+    expect(store.deliveries()).toHaveLength(2);
+  });
+});

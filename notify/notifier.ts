@@ -1,0 +1,145 @@
+// The notifier: reads the alert store's event log after its cursor (the outbox every transition writes
+// in its own transaction), puts each alert in the groups of the routes it takes, and when a group is due
+// (Alertmanager's group_wait, group_interval, repeat_interval) queues one delivery per receiver with
+// the group's alerts. An alert muted by an open critical alert of the same device and kind is left out of
+// the notification (it is still an alert: stored, shown, streamed). Each step is one transaction with
+// the cursor, so a crash replays an event instead of losing it; deliveries are keyed, so a replay does
+// not queue one twice.
+import type { Logger } from 'pino';
+import type { Alert, AlertChange, AlertEventType } from '../alerts/index.ts';
+import { SEVERITY_RANK } from '../measurements/index.ts';
+import type { AlertFacts, PlannedRoute } from './plan.ts';
+import type { GroupRow, NotifyStore } from './store.ts';
+
+/** Events that are news to a receiver; an `updated` (a new value) or an acknowledgement is not. */
+const TOLD: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'resolved']);
+
+export interface NotifierDeps {
+  readonly store: NotifyStore;
+  readonly alerts: {
+    eventsAfter(afterId: number, limit: number): AlertChange[];
+    get(id: number): { alert: Alert } | undefined;
+    listOpen(): Alert[];
+  };
+  /** The routes an alert takes (the routing in force). */
+  readonly plan: (alert: AlertFacts) => PlannedRoute[];
+  /** A device's registry tags, for routes that match on them. */
+  readonly deviceTags: (device: string) => readonly string[];
+  readonly clock: () => number;
+  readonly log: Logger;
+}
+
+/** One notification: a group of alerts, as every receiver gets it. */
+export interface Notification {
+  /** Stable for this notification of this group: the receivers' idempotency key. */
+  readonly key: string;
+  readonly route: number;
+  readonly group: Readonly<Record<string, string>>;
+  /** firing while any of its alerts is not resolved. */
+  readonly status: 'firing' | 'resolved';
+  readonly alerts: readonly Alert[];
+}
+
+export interface Notifier {
+  /** Reads new events and queues the deliveries of the groups now due; returns what it did. */
+  step(): { readonly events: number; readonly notifications: number; readonly deliveries: number };
+}
+
+const BATCH = 500;
+
+export function factsOf(alert: Alert, tags: readonly string[]): AlertFacts {
+  const { owner, severity, kind, district, rule, device } = alert;
+  return { agency: owner, severity, kind, district, rule, device, tags };
+}
+
+export function createNotifier(deps: NotifierDeps): Notifier {
+  const { store, alerts, clock, log } = deps;
+
+  function consume(now: number): number {
+    const changes = alerts.eventsAfter(store.cursor(), BATCH);
+    if (changes.length === 0) return 0;
+    store.transaction(() => {
+      for (const { alert, event } of changes) {
+        if (!TOLD.has(event.type)) continue;
+        for (const route of deps.plan(factsOf(alert, deps.deviceTags(alert.device)))) {
+          const key = `${route.route}:${JSON.stringify(route.group)}`;
+          const existing = store.group(key);
+          if (existing === undefined) {
+            store.joinGroup(
+              {
+                key,
+                route: route.route,
+                labels: route.group,
+                receivers: route.receivers,
+                groupIntervalMs: route.groupIntervalMs,
+                repeatIntervalMs: route.repeatIntervalMs,
+                nextFlushAt: now + route.groupWaitMs,
+              },
+              alert.id,
+            );
+            continue;
+          }
+          store.joinGroup({ ...existing, nextFlushAt: existing.nextFlushAt }, alert.id);
+          // A group told before is told again no sooner than its group_interval after that.
+          if (existing.nextFlushAt === null)
+            store.scheduleGroup(key, Math.max(now, (existing.lastSentAt ?? now) + existing.groupIntervalMs));
+        }
+      }
+      store.setCursor(changes.at(-1)!.event.id);
+    });
+    return changes.length;
+  }
+
+  /** Open critical alerts by device and kind: they mute the lower alerts of theirs. */
+  function mutingAlerts(): Map<string, Alert> {
+    const muting = new Map<string, Alert>();
+    for (const a of alerts.listOpen())
+      if (a.severity === 'critical') muting.set(`${a.device}\u0000${a.kind}`, a);
+    return muting;
+  }
+
+  function flush(group: GroupRow, now: number, muting: Map<string, Alert>): number {
+    const current = group.alerts.flatMap((id) => alerts.get(id)?.alert ?? []);
+    const resolved = current.filter((a) => a.state === 'resolved').map((a) => a.id);
+    const told = current.filter((a) => {
+      const m = muting.get(`${a.device}\u0000${a.kind}`);
+      const muted = m !== undefined && m.id !== a.id && SEVERITY_RANK[a.severity] < SEVERITY_RANK[m.severity];
+      // A repeat is for what is still waiting for someone: not an acknowledged alert.
+      const repeat = group.nextFlushAt === null;
+      return !muted && !(repeat && a.state === 'acknowledged');
+    });
+    let queued = 0;
+    if (told.length > 0) {
+      const notification: Notification = {
+        key: `${group.key}#${group.seq + 1}`,
+        route: group.route,
+        group: group.labels,
+        status: told.some((a) => a.state !== 'resolved') ? 'firing' : 'resolved',
+        alerts: told,
+      };
+      for (const r of group.receivers) {
+        const key = `${notification.key}/${r.agency}/${r.receiver}`;
+        if (store.addDelivery({ key, groupKey: group.key, ...r, payload: notification }, now)) queued++;
+      }
+    }
+    store.groupSent(group.key, now, resolved);
+    return queued;
+  }
+
+  return {
+    step() {
+      const now = clock();
+      const events = consume(now);
+      const due = store.dueGroups(now);
+      let deliveries = 0;
+      if (due.length > 0) {
+        const muting = mutingAlerts();
+        store.transaction(() => {
+          for (const g of due) deliveries += flush(g, now, muting);
+        });
+        log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
+      }
+      return { events, notifications: due.length, deliveries };
+    },
+  };
+}

@@ -1,0 +1,316 @@
+// The notifier's own SQLite file (notify.db in the data folder): how far it has read the alert store's
+// event log (its outbox), the groups waiting to be notified, and every delivery with its attempts. The
+// cursor moves in the same transaction as the groups and deliveries an event makes, so a crash replays
+// the event rather than losing or doubling its notifications; a delivery's key is stable across a replay
+// and is sent to the receiver, which can drop a repeat.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { NotifyError } from './errors.ts';
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE cursor (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     last_event_id INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO cursor (id, last_event_id) VALUES (1, 0);
+   CREATE TABLE groups (
+     key TEXT PRIMARY KEY,
+     route INTEGER NOT NULL,
+     labels TEXT NOT NULL CHECK (json_valid(labels)),
+     receivers TEXT NOT NULL CHECK (json_valid(receivers)),
+     group_interval_ms INTEGER NOT NULL,
+     repeat_interval_ms INTEGER NOT NULL,
+     next_flush_at INTEGER,
+     last_sent_at INTEGER,
+     seq INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE TABLE group_alerts (
+     group_key TEXT NOT NULL REFERENCES groups (key) ON DELETE CASCADE,
+     alert_id INTEGER NOT NULL,
+     PRIMARY KEY (group_key, alert_id)
+   ) STRICT;
+   CREATE TABLE deliveries (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     key TEXT NOT NULL UNIQUE,
+     group_key TEXT NOT NULL,
+     agency TEXT NOT NULL,
+     receiver TEXT NOT NULL,
+     type TEXT NOT NULL,
+     payload TEXT NOT NULL CHECK (json_valid(payload)),
+     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     done_at INTEGER,
+     last_error TEXT
+   ) STRICT;
+   CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+   CREATE TABLE attempts (
+     delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+     at INTEGER NOT NULL,
+     ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+     latency_ms INTEGER NOT NULL,
+     detail TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX attempts_by_delivery ON attempts (delivery_id);`,
+];
+
+export interface GroupRow {
+  readonly key: string;
+  readonly route: number;
+  readonly labels: Record<string, string>;
+  readonly receivers: readonly { agency: string; receiver: string; type: string }[];
+  readonly groupIntervalMs: number;
+  readonly repeatIntervalMs: number;
+  readonly nextFlushAt: number | null;
+  readonly lastSentAt: number | null;
+  readonly seq: number;
+  readonly alerts: readonly number[];
+}
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface Delivery {
+  readonly id: number;
+  /** Stable across replays: the receiver's idempotency key. */
+  readonly key: string;
+  readonly groupKey: string;
+  readonly agency: string;
+  readonly receiver: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly doneAt: number | null;
+  readonly lastError: string | null;
+}
+
+export interface NewDelivery {
+  readonly key: string;
+  readonly groupKey: string;
+  readonly agency: string;
+  readonly receiver: string;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+const GroupSql = z.object({
+  key: z.string(),
+  route: z.number(),
+  labels: z.string(),
+  receivers: z.string(),
+  groupIntervalMs: z.number(),
+  repeatIntervalMs: z.number(),
+  nextFlushAt: z.number().nullable(),
+  lastSentAt: z.number().nullable(),
+  seq: z.number(),
+});
+const DeliverySql = z.object({
+  id: z.number(),
+  key: z.string(),
+  groupKey: z.string(),
+  agency: z.string(),
+  receiver: z.string(),
+  type: z.string(),
+  payload: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number(),
+  nextAttemptAt: z.number(),
+  createdAt: z.number(),
+  doneAt: z.number().nullable(),
+  lastError: z.string().nullable(),
+});
+const DELIVERY_COLUMNS = `id, key, group_key AS groupKey, agency, receiver, type, payload, status, attempts,
+  next_attempt_at AS nextAttemptAt, created_at AS createdAt, done_at AS doneAt, last_error AS lastError`;
+const GROUP_COLUMNS = `key, route, labels, receivers, group_interval_ms AS groupIntervalMs,
+  repeat_interval_ms AS repeatIntervalMs, next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, seq`;
+
+function toDelivery(row: unknown): Delivery {
+  const r = DeliverySql.parse(row);
+  return { ...r, payload: JSON.parse(r.payload) as unknown };
+}
+
+export interface NotifyStore {
+  cursor(): number;
+  /** Runs `work` in one transaction (IMMEDIATE); what it wrote stands or falls together. */
+  transaction<T>(work: () => T): T;
+  setCursor(lastEventId: number): void;
+  group(key: string): GroupRow | undefined;
+  /** Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it. */
+  joinGroup(g: Omit<GroupRow, 'alerts' | 'seq' | 'lastSentAt'>, alertId: number): void;
+  /** Sets when the group is next flushed (null: nothing to tell until an event or a repeat). */
+  scheduleGroup(key: string, at: number | null): void;
+  /** Groups with a flush due at `now`, or a repeat due (last sent + repeat interval). */
+  dueGroups(now: number): GroupRow[];
+  /** The group was told: its sequence moves on, the given alerts leave it, and it goes when empty. */
+  groupSent(key: string, at: number, leaving: readonly number[]): void;
+  /** Queues a delivery unless one with its key exists; true when it was queued now. */
+  addDelivery(d: NewDelivery, at: number): boolean;
+  /** Pending deliveries due at `now`, oldest first, at most `limit`. */
+  dueDeliveries(now: number, limit: number): Delivery[];
+  /** Records an attempt; the delivery is delivered, dead, or pending again at `retryAt`. */
+  recordAttempt(
+    id: number,
+    attempt: { at: number; ok: boolean; latencyMs: number; detail: string },
+    outcome: { status: DeliveryStatus; retryAt?: number },
+  ): void;
+  deliveries(filter?: { status?: DeliveryStatus; limit?: number }): Delivery[];
+  attempts(deliveryId: number): Array<{ at: number; ok: boolean; latencyMs: number; detail: string }>;
+  close(): void;
+}
+
+function openDb(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    // FULL: a delivery once recorded as queued must still be there after a power cut.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > SCHEMA_VERSION)
+      throw new Error(`notify store schema ${version} is newer than this build (${SCHEMA_VERSION})`);
+    const opened = db;
+    opened
+      .transaction(() => {
+        for (let v = version; v < SCHEMA_VERSION; v++) opened.exec(MIGRATIONS[v]!);
+        opened.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new NotifyError('NOTIFY_ERR_STORE', `cannot open the notification store at ${file}`, {
+      cause: err,
+    });
+  }
+}
+
+export function openNotifyStore(file: string): NotifyStore {
+  const db = openDb(file);
+  const s = {
+    cursor: db.prepare<[], { last: number }>('SELECT last_event_id AS last FROM cursor WHERE id = 1'),
+    setCursor: db.prepare<[number]>('UPDATE cursor SET last_event_id = ? WHERE id = 1'),
+    group: db.prepare<[string]>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE key = ?`),
+    groupAlerts: db.prepare<[string], { id: number }>(
+      'SELECT alert_id AS id FROM group_alerts WHERE group_key = ? ORDER BY alert_id',
+    ),
+    insertGroup: db.prepare<[Record<string, string | number | null>]>(
+      `INSERT INTO groups (key, route, labels, receivers, group_interval_ms, repeat_interval_ms, next_flush_at)
+       VALUES (@key, @route, @labels, @receivers, @groupIntervalMs, @repeatIntervalMs, @nextFlushAt)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    joinGroup: db.prepare<[string, number]>(
+      'INSERT INTO group_alerts (group_key, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    ),
+    schedule: db.prepare<[number | null, string]>('UPDATE groups SET next_flush_at = ? WHERE key = ?'),
+    dueGroups: db.prepare<[{ now: number }]>(
+      `SELECT ${GROUP_COLUMNS} FROM groups
+       WHERE (next_flush_at IS NOT NULL AND next_flush_at <= @now)
+          OR (last_sent_at IS NOT NULL AND last_sent_at + repeat_interval_ms <= @now)
+       ORDER BY coalesce(next_flush_at, last_sent_at + repeat_interval_ms), key`,
+    ),
+    sent: db.prepare<[number, string]>(
+      'UPDATE groups SET last_sent_at = ?, next_flush_at = NULL, seq = seq + 1 WHERE key = ?',
+    ),
+    leave: db.prepare<[string, number]>('DELETE FROM group_alerts WHERE group_key = ? AND alert_id = ?'),
+    dropEmpty: db.prepare<[{ key: string }]>(
+      'DELETE FROM groups WHERE key = @key AND NOT EXISTS (SELECT 1 FROM group_alerts WHERE group_key = @key)',
+    ),
+    addDelivery: db.prepare<[Record<string, string | number>]>(
+      `INSERT INTO deliveries (key, group_key, agency, receiver, type, payload, status, next_attempt_at, created_at)
+       VALUES (@key, @groupKey, @agency, @receiver, @type, @payload, 'pending', @at, @at)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    due: db.prepare<[number, number]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    ),
+    attempt: db.prepare<[number, number, number, number, string]>(
+      'INSERT INTO attempts (delivery_id, at, ok, latency_ms, detail) VALUES (?, ?, ?, ?, ?)',
+    ),
+    outcome: db.prepare<[Record<string, string | number | null>]>(
+      `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @retryAt,
+         done_at = @doneAt, last_error = @error WHERE id = @id`,
+    ),
+    attempts: db.prepare<[number], { at: number; ok: number; latencyMs: number; detail: string }>(
+      'SELECT at, ok, latency_ms AS latencyMs, detail FROM attempts WHERE delivery_id = ? ORDER BY rowid',
+    ),
+  };
+  const toGroup = (row: unknown): GroupRow => {
+    const r = GroupSql.parse(row);
+    return {
+      ...r,
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      receivers: JSON.parse(r.receivers) as GroupRow['receivers'],
+      alerts: s.groupAlerts.all(r.key).map((a) => a.id),
+    };
+  };
+
+  return {
+    cursor: () => s.cursor.get()?.last ?? 0,
+    transaction: (work) => db.transaction(work).immediate(),
+    setCursor: (id) => void s.setCursor.run(id),
+    group(key) {
+      const row = s.group.get(key);
+      return row === undefined ? undefined : toGroup(row);
+    },
+    joinGroup(g, alertId) {
+      s.insertGroup.run({
+        key: g.key,
+        route: g.route,
+        labels: JSON.stringify(g.labels),
+        receivers: JSON.stringify(g.receivers),
+        groupIntervalMs: g.groupIntervalMs,
+        repeatIntervalMs: g.repeatIntervalMs,
+        nextFlushAt: g.nextFlushAt,
+      });
+      s.joinGroup.run(g.key, alertId);
+    },
+    scheduleGroup: (key, at) => void s.schedule.run(at, key),
+    dueGroups: (now) => s.dueGroups.all({ now }).map(toGroup),
+    groupSent(key, at, leaving) {
+      s.sent.run(at, key);
+      for (const id of leaving) s.leave.run(key, id);
+      s.dropEmpty.run({ key });
+    },
+    addDelivery(d, at) {
+      const payload = JSON.stringify(d.payload);
+      const { changes } = s.addDelivery.run({ ...d, payload, at });
+      return changes === 1;
+    },
+    dueDeliveries: (now, limit) => s.due.all(now, limit).map(toDelivery),
+    recordAttempt(id, a, o) {
+      db.transaction(() => {
+        s.attempt.run(id, a.at, a.ok ? 1 : 0, Math.round(a.latencyMs), a.detail);
+        s.outcome.run({
+          id,
+          status: o.status,
+          retryAt: o.retryAt ?? a.at,
+          doneAt: o.status === 'pending' ? null : a.at,
+          error: a.ok ? null : a.detail,
+        });
+      }).immediate();
+    },
+    deliveries(filter = {}) {
+      const where = filter.status === undefined ? '' : 'WHERE status = @status';
+      return db
+        .prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT @limit`)
+        .all({
+          limit: filter.limit ?? 100,
+          ...(filter.status === undefined ? {} : { status: filter.status }),
+        })
+        .map(toDelivery);
+    },
+    attempts: (id) => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 })),
+    close: () => db.close(),
+  };
+}
