@@ -41,3 +41,16 @@ export {
   type DeliveryStatus,
   type NotifyStore,
 } from './store.ts';
+export {
+  backoffMs,
+  createDeliverer,
+  mqttSender,
+  webhookSender,
+  webhookSignature,
+  type Deliverer,
+  type DeliveryDeps,
+  type DeliveryOptions,
+  type DeliveryOutcome,
+  type Sender,
+  type SendJob,
+} from './delivery.ts';

@@ -1,0 +1,158 @@
+// Delivery: the queued deliveries sent to their receivers, each attempt recorded (time, outcome, latency).
+// A failure is tried again after an exponential backoff with jitter, up to a number of attempts, then
+// the delivery is dead (kept, with its attempts, for an operator to see). A receiver that hangs or
+// fails holds up only its own deliveries: one in flight per receiver, every send bounded by a timeout.
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AgencyRecord, Receiver } from '../devices/index.ts';
+import type { Delivery, NotifyStore } from './store.ts';
+
+/** What a sender is told: the delivery, and the receiver's configuration (secrets included). */
+export interface SendJob {
+  readonly delivery: Delivery;
+  readonly receiver: Receiver;
+  readonly agency: AgencyRecord;
+  readonly signal: AbortSignal;
+}
+
+/** Resolves with a short detail of the success; throws (or rejects) with why it failed. */
+export type Sender = (job: SendJob) => Promise<string>;
+
+export interface DeliveryOptions {
+  /** Attempts before a delivery is dead. Default 8. */
+  readonly maxAttempts?: number;
+  /** The first retry's delay; it doubles each attempt, up to `maxBackoffMs`. Defaults 5 s and 10 min. */
+  readonly baseBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** A send taking longer fails. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface DeliveryDeps extends DeliveryOptions {
+  readonly store: NotifyStore;
+  readonly agency: (id: string) => AgencyRecord | undefined;
+  readonly senders: Partial<Record<Receiver['type'], Sender>>;
+  readonly clock: () => number;
+  /** [0, 1): the backoff's jitter. */
+  readonly random?: () => number;
+  readonly log: Logger;
+}
+
+export interface DeliveryOutcome {
+  readonly delivery: Delivery;
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly status: 'delivered' | 'pending' | 'dead';
+}
+
+export interface Deliverer {
+  /** Sends what is due now, one delivery at a time per receiver; resolves when those sends are settled. */
+  deliverDue(): Promise<DeliveryOutcome[]>;
+}
+
+/** The delay before attempt `attempt + 1`: doubled each time, capped, with ±20 % jitter. */
+export function backoffMs(attempt: number, base: number, cap: number, random: () => number): number {
+  const plain = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));
+  return Math.round(plain * (0.8 + 0.4 * random()));
+}
+
+export function createDeliverer(deps: DeliveryDeps): Deliverer {
+  const { store, clock, log } = deps;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const base = deps.baseBackoffMs ?? 5_000;
+  const cap = deps.maxBackoffMs ?? 10 * 60_000;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const random = deps.random ?? Math.random;
+  /** Receivers with a send in flight: the next of theirs waits. */
+  const busy = new Set<string>();
+
+  async function attempt(d: Delivery): Promise<DeliveryOutcome> {
+    const started = clock();
+    const t0 = performance.now();
+    let ok = false;
+    let detail: string;
+    try {
+      const agency = deps.agency(d.agency);
+      const receiver = agency?.receivers.find((r) => r.id === d.receiver && r.type === d.type);
+      const sender = deps.senders[d.type as Receiver['type']];
+      if (agency === undefined || receiver === undefined)
+        throw new Error(`no receiver ${d.agency}/${d.receiver} in the registry`);
+      if (sender === undefined) throw new Error(`no sender for ${d.type} receivers`);
+      detail = await sender({ delivery: d, receiver, agency, signal: AbortSignal.timeout(timeoutMs) });
+      ok = true;
+    } catch (err) {
+      detail = err instanceof Error ? err.message : String(err);
+    }
+    const latencyMs = performance.now() - t0;
+    const attempts = d.attempts + 1;
+    const status = ok ? 'delivered' : attempts >= maxAttempts ? 'dead' : 'pending';
+    const retryAt = status === 'pending' ? started + backoffMs(attempts, base, cap, random) : undefined;
+    store.recordAttempt(
+      d.id,
+      { at: started, ok, latencyMs, detail: detail.slice(0, 500) },
+      { status, ...(retryAt === undefined ? {} : { retryAt }) },
+    );
+    if (status === 'dead')
+      log.warn({ delivery: d.key, attempts, detail }, 'notification dead after its last attempt');
+    else if (!ok)
+      log.info({ delivery: d.key, attempts, retryAt, detail }, 'notification not delivered; will retry');
+    return { delivery: d, ok, latencyMs, status };
+  }
+
+  return {
+    async deliverDue() {
+      const due = store.dueDeliveries(clock(), 200);
+      const sends: Promise<DeliveryOutcome>[] = [];
+      for (const d of due) {
+        const receiver = `${d.agency}/${d.receiver}`;
+        if (busy.has(receiver)) continue;
+        busy.add(receiver);
+        sends.push(attempt(d).finally(() => busy.delete(receiver)));
+      }
+      return Promise.all(sends);
+    },
+  };
+}
+
+/** Headers of a signed webhook delivery, as GitHub and Stripe sign theirs: `t=<unix s>,v1=<hex HMAC>`. */
+export function webhookSignature(secret: string, timestampS: number, body: string): string {
+  const mac = createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex');
+  return `t=${timestampS},v1=${mac}`;
+}
+
+/**
+ * Webhook receivers: a JSON POST of `{ delivery, notification }`, with the delivery's key (for the receiver
+ * to drop a repeat) and, when the receiver has a secret, a signature over the timestamp and the body.
+ * 2xx is delivered; anything else, or no answer in time, is a failure.
+ */
+export function webhookSender(clock: () => number): Sender {
+  return async ({ delivery, receiver, signal }) => {
+    if (receiver.type !== 'webhook') throw new Error(`${receiver.type} receiver given to the webhook sender`);
+    const body = JSON.stringify({ delivery: delivery.key, notification: delivery.payload });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'city-telemetry-notifier',
+      'idempotency-key': delivery.key,
+    };
+    if (receiver.secret !== undefined)
+      headers['x-city-signature'] = webhookSignature(receiver.secret, Math.floor(clock() / 1000), body);
+    const res = await fetch(receiver.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+    await res.body?.cancel();
+    if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
+    return `HTTP ${res.status}`;
+  };
+}
+
+/** MQTT receivers: the notification published on city/notifications/<agency> (QoS 1, not retained). */
+export function mqttSender(
+  publish: (topic: string, payload: string) => Promise<void>,
+  topic: (agency: string) => string,
+): Sender {
+  return async ({ delivery }) => {
+    await publish(
+      topic(delivery.agency),
+      JSON.stringify({ delivery: delivery.key, notification: delivery.payload }),
+    );
+    return 'published';
+  };
+}
