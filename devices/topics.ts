@@ -4,6 +4,7 @@
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>              alert transitions (the platform publishes)
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/raise|clear  alert requests from flows (service accounts)
 //   <prefix>/readings/<kind>/<deviceId>                     decoded readings for flows (the platform)
+//   <prefix>/notifications/<agencyId>                       an agency's notifications (the platform)
 // `parse` runs for every MQTT message: one split, set lookups, and one precompiled regex per id.
 import { KINDS, type Kind } from './kinds.ts';
 import { DEVICE_ID_PATTERN } from './schemas.ts';
@@ -49,6 +50,8 @@ export interface Topics {
   alert(kind: Kind, deviceId: string, ruleId: string): string;
   alertRequest(kind: Kind, deviceId: string, ruleId: string, action: AlertAction): string;
   readings(kind: Kind, deviceId: string): string;
+  /** Where the platform publishes an agency's notifications (its MQTT receivers); no client may publish there. */
+  notifications(agencyId: string): string;
   /** The topic's meaning, or undefined for anything outside the contract (wildcards included). */
   parse(topic: string): ParsedTopic | undefined;
   /** Whether a subscription with this filter receives some readings topic (MQTT-4.7 matching). */
@@ -136,6 +139,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     alert,
     alertRequest: (kind, id, ruleId, action) => `${alert(kind, id, ruleId)}/${action}`,
     readings: (kind, id) => `${head}${READINGS_LEVEL}/${kind}/${checkId('device', id)}`,
+    notifications: (agency) => `${head}notifications/${checkId('agency', agency)}`,
     parse(topic) {
       if (!topic.startsWith(head)) return undefined;
       return parseLevels(topic.slice(head.length).split('/'));

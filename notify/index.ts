@@ -54,3 +54,4 @@ export {
   type Sender,
   type SendJob,
 } from './delivery.ts';
+export { startNotifyLoop, type NotifyLoop, type NotifyLoopOptions } from './loop.ts';

@@ -6,7 +6,18 @@ import { createAlertService, createAlertSinks, openAlertStore, type AlertService
 import type { Broker } from '../broker/index.ts';
 import type { Registry, Topics } from '../devices/index.ts';
 import type { Spool } from '../ingest/index.ts';
-import { startRouting, type RoutingService } from '../notify/index.ts';
+import {
+  createDeliverer,
+  createNotifier,
+  mqttSender,
+  openNotifyStore,
+  startNotifyLoop,
+  startRouting,
+  webhookSender,
+  type NotifyLoop,
+  type NotifyStore,
+  type RoutingService,
+} from '../notify/index.ts';
 import { createRuleEngine, type RuleEngine } from '../rules/index.ts';
 import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
@@ -24,7 +35,12 @@ export async function startAlerting(
   config: Config,
   deps: AlertingDeps,
   stack: CloseStack,
-): Promise<{ alerts: AlertService; rules: RuleEngine; routing: RoutingService }> {
+): Promise<{
+  alerts: AlertService;
+  rules: RuleEngine;
+  routing: RoutingService;
+  notifications: Notifications;
+}> {
   const { clock, spool, registry } = deps;
   const log = deps.log.child({ component: 'alerts' });
   const store = openAlertStore({ file: path.join(config.dataDir, 'alerts.db') });
@@ -59,10 +75,60 @@ export async function startAlerting(
     clock,
   });
   stack.push('routing', routing, (r) => r.close());
-  return { alerts, rules, routing };
+  const notifying = startNotifying(config, { ...deps, alerts, routing }, stack);
+  return { alerts, rules, routing, notifications: notifying };
 }
 
 /** The ids rules may name as their owner. */
 export function agencyIds(registry: Pick<Registry, 'listAgencies'>): ReadonlySet<string> {
   return new Set(registry.listAgencies().map((a) => a.id));
+}
+
+/** The notifications: their store (for the API) and the loop that makes and sends them. */
+export interface Notifications {
+  readonly store: NotifyStore;
+  readonly loop: NotifyLoop;
+}
+
+/** How often the notifier reads new alert events and sends what is due, ms. */
+const NOTIFY_TICK_MS = 500;
+
+function startNotifying(
+  config: Config,
+  deps: AlertingDeps & { alerts: AlertService; routing: RoutingService },
+  stack: CloseStack,
+): Notifications {
+  const { registry, routing, alerts, clock, topics } = deps;
+  const log = deps.log.child({ component: 'notify' });
+  const store = stack.push(
+    'notification store',
+    openNotifyStore(path.join(config.dataDir, 'notify.db')),
+    (s) => s.close(),
+  );
+  const notifier = createNotifier({
+    store,
+    alerts,
+    plan: (facts) => routing.plan(facts),
+    deviceTags: (id) => registry.getDevice(id)?.tags ?? [],
+    clock,
+    log,
+  });
+  const publish = (topic: string, payload: string) =>
+    deps.broker.publish(topic, payload, { qos: 1, retain: false });
+  const deliverer = createDeliverer({
+    store,
+    agency: (id) => registry.getAgency(id),
+    senders: {
+      webhook: webhookSender(clock),
+      mqtt: mqttSender(publish, (agency) => topics.notifications(agency)),
+    },
+    clock,
+    log,
+  });
+  const loop = stack.push(
+    'notification loop',
+    startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, log }),
+    (l) => l.close(),
+  );
+  return { store, loop };
 }

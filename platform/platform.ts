@@ -12,7 +12,7 @@ import { createTopics } from '../devices/index.ts';
 import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
 import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
-import { agencyIds, startAlerting } from './alerting.ts';
+import { agencyIds, startAlerting, type Notifications } from './alerting.ts';
 import type { RoutingService } from '../notify/index.ts';
 import { createCloseStack, type CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
@@ -35,6 +35,8 @@ export interface Platform extends Storage {
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
   readonly routing: RoutingService;
+  /** The notification store and loop (notify/). */
+  readonly notifications: Notifications;
   readonly flows: Flows;
   close(): Promise<void>;
 }
@@ -71,7 +73,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
     const alerting = await startAlerting(config, { log, clock, topics, registry, spool, broker }, stack);
-    const { alerts, rules, routing } = alerting;
+    const { alerts, rules, routing, notifications } = alerting;
     const flows = createFlows({
       ...{ topics, alerts, getDevice, clock, log: child('flows'), metrics: metrics.flows },
       publish: broker.publish,
@@ -107,6 +109,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     let closing: Promise<void> | undefined;
     return {
       ...{ ...storage, config, broker, api, apiPort, ingest, metrics, alerts, rules, routing, flows },
+      notifications,
       ...{ mqttPort: listeners.port, wsPort: listeners.wsPort },
       close: () => (closing ??= stack.closeAll()),
     };

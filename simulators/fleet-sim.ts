@@ -13,6 +13,7 @@ import {
   type Model,
   type Scenario,
   type SimInstant,
+  type StoryRole,
 } from './models/index.ts';
 import { devicePayload, gatewayPack, type GatewayChildReading } from './payloads.ts';
 
@@ -114,8 +115,11 @@ function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenari
     gateways.set(gw.id, { link, runners: [], gateway: true, downUntil: undefined });
   }
   const nodes: Node[] = [];
-  // The city story's failed lamp: the fleet's first.
-  const failedLamp = scenario === 'city' ? opts.devices.find((d) => d.kind === 'streetlight')?.id : undefined;
+  // The city story's failed lamp is the fleet's first, its overdriven lamp the second.
+  const lamps = scenario === 'city' ? opts.devices.filter((d) => d.kind === 'streetlight') : [];
+  const roles = new Map<string, StoryRole>();
+  if (lamps[0] !== undefined) roles.set(lamps[0].id, 'failed-lamp');
+  if (lamps[1] !== undefined) roles.set(lamps[1].id, 'overdriven-lamp');
   for (const device of opts.devices) {
     let model: Model<unknown>;
     try {
@@ -124,7 +128,7 @@ function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenari
         scenario,
         faultsPerDay: opts.faultsPerDay,
         episodesPerDay: opts.episodesPerDay,
-        storyFailed: device.id === failedLamp,
+        storyRole: roles.get(device.id),
       });
     } catch (err) {
       throw new SimError('SIM_ERR_CONFIG', `metadata of ${device.id} does not fit its kind`, { cause: err });
@@ -189,7 +193,10 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
   log.info({ links: nodes.length, devices: opts.devices.length, scenario, speedup }, 'fleet connected');
 
   function publish(node: Node, at: SimInstant): Promise<void> {
-    const readings = node.runners.map((r) => stepRunner(r, at));
+    // A device with nothing to say (a silent controller) is left out; a link with none sends nothing.
+    const readings = node.runners
+      .map((r) => stepRunner(r, at))
+      .filter((r) => Object.keys(r.fields).length > 0);
     const [first] = readings;
     if (!first) return Promise.resolve();
     const topic = node.gateway

@@ -37,7 +37,7 @@ function play(minutes: readonly number[]): Map<string, SimFields[]> {
     const model: Model<unknown> = createDeviceModel(d, {
       seed: SEED,
       scenario: 'city',
-      storyFailed: d.id === failed,
+      storyRole: d.id === failed ? 'failed-lamp' : undefined,
     });
     let state = model.initial(instant(minutes[0]!));
     out.set(
@@ -81,7 +81,7 @@ describe('the city story', () => {
 
   it('has the fleet’s first lamp failed all through the backfilled day, and other lamps failing', () => {
     const lamps = fleet.devices.filter((d) => d.kind === 'streetlight');
-    const faults = (id: string, storyFailed: boolean) =>
+    const faults = (id: string, failed: boolean) =>
       range(-24 * 60, 0, 15).map((m) =>
         faultAt(
           {
@@ -90,7 +90,7 @@ describe('the city story', () => {
             location: lamps[0]!.location,
             meta: StreetlightMeta.parse(lamps[0]!.meta),
             scenario: 'city',
-            storyFailed,
+            storyRole: failed ? ('failed-lamp' as const) : undefined,
           },
           instant(m),
         ),
@@ -98,6 +98,20 @@ describe('the city story', () => {
     expect(new Set(faults(lamps[0]!.id, true))).toEqual(new Set(['lamp_failure']));
     const others = lamps.slice(1).filter((l) => faults(l.id, false).some((f) => f !== undefined));
     expect(others.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has the second lamp stuck on above its rating all through the backfilled day, day and night', () => {
+    const lamp = fleet.devices.filter((d) => d.kind === 'streetlight')[1]!;
+    const { rated_w, tolerance_pct } = StreetlightMeta.parse(lamp.meta);
+    const model = createDeviceModel(lamp, { seed: SEED, scenario: 'city', storyRole: 'overdriven-lamp' });
+    let state = model.initial(instant(-24 * 60));
+    for (const m of range(-24 * 60, 15, 15)) {
+      const step = model.step(state, instant(m));
+      state = step.state;
+      // lamp-power-too-high holds for as long: on, and above the rating and its tolerance.
+      expect(step.fields.lamp_on, `minute ${m}`).toBe(true);
+      expect(num(step.fields, 'power_w'), `minute ${m}`).toBeGreaterThan(rated_w * (1 + tolerance_pct / 100));
+    }
   });
 
   it('gives an operator something new every few minutes once live', () => {

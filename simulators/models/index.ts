@@ -3,7 +3,7 @@ import { FloodMeta, StreetlightMeta, type Kind } from '../../devices/index.ts';
 import { createAirQualityModel } from './air-quality.ts';
 import { createFloodModel } from './flood.ts';
 import { createStreetlightModel } from './streetlight.ts';
-import type { Model, Scenario } from './time.ts';
+import type { Model, Scenario, StoryRole } from './time.ts';
 
 export * from './time.ts';
 export { hashSeed, mulberry32 } from './prng.ts';
@@ -50,8 +50,8 @@ export interface ModelSettings {
   readonly scenario: Scenario;
   readonly faultsPerDay?: number;
   readonly episodesPerDay?: number;
-  /** The city story's failed lamp (a streetlight's setting). */
-  readonly storyFailed?: boolean;
+  /** Its part in the city story (a streetlight's setting). */
+  readonly storyRole?: StoryRole | undefined;
 }
 
 /** Builds the device's model. Throws a ZodError when the metadata does not fit the kind. */
@@ -80,7 +80,7 @@ export function createDeviceModel(device: ModelTarget, settings: ModelSettings):
           meta: StreetlightMeta.parse(device.meta),
           faultsPerDay: settings.faultsPerDay,
           scenario,
-          storyFailed: settings.storyFailed,
+          storyRole: settings.storyRole,
         }),
       );
   }

@@ -11,6 +11,7 @@ import {
   type Model,
   type Scenario,
   type SimFields,
+  type StoryRole,
   type SimInstant,
 } from './time.ts';
 
@@ -32,8 +33,8 @@ export interface StreetlightOptions {
   readonly faultsPerDay?: number;
   /** Default `normal`: faults come by the wall clock. In the city story they come by scenario time. */
   readonly scenario?: Scenario;
-  /** The city story's failed lamp: failed from before the backfill until CITY_STORY.failedLampUntilMs. */
-  readonly storyFailed?: boolean;
+  /** Its part in the city story: the failed lamp, or the lamp stuck on and drawing too much. */
+  readonly storyRole?: StoryRole | undefined;
 }
 
 export type StreetlightFault = 'lamp_failure' | 'day_burning' | 'power_too_high';
@@ -70,7 +71,7 @@ export function activeFault(opts: StreetlightOptions, t: number): StreetlightFau
 /** The fault of the lamp at an instant: by scenario time in the city story, by the wall clock otherwise. */
 export function faultAt(opts: StreetlightOptions, at: SimInstant): StreetlightFault | undefined {
   if (opts.scenario !== 'city') return activeFault(opts, at.t);
-  if (opts.storyFailed === true && at.scenarioMs < CITY_STORY.failedLampUntilMs) return 'lamp_failure';
+  if (opts.storyRole === 'failed-lamp' && at.scenarioMs < CITY_STORY.failedLampUntilMs) return 'lamp_failure';
   return activeFault(
     { ...opts, faultsPerDay: opts.faultsPerDay ?? CITY_STORY.lampFaultsPerDay },
     at.scenarioMs,
@@ -109,8 +110,10 @@ function measure(opts: StreetlightOptions, at: SimInstant): SimFields {
   const dev = hashSeed(opts.seed, opts.deviceId, 'measure');
   const sample = noiseSlot(t);
   const fault = faultAt(opts, at);
+  // The city story's overdriven lamp: stuck on at full power (burning by day) and above its rating.
+  const overdriven = opts.storyRole === 'overdriven-lamp' && at.scenarioMs < CITY_STORY.failedLampUntilMs;
   let { on, dimPct } = schedule(opts, t);
-  if (fault === 'day_burning' && !on) {
+  if ((fault === 'day_burning' && !on) || overdriven) {
     on = true;
     dimPct = 100;
   }
@@ -122,7 +125,7 @@ function measure(opts: StreetlightOptions, at: SimInstant): SimFields {
   );
   let power = on ? opts.meta.rated_w * (dimPct / 100) * (1 + 0.01 * gaussAt(dev, sample * 4 + 1)) : 0;
   if (on && fault === 'lamp_failure') power = 0.3 + 0.4 * uniformAt(dev, sample); // driver standby only
-  if (on && fault === 'power_too_high')
+  if (on && (fault === 'power_too_high' || overdriven))
     power *= 1 + opts.meta.tolerance_pct / 100 + 0.1 + 0.2 * uniformAt(dev, 1);
   const fields: SimFields = {
     lamp_on: on,

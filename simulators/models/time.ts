@@ -34,8 +34,10 @@ export const DAY_MS = 24 * HOUR_MS;
  *   (Kim Long's crest), the worst streets under water while the river blocks the drains; the simulator
  *   goes live at the crest, and the rivers fall back through their alarm levels over the next hours.
  * - A pollution episode every 48 hours, 12 hours long, at its peak when the simulator goes live.
- * - Lamp faults drawn in scenario time (a quarter of the lamps a day), and one lamp (the fleet's first)
- *   failed for the first 40 hours, so a night of the backfill sees it.
+ * - Lamp faults drawn in scenario time (a quarter of the lamps a day), one lamp (the fleet's first)
+ *   failed for the first 40 hours, so a night of the backfill sees it, and another (the second) stuck on
+ *   at full power and drawing more than its rating for the same hours, which is an alert whatever the
+ *   time of day (the failed lamp's clears at dawn, when it is switched off).
  */
 export const CITY_STORY = {
   liveAtMs: 22 * HOUR_MS,
@@ -44,6 +46,9 @@ export const CITY_STORY = {
   lampFaultsPerDay: 0.25,
   failedLampUntilMs: 40 * HOUR_MS,
 } as const;
+
+/** The part a device plays in the city story, beyond its kind's everyday life. */
+export type StoryRole = 'failed-lamp' | 'overdriven-lamp';
 
 /** Scenario time when the simulator goes live: under way already in the `city` story, else 0. */
 export function liveScenarioMs(scenario: Scenario): number {

@@ -1,0 +1,65 @@
+// The notification loop: every tick the notifier reads new alert events and queues what is due, then the
+// deliverer sends what is due. A tick that fails is logged and the next one tries again, backing off
+// while failures repeat; a tick never overlaps the one before, and nothing here can stop the loop.
+import type { Logger } from 'pino';
+import type { Deliverer, DeliveryOutcome } from './delivery.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface NotifyLoopOptions {
+  readonly notifier: Notifier;
+  readonly deliverer: Deliverer;
+  /** Between two ticks, ms. */
+  readonly tickMs: number;
+  /** Told of every attempt, for metrics. */
+  readonly onOutcome?: (outcome: DeliveryOutcome) => void;
+  readonly log: Logger;
+}
+
+export interface NotifyLoop {
+  /** One tick now (tests drive the loop with it); resolves when its sends are settled. */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_PAUSE_MS = 60_000;
+
+export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
+  const { notifier, deliverer, log } = options;
+  let running: Promise<void> | undefined;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  async function once(): Promise<void> {
+    try {
+      notifier.step();
+      for (const outcome of await deliverer.deliverDue()) options.onOutcome?.(outcome);
+      failures = 0;
+    } catch (err) {
+      failures++;
+      log.error({ err, failures }, 'notification tick failed; trying again');
+    }
+  }
+
+  function tick(): Promise<void> {
+    running ??= once().finally(() => (running = undefined));
+    return running;
+  }
+
+  function schedule(): void {
+    if (closed) return;
+    const pause = Math.min(MAX_PAUSE_MS, options.tickMs * 2 ** Math.min(failures, 10));
+    timer = setTimeout(() => void tick().then(schedule, schedule), pause);
+    timer.unref();
+  }
+  schedule();
+
+  return {
+    tick,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
