@@ -5,7 +5,9 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgencyRecord, Receiver } from '../devices/index.ts';
+import type { Notification } from './notifier.ts';
 import type { Delivery, NotifyStore } from './store.ts';
+import { renderNotification } from './templates.ts';
 
 /** What a sender is told: the delivery, and the receiver's configuration (secrets included). */
 export interface SendJob {
@@ -154,5 +156,39 @@ export function mqttSender(
       JSON.stringify({ delivery: delivery.key, notification: delivery.payload }),
     );
     return 'published';
+  };
+}
+
+/** What the e-mail sender needs of nodemailer's transport. */
+export interface MailTransport {
+  sendMail(message: {
+    from: string;
+    to: string[];
+    subject: string;
+    text: string;
+    html: string;
+    messageId: string;
+    headers: Record<string, string>;
+  }): Promise<unknown>;
+}
+
+/**
+ * E-mail receivers: the notification written for people, in the agency's language, as plain text and
+ * HTML. The Message-ID comes from the delivery's key, so a repeat is the same message to a mail system.
+ */
+export function emailSender(transport: MailTransport | undefined, from: string): Sender {
+  return async ({ delivery, receiver, agency }) => {
+    if (receiver.type !== 'email') throw new Error(`${receiver.type} receiver given to the e-mail sender`);
+    if (transport === undefined) throw new Error('no SMTP server is configured (CITY_SMTP_URL)');
+    const message = renderNotification(delivery.payload as Notification, agency.language);
+    const id = createHmac('sha256', 'message-id').update(delivery.key).digest('hex').slice(0, 32);
+    await transport.sendMail({
+      from,
+      to: [...receiver.to],
+      ...message,
+      messageId: `<${id}@city-telemetry>`,
+      headers: { 'X-City-Delivery': delivery.key },
+    });
+    return `sent to ${receiver.to.length} address(es)`;
   };
 }

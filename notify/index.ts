@@ -44,6 +44,7 @@ export {
 export {
   backoffMs,
   createDeliverer,
+  emailSender,
   mqttSender,
   webhookSender,
   webhookSignature,
@@ -51,7 +52,9 @@ export {
   type DeliveryDeps,
   type DeliveryOptions,
   type DeliveryOutcome,
+  type MailTransport,
   type Sender,
   type SendJob,
 } from './delivery.ts';
 export { startNotifyLoop, type NotifyLoop, type NotifyLoopOptions } from './loop.ts';
+export { escapeHtml, renderNotification, type RenderedMessage } from './templates.ts';

@@ -5,6 +5,7 @@
 // the notification (it is still an alert: stored, shown, streamed). Each step is one transaction with
 // the cursor, so a crash replays an event instead of losing it; deliveries are keyed, so a replay does
 // not queue one twice.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Alert, AlertChange, AlertEventType } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
@@ -31,7 +32,7 @@ export interface NotifierDeps {
 
 /** One notification: a group of alerts, as every receiver gets it. */
 export interface Notification {
-  /** Stable for this notification of this group: the receivers' idempotency key. */
+  /** `<group id>#<sequence>`, stable for this notification of this group (ASCII: it goes in headers). */
   readonly key: string;
   readonly route: number;
   readonly group: Readonly<Record<string, string>>;
@@ -46,6 +47,11 @@ export interface Notifier {
 }
 
 const BATCH = 500;
+
+/** A group's short id in keys and headers: ASCII whatever its labels (a district's name is not). */
+export function groupId(groupKey: string): string {
+  return createHash('sha256').update(groupKey).digest('hex').slice(0, 16);
+}
 
 export function factsOf(alert: Alert, tags: readonly string[]): AlertFacts {
   const { owner, severity, kind, district, rule, device } = alert;
@@ -111,7 +117,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let queued = 0;
     if (told.length > 0) {
       const notification: Notification = {
-        key: `${group.key}#${group.seq + 1}`,
+        key: `${groupId(group.key)}#${group.seq + 1}`,
         route: group.route,
         group: group.labels,
         status: told.some((a) => a.state !== 'resolved') ? 'firing' : 'resolved',

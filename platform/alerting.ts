@@ -1,6 +1,7 @@
 // Alerts and the rules that raise them: the alert store and service, its sinks (InfluxDB through the
 // spool, MQTT through the broker), and the rules engine over the rule files.
 import path from 'node:path';
+import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
 import type { Broker } from '../broker/index.ts';
@@ -9,6 +10,7 @@ import type { Spool } from '../ingest/index.ts';
 import {
   createDeliverer,
   createNotifier,
+  emailSender,
   mqttSender,
   openNotifyStore,
   startNotifyLoop,
@@ -113,6 +115,8 @@ function startNotifying(
     clock,
     log,
   });
+  const smtp = config.smtp.url === undefined ? undefined : nodemailer.createTransport(config.smtp.url);
+  if (smtp !== undefined) stack.push('smtp transport', smtp, (t) => t.close());
   const publish = (topic: string, payload: string) =>
     deps.broker.publish(topic, payload, { qos: 1, retain: false });
   const deliverer = createDeliverer({
@@ -120,6 +124,7 @@ function startNotifying(
     agency: (id) => registry.getAgency(id),
     senders: {
       webhook: webhookSender(clock),
+      email: emailSender(smtp, config.smtp.from),
       mqtt: mqttSender(publish, (agency) => topics.notifications(agency)),
     },
     clock,

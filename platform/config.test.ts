@@ -63,6 +63,7 @@ describe('loadConfig defaults', () => {
       agenciesFile: path.resolve('./devices/hue-agencies.json'),
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
       routingFile: path.resolve('./notify/hue/routing.yaml'),
+      smtp: { url: undefined, from: 'City telemetry <alerts@localhost>' },
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',

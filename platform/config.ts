@@ -65,6 +65,10 @@ export const Env = z
     CITY_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     /** The folder of rule files, by default the Huế rule set shipped here (`*.yaml`; `*.test.yaml` are rule tests and not loaded). */
     CITY_RULES_DIR: z.string().default('./rules/hue'),
+    /** The SMTP server e-mail receivers are sent through (`smtp://user:pass@host:587`, `smtps://…`). */
+    CITY_SMTP_URL: optionalText,
+    /** The sender of notification e-mails. */
+    CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
     /** Which receivers each alert goes to (notify/routing.ts); by default Huế's. */
     CITY_ROUTING_FILE: z.string().default('./notify/hue/routing.yaml'),
     /** Reload the rules when a file in the folder changes; a file that does not validate is refused and
@@ -150,6 +154,8 @@ export interface Config {
   readonly seedFleet: boolean;
   /** The routing file, read again on change when the rules are (CITY_RULES_WATCH). */
   readonly routingFile: string;
+  /** E-mail receivers' SMTP server (none: e-mail deliveries fail, saying so) and sender. */
+  readonly smtp: { readonly url: string | undefined; readonly from: string };
   /** Seeded into the registry at every start (missing agencies only). */
   readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -217,6 +223,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     agenciesFile: e.CITY_AGENCIES_FILE === '' ? undefined : path.resolve(e.CITY_AGENCIES_FILE),
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
     routingFile: path.resolve(e.CITY_ROUTING_FILE),
+    smtp: { url: e.CITY_SMTP_URL, from: e.CITY_SMTP_FROM },
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     logFormat: e.CITY_LOG_FORMAT,

@@ -1,0 +1,172 @@
+// E-mail receivers against a real SMTP server in the test (smtp-server on loopback), through nodemailer:
+// one message per delivery, to the receiver's addresses, in the agency's language, as text and HTML, with
+// the alert's text escaped in the HTML and a Message-ID from the delivery's key.
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { pino } from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
+import type { Alert } from '../alerts/index.ts';
+import { createDeliverer, emailSender } from './delivery.ts';
+import type { Notification } from './notifier.ts';
+import { openNotifyStore, type NotifyStore } from './store.ts';
+
+let smtp: SMTPServer;
+let port: number;
+const mails: ParsedMail[] = [];
+let dir: string;
+let store: NotifyStore;
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, callback) {
+      simpleParser(stream).then(
+        (mail) => {
+          mails.push(mail);
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  port = (smtp.server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+beforeEach(async () => {
+  mails.length = 0;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'email-'));
+  store = openNotifyStore(path.join(dir, 'notify.db'));
+});
+afterEach(async () => {
+  store.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const alert: Alert = {
+  id: 12,
+  rule: 'river-alarm-level',
+  device: 'rg-kim-long',
+  kind: 'flood',
+  district: 'Kim Long',
+  owner: 'flood-control',
+  title: 'River above alarm level',
+  severity: 'critical',
+  state: 'open',
+  source: 'rule',
+  message: 'Trạm thủy văn Kim Long (Hương): water level 3.62 m, past alarm level 3 <3.5 m>',
+  value: 3.62,
+  threshold: 3.5,
+  level: 3,
+  raisedAt: '2025-10-27T01:00:00.000Z',
+  updatedAt: '2025-10-27T01:00:00.000Z',
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  acknowledgeNote: null,
+  resolvedAt: null,
+  resolvedBy: null,
+  resolveNote: null,
+  resolution: null,
+};
+const notification: Notification = {
+  key: '5d0c0f1e2a3b4c5d#1',
+  route: 1,
+  group: { agency: 'flood-control', district: 'Kim Long' },
+  status: 'firing',
+  alerts: [alert],
+};
+
+function agency(language: 'vi' | 'en'): AgencyRecord {
+  return {
+    ...AgencyInput.parse({
+      id: 'flood-control',
+      name: { vi: 'Ban Chỉ huy PCTT và TKCN', en: 'Flood steering committee' },
+      language,
+      receivers: [{ id: 'duty-officer', type: 'email', to: ['truc-ban@example.org', 'chi-huy@example.org'] }],
+    }),
+    created_at: '',
+    updated_at: '',
+  };
+}
+
+async function deliver(language: 'vi' | 'en') {
+  const key = `${notification.key}/flood-control/duty-officer`;
+  store.addDelivery(
+    {
+      key,
+      groupKey: 'g',
+      agency: 'flood-control',
+      receiver: 'duty-officer',
+      type: 'email',
+      payload: notification,
+    },
+    Date.now(),
+  );
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  const deliverer = createDeliverer({
+    store,
+    agency: () => agency(language),
+    senders: { email: emailSender(transport, 'Nền tảng đô thị <canh-bao@example.org>') },
+    clock: Date.now,
+    log: pino({ level: 'silent' }),
+  });
+  const outcomes = await deliverer.deliverDue();
+  transport.close();
+  return outcomes;
+}
+
+describe('e-mail receivers', () => {
+  it("send one message to the receiver's addresses, in Vietnamese, the alert's text escaped in the HTML", async () => {
+    expect((await deliver('vi')).map((o) => o.status)).toEqual(['delivered']);
+    expect(mails).toHaveLength(1);
+    const [mail] = mails;
+    expect(mail!.subject).toBe('[NGHIÊM TRỌNG] River above alarm level (Kim Long)');
+    expect(
+      (Array.isArray(mail!.to) ? mail!.to : [mail!.to]).flatMap((t) => t?.value.map((v) => v.address)),
+    ).toEqual(['truc-ban@example.org', 'chi-huy@example.org']);
+    expect(mail!.text).toContain('water level 3.62 m, past alarm level 3 <3.5 m>');
+    expect(mail!.text).toContain('thiết bị rg-kim-long, đang mở');
+    expect(mail!.html).toContain('past alarm level 3 &#60;3.5 m&#62;');
+    expect(mail!.html).not.toContain('<3.5 m>');
+    expect(mail!.headers.get('x-city-delivery')).toBe(`${notification.key}/flood-control/duty-officer`);
+    expect(mail!.messageId).toMatch(/^<[0-9a-f]{32}@city-telemetry>$/);
+  });
+
+  it('write in English for an agency whose language is English', async () => {
+    await deliver('en');
+    expect(mails[0]!.subject).toBe('[CRITICAL] River above alarm level (Kim Long)');
+    expect(mails[0]!.text).toContain('device rg-kim-long, open, raised at');
+  });
+
+  it('fail, saying so, when no SMTP server is configured', async () => {
+    store.addDelivery(
+      {
+        key: 'k',
+        groupKey: 'g',
+        agency: 'flood-control',
+        receiver: 'duty-officer',
+        type: 'email',
+        payload: notification,
+      },
+      Date.now(),
+    );
+    const deliverer = createDeliverer({
+      store,
+      agency: () => agency('vi'),
+      senders: { email: emailSender(undefined, 'x@example.org') },
+      clock: Date.now,
+      log: pino({ level: 'silent' }),
+    });
+    await deliverer.deliverDue();
+    expect(store.deliveries()[0]?.lastError).toBe('no SMTP server is configured (CITY_SMTP_URL)');
+  });
+});
