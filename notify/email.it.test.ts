@@ -12,7 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
 import type { Alert } from '../alerts/index.ts';
-import { createDeliverer, emailSender } from './delivery.ts';
+import { createDeliverer, emailSender, type MailTransport } from './delivery.ts';
 import type { Notification } from './notifier.ts';
 import { openNotifyStore, type NotifyStore } from './store.ts';
 
@@ -98,20 +98,11 @@ function agency(language: 'vi' | 'en'): AgencyRecord {
   };
 }
 
-async function deliver(language: 'vi' | 'en') {
+/** Queues the notification for the agency's e-mail receiver and sends it through `transport`. */
+async function deliver(language: 'vi' | 'en', transport: MailTransport | undefined) {
   const key = `${notification.key}/flood-control/duty-officer`;
-  store.addDelivery(
-    {
-      key,
-      groupKey: 'g',
-      agency: 'flood-control',
-      receiver: 'duty-officer',
-      type: 'email',
-      payload: notification,
-    },
-    Date.now(),
-  );
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  const queued = { key, groupKey: 'g', agency: 'flood-control', receiver: 'duty-officer', type: 'email' };
+  store.addDelivery({ ...queued, payload: notification }, Date.now());
   const deliverer = createDeliverer({
     store,
     agency: () => agency(language),
@@ -119,14 +110,22 @@ async function deliver(language: 'vi' | 'en') {
     clock: Date.now,
     log: pino({ level: 'silent' }),
   });
-  const outcomes = await deliverer.deliverDue();
-  transport.close();
-  return outcomes;
+  return deliverer.deliverDue();
+}
+
+/** Through the SMTP server of the test. */
+async function deliverBySmtp(language: 'vi' | 'en') {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  try {
+    return await deliver(language, transport);
+  } finally {
+    transport.close();
+  }
 }
 
 describe('e-mail receivers', () => {
   it("send one message to the receiver's addresses, in Vietnamese, the alert's text escaped in the HTML", async () => {
-    expect((await deliver('vi')).map((o) => o.status)).toEqual(['delivered']);
+    expect((await deliverBySmtp('vi')).map((o) => o.status)).toEqual(['delivered']);
     expect(mails).toHaveLength(1);
     const [mail] = mails;
     expect(mail!.subject).toBe('[NGHIÊM TRỌNG] River above alarm level (Kim Long)');
@@ -142,31 +141,13 @@ describe('e-mail receivers', () => {
   });
 
   it('write in English for an agency whose language is English', async () => {
-    await deliver('en');
+    await deliverBySmtp('en');
     expect(mails[0]!.subject).toBe('[CRITICAL] River above alarm level (Kim Long)');
     expect(mails[0]!.text).toContain('device rg-kim-long, open, raised at');
   });
 
   it('fail, saying so, when no SMTP server is configured', async () => {
-    store.addDelivery(
-      {
-        key: 'k',
-        groupKey: 'g',
-        agency: 'flood-control',
-        receiver: 'duty-officer',
-        type: 'email',
-        payload: notification,
-      },
-      Date.now(),
-    );
-    const deliverer = createDeliverer({
-      store,
-      agency: () => agency('vi'),
-      senders: { email: emailSender(undefined, 'x@example.org') },
-      clock: Date.now,
-      log: pino({ level: 'silent' }),
-    });
-    await deliverer.deliverDue();
+    await deliver('vi', undefined);
     expect(store.deliveries()[0]?.lastError).toBe('no SMTP server is configured (CITY_SMTP_URL)');
   });
 });
