@@ -16,6 +16,7 @@ import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth } from './auth.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
+import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
@@ -61,6 +62,8 @@ export interface ApiDeps {
   readonly onAgenciesChanged?: () => void;
   /** The routing in force; without it /api/routing is not served. */
   readonly routing?: ApiRouting;
+  /** The notifications' deliveries; without them /api/deliveries is not served. */
+  readonly deliveries?: ApiDeliveries;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -167,6 +170,8 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
         await api.register(alertsRoutes({ auth, alerts: deps.alerts, clock: routeDeps.clock }));
       if (deps.rules !== undefined)
         await api.register(rulesRoutes({ auth, rules: deps.rules, clock: routeDeps.clock }));
+      if (deps.deliveries !== undefined)
+        await api.register(deliveriesRoutes({ auth, deliveries: deps.deliveries }));
       if (deps.routing !== undefined) {
         const { registry, alerts, routing } = deps;
         await api.register(routingRoutes({ auth, routing, registry, alerts, clock: routeDeps.clock }));

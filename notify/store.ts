@@ -162,6 +162,8 @@ export interface NotifyStore {
     outcome: { status: DeliveryStatus; retryAt?: number },
   ): void;
   deliveries(filter?: { status?: DeliveryStatus; limit?: number }): Delivery[];
+  /** The deliveries whose notification held this alert, oldest first. */
+  deliveriesOfAlert(alertId: number): Delivery[];
   attempts(deliveryId: number): Array<{ at: number; ok: boolean; latencyMs: number; detail: string }>;
   close(): void;
 }
@@ -241,6 +243,11 @@ export function openNotifyStore(file: string): NotifyStore {
       `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @retryAt,
          done_at = @doneAt, last_error = @error WHERE id = @id`,
     ),
+    ofAlert: db.prepare<[number]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE EXISTS (
+         SELECT 1 FROM json_each(payload, '$.alerts') WHERE json_extract(value, '$.id') = ?)
+       ORDER BY id`,
+    ),
     attempts: db.prepare<[number], { at: number; ok: number; latencyMs: number; detail: string }>(
       'SELECT at, ok, latency_ms AS latencyMs, detail FROM attempts WHERE delivery_id = ? ORDER BY rowid',
     ),
@@ -310,6 +317,7 @@ export function openNotifyStore(file: string): NotifyStore {
         })
         .map(toDelivery);
     },
+    deliveriesOfAlert: (alertId) => s.ofAlert.all(alertId).map(toDelivery),
     attempts: (id) => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 })),
     close: () => db.close(),
   };

@@ -100,7 +100,18 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       blockedAttempts: () => broker.blockedAttempts(),
       writerStuck: () => !storage.writer.status().ok,
     });
-    const running = { ...storage, config, clock, metrics, broker, alerts, rules, routing, startedAt };
+    const running = {
+      ...storage,
+      config,
+      clock,
+      metrics,
+      broker,
+      alerts,
+      rules,
+      routing,
+      notifications,
+      startedAt,
+    };
     const { api, apiPort } = await startApi(running, child('api'), stack);
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
     await startHealth(running, child('health'), stack);
@@ -128,6 +139,7 @@ interface Running extends Storage {
   readonly alerts: AlertService;
   readonly rules: RuleEngine;
   readonly routing: RoutingService;
+  readonly notifications: Notifications;
   readonly startedAt: number;
 }
 
@@ -165,6 +177,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
         () => ({ agencies: agencyIds(registry) }),
       ),
       routing,
+      deliveries: p.notifications.store,
       onAgenciesChanged: () => {
         rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
         routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));

@@ -104,10 +104,27 @@ describe('notifications', () => {
     expect(JSON.parse(published[0]!.body)).toMatchObject({
       notification: { alerts: [{ rule: 'street-flooded' }] },
     });
-    const delivered = platform.notifications.store.deliveries({ status: 'delivered' });
-    expect(delivered.map((d) => `${d.agency}/${d.receiver}`).sort()).toEqual([
-      'flood-control/control-room',
-      'flood-control/duty-desk',
-    ]);
+    // The API shows the alert's deliveries, each with its attempt.
+    const alertId = (body.notification.alerts[0] as unknown as { id: number }).id;
+    await expect
+      .poll(async () => {
+        const res = await adminRequest(platform, 'GET', `/api/alerts/${alertId}/deliveries`);
+        return (res.body.deliveries as Array<{ status: string }>).map((d) => d.status);
+      })
+      .toEqual(['delivered', 'delivered']);
+    const { body: shown } = await adminRequest(platform, 'GET', `/api/alerts/${alertId}/deliveries`);
+    expect(shown.deliveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          agency: 'flood-control',
+          receiver: 'duty-desk',
+          type: 'webhook',
+          key: body.delivery,
+          attempts: [expect.objectContaining({ ok: true, detail: 'HTTP 204' })],
+        }),
+      ]),
+    );
+    const dead = await adminRequest(platform, 'GET', '/api/deliveries?status=dead');
+    expect(dead.body).toEqual({ deliveries: [] });
   });
 });

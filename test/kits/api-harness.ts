@@ -13,7 +13,7 @@ import { freshDatabase, type FreshDatabase } from './influx.ts';
 import { createApi, type Api, type ApiDeps, type HealthReport } from '../../api/index.ts';
 import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
 import type { ApiRouting } from '../../api/routing-routes.ts';
-import { parseRouting, planAlert } from '../../notify/index.ts';
+import { openNotifyStore, parseRouting, planAlert } from '../../notify/index.ts';
 import { createAlertService, openAlertStore, type AlertService } from '../../alerts/index.ts';
 
 export interface Harness {
@@ -119,6 +119,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const alertStore = openAlertStore({ file: join(dir, 'alerts.db'), log, clock: () => NOW });
   const alertService = createAlertService({ store: alertStore, log, clock: () => NOW });
   const counted = countingListeners(alertService);
+  const notifyStore = openNotifyStore(join(dir, 'notify.db'));
   const deps: ApiDeps = {
     log,
     registry,
@@ -132,6 +133,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     alerts: counted.alerts,
     rules: await hueRules(options.backtest),
     routing: ownerRouting(registry),
+    deliveries: notifyStore,
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {
@@ -178,6 +180,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await registry.close();
       deadLetters.close();
       alertStore.close();
+      notifyStore.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
