@@ -162,6 +162,8 @@ export interface NotifyStore {
     outcome: { status: DeliveryStatus; retryAt?: number },
   ): void;
   deliveries(filter?: { status?: DeliveryStatus; limit?: number }): Delivery[];
+  /** How many deliveries there are of each status. */
+  counts(): Record<DeliveryStatus, number>;
   /** The deliveries whose notification held this alert, oldest first. */
   deliveriesOfAlert(alertId: number): Delivery[];
   attempts(deliveryId: number): Array<{ at: number; ok: boolean; latencyMs: number; detail: string }>;
@@ -243,6 +245,9 @@ export function openNotifyStore(file: string): NotifyStore {
       `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @retryAt,
          done_at = @doneAt, last_error = @error WHERE id = @id`,
     ),
+    counts: db.prepare<[], { status: DeliveryStatus; n: number }>(
+      'SELECT status, count(*) AS n FROM deliveries GROUP BY status',
+    ),
     ofAlert: db.prepare<[number]>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE EXISTS (
          SELECT 1 FROM json_each(payload, '$.alerts') WHERE json_extract(value, '$.id') = ?)
@@ -316,6 +321,11 @@ export function openNotifyStore(file: string): NotifyStore {
           ...(filter.status === undefined ? {} : { status: filter.status }),
         })
         .map(toDelivery);
+    },
+    counts() {
+      const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, dead: 0 };
+      for (const r of s.counts.all()) counts[r.status] = r.n;
+      return counts;
     },
     deliveriesOfAlert: (alertId) => s.ofAlert.all(alertId).map(toDelivery),
     attempts: (id) => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 })),

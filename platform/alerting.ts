@@ -16,6 +16,7 @@ import {
   startNotifyLoop,
   startRouting,
   webhookSender,
+  type DeliveryOutcome,
   type NotifyLoop,
   type NotifyStore,
   type RoutingService,
@@ -23,6 +24,7 @@ import {
 import { createRuleEngine, type RuleEngine } from '../rules/index.ts';
 import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
+import type { PlatformMetrics } from './metrics.ts';
 
 export interface AlertingDeps {
   readonly log: Logger;
@@ -31,6 +33,7 @@ export interface AlertingDeps {
   readonly registry: Registry;
   readonly spool: Pick<Spool, 'append'>;
   readonly broker: Pick<Broker, 'publish'>;
+  readonly metrics: Pick<PlatformMetrics, 'notificationAttempt'>;
 }
 
 export async function startAlerting(
@@ -130,9 +133,10 @@ function startNotifying(
     clock,
     log,
   });
+  const onOutcome = (o: DeliveryOutcome) => deps.metrics.notificationAttempt(o.delivery.type, o.status);
   const loop = stack.push(
     'notification loop',
-    startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, log }),
+    startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, onOutcome, log }),
     (l) => l.close(),
   );
   return { store, loop };

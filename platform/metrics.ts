@@ -48,6 +48,8 @@ export interface PlatformMetrics {
   writeFailed(): void;
   /** The spool writer failed to read or confirm in the spool (it retries). */
   writerSpoolFailed(stage: 'read' | 'confirm'): void;
+  /** A notification delivery attempt, by receiver type and what became of the delivery. */
+  notificationAttempt(type: string, outcome: 'delivered' | 'pending' | 'dead'): void;
   /** Gauges read when scraped. */
   observe(sources: {
     spool: () => { pendingBytes: number; pendingLines: number };
@@ -56,6 +58,8 @@ export interface PlatformMetrics {
     blockedAttempts: () => { address: number; user: number };
     /** Whether the spool writer is stuck (its latest attempt failed). */
     writerStuck: () => boolean;
+    /** Notification deliveries by status (pending, delivered, dead). */
+    deliveries: () => Readonly<Record<string, number>>;
   }): void;
   text(): Promise<string>;
   totals(): Promise<MetricTotals>;
@@ -118,6 +122,12 @@ export function createMetrics(): PlatformMetrics {
     help: 'Readings InfluxDB confirmed',
     registers: [registry],
   });
+  const notificationAttempts = new Counter({
+    name: 'city_notification_attempts_total',
+    help: 'Attempts to deliver a notification, by receiver type and outcome: delivered, pending (failed, to be retried) or dead (failed for the last time)',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
   const writeFailures = new Counter({
     name: 'city_influx_write_failures_total',
     help: 'InfluxDB writes that failed and will be retried',
@@ -161,8 +171,18 @@ export function createMetrics(): PlatformMetrics {
       if (writeMs > writes.maxMs) writes.maxMs = writeMs;
     },
     writeFailed: () => writeFailures.inc(),
+    notificationAttempt: (type, outcome) => notificationAttempts.labels(type, outcome).inc(),
     writerSpoolFailed: (stage) => writerSpoolFailures.labels(stage).inc(),
     observe(sources) {
+      new Gauge({
+        name: 'city_notification_deliveries',
+        help: 'Notification deliveries kept, by status: pending (waiting or retrying), delivered, dead (gave up after the last attempt)',
+        labelNames: ['status'],
+        registers: [registry],
+        collect() {
+          for (const [status, count] of Object.entries(sources.deliveries())) this.labels(status).set(count);
+        },
+      });
       new Gauge({
         name: 'city_writer_stuck',
         help: '1 while the spool writer is stuck (InfluxDB, or the spool, failing), 0 when it moves',

@@ -72,7 +72,11 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     const brokerDeps = { log: child('broker'), topics, metrics: metrics.broker, onRefused };
     const broker = await createBroker(await brokerConfig(config), brokerDeps);
     stack.push('broker', broker, (b) => b.close());
-    const alerting = await startAlerting(config, { log, clock, topics, registry, spool, broker }, stack);
+    const alerting = await startAlerting(
+      config,
+      { log, clock, topics, registry, spool, broker, metrics },
+      stack,
+    );
     const { alerts, rules, routing, notifications } = alerting;
     const flows = createFlows({
       ...{ topics, alerts, getDevice, clock, log: child('flows'), metrics: metrics.flows },
@@ -99,6 +103,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       clients: () => broker.connectedClients(),
       blockedAttempts: () => broker.blockedAttempts(),
       writerStuck: () => !storage.writer.status().ok,
+      deliveries: () => notifications.store.counts(),
     });
     const running = {
       ...storage,

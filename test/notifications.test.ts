@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminRequest, connectClient, startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import {
+  adminRequest,
+  connectClient,
+  metricValue,
+  startTestPlatform,
+  type TestPlatform,
+} from './kits/platform.ts';
 
 const SECRET = 'whsec-hue-flood-0123456789';
 let platform: TestPlatform;
@@ -126,5 +132,14 @@ describe('notifications', () => {
     );
     const dead = await adminRequest(platform, 'GET', '/api/deliveries?status=dead');
     expect(dead.body).toEqual({ deliveries: [] });
+    // And /metrics counts them.
+    expect(
+      await metricValue(platform, 'city_notification_attempts_total{type="webhook",outcome="delivered"}'),
+    ).toBe(1);
+    expect(
+      await metricValue(platform, 'city_notification_attempts_total{type="mqtt",outcome="delivered"}'),
+    ).toBe(1);
+    expect(await metricValue(platform, 'city_notification_deliveries{status="delivered"}')).toBe(2);
+    expect(await metricValue(platform, 'city_notification_deliveries{status="dead"}')).toBe(0);
   });
 });
