@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgencyInput, PublicAgency, publicAgency, type AgencyRecord } from '../devices/index.ts';
+import { routesNaming } from '../notify/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import type { ApiRouting } from './routing-routes.ts';
@@ -122,11 +123,7 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
       handler: (request, reply) => {
         const { id } = existing(request.params.id);
         const owning = (deps.rules?.inForce() ?? []).filter((r) => r.rule.owner === id);
-        const naming = (deps.routing?.routing().routes ?? []).filter((r) =>
-          [...r.receivers, ...r.escalate.flatMap((s) => s.receivers)].some(
-            (ref) => ref === id || ref.startsWith(`${id}/`),
-          ),
-        );
+        const naming = deps.routing === undefined ? [] : routesNaming(deps.routing.routing(), id);
         if (owning.length > 0 || naming.length > 0) {
           const uses = [
             ...owning.map((r) => `rule ${r.rule.id} (${r.file})`),

@@ -4,7 +4,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgencyId, Kind, type DeviceRecord } from '../devices/index.ts';
 import { Severity, type Alert } from '../alerts/index.ts';
-import { GROUP_LABELS, type AlertFacts, type PlannedRoute, type RoutingService } from '../notify/index.ts';
+import {
+  factsOf,
+  GROUP_LABELS,
+  type AlertFacts,
+  type PlannedRoute,
+  type RoutingService,
+} from '../notify/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import {
@@ -98,13 +104,13 @@ export function routingRoutes(deps: RoutingRouteDeps): FastifyPluginAsyncZod {
   const { auth, routing, registry } = deps;
   const tags = ['routing'];
 
-  function factsOf(body: z.infer<typeof PlanBody>): { facts: AlertFacts; raisedAt: number } {
+  function planned(body: z.infer<typeof PlanBody>): { facts: AlertFacts; raisedAt: number } {
     if ('alert' in body) {
       const alert: Alert | undefined = deps.alerts?.get(body.alert)?.alert;
       if (alert === undefined) throw new ApiError('API_ERR_ALERT_NOT_FOUND', `no alert ${body.alert}`);
       const device = registry.getDevice(alert.device);
       return {
-        facts: { ...alert, agency: alert.owner, tags: device?.tags ?? [] },
+        facts: factsOf(alert, device?.tags ?? []),
         raisedAt: Date.parse(alert.raisedAt),
       };
     }
@@ -181,7 +187,7 @@ export function routingRoutes(deps: RoutingRouteDeps): FastifyPluginAsyncZod {
         response: { 200: PlanView, ...errorResponses(...AUTH_ERRORS, 'API_ERR_ALERT_NOT_FOUND') },
       },
       handler: (request) => {
-        const { facts, raisedAt } = factsOf(request.body);
+        const { facts, raisedAt } = planned(request.body);
         const routes = routing.plan(facts).map((p) => view(p, raisedAt));
         return Promise.resolve({
           alert: { ...facts, tags: [...facts.tags] },

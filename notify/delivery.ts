@@ -2,7 +2,7 @@
 // A failure is tried again after an exponential backoff with jitter, up to a number of attempts, then
 // the delivery is dead (kept, with its attempts, for an operator to see). A receiver that hangs or
 // fails holds up only its own deliveries: one in flight per receiver, every send bounded by a timeout.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgencyRecord, Receiver } from '../devices/index.ts';
 import type { Notification } from './notifier.ts';
@@ -181,7 +181,7 @@ export function emailSender(transport: MailTransport | undefined, from: string):
     if (receiver.type !== 'email') throw new Error(`${receiver.type} receiver given to the e-mail sender`);
     if (transport === undefined) throw new Error('no SMTP server is configured (CITY_SMTP_URL)');
     const message = renderNotification(delivery.payload as Notification, agency.language);
-    const id = createHmac('sha256', 'message-id').update(delivery.key).digest('hex').slice(0, 32);
+    const id = createHash('sha256').update(delivery.key).digest('hex').slice(0, 32);
     await transport.sendMail({
       from,
       to: [...receiver.to],

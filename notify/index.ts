@@ -7,6 +7,7 @@ export {
   parseRouting,
   ROUTING_DEFAULTS,
   RoutingFile,
+  routesNaming,
   whyUnknown,
   type GroupLabel,
   type KnownAgencies,

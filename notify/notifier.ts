@@ -85,7 +85,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             );
             continue;
           }
-          store.joinGroup({ ...existing, nextFlushAt: existing.nextFlushAt }, alert.id);
+          store.joinGroup(existing, alert.id);
           // A group told before is told again no sooner than its group_interval after that.
           if (existing.nextFlushAt === null)
             store.scheduleGroup(key, Math.max(now, (existing.lastSentAt ?? now) + existing.groupIntervalMs));

@@ -183,6 +183,14 @@ function unknownReceivers(
   return problems;
 }
 
+/** The routes that name an agency, or one of its receivers, among their receivers or escalation steps. */
+export function routesNaming(routing: Routing, agencyId: string): Route[] {
+  const names = (ref: string) => ref === agencyId || ref.startsWith(`${agencyId}/`);
+  return routing.routes.filter((r) =>
+    [...r.receivers, ...r.escalate.flatMap((s) => s.receivers)].some(names),
+  );
+}
+
 /** Why a receiver reference names nothing the registry has; undefined when it does. */
 export function whyUnknown(ref: string, agencies: KnownAgencies): string | undefined {
   if (ref === '$owner') return undefined;
