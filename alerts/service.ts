@@ -22,6 +22,8 @@ export interface AlertService {
   acknowledge(id: number, by: string, note?: string): AlertChange;
   /** An operator resolves an open or acknowledged alert; throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
   resolve(id: number, by: string, note?: string): AlertChange;
+  /** The notifier refers an alert to the next step of its escalation chain; see AlertStore.refer. */
+  refer(id: number, step: number, note: string): AlertChange | undefined;
   readonly list: AlertStore['list'];
   readonly get: AlertStore['get'];
   readonly openFor: AlertStore['openFor'];
@@ -64,6 +66,7 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
     },
     acknowledge: (id, by, note) => tell(store.acknowledge(id, by, note, clock()))!,
     resolve: (id, by, note) => tell(store.resolve(id, by, note, clock()))!,
+    refer: (id, step, note) => tell(store.refer(id, step, note, clock())),
     list: (filter) => store.list(filter),
     get: (id) => store.get(id),
     openFor: (rule, device) => store.openFor(rule, device),

@@ -1,6 +1,7 @@
 // The alert store on a real SQLite file: the lifecycle and its history, one open alert per (rule, device)
 // held by the database itself, operators' actions and their error codes, filtered listing, the rules'
-// states saved with the change they caused, what survives a reopen, and response times per owner.
+// states saved with the change they caused, what survives a reopen, referrals along an escalation
+// chain, the first schema's file carried over, and response times per owner.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SEVERITIES, SEVERITY_RANK } from '../measurements/index.ts';
 import { isAlertsError, type AlertsErrorCode } from './errors.ts';
-import { openAlertStore } from './store.ts';
+import { ALERT_STORE_MIGRATIONS, openAlertStore } from './store.ts';
 import type { AlertStore, TriggerInput } from './types.ts';
 
 let dir: string;
@@ -377,6 +378,47 @@ describe('the event log', () => {
     const second = open();
     expect(second.eventsAfter(other.event.id, 100).map((c) => c.event.type)).toEqual(['acknowledged']);
     expect(second.eventsAfter(all.at(-1)!.event.id, 100)).toEqual([]);
+  });
+});
+
+describe('referrals', () => {
+  it('refers an open alert once per step, and not once it is acknowledged', () => {
+    const store = open();
+    const { alert } = store.trigger(trigger())!;
+    expect(store.refer(alert.id, 1, 'step 2 before step 1', T0 + MIN)).toBeUndefined();
+    const first = store.refer(alert.id, 0, 'referred to ioc', T0 + 15 * MIN)!;
+    expect(first.event).toMatchObject({ type: 'referred', state: 'open', note: 'referred to ioc', by: null });
+    expect(first.alert.updatedAt).toBe(new Date(T0 + 15 * MIN).toISOString());
+    expect(store.refer(alert.id, 0, 'again', T0 + 16 * MIN)).toBeUndefined();
+    expect(store.get(alert.id)!.events.filter((e) => e.type === 'referred')).toHaveLength(1);
+    store.acknowledge(alert.id, 'duty officer', undefined, T0 + 20 * MIN);
+    expect(store.refer(alert.id, 1, 'too late', T0 + 45 * MIN)).toBeUndefined();
+    expect(store.get(alert.id)!.events.map((e) => e.type)).toEqual(['raised', 'referred', 'acknowledged']);
+    expect(codeOf(() => store.refer(999, 0, 'none', T0))).toBe('ALERTS_ERR_NOT_FOUND');
+  });
+});
+
+describe('the first schema', () => {
+  it('is carried over: events keep their ids, the next one follows them, and referrals can be written', () => {
+    const v1 = new Database(file);
+    v1.exec(ALERT_STORE_MIGRATIONS[0]!);
+    v1.pragma('user_version = 1');
+    v1.exec(`INSERT INTO alerts (rule, device, kind, district, owner, title, severity, state, source, message,
+        level, raised_at, updated_at)
+      VALUES ('river-alarm', 'rg-kim-long', 'flood', 'Kim Long', 'flood-control', 'Hương above alarm 1',
+        'critical', 'open', 'rule', 'water level 3.6 m', 1, ${T0}, ${T0 + MIN});
+      INSERT INTO alert_events (alert_id, type, at, severity, state, message, level)
+      VALUES (1, 'raised', ${T0}, 'warning', 'open', 'water level 3.1 m', 1),
+             (1, 'escalated', ${T0 + MIN}, 'critical', 'open', 'water level 3.6 m', 1);`);
+    expect(() => v1.exec("UPDATE alert_events SET type = 'referred' WHERE id = 2")).toThrow(/CHECK/);
+    v1.close();
+
+    const store = open();
+    expect(store.get(1)!.events.map((e) => [e.id, e.type])).toEqual([
+      [1, 'raised'],
+      [2, 'escalated'],
+    ]);
+    expect(store.refer(1, 0, 'referred to ioc', T0 + 15 * MIN)!.event.id).toBe(3);
   });
 });
 

@@ -35,12 +35,12 @@ export interface AlertStoreOptions {
   readonly clock?: () => number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 // STRICT tables refuse values of the wrong type. AUTOINCREMENT: an alert id is published to InfluxDB, MQTT
 // and the API, so it must never be given to another alert, even after the newest row is deleted by hand.
 // `kind` has no CHECK so that a new device kind needs no migration; rows are parsed with zod on the way out.
-const MIGRATIONS: readonly string[] = [
+export const ALERT_STORE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE alerts (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      rule TEXT NOT NULL,
@@ -91,6 +91,29 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (rule, device)
    ) STRICT;`,
+  // 2: `referred`, an alert not acknowledged in time handed to the next step of its escalation chain.
+  // SQLite cannot change a CHECK in place: the table is rebuilt, its ids (the notifier's cursor) kept.
+  `CREATE TABLE alert_events_2 (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     alert_id INTEGER NOT NULL REFERENCES alerts (id),
+     type TEXT NOT NULL
+       CHECK (type IN ('raised', 'updated', 'escalated', 'referred', 'acknowledged', 'resolved')),
+     at INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     state TEXT NOT NULL,
+     message TEXT NOT NULL,
+     value REAL,
+     threshold REAL,
+     level INTEGER NOT NULL,
+     actor TEXT,
+     note TEXT
+   ) STRICT;
+   INSERT INTO alert_events_2 SELECT * FROM alert_events;
+   INSERT INTO sqlite_sequence (name, seq)
+     SELECT 'alert_events_2', seq FROM sqlite_sequence WHERE name = 'alert_events';
+   DROP TABLE alert_events;
+   ALTER TABLE alert_events_2 RENAME TO alert_events;
+   CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);`,
 ];
 
 /** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write. */
@@ -119,6 +142,8 @@ const Trigger = z.object({
 type Trigger = z.infer<typeof Trigger>;
 const Action = z.object({ id: z.number().int(), by: z.string(), note: z.string().optional(), at: Ms });
 type Action = z.infer<typeof Action>;
+const Referral = z.object({ id: z.number().int(), step: z.number().int().min(0), note: z.string(), at: Ms });
+type Referral = z.infer<typeof Referral>;
 const State = z.object({ rule: z.string(), device: z.string(), state: z.unknown() });
 const RangeFilter = z.object({ from: z.number().optional(), to: z.number().optional() });
 
@@ -182,7 +207,7 @@ function migrate(db: Database.Database, log: Logger | undefined): void {
     );
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(ALERT_STORE_MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   log?.info({ from: version, to: SCHEMA_VERSION }, 'alert store migrated');
@@ -247,6 +272,10 @@ function prepare(db: Database.Database) {
       `UPDATE alerts SET message = @message, value = @value, threshold = @threshold, severity = @severity,
          level = @level, updated_at = max(updated_at, @at) WHERE id = @id`,
     ),
+    referrals: db.prepare<[number], { n: number }>(
+      "SELECT count(*) AS n FROM alert_events WHERE alert_id = ? AND type = 'referred'",
+    ),
+    touch: db.prepare<[Params]>('UPDATE alerts SET updated_at = max(updated_at, @at) WHERE id = @id'),
     acknowledge: db.prepare<[Params]>(
       `UPDATE alerts SET state = 'acknowledged', acknowledged_at = @at, acknowledged_by = @by,
          acknowledge_note = @note, updated_at = max(updated_at, @at) WHERE id = @id`,
@@ -397,6 +426,17 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     return record(a.id, type, params.at, a.by, a.note ?? null);
   });
 
+  // A referral happens once per step: `step` is how many the alert has had, checked under the write lock,
+  // so a second notifier (or a replay after a crash) finds the step taken and writes nothing.
+  const referTx = db.transaction((r: Referral) => {
+    const row = s.stateOf.get(r.id);
+    if (row === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${r.id}`);
+    if (row.state !== 'open' || s.referrals.get(r.id)?.n !== r.step) return undefined;
+    const at = after(row.updatedAt, r.at);
+    s.touch.run({ id: r.id, at });
+    return record(r.id, 'referred', at, null, r.note);
+  });
+
   const statesTx = db.transaction((states: readonly SavedState[], now: number) => {
     for (const state of states) putState(state, now);
   });
@@ -424,6 +464,10 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     },
     acknowledge: (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
     resolve: (id, by, note, at) => operator('resolved', { id, by, note, at }),
+    refer(id, step, note, at) {
+      const r = parseInput(Referral, { id, step, note, at }, 'referral');
+      return guard(`refer alert ${id}`, () => referTx.immediate(r));
+    },
 
     get: (id) =>
       guard(`get alert ${id}`, () => {

@@ -20,10 +20,19 @@ export type AlertSource = z.infer<typeof AlertSource>;
 
 /**
  * What happened to an alert, in past tense: `raised` opens it; `updated` is a second trigger while it is
- * open (never a second alert); `escalated` raises its severity; `acknowledged` and `resolved` are an
- * operator's (or, for `resolved`, the rule's clear condition).
+ * open (never a second alert); `escalated` raises its severity or level; `referred` hands an alert not
+ * acknowledged within its agency's target to the next step of its route's escalation chain (the note
+ * says to whom); `acknowledged` and `resolved` are an operator's (or, for `resolved`, the rule's clear
+ * condition).
  */
-export const ALERT_EVENT_TYPES = ['raised', 'updated', 'escalated', 'acknowledged', 'resolved'] as const;
+export const ALERT_EVENT_TYPES = [
+  'raised',
+  'updated',
+  'escalated',
+  'referred',
+  'acknowledged',
+  'resolved',
+] as const;
 export const AlertEventType = z.enum(ALERT_EVENT_TYPES);
 export type AlertEventType = z.infer<typeof AlertEventType>;
 
@@ -159,6 +168,12 @@ export interface AlertStore {
   acknowledge(id: number, by: string, note: string | undefined, at: number): AlertChange;
   /** An operator resolves an open or acknowledged alert. Throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
   resolve(id: number, by: string, note: string | undefined, at: number): AlertChange;
+  /**
+   * Refers an open alert to step `step` (0-based) of its escalation chain: a `referred` event with `note`.
+   * Nothing is written (undefined) when the alert is no longer open (acknowledged or resolved: the chain
+   * stops) or has not had exactly `step` referrals (that step is taken). Throws ALERTS_ERR_NOT_FOUND.
+   */
+  refer(id: number, step: number, note: string, at: number): AlertChange | undefined;
   get(id: number): { alert: Alert; events: AlertEvent[] } | undefined;
   /** Newest raised first. */
   list(filter?: AlertFilter): Alert[];

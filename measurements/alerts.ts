@@ -1,5 +1,5 @@
-// The `alerts` measurement: one line per alert transition (raised, updated, escalated, acknowledged,
-// resolved), written through the spool by the alert sinks (alerts/sinks.ts).
+// The `alerts` measurement: one line per alert transition (raised, updated, escalated, referred,
+// acknowledged, resolved), written through the spool by the alert sinks (alerts/sinks.ts).
 //
 // Tags are what Grafana groups by and all are bounded sets: rule, kind, device, district, severity,
 // owner, the event type and the source. The alert id is a field: ids grow without bound. `open` is 1

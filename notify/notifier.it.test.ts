@@ -2,14 +2,15 @@
 // alert is told after its group's wait, a district's thirty gauges going silent together are one
 // notification, a lower alert of a device with an open critical one is muted, an open group is told again
 // after its repeat interval (an acknowledged alert is not), a resolution is told and ends the group, and
-// nothing is queued twice, also after the notifier is started again.
+// nothing is queued twice, also after the notifier is started again. An alert nobody acknowledges is
+// referred along its route's escalation chain, each step in its history, until someone acknowledges it.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
-import { openAlertStore, type AlertStore, type TriggerInput } from '../alerts/index.ts';
+import { createAlertService, openAlertStore, type AlertStore, type TriggerInput } from '../alerts/index.ts';
 import { createNotifier, type Notification } from './notifier.ts';
 import { planAlert } from './plan.ts';
 import { parseRouting, type Routing } from './routing.ts';
@@ -34,7 +35,10 @@ const AGENCIES = new Map(
       { id: 'control-room', type: 'mqtt' },
       { id: 'duty-desk', type: 'webhook', url: 'https://ops.example.org/flood' },
     ]),
-    agency('ioc', [{ id: 'control-room', type: 'mqtt' }]),
+    agency('ioc', [
+      { id: 'control-room', type: 'mqtt' },
+      { id: 'supervisor', type: 'webhook', url: 'https://ioc.example.org/supervisor' },
+    ]),
   ].map((a) => [a.id, a]),
 );
 const ROUTING = `defaults: { group_by: [agency, rule, district], group_wait: 30s, group_interval: 5m, repeat_interval: 1h }
@@ -42,21 +46,30 @@ routes:
   - receivers: [$owner]
 `;
 
-function routing(): Routing {
-  const r = parseRouting(ROUTING, 'routing.yaml', AGENCIES);
+const ESCALATING = `defaults: { group_by: [agency, rule, district], group_wait: 30s }
+routes:
+  - receivers: [flood-control/duty-desk]
+    escalate:
+      - { after: target, receivers: [ioc/control-room] }
+      - { after: 45m, receivers: [ioc/supervisor] }
+`;
+
+function routing(text = ROUTING): Routing {
+  const r = parseRouting(text, 'routing.yaml', AGENCIES);
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.routing;
 }
 
-function notifier() {
-  const r = routing();
+function notifier(text = ROUTING) {
+  const r = routing(text);
+  const log = pino({ level: 'silent' });
   return createNotifier({
     store,
-    alerts,
+    alerts: createAlertService({ store: alerts, log, clock: () => now }),
     plan: (facts) => planAlert(r, AGENCIES, facts),
     deviceTags: () => [],
     clock: () => now,
-    log: pino({ level: 'silent' }),
+    log,
   });
 }
 
@@ -191,5 +204,92 @@ describe('the notifier', () => {
     expect(store.cursor()).toBeGreaterThan(0);
     expect(notifier().step()).toMatchObject({ events: 0, deliveries: 0 });
     expect(store.deliveries()).toHaveLength(2);
+  });
+
+  it("refers an alert nobody acknowledges along its route's chain, each step once and in its history", () => {
+    const n = notifier(ESCALATING);
+    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
+    n.step();
+    now += 14 * MIN;
+    expect(n.step().referred).toBe(0);
+    now += MIN; // flood-control's target for a critical alert: 15 min
+    expect(n.step().referred).toBe(1);
+    now += 10 * SEC;
+    expect(n.step().referred).toBe(0);
+    now += 30 * MIN; // 45 min
+    expect(n.step().referred).toBe(1);
+    now += 5 * 60 * MIN;
+    expect(n.step().referred).toBe(0);
+
+    const referrals = told().filter((t) => t.referral !== undefined);
+    expect(referrals.map((t) => [t.receiver, t.referral?.step, t.alerts.map((a) => a.id)])).toEqual([
+      ['ioc/control-room', 1, [alert.id]],
+      ['ioc/supervisor', 2, [alert.id]],
+    ]);
+    const history = alerts.get(alert.id)!.events.filter((e) => e.type === 'referred');
+    expect(history.map((e) => [e.at, e.note])).toEqual([
+      [
+        new Date(T0 + 15 * MIN).toISOString(),
+        'not acknowledged 15 min after it was raised: referred to ioc/control-room (step 1 of 2)',
+      ],
+      [
+        new Date(T0 + 45 * MIN + 10 * SEC).toISOString(),
+        'not acknowledged 45 min after it was raised: referred to ioc/supervisor (step 2 of 2)',
+      ],
+    ]);
+  });
+
+  it('stops the chain when the alert is acknowledged', () => {
+    const n = notifier(ESCALATING);
+    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
+    n.step();
+    now += 16 * MIN;
+    expect(n.step().referred).toBe(1);
+    alerts.acknowledge(alert.id, 'duty officer', 'crew on the way', now);
+    now += 60 * MIN;
+    expect(n.step().referred).toBe(0);
+    expect(told().filter((t) => t.receiver === 'ioc/supervisor')).toEqual([]);
+    expect(alerts.get(alert.id)!.events.map((e) => e.type)).toEqual(['raised', 'referred', 'acknowledged']);
+  });
+
+  it("follows the agency's target for the alert's severity: a warning waits two hours", () => {
+    const n = notifier(ESCALATING);
+    alerts.trigger(raise({ severity: 'warning' }));
+    n.step();
+    now += 45 * MIN;
+    // The 45-minute step comes first in time, so it is the chain's first step for a warning.
+    expect(n.step().referred).toBe(1);
+    now += 74 * MIN;
+    expect(n.step().referred).toBe(0);
+    now += MIN;
+    expect(n.step().referred).toBe(1);
+    expect(told().flatMap((t) => (t.referral === undefined ? [] : [t.receiver]))).toEqual([
+      'ioc/supervisor',
+      'ioc/control-room',
+    ]);
+  });
+
+  it('counts the target from when it was told of the alert, not from the reading that raised it', () => {
+    const n = notifier(ESCALATING);
+    // A gateway's backlog: the reading is two hours old when it raises the alert.
+    alerts.trigger(raise({ severity: 'critical', at: now - 120 * MIN }));
+    expect(n.step().referred).toBe(0);
+    now += 14 * MIN;
+    expect(n.step().referred).toBe(0);
+    now += MIN;
+    expect(n.step().referred).toBe(1);
+  });
+
+  it('refers each step once when two notifiers share the files', () => {
+    const first = notifier(ESCALATING);
+    const second = notifier(ESCALATING);
+    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
+    first.step();
+    second.step();
+    now += 15 * MIN;
+    expect(first.step().referred + second.step().referred).toBe(1);
+    expect(second.step().deliveries + first.step().deliveries).toBe(0);
+    expect(alerts.get(alert.id)!.events.filter((e) => e.type === 'referred')).toHaveLength(1);
+    expect(told().filter((t) => t.referral !== undefined)).toHaveLength(1);
   });
 });

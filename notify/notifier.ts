@@ -5,11 +5,17 @@
 // the notification (it is still an alert: stored, shown, streamed). Each step is one transaction with
 // the cursor, so a crash replays an event instead of losing it; deliveries are keyed, so a replay does
 // not queue one twice.
+//
+// Escalation is written in the alert's own history. The notifier watches each alert it is told of that has
+// an escalation chain, from the moment it is told (not the reading's time: an alert raised from a
+// gateway's backlog has not been waiting for hours); an open alert past a step gets a `referred` event (the alert store writes each step once, and only while the alert is open, so
+// acknowledging stops the chain), and the notifier reads that event from the log like any other and
+// queues the step's deliveries. The log stays the one outbox: a crash between the two replays the event.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Alert, AlertChange, AlertEventType } from '../alerts/index.ts';
+import type { Alert, AlertChange, AlertEvent, AlertEventType } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
-import type { AlertFacts, PlannedRoute } from './plan.ts';
+import { referralSteps, type AlertFacts, type PlannedRoute, type ReferralStep } from './plan.ts';
 import type { GroupRow, NotifyStore } from './store.ts';
 
 /** Events that are news to a receiver; an `updated` (a new value) or an acknowledgement is not. */
@@ -19,8 +25,9 @@ export interface NotifierDeps {
   readonly store: NotifyStore;
   readonly alerts: {
     eventsAfter(afterId: number, limit: number): AlertChange[];
-    get(id: number): { alert: Alert } | undefined;
+    get(id: number): { alert: Alert; events: readonly AlertEvent[] } | undefined;
     listOpen(): Alert[];
+    refer(id: number, step: number, note: string): AlertChange | undefined;
   };
   /** The routes an alert takes (the routing in force). */
   readonly plan: (alert: AlertFacts) => PlannedRoute[];
@@ -39,14 +46,31 @@ export interface Notification {
   /** firing while any of its alerts is not resolved. */
   readonly status: 'firing' | 'resolved';
   readonly alerts: readonly Alert[];
+  /** Set when the notification is a step of the alert's escalation chain (its one alert not acknowledged). */
+  readonly referral?: {
+    /** 1-based, of `steps`. */
+    readonly step: number;
+    readonly steps: number;
+    /** The step's time after the alert was raised. */
+    readonly afterMs: number;
+    /** Why and to whom, as the alert's history says it. */
+    readonly note: string;
+  };
 }
 
 export interface Notifier {
   /** Reads new events and queues the deliveries of the groups now due; returns what it did. */
-  step(): { readonly events: number; readonly notifications: number; readonly deliveries: number };
+  step(): {
+    readonly events: number;
+    readonly notifications: number;
+    readonly deliveries: number;
+    readonly referred: number;
+  };
 }
 
 const BATCH = 500;
+/** How often open alerts are checked for a step of their escalation chain that is due, ms. */
+export const REFER_CHECK_MS = 5_000;
 
 /** A group's short id in keys and headers: ASCII whatever its labels (a district's name is not). */
 export function groupId(groupKey: string): string {
@@ -58,16 +82,77 @@ export function factsOf(alert: Alert, tags: readonly string[]): AlertFacts {
   return { agency: owner, severity, kind, district, rule, device, tags };
 }
 
+function referralNote(step: ReferralStep, index: number, steps: number): string {
+  const to = step.receivers.map((r) => `${r.agency}/${r.receiver}`).join(', ');
+  const minutes = Math.round(step.afterMs / 60_000);
+  return `not acknowledged ${minutes} min after it was raised: referred to ${to} (step ${index + 1} of ${steps})`;
+}
+
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { store, alerts, clock, log } = deps;
+  const stepsOf = (alert: Alert) => referralSteps(deps.plan(factsOf(alert, deps.deviceTags(alert.device))));
+  let nextReferCheck = 0;
+
+  /** Refers each watched alert past its next escalation step; the events are read back by `consume`. */
+  function refer(now: number): number {
+    if (now < nextReferCheck) return 0;
+    nextReferCheck = now + REFER_CHECK_MS;
+    let referred = 0;
+    for (const { alertId, since } of store.watched()) {
+      try {
+        const found = alerts.get(alertId);
+        const steps = found === undefined ? [] : stepsOf(found.alert);
+        const done = found?.events.filter((e) => e.type === 'referred').length ?? 0;
+        const step = steps[done];
+        if (found === undefined || found.alert.state !== 'open' || step === undefined) {
+          store.unwatch(alertId);
+          continue;
+        }
+        if (since + step.afterMs > now) continue;
+        if (alerts.refer(alertId, done, referralNote(step, done, steps.length)) !== undefined) referred++;
+      } catch (err) {
+        log.error({ err, alert: alertId }, 'alert not referred; will try again');
+      }
+    }
+    return referred;
+  }
+
+  /** The deliveries of a `referred` event: the step's receivers, told of the one alert. */
+  function referral(change: AlertChange, now: number): void {
+    const { alert, event } = change;
+    const history = alerts.get(alert.id)?.events ?? [];
+    const n = history.filter((e) => e.type === 'referred' && e.id <= event.id).length;
+    const steps = stepsOf(alert);
+    const step = steps[n - 1];
+    if (step === undefined) {
+      log.warn({ alert: alert.id, step: n }, 'referred alert has no such step in the routing in force');
+      return;
+    }
+    const notification: Notification = {
+      key: `referral-${alert.id}-${n}`,
+      route: step.route,
+      group: {},
+      status: 'firing',
+      alerts: [alert],
+      referral: { step: n, steps: steps.length, afterMs: step.afterMs, note: event.note ?? '' },
+    };
+    for (const r of step.receivers) {
+      const key = `${notification.key}/${r.agency}/${r.receiver}`;
+      store.addDelivery({ key, groupKey: notification.key, ...r, payload: notification }, now);
+    }
+  }
 
   function consume(now: number): number {
     const changes = alerts.eventsAfter(store.cursor(), BATCH);
     if (changes.length === 0) return 0;
     store.transaction(() => {
-      for (const { alert, event } of changes) {
+      for (const change of changes) {
+        const { alert, event } = change;
+        if (event.type === 'referred') referral(change, now);
         if (!TOLD.has(event.type)) continue;
-        for (const route of deps.plan(factsOf(alert, deps.deviceTags(alert.device)))) {
+        const routes = deps.plan(factsOf(alert, deps.deviceTags(alert.device)));
+        if (event.type === 'raised' && referralSteps(routes).length > 0) store.watch(alert.id, now);
+        for (const route of routes) {
           const key = `${route.route}:${JSON.stringify(route.group)}`;
           const existing = store.group(key);
           if (existing === undefined) {
@@ -135,6 +220,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   return {
     step() {
       const now = clock();
+      const referred = refer(now);
       const events = consume(now);
       const due = store.dueGroups(now);
       let deliveries = 0;
@@ -145,7 +231,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         });
         log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
       }
-      return { events, notifications: due.length, deliveries };
+      return { events, notifications: due.length, deliveries, referred };
     },
   };
 }

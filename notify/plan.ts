@@ -133,3 +133,19 @@ export function planAlert(routing: Routing, agencies: Agencies, alert: AlertFact
     };
   });
 }
+
+/** One step of an alert's escalation chains, all its routes' steps together in order of time. */
+export interface ReferralStep extends PlannedStep {
+  /** The route whose chain it is. */
+  readonly route: number;
+}
+
+/**
+ * The steps an alert not acknowledged goes through: every route's chain, earliest first (a route's own
+ * steps keep their order). The n-th `referred` event of an alert is its step n - 1.
+ */
+export function referralSteps(plans: readonly PlannedRoute[]): ReferralStep[] {
+  return plans
+    .flatMap((p) => p.escalate.map((step) => ({ ...step, route: p.route })))
+    .sort((a, b) => a.afterMs - b.afterMs);
+}

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { NotifyError } from './errors.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE cursor (
@@ -57,6 +57,11 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT NOT NULL
    ) STRICT;
    CREATE INDEX attempts_by_delivery ON attempts (delivery_id);`,
+  // 2: the open alerts with an escalation chain, and since when the notifier knows of each.
+  `CREATE TABLE watched (
+     alert_id INTEGER PRIMARY KEY,
+     since INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 export interface GroupRow {
@@ -161,6 +166,11 @@ export interface NotifyStore {
     attempt: { at: number; ok: boolean; latencyMs: number; detail: string },
     outcome: { status: DeliveryStatus; retryAt?: number },
   ): void;
+  /** Watches an alert for its escalation chain, from `since` (kept if it is watched already). */
+  watch(alertId: number, since: number): void;
+  /** The watched alerts, oldest first. */
+  watched(): Array<{ alertId: number; since: number }>;
+  unwatch(alertId: number): void;
   deliveries(filter?: { status?: DeliveryStatus; limit?: number }): Delivery[];
   /** How many deliveries there are of each status. */
   counts(): Record<DeliveryStatus, number>;
@@ -253,6 +263,13 @@ export function openNotifyStore(file: string): NotifyStore {
          SELECT 1 FROM json_each(payload, '$.alerts') WHERE json_extract(value, '$.id') = ?)
        ORDER BY id`,
     ),
+    watch: db.prepare<[number, number]>(
+      'INSERT INTO watched (alert_id, since) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    ),
+    watched: db.prepare<[], { alertId: number; since: number }>(
+      'SELECT alert_id AS alertId, since FROM watched ORDER BY since, alert_id',
+    ),
+    unwatch: db.prepare<[number]>('DELETE FROM watched WHERE alert_id = ?'),
     attempts: db.prepare<[number], { at: number; ok: number; latencyMs: number; detail: string }>(
       'SELECT at, ok, latency_ms AS latencyMs, detail FROM attempts WHERE delivery_id = ? ORDER BY rowid',
     ),
@@ -312,6 +329,9 @@ export function openNotifyStore(file: string): NotifyStore {
         });
       }).immediate();
     },
+    watch: (alertId, since) => void s.watch.run(alertId, since),
+    watched: () => s.watched.all(),
+    unwatch: (alertId) => void s.unwatch.run(alertId),
     deliveries(filter = {}) {
       const where = filter.status === undefined ? '' : 'WHERE status = @status';
       return db

@@ -9,6 +9,9 @@ const WORDS = {
   vi: {
     severity: { info: 'THÔNG TIN', warning: 'CẢNH BÁO', critical: 'NGHIÊM TRỌNG' },
     resolved: 'ĐÃ XỬ LÝ',
+    referred: 'CHUYỂN CẤP',
+    notAcknowledged: (minutes: number, step: number, steps: number) =>
+      `Chưa được tiếp nhận sau ${minutes} phút: chuyển cấp (bước ${step}/${steps}).`,
     alerts: (n: number) => `${n} cảnh báo`,
     state: { open: 'đang mở', acknowledged: 'đã tiếp nhận', resolved: 'đã xử lý' },
     raised: 'phát sinh lúc',
@@ -18,6 +21,9 @@ const WORDS = {
   en: {
     severity: { info: 'INFO', warning: 'WARNING', critical: 'CRITICAL' },
     resolved: 'RESOLVED',
+    referred: 'ESCALATED',
+    notAcknowledged: (minutes: number, step: number, steps: number) =>
+      `Not acknowledged after ${minutes} min: escalated (step ${step} of ${steps}).`,
     alerts: (n: number) => `${n} alert${n === 1 ? '' : 's'}`,
     state: { open: 'open', acknowledged: 'acknowledged', resolved: 'resolved' },
     raised: 'raised at',
@@ -58,7 +64,8 @@ export function renderNotification(
   timeZone = 'Asia/Ho_Chi_Minh',
 ): RenderedMessage {
   const w = WORDS[language];
-  const head = n.status === 'resolved' ? w.resolved : w.severity[worst(n.alerts)];
+  const severity = n.status === 'resolved' ? w.resolved : w.severity[worst(n.alerts)];
+  const head = n.referral === undefined ? severity : `${w.referred} · ${severity}`;
   const first = n.alerts[0];
   const place = Object.entries(n.group)
     .filter(([k]) => k === 'district' || k === 'device')
@@ -68,9 +75,14 @@ export function renderNotification(
   const subject = `[${head}] ${title}${place === '' ? '' : ` (${place})`}`;
   const line = (a: Alert) =>
     `${a.message} (${w.device} ${a.device}, ${w.state[a.state]}, ${w.raised} ${localTime(a.raisedAt, language, timeZone)})`;
-  const text = [subject, '', ...n.alerts.map((a) => `- ${line(a)}`), '', `${w.footer} ${n.key}`].join('\n');
+  const r = n.referral;
+  const why = r === undefined ? [] : [w.notAcknowledged(Math.round(r.afterMs / 60_000), r.step, r.steps)];
+  const text = [subject, '', ...why, ...n.alerts.map((a) => `- ${line(a)}`), '', `${w.footer} ${n.key}`].join(
+    '\n',
+  );
   const html = [
     `<h2>${escapeHtml(subject)}</h2>`,
+    ...why.map((p) => `<p>${escapeHtml(p)}</p>`),
     '<ul>',
     ...n.alerts.map((a) => `<li>${escapeHtml(line(a))}</li>`),
     '</ul>',
