@@ -8,7 +8,7 @@ import { Kind } from '../devices/index.ts';
 
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, wholeNumber, type ApiAlerts } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, callerOf, errorResponses, wholeNumber, type ApiAlerts } from './route-kit.ts';
 import { rangeQuery } from './time-range.ts';
 import { Alert, ALERT_STATES, AlertEvent, type AlertChange } from '../alerts/index.ts';
 import { SEVERITIES } from '../measurements/index.ts';
@@ -167,12 +167,7 @@ export function alertsRoutes({ auth, alerts, clock }: AlertRouteDeps): FastifyPl
     return Number(text);
   }
 
-  /** The caller's name in the alert history: the label given to the token when it was issued. */
-  function caller(request: FastifyRequest): string {
-    const principal = auth.principalOf(request);
-    if (principal === undefined) throw new ApiError('API_ERR_UNAUTHORIZED', 'no authenticated caller');
-    return principal.label;
-  }
+  const caller = (request: FastifyRequest) => callerOf(auth, request);
 
   const actionSchema = (summary: string) => ({
     tags,

@@ -18,6 +18,7 @@ import { createAuth } from './auth.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
 import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
+import { silencesRoutes, type ApiSilences } from './silences-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
@@ -64,6 +65,8 @@ export interface ApiDeps {
   readonly routing?: ApiRouting;
   /** The notifications' deliveries; without them /api/deliveries is not served. */
   readonly deliveries?: ApiDeliveries;
+  /** The silences of notifications; without them /api/silences is not served. */
+  readonly silences?: ApiSilences;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -172,6 +175,10 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
         await api.register(rulesRoutes({ auth, rules: deps.rules, clock: routeDeps.clock }));
       if (deps.deliveries !== undefined)
         await api.register(deliveriesRoutes({ auth, deliveries: deps.deliveries }));
+      if (deps.silences !== undefined) {
+        const { registry, alerts, silences } = deps;
+        await api.register(silencesRoutes({ auth, silences, alerts, registry, clock: routeDeps.clock }));
+      }
       if (deps.routing !== undefined) {
         const { registry, alerts, routing } = deps;
         await api.register(routingRoutes({ auth, routing, registry, alerts, clock: routeDeps.clock }));

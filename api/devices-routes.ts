@@ -2,9 +2,9 @@
 // the registry's own zod schemas (devices/schemas.ts), so what the OpenAPI document shows is what is checked.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DeviceInput, DevicePatch, DeviceRecord, DeviceStatus, Kind } from '../devices/index.ts';
+import { DeviceInput, DevicePatch, DeviceRecord, DeviceStatus, Kind, Maintenance } from '../devices/index.ts';
 import { ApiError } from './errors.ts';
-import { AUTH_ERRORS, BEARER, errorResponses, type RouteDeps } from './route-kit.ts';
+import { AUTH_ERRORS, BEARER, callerOf, errorResponses, type RouteDeps } from './route-kit.ts';
 
 /**
  * A device id in a path. Not checked against the id pattern: a string that cannot be an id names no
@@ -122,6 +122,48 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         const secret = await registry.rotateSecret(id);
         request.log.info({ device: id }, 'device secret rotated');
         return { id, secret };
+      },
+    });
+
+    const maintenanceErrors = errorResponses(...AUTH_ERRORS, 'API_ERR_NOT_FOUND', 'API_ERR_DECOMMISSIONED');
+    app.put('/devices/:id/maintenance', {
+      onRequest: auth.requireRole('operator'),
+      schema: {
+        tags,
+        summary:
+          "Put a device in maintenance until a time: its alerts' notifications are held till then (sent if still open)",
+        security: BEARER,
+        params: DeviceIdParam,
+        body: Maintenance,
+        response: { 200: DeviceRecord, ...maintenanceErrors },
+      },
+      handler: (request) => {
+        const { id } = existing(request.params.id);
+        if (Date.parse(request.body.until) <= deps.clock())
+          throw new ApiError(
+            'API_ERR_VALIDATION',
+            'body/until is in the past: the maintenance would hold nothing',
+          );
+        const device = registry.setMaintenance(id, { ...request.body, by: callerOf(auth, request) });
+        request.log.info({ device: id, until: request.body.until }, 'device in maintenance');
+        return Promise.resolve(device);
+      },
+    });
+
+    app.delete('/devices/:id/maintenance', {
+      onRequest: auth.requireRole('operator'),
+      schema: {
+        tags,
+        summary: 'Put a device back in service: what its maintenance held is sent within its group interval',
+        security: BEARER,
+        params: DeviceIdParam,
+        response: { 200: DeviceRecord, ...maintenanceErrors },
+      },
+      handler: (request) => {
+        const { id } = existing(request.params.id);
+        const device = registry.setMaintenance(id, null);
+        request.log.info({ device: id }, 'device back in service');
+        return Promise.resolve(device);
       },
     });
 

@@ -43,6 +43,7 @@ export const API_ERRORS = {
   },
   API_ERR_ALERT_NOT_FOUND: { status: 404, description: 'no alert with this id' },
   API_ERR_AGENCY_NOT_FOUND: { status: 404, description: 'no agency with this id' },
+  API_ERR_SILENCE_NOT_FOUND: { status: 404, description: 'no silence with this id' },
   API_ERR_AGENCY_IN_USE: {
     status: 409,
     description:

@@ -7,7 +7,7 @@ import type { DeadLetterStore } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
 import type { RuleOperations } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
-import { API_ERRORS, ErrorBody, type ApiErrorCode } from './errors.ts';
+import { API_ERRORS, ApiError, ErrorBody, type ApiErrorCode } from './errors.ts';
 import { Severity, type AlertService } from '../alerts/index.ts';
 
 /** The registry operations the API uses. */
@@ -17,6 +17,7 @@ export type ApiRegistry = Pick<
   | 'listDevices'
   | 'provisionDevice'
   | 'updateDevice'
+  | 'setMaintenance'
   | 'decommissionDevice'
   | 'rotateSecret'
   | 'createApiToken'
@@ -35,7 +36,7 @@ export type ApiDeadLetters = Pick<DeadLetterStore, 'list' | 'count'>;
 /** The alert operations the API uses: reading, an operator's two actions, and the change stream. */
 export type ApiAlerts = Pick<
   AlertService,
-  'list' | 'get' | 'acknowledge' | 'resolve' | 'responseTimes' | 'subscribe'
+  'list' | 'listOpen' | 'get' | 'acknowledge' | 'resolve' | 'responseTimes' | 'subscribe'
 >;
 
 /** One rule in force, as GET /api/rules lists it and POST /api/rules/validate echoes a valid file. */
@@ -116,4 +117,11 @@ export function adoptQueryToken(request: FastifyRequest): void {
   if (typeof query !== 'object' || query === null || !('access_token' in query)) return;
   const token = query.access_token;
   if (typeof token === 'string' && token !== '') request.headers.authorization = `Bearer ${token}`;
+}
+
+/** The caller's name in histories (alerts, silences, maintenance): the label given to its token. */
+export function callerOf(auth: Pick<Auth, 'principalOf'>, request: FastifyRequest): string {
+  const principal = auth.principalOf(request);
+  if (principal === undefined) throw new ApiError('API_ERR_UNAUTHORIZED', 'no authenticated caller');
+  return principal.label;
 }

@@ -6,7 +6,7 @@ import { RegistryError, isRegistryError } from './errors.ts';
 import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
 import { newSecretKey, type SecretKeys } from './secrets.ts';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
 // SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
@@ -67,6 +67,8 @@ const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
      created_at TEXT NOT NULL,
      updated_at TEXT NOT NULL
    ) STRICT;`,
+  // 4: a device's maintenance window (schemas.ts, Maintenance), as JSON; NULL when it is in service.
+  `ALTER TABLE devices ADD COLUMN maintenance TEXT CHECK (maintenance IS NULL OR json_valid(maintenance));`,
 ];
 
 function migrate(db: Database.Database): void {
@@ -125,6 +127,7 @@ const DeviceRow = z.object({
   secret_hash: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
+  maintenance: z.string().nullable(),
 });
 export type DeviceRow = z.infer<typeof DeviceRow>;
 
@@ -157,6 +160,7 @@ export function deviceFromRow(row: DeviceRow): DeviceRecord {
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.maintenance === null ? {} : { maintenance: JSON.parse(row.maintenance) as unknown }),
   });
 }
 
@@ -175,6 +179,7 @@ export function deviceToRow(d: DeviceRecord, secretHash: string): DeviceRow {
     secret_hash: secretHash,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
+    maintenance: d.maintenance === undefined ? null : JSON.stringify(d.maintenance),
   };
 }
 
@@ -235,12 +240,15 @@ export function loadSecretKeys(db: Database.Database): SecretKeys {
 export function prepareWrites(db: Database.Database) {
   return {
     insertDevice: db.prepare<[DeviceRow]>(
-      `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at, updated_at)
-       VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at, @updated_at)`,
+      `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at,
+         updated_at, maintenance)
+       VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at,
+         @updated_at, @maintenance)`,
     ),
     updateDevice: db.prepare<[DeviceRow]>(
       `UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, gateway = @gateway, meta = @meta,
-       tags = @tags, status = @status, secret_hash = @secret_hash, updated_at = @updated_at WHERE id = @id`,
+       tags = @tags, status = @status, secret_hash = @secret_hash, updated_at = @updated_at,
+       maintenance = @maintenance WHERE id = @id`,
     ),
     insertGateway: db.prepare<[GatewayRow]>(
       `INSERT INTO gateways (id, name, district, lat, lon, secret_hash, created_at)

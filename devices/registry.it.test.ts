@@ -157,6 +157,19 @@ describe('devices', () => {
     expect(registry.getDevice('sl-1')).toMatchObject({ name: 'renamed', meta: { rated_w: 180 } });
   });
 
+  it('puts a device in maintenance and back in service, kept across a reopen; not a decommissioned one', async () => {
+    await registry.provisionDevice(gauge);
+    const maintenance = { until: '2025-10-27T10:00:00+07:00', reason: 'sensor replaced', by: 'operator' };
+    expect(registry.setMaintenance(gauge.id, maintenance).maintenance).toEqual(maintenance);
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getDevice(gauge.id)?.maintenance).toEqual(maintenance);
+    expect(registry.setMaintenance(gauge.id, null).maintenance).toBeUndefined();
+    expect(() => registry.setMaintenance(gauge.id, { ...maintenance, until: 'tomorrow' })).toThrow(/until/);
+    registry.decommissionDevice(gauge.id);
+    expect(() => registry.setMaintenance(gauge.id, maintenance)).toThrow(/decommissioned/);
+  });
+
   it('hands out frozen records the caller cannot corrupt', async () => {
     const { device } = await registry.provisionDevice(gauge);
     expect(() => {
@@ -193,9 +206,9 @@ describe('authentication', () => {
   it('accepts a scrypt hash of an older registry and replaces it by an HMAC at the first good CONNECT', async () => {
     const { secret } = await registry.provisionDevice(gauge);
     await registry.close();
-    // The registry as schema 1 left it: no key table (nor the later agencies), scrypt hashes.
+    // The registry as schema 1 left it: no key table (nor the later agencies and maintenance), scrypt hashes.
     const db = new Database(file);
-    db.exec('DROP TABLE secret_keys; DROP TABLE agencies');
+    db.exec('DROP TABLE secret_keys; DROP TABLE agencies; ALTER TABLE devices DROP COLUMN maintenance');
     db.pragma('user_version = 1');
     db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(await hashPassword(secret), gauge.id);
     const stored = () =>

@@ -23,6 +23,7 @@ import { createApiTokens, type ApiTokenInfo } from './registry-tokens.ts';
 import { createAgencies, type AgencyInput, type AgencyRecord } from './agencies.ts';
 import {
   DeviceInput,
+  DeviceMaintenance,
   DevicePatch,
   DeviceRecord,
   GatewayInput,
@@ -57,6 +58,8 @@ export interface Registry {
   provisionDevice(input: DeviceInput): Promise<{ device: DeviceRecord; secret: string }>;
   updateDevice(id: string, patch: DevicePatch): DeviceRecord;
   decommissionDevice(id: string): DeviceRecord;
+  /** Puts an active device in maintenance until a time (`by` who), or back in service with null. */
+  setMaintenance(id: string, maintenance: DeviceMaintenance | null): DeviceRecord;
   /** A new secret for a device, gateway or service account; the old one stops working at once. */
   rotateSecret(id: string): Promise<string>;
   provisionGateway(input: GatewayInput): Promise<{ gateway: GatewayRecord; secret: string }>;
@@ -261,6 +264,17 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
         meta,
         updatedAt: iso(),
       });
+      return saveDevice(prev, next, hashes.get(id)!);
+    },
+
+    setMaintenance(id, maintenance) {
+      const prev = activeDevice(id);
+      const { maintenance: _previous, ...rest } = prev;
+      const m =
+        maintenance === null
+          ? {}
+          : { maintenance: parseInput(DeviceMaintenance, maintenance, 'maintenance') };
+      const next = DeviceRecord.parse({ ...rest, ...m, updatedAt: iso() });
       return saveDevice(prev, next, hashes.get(id)!);
     },
 

@@ -143,6 +143,19 @@ export const DevicePatch = z.strictObject({
 });
 export type DevicePatch = z.input<typeof DevicePatch>;
 
+/**
+ * A device in maintenance until a time: its alerts are still raised and shown, but their notifications
+ * are held until then (and sent if still open), as a silence holds them.
+ */
+export const Maintenance = z.strictObject({
+  until: z.iso.datetime({ offset: true, error: 'an RFC 3339 time, such as 2026-10-28T18:00:00+07:00' }),
+  reason: z.string().trim().min(1).max(500),
+});
+export type Maintenance = z.infer<typeof Maintenance>;
+/** A maintenance window as the registry keeps it: with who set it. */
+export const DeviceMaintenance = Maintenance.extend({ by: z.string() });
+export type DeviceMaintenance = z.infer<typeof DeviceMaintenance>;
+
 export const DeviceStatus = z.enum(['active', 'decommissioned']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;
 
@@ -156,6 +169,8 @@ const recordCommon = {
   status: DeviceStatus,
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /** Set while the device is (or was last put) in maintenance; its `until` says whether it still is. */
+  maintenance: DeviceMaintenance.optional(),
 };
 
 /** A device as the registry returns it (and the API shows it); never carries the secret. */

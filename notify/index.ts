@@ -1,5 +1,5 @@
 // The notify component's public entry: the routing file and what it makes of an alert (which receivers,
-// grouped how, when, and the escalation chain). Delivery builds on these.
+// grouped how, when, and the escalation chain), the notifier and its store, silences, and delivery.
 export { isNotifyError, NOTIFY_ERRORS, NotifyError, type NotifyErrorCode } from './errors.ts';
 export {
   GROUP_LABELS,
@@ -57,5 +57,13 @@ export {
   type Sender,
   type SendJob,
 } from './delivery.ts';
+export {
+  heldUntil,
+  SilenceInput,
+  silenceState,
+  silenceWindow,
+  type Silence,
+  type SilenceState,
+} from './silences.ts';
 export { startNotifyLoop, type NotifyLoop, type NotifyLoopOptions } from './loop.ts';
 export { escapeHtml, renderNotification, type RenderedMessage } from './templates.ts';

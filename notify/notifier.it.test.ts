@@ -4,6 +4,7 @@
 // after its repeat interval (an acknowledged alert is not), a resolution is told and ends the group, and
 // nothing is queued twice, also after the notifier is started again. An alert nobody acknowledges is
 // referred along its route's escalation chain, each step in its history, until someone acknowledges it.
+// A silenced alert, or one of a device in maintenance, is held and told when the hold ends, if still open.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ let now = T0;
 let dir: string;
 let alerts: AlertStore;
 let store: NotifyStore;
+/** Devices in maintenance, and until when. */
+const maintenance = new Map<string, number>();
 
 const agency = (id: string, receivers: AgencyInput['receivers']): AgencyRecord => ({
   ...AgencyInput.parse({ id, name: { vi: id, en: id }, receivers }),
@@ -68,6 +71,7 @@ function notifier(text = ROUTING) {
     alerts: createAlertService({ store: alerts, log, clock: () => now }),
     plan: (facts) => planAlert(r, AGENCIES, facts),
     deviceTags: () => [],
+    maintenanceUntil: (device) => maintenance.get(device),
     clock: () => now,
     log,
   });
@@ -99,6 +103,7 @@ const told = () =>
 
 beforeEach(async () => {
   now = T0;
+  maintenance.clear();
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notifier-'));
   alerts = openAlertStore({ file: path.join(dir, 'alerts.db'), clock: () => now });
   store = openNotifyStore(path.join(dir, 'notify.db'));
@@ -291,5 +296,83 @@ describe('the notifier', () => {
     expect(second.step().deliveries + first.step().deliveries).toBe(0);
     expect(alerts.get(alert.id)!.events.filter((e) => e.type === 'referred')).toHaveLength(1);
     expect(told().filter((t) => t.referral !== undefined)).toHaveLength(1);
+  });
+});
+
+describe('silences and maintenance', () => {
+  const silence = (device: string, minutes: number) =>
+    store.addSilence({
+      match: { device: [device] },
+      startsAt: now,
+      endsAt: now + minutes * MIN,
+      reason: 'gauge cleaned',
+      createdBy: 'operator',
+      createdAt: now,
+    });
+  const toDesk = () => told().filter((t) => t.receiver === 'flood-control/duty-desk');
+  const devicesTold = () => toDesk().map((t) => t.alerts.map((a) => a.device));
+
+  it("holds a silenced alert's notifications and tells them when the silence ends, while the alert stays open", () => {
+    const n = notifier();
+    silence('sf-le-loi', 60);
+    const held = alerts.trigger(raise())!;
+    alerts.trigger(raise({ device: 'sf-nguyen-hue' }));
+    n.step();
+    now += MIN;
+    n.step();
+    expect(devicesTold()).toEqual([['sf-nguyen-hue']]);
+    expect(alerts.get(held.alert.id)!.alert.state).toBe('open');
+    now += 58 * MIN;
+    n.step();
+    expect(devicesTold()).toHaveLength(1);
+    now += MIN; // the silence ends
+    n.step();
+    expect(devicesTold()).toEqual([['sf-nguyen-hue'], ['sf-le-loi', 'sf-nguyen-hue']]);
+    now += 10 * MIN;
+    n.step();
+    expect(devicesTold()).toHaveLength(2);
+  });
+
+  it('tells nothing of a held alert resolved before the hold ends', () => {
+    const n = notifier();
+    silence('sf-le-loi', 60);
+    alerts.trigger(raise());
+    n.step();
+    now += 30 * MIN;
+    alerts.trigger({ ...raise(), type: 'clear', at: now });
+    n.step();
+    now += 60 * MIN;
+    n.step();
+    expect(told()).toEqual([]);
+  });
+
+  it('releases what a silence ended early held within the group interval', () => {
+    const n = notifier();
+    const s = silence('sf-le-loi', 8 * 60);
+    alerts.trigger(raise());
+    n.step();
+    now += MIN;
+    n.step();
+    expect(store.endSilence(s.id, 'operator', now)?.endsAt).toBe(now);
+    now += 5 * MIN;
+    n.step();
+    expect(devicesTold()).toEqual([['sf-le-loi']]);
+  });
+
+  it('holds the alerts of a device in maintenance, escalation too, until the maintenance ends', () => {
+    const n = notifier(ESCALATING);
+    maintenance.set('sf-le-loi', now + 30 * MIN);
+    alerts.trigger(raise({ severity: 'critical' }));
+    n.step();
+    now += 20 * MIN; // past flood-control's 15 min target, but the device is in maintenance
+    expect(n.step()).toMatchObject({ referred: 0, deliveries: 0 });
+    now += 10 * MIN;
+    expect(n.step().referred).toBe(1);
+    n.step();
+    expect(
+      told()
+        .map((t) => t.receiver)
+        .sort(),
+    ).toEqual(['flood-control/duty-desk', 'ioc/control-room']);
   });
 });

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Alert, AlertChange, AlertEvent, AlertEventType } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
 import { referralSteps, type AlertFacts, type PlannedRoute, type ReferralStep } from './plan.ts';
+import { heldUntil, type Silence } from './silences.ts';
 import type { GroupRow, NotifyStore } from './store.ts';
 
 /** Events that are news to a receiver; an `updated` (a new value) or an acknowledgement is not. */
@@ -33,6 +34,8 @@ export interface NotifierDeps {
   readonly plan: (alert: AlertFacts) => PlannedRoute[];
   /** A device's registry tags, for routes that match on them. */
   readonly deviceTags: (device: string) => readonly string[];
+  /** When a device's maintenance ends (ms), if it is in maintenance: its alerts are held till then. */
+  readonly maintenanceUntil?: (device: string) => number | undefined;
   readonly clock: () => number;
   readonly log: Logger;
 }
@@ -90,7 +93,11 @@ function referralNote(step: ReferralStep, index: number, steps: number): string 
 
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { store, alerts, clock, log } = deps;
-  const stepsOf = (alert: Alert) => referralSteps(deps.plan(factsOf(alert, deps.deviceTags(alert.device))));
+  const facts = (alert: Alert) => factsOf(alert, deps.deviceTags(alert.device));
+  const stepsOf = (alert: Alert) => referralSteps(deps.plan(facts(alert)));
+  const silencesAt = (now: number) => store.silences({ endingAfter: now });
+  const heldAt = (alert: Alert, silences: readonly Silence[], now: number) =>
+    heldUntil(facts(alert), silences, deps.maintenanceUntil?.(alert.device), now);
   let nextReferCheck = 0;
 
   /** Refers each watched alert past its next escalation step; the events are read back by `consume`. */
@@ -98,6 +105,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (now < nextReferCheck) return 0;
     nextReferCheck = now + REFER_CHECK_MS;
     let referred = 0;
+    const silences = silencesAt(now);
     for (const { alertId, since } of store.watched()) {
       try {
         const found = alerts.get(alertId);
@@ -108,7 +116,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           store.unwatch(alertId);
           continue;
         }
-        if (since + step.afterMs > now) continue;
+        if (since + step.afterMs > now || heldAt(found.alert, silences, now) !== undefined) continue;
         if (alerts.refer(alertId, done, referralNote(step, done, steps.length)) !== undefined) referred++;
       } catch (err) {
         log.error({ err, alert: alertId }, 'alert not referred; will try again');
@@ -150,7 +158,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const { alert, event } = change;
         if (event.type === 'referred') referral(change, now);
         if (!TOLD.has(event.type)) continue;
-        const routes = deps.plan(factsOf(alert, deps.deviceTags(alert.device)));
+        const routes = deps.plan(facts(alert));
         if (event.type === 'raised' && referralSteps(routes).length > 0) store.watch(alert.id, now);
         for (const route of routes) {
           const key = `${route.route}:${JSON.stringify(route.group)}`;
@@ -189,16 +197,32 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return muting;
   }
 
-  function flush(group: GroupRow, now: number, muting: Map<string, Alert>): number {
+  /**
+   * Tells a due group's receivers what is news: its open alerts neither muted, held nor (on a repeat)
+   * acknowledged, and the resolution of those told before. A held or muted alert stays in the group, which
+   * looks again when the hold ends (or after its group interval, for a silence ended early or a muting
+   * alert resolved).
+   */
+  function flush(group: GroupRow, now: number, muting: Map<string, Alert>, silences: Silence[]): number {
     const current = group.alerts.flatMap((id) => alerts.get(id)?.alert ?? []);
-    const resolved = current.filter((a) => a.state === 'resolved').map((a) => a.id);
-    const told = current.filter((a) => {
+    const repeat = group.nextFlushAt === null;
+    let next: number | undefined;
+    const later = (at: number) => (next = Math.min(next ?? at, at));
+    const tellable = current.filter((a) => {
+      if (a.state === 'resolved') return group.told.has(a.id);
+      const held = heldAt(a, silences, now);
       const m = muting.get(`${a.device}\u0000${a.kind}`);
       const muted = m !== undefined && m.id !== a.id && SEVERITY_RANK[a.severity] < SEVERITY_RANK[m.severity];
+      if (held !== undefined || muted) {
+        later(Math.min(held ?? Infinity, now + group.groupIntervalMs));
+        return false;
+      }
       // A repeat is for what is still waiting for someone: not an acknowledged alert.
-      const repeat = group.nextFlushAt === null;
-      return !muted && !(repeat && a.state === 'acknowledged');
+      return !(repeat && a.state === 'acknowledged');
     });
+    // A repeat tells what still waits; any other flush only what is news: a change, or an alert released.
+    const news = repeat || group.changed || tellable.some((a) => !group.told.has(a.id));
+    const told = news ? tellable : [];
     let queued = 0;
     if (told.length > 0) {
       const notification: Notification = {
@@ -213,7 +237,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (store.addDelivery({ key, groupKey: group.key, ...r, payload: notification }, now)) queued++;
       }
     }
-    store.groupSent(group.key, now, resolved);
+    store.groupFlushed(group.key, now, {
+      told: told.map((a) => a.id),
+      leaving: current.filter((a) => a.state === 'resolved').map((a) => a.id),
+      next: next ?? null,
+    });
     return queued;
   }
 
@@ -226,8 +254,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       let deliveries = 0;
       if (due.length > 0) {
         const muting = mutingAlerts();
+        const silences = silencesAt(now);
         store.transaction(() => {
-          for (const g of due) deliveries += flush(g, now, muting);
+          for (const g of due) deliveries += flush(g, now, muting, silences);
         });
         log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
       }

@@ -31,7 +31,7 @@ const OneOrMore = <T extends z.ZodType>(value: T) =>
 const Text = z.string().trim().min(1).max(200);
 
 /** Which alerts a route takes; every key given must match (none: every alert). */
-const Match = z.strictObject({
+export const Match = z.strictObject({
   /** The alert's owner. */
   agency: OneOrMore(AgencyId).optional(),
   severity: OneOrMore(Severity).optional(),

@@ -8,6 +8,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { NotifyError } from './errors.ts';
+import type { Match } from './routing.ts';
+import type { Silence } from './silences.ts';
 
 const SCHEMA_VERSION = 2;
 
@@ -57,11 +59,25 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT NOT NULL
    ) STRICT;
    CREATE INDEX attempts_by_delivery ON attempts (delivery_id);`,
-  // 2: the open alerts with an escalation chain, and since when the notifier knows of each.
+  // 2: the open alerts with an escalation chain, and since when the notifier knows of each; whether a
+  // group's alert was told (one never told is not told resolved either); silences.
   `CREATE TABLE watched (
      alert_id INTEGER PRIMARY KEY,
      since INTEGER NOT NULL
-   ) STRICT;`,
+   ) STRICT;
+   ALTER TABLE group_alerts ADD COLUMN told INTEGER NOT NULL DEFAULT 0 CHECK (told IN (0, 1));
+   ALTER TABLE groups ADD COLUMN changed INTEGER NOT NULL DEFAULT 1 CHECK (changed IN (0, 1));
+   CREATE TABLE silences (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     match TEXT NOT NULL CHECK (json_valid(match)),
+     starts_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL CHECK (ends_at >= starts_at),
+     reason TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     ended_by TEXT
+   ) STRICT;
+   CREATE INDEX silences_by_end ON silences (ends_at);`,
 ];
 
 export interface GroupRow {
@@ -75,6 +91,10 @@ export interface GroupRow {
   readonly lastSentAt: number | null;
   readonly seq: number;
   readonly alerts: readonly number[];
+  /** Those of `alerts` told in a notification of the group already. */
+  readonly told: ReadonlySet<number>;
+  /** An event came for one of its alerts since it was last flushed. */
+  readonly changed: boolean;
 }
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
@@ -116,6 +136,7 @@ const GroupSql = z.object({
   nextFlushAt: z.number().nullable(),
   lastSentAt: z.number().nullable(),
   seq: z.number(),
+  changed: z.number(),
 });
 const DeliverySql = z.object({
   id: z.number(),
@@ -135,7 +156,26 @@ const DeliverySql = z.object({
 const DELIVERY_COLUMNS = `id, key, group_key AS groupKey, agency, receiver, type, payload, status, attempts,
   next_attempt_at AS nextAttemptAt, created_at AS createdAt, done_at AS doneAt, last_error AS lastError`;
 const GROUP_COLUMNS = `key, route, labels, receivers, group_interval_ms AS groupIntervalMs,
-  repeat_interval_ms AS repeatIntervalMs, next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, seq`;
+  repeat_interval_ms AS repeatIntervalMs, next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, seq,
+  changed`;
+
+const SILENCE_COLUMNS = `id, match, starts_at AS startsAt, ends_at AS endsAt, reason, created_by AS createdBy,
+  created_at AS createdAt, ended_by AS endedBy`;
+const SilenceSql = z.object({
+  id: z.number(),
+  match: z.string(),
+  startsAt: z.number(),
+  endsAt: z.number(),
+  reason: z.string(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  endedBy: z.string().nullable(),
+});
+
+function toSilence(row: unknown): Silence {
+  const r = SilenceSql.parse(row);
+  return { ...r, match: JSON.parse(r.match) as Match };
+}
 
 function toDelivery(row: unknown): Delivery {
   const r = DeliverySql.parse(row);
@@ -148,14 +188,22 @@ export interface NotifyStore {
   transaction<T>(work: () => T): T;
   setCursor(lastEventId: number): void;
   group(key: string): GroupRow | undefined;
-  /** Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it. */
-  joinGroup(g: Omit<GroupRow, 'alerts' | 'seq' | 'lastSentAt'>, alertId: number): void;
+  /** Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it and marks it changed. */
+  joinGroup(g: Omit<GroupRow, 'alerts' | 'told' | 'changed' | 'seq' | 'lastSentAt'>, alertId: number): void;
   /** Sets when the group is next flushed (null: nothing to tell until an event or a repeat). */
   scheduleGroup(key: string, at: number | null): void;
   /** Groups with a flush due at `now`, or a repeat due (last sent + repeat interval). */
   dueGroups(now: number): GroupRow[];
-  /** The group was told: its sequence moves on, the given alerts leave it, and it goes when empty. */
-  groupSent(key: string, at: number, leaving: readonly number[]): void;
+  /**
+   * The group was flushed: when `told` is not empty its sequence moves on and those alerts are marked
+   * told; `leaving` alerts leave it, and it goes when empty; it is flushed next at `next` (null: at its
+   * repeat interval, or when an event comes).
+   */
+  groupFlushed(
+    key: string,
+    at: number,
+    change: { told: readonly number[]; leaving: readonly number[]; next: number | null },
+  ): void;
   /** Queues a delivery unless one with its key exists; true when it was queued now. */
   addDelivery(d: NewDelivery, at: number): boolean;
   /** Pending deliveries due at `now`, oldest first, at most `limit`. */
@@ -166,6 +214,12 @@ export interface NotifyStore {
     attempt: { at: number; ok: boolean; latencyMs: number; detail: string },
     outcome: { status: DeliveryStatus; retryAt?: number },
   ): void;
+  addSilence(s: Omit<Silence, 'id' | 'endedBy'>): Silence;
+  silence(id: number): Silence | undefined;
+  /** Newest first; `endingAfter`: only those that end after this time (the active and pending). */
+  silences(filter?: { endingAfter?: number; limit?: number }): Silence[];
+  /** Ends a silence at `at` (if it would end later; a pending one never starts), recording who. */
+  endSilence(id: number, by: string, at: number): Silence | undefined;
   /** Watches an alert for its escalation chain, from `since` (kept if it is watched already). */
   watch(alertId: number, since: number): void;
   /** The watched alerts, oldest first. */
@@ -214,8 +268,17 @@ export function openNotifyStore(file: string): NotifyStore {
     cursor: db.prepare<[], { last: number }>('SELECT last_event_id AS last FROM cursor WHERE id = 1'),
     setCursor: db.prepare<[number]>('UPDATE cursor SET last_event_id = ? WHERE id = 1'),
     group: db.prepare<[string]>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE key = ?`),
-    groupAlerts: db.prepare<[string], { id: number }>(
-      'SELECT alert_id AS id FROM group_alerts WHERE group_key = ? ORDER BY alert_id',
+    groupAlerts: db.prepare<[string], { id: number; told: number }>(
+      'SELECT alert_id AS id, told FROM group_alerts WHERE group_key = ? ORDER BY alert_id',
+    ),
+    told: db.prepare<[string, number]>(
+      'UPDATE group_alerts SET told = 1 WHERE group_key = ? AND alert_id = ?',
+    ),
+    // Nothing told: the sequence stays; a group told before starts its repeat interval again, so that a
+    // group whose alerts are all acknowledged or held is not due again at every tick.
+    flushedQuiet: db.prepare<[number, number | null, string]>(
+      `UPDATE groups SET last_sent_at = CASE WHEN last_sent_at IS NULL THEN NULL ELSE ? END, next_flush_at = ?,
+         changed = 0 WHERE key = ?`,
     ),
     insertGroup: db.prepare<[Record<string, string | number | null>]>(
       `INSERT INTO groups (key, route, labels, receivers, group_interval_ms, repeat_interval_ms, next_flush_at)
@@ -225,6 +288,7 @@ export function openNotifyStore(file: string): NotifyStore {
     joinGroup: db.prepare<[string, number]>(
       'INSERT INTO group_alerts (group_key, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
+    changed: db.prepare<[string]>('UPDATE groups SET changed = 1 WHERE key = ?'),
     schedule: db.prepare<[number | null, string]>('UPDATE groups SET next_flush_at = ? WHERE key = ?'),
     dueGroups: db.prepare<[{ now: number }]>(
       `SELECT ${GROUP_COLUMNS} FROM groups
@@ -232,8 +296,20 @@ export function openNotifyStore(file: string): NotifyStore {
           OR (last_sent_at IS NOT NULL AND last_sent_at + repeat_interval_ms <= @now)
        ORDER BY coalesce(next_flush_at, last_sent_at + repeat_interval_ms), key`,
     ),
-    sent: db.prepare<[number, string]>(
-      'UPDATE groups SET last_sent_at = ?, next_flush_at = NULL, seq = seq + 1 WHERE key = ?',
+    sent: db.prepare<[number, number | null, string]>(
+      'UPDATE groups SET last_sent_at = ?, next_flush_at = ?, seq = seq + 1, changed = 0 WHERE key = ?',
+    ),
+    addSilence: db.prepare<[Record<string, string | number>]>(
+      `INSERT INTO silences (match, starts_at, ends_at, reason, created_by, created_at)
+       VALUES (@match, @startsAt, @endsAt, @reason, @createdBy, @createdAt)`,
+    ),
+    silence: db.prepare<[number]>(`SELECT ${SILENCE_COLUMNS} FROM silences WHERE id = ?`),
+    silences: db.prepare<[{ after: number; limit: number }]>(
+      `SELECT ${SILENCE_COLUMNS} FROM silences WHERE ends_at > @after ORDER BY id DESC LIMIT @limit`,
+    ),
+    endSilence: db.prepare<[{ id: number; by: string; at: number }]>(
+      `UPDATE silences SET starts_at = min(starts_at, @at), ends_at = @at, ended_by = @by
+       WHERE id = @id AND ends_at > @at`,
     ),
     leave: db.prepare<[string, number]>('DELETE FROM group_alerts WHERE group_key = ? AND alert_id = ?'),
     dropEmpty: db.prepare<[{ key: string }]>(
@@ -276,11 +352,14 @@ export function openNotifyStore(file: string): NotifyStore {
   };
   const toGroup = (row: unknown): GroupRow => {
     const r = GroupSql.parse(row);
+    const members = s.groupAlerts.all(r.key);
     return {
       ...r,
       labels: JSON.parse(r.labels) as Record<string, string>,
       receivers: JSON.parse(r.receivers) as GroupRow['receivers'],
-      alerts: s.groupAlerts.all(r.key).map((a) => a.id),
+      changed: r.changed === 1,
+      alerts: members.map((a) => a.id),
+      told: new Set(members.filter((a) => a.told === 1).map((a) => a.id)),
     };
   };
 
@@ -303,13 +382,31 @@ export function openNotifyStore(file: string): NotifyStore {
         nextFlushAt: g.nextFlushAt,
       });
       s.joinGroup.run(g.key, alertId);
+      s.changed.run(g.key);
     },
     scheduleGroup: (key, at) => void s.schedule.run(at, key),
     dueGroups: (now) => s.dueGroups.all({ now }).map(toGroup),
-    groupSent(key, at, leaving) {
-      s.sent.run(at, key);
-      for (const id of leaving) s.leave.run(key, id);
+    groupFlushed(key, at, change) {
+      if (change.told.length > 0) s.sent.run(at, change.next, key);
+      else s.flushedQuiet.run(at, change.next, key);
+      for (const id of change.told) s.told.run(key, id);
+      for (const id of change.leaving) s.leave.run(key, id);
       s.dropEmpty.run({ key });
+    },
+    addSilence(silence) {
+      const { lastInsertRowid } = s.addSilence.run({ ...silence, match: JSON.stringify(silence.match) });
+      return toSilence(s.silence.get(Number(lastInsertRowid)));
+    },
+    silence(id) {
+      const row = s.silence.get(id);
+      return row === undefined ? undefined : toSilence(row);
+    },
+    silences: (filter = {}) =>
+      s.silences.all({ after: filter.endingAfter ?? -1, limit: filter.limit ?? 1000 }).map(toSilence),
+    endSilence(id, by, at) {
+      s.endSilence.run({ id, by, at });
+      const row = s.silence.get(id);
+      return row === undefined ? undefined : toSilence(row);
     },
     addDelivery(d, at) {
       const payload = JSON.stringify(d.payload);

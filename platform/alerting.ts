@@ -115,6 +115,10 @@ function startNotifying(
     alerts,
     plan: (facts) => routing.plan(facts),
     deviceTags: (id) => registry.getDevice(id)?.tags ?? [],
+    maintenanceUntil: (id) => {
+      const until = registry.getDevice(id)?.maintenance?.until;
+      return until === undefined ? undefined : Date.parse(until);
+    },
     clock,
     log,
   });

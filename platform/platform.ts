@@ -183,6 +183,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       ),
       routing,
       deliveries: p.notifications.store,
+      silences: p.notifications.store,
       onAgenciesChanged: () => {
         rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
         routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));

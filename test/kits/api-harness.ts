@@ -90,6 +90,7 @@ function countingListeners(service: AlertService): { alerts: ApiAlerts; count: (
   let count = 0;
   const alerts: ApiAlerts = {
     list: service.list,
+    listOpen: service.listOpen,
     get: service.get,
     acknowledge: (id, by, note) => service.acknowledge(id, by, note),
     resolve: (id, by, note) => service.resolve(id, by, note),
@@ -134,6 +135,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     rules: await hueRules(options.backtest),
     routing: ownerRouting(registry),
     deliveries: notifyStore,
+    silences: notifyStore,
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {
