@@ -5,6 +5,7 @@
 // is reached (receivers) and how soon it should acknowledge an alert of each severity.
 import { z } from 'zod';
 import { parseInput, RegistryError } from './errors.ts';
+import { MessageTemplate } from './message-templates.ts';
 
 /** An agency's id: what a rule's `owner` names, an InfluxDB tag value and a URL segment. */
 export const AGENCY_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -30,6 +31,12 @@ const HttpUrl = z.url({
 /** A receiver's secret (a signing key, a bot's token): never shown again once stored. */
 const Secret = z.string().min(16, 'at least 16 characters').max(512);
 
+/** How a receiver people read words its messages, per language; the defaults where none is given. */
+const Templates = z
+  .strictObject({ vi: MessageTemplate.optional(), en: MessageTemplate.optional() })
+  .optional()
+  .describe("message templates by language ({{field}} placeholders); the platform's own where left out");
+
 const WebhookReceiver = z.strictObject({
   id: ReceiverId,
   type: z.literal('webhook'),
@@ -44,6 +51,7 @@ const EmailReceiver = z.strictObject({
     .array(z.email({ error: 'expected an e-mail address, such as duty@example.org' }))
     .min(1)
     .max(20),
+  templates: Templates,
 });
 /** Published on city/notifications/<agency> for control-room screens and sirens. */
 const MqttReceiver = z.strictObject({ id: ReceiverId, type: z.literal('mqtt') });
@@ -52,7 +60,9 @@ const TelegramReceiver = z.strictObject({
   type: z.literal('telegram'),
   chat_id: z.string().trim().min(1).max(64),
   bot_token: Secret.optional(),
+  /** The Bot API's address; Telegram's own when left out. */
   api_url: HttpUrl.optional(),
+  templates: Templates,
 });
 const ZaloReceiver = z.strictObject({
   id: ReceiverId,
@@ -60,7 +70,9 @@ const ZaloReceiver = z.strictObject({
   /** The follower of the agency's Official Account the message goes to. */
   user_id: z.string().trim().min(1).max(64),
   access_token: Secret.optional(),
+  /** The Official Account API's address; Zalo's own when left out. */
   api_url: HttpUrl.optional(),
+  templates: Templates,
 });
 
 /**

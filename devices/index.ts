@@ -45,3 +45,10 @@ export {
   type ReceiverType,
 } from './agencies.ts';
 export { AgenciesFile, DEFAULT_AGENCIES_FILE, loadAgenciesFile, seedAgencies } from './agencies-file.ts';
+export {
+  fillTemplate,
+  MessageTemplate,
+  TEMPLATE_FIELDS,
+  templateProblem,
+  type TemplateField,
+} from './message-templates.ts';

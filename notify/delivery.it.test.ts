@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
 import { createDeliverer, webhookSender } from './delivery.ts';
 import { openNotifyStore, type NotifyStore } from './store.ts';
+import { KIM_LONG_NOTIFICATION } from '../test/kits/notifications.ts';
 
 const SECRET = 'whsec-flood-0123456789';
 const T0 = Date.UTC(2025, 9, 27, 1, 0, 0);
@@ -89,7 +90,7 @@ const queue = (receiver: string, key = `g#1/flood-control/${receiver}`) =>
       agency: 'flood-control',
       receiver,
       type: 'webhook',
-      payload: { status: 'firing', alerts: [{ id: 7 }] },
+      payload: KIM_LONG_NOTIFICATION,
     },
     now,
   );
@@ -118,9 +119,14 @@ describe('delivery', () => {
       .split(',')
       .map((p) => p.split('=')[1]);
     expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${last.body}`).digest('hex'));
+    // The notification, each alert with its latest event and its link, and its words in the agency's language.
     expect(JSON.parse(last.body)).toEqual({
       delivery: delivery!.key,
-      notification: { status: 'firing', alerts: [{ id: 7 }] },
+      notification: KIM_LONG_NOTIFICATION,
+      message: {
+        subject: '[NGHIÊM TRỌNG] River above alarm level (Kim Long)',
+        text: expect.stringContaining('http://localhost:8080/api/alerts/12') as unknown,
+      },
     });
   });
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AgencyRecord, Receiver } from '../devices/index.ts';
 import type { Notification } from './notifier.ts';
 import type { Delivery, NotifyStore } from './store.ts';
-import { renderNotification } from './templates.ts';
+import { clip, renderNotification, type RenderedMessage } from './templates.ts';
 
 /** What a sender is told: the delivery, and the receiver's configuration (secrets included). */
 export interface SendJob {
@@ -116,6 +116,22 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
   };
 }
 
+/** The notification worded for people, in the agency's language, with the receiver's template if it has one. */
+function messageOf({ delivery, receiver, agency }: Pick<SendJob, 'delivery' | 'receiver' | 'agency'>) {
+  const templates = 'templates' in receiver ? receiver.templates : undefined;
+  return renderNotification(delivery.payload as Notification, agency.language, templates?.[agency.language]);
+}
+
+/** What machines get: the delivery's key, the notification, and its words for a screen or a log. */
+function machineBody(job: SendJob): string {
+  const { subject, text }: RenderedMessage = messageOf(job);
+  return JSON.stringify({
+    delivery: job.delivery.key,
+    notification: job.delivery.payload,
+    message: { subject, text },
+  });
+}
+
 /** Headers of a signed webhook delivery, as GitHub and Stripe sign theirs: `t=<unix s>,v1=<hex HMAC>`. */
 export function webhookSignature(secret: string, timestampS: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex');
@@ -128,9 +144,10 @@ export function webhookSignature(secret: string, timestampS: number, body: strin
  * 2xx is delivered; anything else, or no answer in time, is a failure.
  */
 export function webhookSender(clock: () => number): Sender {
-  return async ({ delivery, receiver, signal }) => {
+  return async (job) => {
+    const { delivery, receiver, signal } = job;
     if (receiver.type !== 'webhook') throw new Error(`${receiver.type} receiver given to the webhook sender`);
-    const body = JSON.stringify({ delivery: delivery.key, notification: delivery.payload });
+    const body = machineBody(job);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'city-telemetry-notifier',
@@ -150,11 +167,8 @@ export function mqttSender(
   publish: (topic: string, payload: string) => Promise<void>,
   topic: (agency: string) => string,
 ): Sender {
-  return async ({ delivery }) => {
-    await publish(
-      topic(delivery.agency),
-      JSON.stringify({ delivery: delivery.key, notification: delivery.payload }),
-    );
+  return async (job) => {
+    await publish(topic(job.delivery.agency), machineBody(job));
     return 'published';
   };
 }
@@ -177,10 +191,11 @@ export interface MailTransport {
  * HTML. The Message-ID comes from the delivery's key, so a repeat is the same message to a mail system.
  */
 export function emailSender(transport: MailTransport | undefined, from: string): Sender {
-  return async ({ delivery, receiver, agency }) => {
+  return async (job) => {
+    const { delivery, receiver } = job;
     if (receiver.type !== 'email') throw new Error(`${receiver.type} receiver given to the e-mail sender`);
     if (transport === undefined) throw new Error('no SMTP server is configured (CITY_SMTP_URL)');
-    const message = renderNotification(delivery.payload as Notification, agency.language);
+    const message = messageOf(job);
     const id = createHash('sha256').update(delivery.key).digest('hex').slice(0, 32);
     await transport.sendMail({
       from,
@@ -190,5 +205,95 @@ export function emailSender(transport: MailTransport | undefined, from: string):
       headers: { 'X-City-Delivery': delivery.key },
     });
     return `sent to ${receiver.to.length} address(es)`;
+  };
+}
+
+/** POSTs JSON and reads a JSON answer (a chat API answers JSON on success and failure alike). */
+async function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'city-telemetry-notifier', ...headers },
+    body: JSON.stringify(body),
+    signal,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status}, not JSON: ${text.slice(0, 120)}`);
+  }
+  if (typeof json !== 'object' || json === null) throw new Error(`HTTP ${res.status}, not a JSON object`);
+  return { status: res.status, json: json as Record<string, unknown> };
+}
+
+/** A string or number of a chat API's answer as text; `fallback` for anything else. */
+const say = (value: unknown, fallback: string): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
+
+/** Telegram's Bot API: a message is at most 4096 characters. */
+export const TELEGRAM_MAX_TEXT = 4096;
+/** A Zalo Official Account text message is at most 2000 characters. */
+export const ZALO_MAX_TEXT = 2000;
+
+/**
+ * Telegram receivers: the text of the notification sent by the agency's bot to a chat (sendMessage of the
+ * Bot API, plain text, so nothing in an alert is read as markup). Telegram answers `{ ok, result }` or
+ * `{ ok: false, error_code, description }`; the bot's token is in the URL, so it never goes into a detail.
+ */
+export function telegramSender(): Sender {
+  return async (job) => {
+    const { receiver, signal } = job;
+    if (receiver.type !== 'telegram')
+      throw new Error(`${receiver.type} receiver given to the Telegram sender`);
+    if (receiver.bot_token === undefined) throw new Error('no bot_token is stored for this receiver');
+    const base = (receiver.api_url ?? 'https://api.telegram.org').replace(/\/+$/, '');
+    const { text } = messageOf(job);
+    const { status, json } = await postJson(
+      `${base}/bot${receiver.bot_token}/sendMessage`,
+      {},
+      { chat_id: receiver.chat_id, text: clip(text, TELEGRAM_MAX_TEXT), disable_web_page_preview: true },
+      signal,
+    );
+    if (json.ok !== true) {
+      const retry = (json.parameters as { retry_after?: unknown } | undefined)?.retry_after;
+      const after = typeof retry === 'number' ? `, retry after ${retry} s` : '';
+      throw new Error(
+        `Telegram ${say(json.error_code, `HTTP ${status}`)}: ${say(json.description, 'no description')}${after}`,
+      );
+    }
+    const id = (json.result as { message_id?: unknown } | undefined)?.message_id;
+    return `Telegram message ${say(id, '?')}`;
+  };
+}
+
+/**
+ * Zalo receivers: the text of the notification sent from the agency's Official Account to a follower
+ * (the OA API's customer-service message, v3.0, the access token in the `access_token` header). Zalo
+ * answers HTTP 200 with `error: 0` on success and a negative `error` with a `message` otherwise.
+ */
+export function zaloSender(): Sender {
+  return async (job) => {
+    const { receiver, signal } = job;
+    if (receiver.type !== 'zalo') throw new Error(`${receiver.type} receiver given to the Zalo sender`);
+    if (receiver.access_token === undefined) throw new Error('no access_token is stored for this receiver');
+    const base = (receiver.api_url ?? 'https://openapi.zalo.me').replace(/\/+$/, '');
+    const { text } = messageOf(job);
+    const { status, json } = await postJson(
+      `${base}/v3.0/oa/message/cs`,
+      { access_token: receiver.access_token },
+      { recipient: { user_id: receiver.user_id }, message: { text: clip(text, ZALO_MAX_TEXT) } },
+      signal,
+    );
+    if (json.error !== 0)
+      throw new Error(`Zalo ${say(json.error, `HTTP ${status}`)}: ${say(json.message, 'no message')}`);
+    const id = (json.data as { message_id?: unknown } | undefined)?.message_id;
+    return `Zalo message ${say(id, '?')}`;
   };
 }

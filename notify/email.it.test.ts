@@ -10,10 +10,8 @@ import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
-import type { Alert } from '../alerts/index.ts';
+import { floodControl, KIM_LONG_NOTIFICATION } from '../test/kits/notifications.ts';
 import { createDeliverer, emailSender, type MailTransport } from './delivery.ts';
-import type { Notification } from './notifier.ts';
 import { openNotifyStore, type NotifyStore } from './store.ts';
 
 let smtp: SMTPServer;
@@ -52,51 +50,11 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const alert: Alert = {
-  id: 12,
-  rule: 'river-alarm-level',
-  device: 'rg-kim-long',
-  kind: 'flood',
-  district: 'Kim Long',
-  owner: 'flood-control',
-  title: 'River above alarm level',
-  severity: 'critical',
-  state: 'open',
-  source: 'rule',
-  message: 'Trạm thủy văn Kim Long (Hương): water level 3.62 m, past alarm level 3 <3.5 m>',
-  value: 3.62,
-  threshold: 3.5,
-  level: 3,
-  raisedAt: '2025-10-27T01:00:00.000Z',
-  updatedAt: '2025-10-27T01:00:00.000Z',
-  acknowledgedAt: null,
-  acknowledgedBy: null,
-  acknowledgeNote: null,
-  resolvedAt: null,
-  resolvedBy: null,
-  resolveNote: null,
-  resolution: null,
-};
-const notification: Notification = {
-  key: '5d0c0f1e2a3b4c5d#1',
-  route: 1,
-  group: { agency: 'flood-control', district: 'Kim Long' },
-  status: 'firing',
-  alerts: [alert],
-};
-
-function agency(language: 'vi' | 'en'): AgencyRecord {
-  return {
-    ...AgencyInput.parse({
-      id: 'flood-control',
-      name: { vi: 'Ban Chỉ huy PCTT và TKCN', en: 'Flood steering committee' },
-      language,
-      receivers: [{ id: 'duty-officer', type: 'email', to: ['truc-ban@example.org', 'chi-huy@example.org'] }],
-    }),
-    created_at: '',
-    updated_at: '',
-  };
-}
+const notification = KIM_LONG_NOTIFICATION;
+const agency = (language: 'vi' | 'en') =>
+  floodControl(language, [
+    { id: 'duty-officer', type: 'email', to: ['truc-ban@example.org', 'chi-huy@example.org'] },
+  ]);
 
 /** Queues the notification for the agency's e-mail receiver and sends it through `transport`. */
 async function deliver(language: 'vi' | 'en', transport: MailTransport | undefined) {

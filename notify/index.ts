@@ -34,7 +34,14 @@ export {
   type RoutingServiceOptions,
   type RoutingStatus,
 } from './service.ts';
-export { createNotifier, factsOf, type Notification, type Notifier, type NotifierDeps } from './notifier.ts';
+export {
+  createNotifier,
+  factsOf,
+  type NotifiedAlert,
+  type Notification,
+  type Notifier,
+  type NotifierDeps,
+} from './notifier.ts';
 export {
   DELIVERY_STATUSES,
   openNotifyStore,
@@ -47,7 +54,11 @@ export {
   createDeliverer,
   emailSender,
   mqttSender,
+  TELEGRAM_MAX_TEXT,
+  telegramSender,
   webhookSender,
+  ZALO_MAX_TEXT,
+  zaloSender,
   webhookSignature,
   type Deliverer,
   type DeliveryDeps,
@@ -66,4 +77,11 @@ export {
   type SilenceState,
 } from './silences.ts';
 export { startNotifyLoop, type NotifyLoop, type NotifyLoopOptions } from './loop.ts';
-export { escapeHtml, renderNotification, type RenderedMessage } from './templates.ts';
+export {
+  clip,
+  DEFAULT_TEMPLATES,
+  escapeHtml,
+  renderNotification,
+  templateFields,
+  type RenderedMessage,
+} from './templates.ts';

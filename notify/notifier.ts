@@ -36,9 +36,18 @@ export interface NotifierDeps {
   readonly deviceTags: (device: string) => readonly string[];
   /** When a device's maintenance ends (ms), if it is in maintenance: its alerts are held till then. */
   readonly maintenanceUntil?: (device: string) => number | undefined;
+  /** The address of an alert's page, for people to follow from a notification. */
+  readonly link?: (alertId: number) => string;
   readonly clock: () => number;
   readonly log: Logger;
 }
+
+/** An alert as a notification tells it: as it is now, with its latest news and where to see it. */
+export type NotifiedAlert = Alert & {
+  /** Its latest event a receiver is told of (raised, escalated, referred or resolved). */
+  readonly event?: { readonly type: AlertEventType; readonly at: string };
+  readonly link?: string;
+};
 
 /** One notification: a group of alerts, as every receiver gets it. */
 export interface Notification {
@@ -48,7 +57,7 @@ export interface Notification {
   readonly group: Readonly<Record<string, string>>;
   /** firing while any of its alerts is not resolved. */
   readonly status: 'firing' | 'resolved';
-  readonly alerts: readonly Alert[];
+  readonly alerts: readonly NotifiedAlert[];
   /** Set when the notification is a step of the alert's escalation chain (its one alert not acknowledged). */
   readonly referral?: {
     /** 1-based, of `steps`. */
@@ -91,8 +100,20 @@ function referralNote(step: ReferralStep, index: number, steps: number): string 
   return `not acknowledged ${minutes} min after it was raised: referred to ${to} (step ${index + 1} of ${steps})`;
 }
 
+/** Events that are news to a receiver of a notification: TOLD, and the steps of escalation. */
+const NEWS: ReadonlySet<AlertEventType> = new Set([...TOLD, 'referred']);
+
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { store, alerts, clock, log } = deps;
+  /** The alert as a notification carries it. */
+  const asNotified = (alert: Alert, events: readonly AlertEvent[]): NotifiedAlert => {
+    const latest = events.findLast((e) => NEWS.has(e.type));
+    return {
+      ...alert,
+      ...(latest === undefined ? {} : { event: { type: latest.type, at: latest.at } }),
+      ...(deps.link === undefined ? {} : { link: deps.link(alert.id) }),
+    };
+  };
   const facts = (alert: Alert) => factsOf(alert, deps.deviceTags(alert.device));
   const stepsOf = (alert: Alert) => referralSteps(deps.plan(facts(alert)));
   const silencesAt = (now: number) => store.silences({ endingAfter: now });
@@ -128,8 +149,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   /** The deliveries of a `referred` event: the step's receivers, told of the one alert. */
   function referral(change: AlertChange, now: number): void {
     const { alert, event } = change;
-    const history = alerts.get(alert.id)?.events ?? [];
-    const n = history.filter((e) => e.type === 'referred' && e.id <= event.id).length;
+    const history = (alerts.get(alert.id)?.events ?? []).filter((e) => e.id <= event.id);
+    const n = history.filter((e) => e.type === 'referred').length;
     const steps = stepsOf(alert);
     const step = steps[n - 1];
     if (step === undefined) {
@@ -141,7 +162,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       route: step.route,
       group: {},
       status: 'firing',
-      alerts: [alert],
+      alerts: [asNotified(alert, history)],
       referral: { step: n, steps: steps.length, afterMs: step.afterMs, note: event.note ?? '' },
     };
     for (const r of step.receivers) {
@@ -204,7 +225,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    * alert resolved).
    */
   function flush(group: GroupRow, now: number, muting: Map<string, Alert>, silences: Silence[]): number {
-    const current = group.alerts.flatMap((id) => alerts.get(id)?.alert ?? []);
+    const current = group.alerts.flatMap((id) => {
+      const found = alerts.get(id);
+      return found === undefined ? [] : [asNotified(found.alert, found.events)];
+    });
     const repeat = group.nextFlushAt === null;
     let next: number | undefined;
     const later = (at: number) => (next = Math.min(next ?? at, at));

@@ -13,6 +13,8 @@ import {
   emailSender,
   mqttSender,
   openNotifyStore,
+  telegramSender,
+  zaloSender,
   startNotifyLoop,
   startRouting,
   webhookSender,
@@ -119,6 +121,7 @@ function startNotifying(
       const until = registry.getDevice(id)?.maintenance?.until;
       return until === undefined ? undefined : Date.parse(until);
     },
+    link: (id) => `${config.publicUrl}/api/alerts/${id}`,
     clock,
     log,
   });
@@ -133,6 +136,8 @@ function startNotifying(
       webhook: webhookSender(clock),
       email: emailSender(smtp, config.smtp.from),
       mqtt: mqttSender(publish, (agency) => topics.notifications(agency)),
+      telegram: telegramSender(),
+      zalo: zaloSender(),
     },
     clock,
     log,

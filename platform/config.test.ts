@@ -64,6 +64,7 @@ describe('loadConfig defaults', () => {
       rules: { dir: path.resolve('./rules/hue'), watch: true, tickMs: 1_000 },
       routingFile: path.resolve('./notify/hue/routing.yaml'),
       smtp: { url: undefined, from: 'City telemetry <alerts@localhost>' },
+      publicUrl: 'http://localhost:8080',
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',

@@ -69,6 +69,10 @@ export const Env = z
     CITY_SMTP_URL: optionalText,
     /** The sender of notification e-mails. */
     CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
+    /** Where people reach the platform's API from a notification's link (an alert's page). */
+    CITY_PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'an http or https URL, such as https://ioc.hue.gov.vn' })
+      .default('http://localhost:8080'),
     /** Which receivers each alert goes to (notify/routing.ts); by default Huế's. */
     CITY_ROUTING_FILE: z.string().default('./notify/hue/routing.yaml'),
     /** Reload the rules when a file in the folder changes; a file that does not validate is refused and
@@ -156,6 +160,8 @@ export interface Config {
   readonly routingFile: string;
   /** E-mail receivers' SMTP server (none: e-mail deliveries fail, saying so) and sender. */
   readonly smtp: { readonly url: string | undefined; readonly from: string };
+  /** The platform's address as people reach it: notifications link to alerts under it. */
+  readonly publicUrl: string;
   /** Seeded into the registry at every start (missing agencies only). */
   readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -224,6 +230,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     rules: { dir: path.resolve(e.CITY_RULES_DIR), watch: e.CITY_RULES_WATCH, tickMs: e.CITY_RULES_TICK_MS },
     routingFile: path.resolve(e.CITY_ROUTING_FILE),
     smtp: { url: e.CITY_SMTP_URL, from: e.CITY_SMTP_FROM },
+    publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     logFormat: e.CITY_LOG_FORMAT,
