@@ -3,17 +3,14 @@
 // `city/alerts/<kind>/<device>/<rule>` for subscribers (operators' consoles, Node-RED).
 // The measurement's tags and fields, and why they are what they are: measurements/alerts.ts.
 import { type Topics } from '../devices/index.ts';
-import { encodeLine, encodeTags } from '../influx/index.ts';
+import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
 import type { AlertChange } from './types.ts';
 import { type AlertField, ALERTS, type AlertTag, SEVERITY_RANK } from '../measurements/index.ts';
 
-// Line protocol cannot carry control characters in a string field (influx/line-protocol.ts): a note
-// typed with line breaks is kept whole in the store and flattened here.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
-const flat = (s: string): string => s.replace(CONTROL, ' ');
+/** An owner agency's acknowledge target for a severity, ms; undefined when it has none. */
+export type AckTarget = (owner: string, severity: AlertChange['alert']['severity']) => number | undefined;
 
-export function alertEventLine({ alert, event }: AlertChange): string {
+export function alertEventLine({ alert, event }: AlertChange, ackTargetMs?: AckTarget): string {
   const tags = encodeTags({
     rule: alert.rule,
     kind: alert.kind,
@@ -31,13 +28,21 @@ export function alertEventLine({ alert, event }: AlertChange): string {
     open: event.state === 'resolved' ? 0 : 1,
     level: event.level,
     severity_rank: SEVERITY_RANK[event.severity],
-    message: flat(event.message),
+    message: flatText(event.message),
   };
   if (event.value !== null) fields.value = event.value;
   if (event.threshold !== null) fields.threshold = event.threshold;
-  if (event.by !== null) fields.by = flat(event.by);
-  if (event.note !== null) fields.note = flat(event.note);
-  if (event.type === 'acknowledged') fields.ack_ms = at - Date.parse(alert.raisedAt);
+  if (event.by !== null) fields.by = flatText(event.by);
+  if (event.note !== null) fields.note = flatText(event.note);
+  if (event.type === 'acknowledged') {
+    const ackMs = at - Date.parse(alert.raisedAt);
+    fields.ack_ms = ackMs;
+    const target = ackTargetMs?.(alert.owner, event.severity);
+    if (target !== undefined) {
+      fields.ack_target_ms = target;
+      fields.ack_in_target = ackMs <= target ? 1 : 0;
+    }
+  }
   if (event.type === 'resolved') fields.resolve_ms = at - Date.parse(alert.raisedAt);
   return encodeLine(ALERTS.name, tags, fields, at) + '\n';
 }
@@ -49,6 +54,8 @@ export interface AlertSinkDeps {
   /** Appends lines to the spool; `done` once durable (ingest/index.ts, Spool.append). */
   readonly append: (text: string, lines: number, done: (err?: Error) => void) => void;
   readonly onError: (what: 'influx' | 'mqtt', err: unknown, change: AlertChange) => void;
+  /** The owner's acknowledge target, written with each acknowledgement. */
+  readonly ackTargetMs?: AckTarget;
 }
 
 /** The alert service listener that writes each change to InfluxDB and publishes it on MQTT. */
@@ -56,7 +63,7 @@ export function createAlertSinks(deps: AlertSinkDeps): (change: AlertChange) => 
   return (change) => {
     const { alert } = change;
     try {
-      deps.append(alertEventLine(change), 1, (err) => {
+      deps.append(alertEventLine(change, deps.ackTargetMs), 1, (err) => {
         if (err) deps.onError('influx', err, change);
       });
     } catch (err) {

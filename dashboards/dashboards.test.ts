@@ -18,6 +18,7 @@ import {
   HEALTH_MEASUREMENTS,
   KINDS,
   MEASUREMENTS,
+  NOTIFICATIONS,
   REGISTRY_FIELDS,
   TAGS,
 } from '../measurements/index.ts';
@@ -95,7 +96,7 @@ function catalogue(): Map<string, { fields: Set<string>; tags: Set<string> }> {
     fields: new Set([...Object.values(AQI_FIELDS.vn), ...Object.values(AQI_FIELDS.us)]),
     tags: new Set([TAGS.device, TAGS.district]),
   });
-  for (const m of Object.values(HEALTH_MEASUREMENTS)) {
+  for (const m of [...Object.values(HEALTH_MEASUREMENTS), NOTIFICATIONS]) {
     map.set(m.name, { fields: new Set(Object.keys(m.fields)), tags: new Set<string>(m.tags) });
   }
   return map;

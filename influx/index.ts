@@ -9,6 +9,7 @@ export {
   encodeTags,
   escapeKey,
   escapeMeasurement,
+  flatText,
   type LineFieldValue,
   type ReadingEncoder,
   type TagSet,

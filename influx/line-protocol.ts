@@ -29,6 +29,14 @@ const STRING_SPECIAL_ALL = /["\\]/g;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const STRING_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]/; // tab is fine inside quotes
 
+const STRING_FORBIDDEN_ALL = new RegExp(STRING_FORBIDDEN.source, 'g');
+
+/** Text for a string field with the control characters it cannot carry made spaces (a note typed with
+ * line breaks, a receiver's multi-line answer): kept whole elsewhere, flattened for InfluxDB. */
+export function flatText(text: string): string {
+  return text.replace(STRING_FORBIDDEN_ALL, ' ');
+}
+
 function refuse(what: string, value: string, why: string): never {
   throw new InfluxError('INFLUX_ERR_LINE', `${what} ${JSON.stringify(value)} ${why}`);
 }

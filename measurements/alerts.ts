@@ -7,7 +7,9 @@
 // summed is the number of open alerts; `severity_rank` repeats the severity as a number, which a query
 // can filter on after `last()` (a tag it cannot: an escalated alert has events under two severities).
 // `ack_ms` and `resolve_ms` carry the time to acknowledge and to resolve on the events that end those
-// waits, for the dashboards' per-owner means.
+// waits, for the dashboards' per-owner means; an acknowledgement also carries its owner's target for the
+// severity and whether it was met (`ack_target_ms`, `ack_in_target`), so the dashboard holds each agency
+// to its own targets as they were then.
 import { numberField, textField, type MeasurementSpec } from './spec.ts';
 
 /** Alert severities, least severe first. */
@@ -52,6 +54,12 @@ export const ALERT_FIELDS = {
   note: text('The note given with the event'),
   ack_ms: numberField('ms', 'ms', 'Time from raised to acknowledged'),
   resolve_ms: numberField('ms', 'ms', 'Time from raised to resolved'),
+  ack_target_ms: numberField(
+    'ms',
+    'ms',
+    "The owner agency's acknowledge target for the severity, when acknowledged",
+  ),
+  ack_in_target: numberField('', 'percentunit', '1 when acknowledged within its target, 0 when later'),
 };
 export type AlertField = keyof typeof ALERT_FIELDS;
 

@@ -41,9 +41,14 @@ export interface DeliveryDeps extends DeliveryOptions {
 }
 
 export interface DeliveryOutcome {
+  /** The delivery as it was before this attempt. */
   readonly delivery: Delivery;
   readonly ok: boolean;
+  /** When the attempt started, ms since the epoch. */
+  readonly at: number;
   readonly latencyMs: number;
+  /** What the receiver answered, or why the attempt failed. */
+  readonly detail: string;
   readonly status: 'delivered' | 'pending' | 'dead';
 }
 
@@ -98,7 +103,7 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
       log.warn({ delivery: d.key, attempts, detail }, 'notification dead after its last attempt');
     else if (!ok)
       log.info({ delivery: d.key, attempts, retryAt, detail }, 'notification not delivered; will retry');
-    return { delivery: d, ok, latencyMs, status };
+    return { delivery: d, ok, at: started, latencyMs, detail, status };
   }
 
   return {

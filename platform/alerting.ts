@@ -23,6 +23,8 @@ import {
   type NotifyStore,
   type RoutingService,
 } from '../notify/index.ts';
+import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
+import { NOTIFICATIONS, type NotificationField, type NotificationTag } from '../measurements/index.ts';
 import { createRuleEngine, type RuleEngine } from '../rules/index.ts';
 import type { CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
@@ -60,6 +62,10 @@ export async function startAlerting(
       append: (text, lines, done) => spool.append(text, lines, done),
       onError: (what, err, { alert, event }) =>
         log.error({ err, alert: alert.id, event: event.type }, `alert not sent to ${what}`),
+      ackTargetMs: (owner, severity) => {
+        const minutes = registry.getAgency(owner)?.ack_target_minutes[severity];
+        return minutes === undefined ? undefined : minutes * 60_000;
+      },
     }),
   );
   const engineConfig = { ...config.rules, checkpointMs: 5_000, syncMs: 30_000 };
@@ -142,11 +148,35 @@ function startNotifying(
     clock,
     log,
   });
-  const onOutcome = (o: DeliveryOutcome) => deps.metrics.notificationAttempt(o.delivery.type, o.status);
+  const onOutcome = (o: DeliveryOutcome) => {
+    deps.metrics.notificationAttempt(o.delivery.type, o.status);
+    deps.spool.append(notificationLine(o), 1, (err) => {
+      if (err) log.error({ err, delivery: o.delivery.key }, 'notification attempt not written to InfluxDB');
+    });
+  };
   const loop = stack.push(
     'notification loop',
     startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, onOutcome, log }),
     (l) => l.close(),
   );
   return { store, loop };
+}
+
+/** The `notifications` line of one delivery attempt (measurements/notifications.ts). */
+export function notificationLine(o: DeliveryOutcome): string {
+  const { delivery } = o;
+  const tags = encodeTags({
+    agency: delivery.agency,
+    receiver: delivery.receiver,
+    type: delivery.type,
+    outcome: o.status === 'pending' ? 'retry' : o.status,
+  } satisfies Record<NotificationTag, string>);
+  const fields = {
+    delivery_id: delivery.id,
+    attempt: delivery.attempts + 1,
+    latency_ms: Math.round(o.latencyMs * 10) / 10,
+    key: delivery.key,
+    detail: flatText(o.detail),
+  } satisfies Record<NotificationField, number | string>;
+  return `${encodeLine(NOTIFICATIONS.name, tags, fields, o.at)}\n`;
 }

@@ -1,23 +1,26 @@
-// Alerts: what is open now, by severity and owner, the history of events, and how long owners take to
-// acknowledge and to resolve. "Open now" is the last event of each (rule, device) within the last 30
+// Alerts: what is open now, by severity and owner, the history of events, how long owners take to
+// acknowledge (against their own targets) and to resolve, escalations, and the notifications' deliveries. "Open now" is the last event of each (rule, device) within the last 30
 // days whose `open` is 1: an alert open longer than that drops out of these panels (the API lists it).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
 import { localDay, newDashboard, type DashboardContext } from './dashboard.ts';
-import { alertField, alertUnit } from './names.ts';
+import { alertField, alertUnit, notificationField } from './names.ts';
 import { barGauge, COLOR, mapped, totals, influx, stat, table, valueText } from './panels.ts';
-import { col, tagCol, equals, select, tagMatches } from './query.ts';
+import { col, tagCol, equals, notEquals, select, tagMatches } from './query.ts';
 import { alertAnnotations, districtVariable, kindVariable } from './variables.ts';
 import {
   ALERT_TAGS,
   type AlertField,
   type AlertTag,
   MEASUREMENTS,
+  NOTIFICATION_TAGS,
   SEVERITY_RANK,
 } from '../../measurements/index.ts';
 
 const ALERTS = MEASUREMENTS.alerts;
 const [RULE, KIND, DEVICE, DISTRICT, SEVERITY, OWNER, EVENT] = ALERT_TAGS;
+const NOTIFICATIONS = MEASUREMENTS.notifications;
+const [AGENCY, RECEIVER, RECEIVER_TYPE, OUTCOME] = NOTIFICATION_TAGS;
 const OPEN_WINDOW = 'time > now() - 30d';
 const chosen = [tagMatches(KIND, 'kind'), tagMatches(DISTRICT, 'district')];
 
@@ -208,13 +211,173 @@ function timeTo(fieldName: 'ack_ms' | 'resolve_ms', title: string, day: string) 
   ];
 }
 
+/** Each owner held to its own acknowledge targets: the share acknowledged in time, and the times. */
+function againstTargets() {
+  return [
+    barGauge({
+      title: 'Acknowledged within target, by owner',
+      description:
+        "The share of acknowledgements in the dashboard range that came within the owner agency's target for the alert's severity (its registry record, as it was then).",
+      unit: alertUnit('ack_in_target'),
+      width: 12,
+      min: 0,
+      max: 1,
+      thresholds: [
+        [null, COLOR.critical],
+        [0.8, COLOR.warning],
+        [0.95, COLOR.ok],
+      ],
+      queries: [
+        influx(
+          select({
+            select: [col('mean', alertField('ack_in_target'), 'within target')],
+            from: ALERTS,
+            where: chosen,
+            interval: false,
+            by: [OWNER],
+          }),
+          { alias: '$tag_owner' },
+        ),
+      ],
+    }),
+    barGauge({
+      title: 'Mean time to acknowledge against target, by owner',
+      unit: alertUnit('ack_ms'),
+      width: 12,
+      min: 0,
+      queries: [
+        influx(
+          select({
+            select: [
+              col('mean', alertField('ack_ms'), 'acknowledged after'),
+              col('mean', alertField('ack_target_ms'), 'target'),
+            ],
+            from: ALERTS,
+            where: chosen,
+            interval: false,
+            by: [OWNER],
+          }),
+          { alias: '$tag_owner: $col' },
+        ),
+      ],
+    }),
+  ];
+}
+
+/** Escalations and the notifications' deliveries: attempts by outcome, the dead ones, and their latency. */
+function notificationPanels() {
+  return [
+    totals({
+      title: 'Escalations per hour, by owner',
+      description: 'Alerts referred to the next step of their escalation chain, not acknowledged in time.',
+      unit: 'short',
+      width: 12,
+      noValue: '0',
+      query: {
+        select: [col('count', alertField('alert_id'), 'referred')],
+        from: ALERTS,
+        where: [equals(EVENT, 'referred'), ...chosen],
+        interval: '1h',
+        by: [OWNER],
+        fill: 'none',
+      },
+      alias: '$tag_owner',
+    }),
+    stat({
+      title: 'Dead deliveries',
+      description:
+        'Notifications given up after their last attempt in the dashboard range: follow them up by hand (GET /api/deliveries?status=dead).',
+      unit: 'short',
+      width: 6,
+      noValue: '0',
+      colorMode: 'background',
+      reduce: 'sum',
+      thresholds: [
+        [null, COLOR.ok],
+        [1, COLOR.critical],
+      ],
+      queries: [
+        influx(
+          select({
+            select: [col('count', notificationField('delivery_id'), 'dead')],
+            from: NOTIFICATIONS,
+            where: [equals(OUTCOME, 'dead')],
+            interval: false,
+          }),
+          { format: 'table' },
+        ),
+      ],
+    }),
+    barGauge({
+      title: 'Delivery latency by receiver type, mean and max',
+      unit: 'ms',
+      width: 6,
+      min: 0,
+      queries: [
+        influx(
+          select({
+            select: [
+              col('mean', notificationField('latency_ms'), 'mean'),
+              col('max', notificationField('latency_ms'), 'max'),
+            ],
+            from: NOTIFICATIONS,
+            interval: false,
+            by: [RECEIVER_TYPE],
+          }),
+          { alias: '$tag_type $col' },
+        ),
+      ],
+    }),
+    totals({
+      title: 'Delivery attempts per hour, by outcome',
+      unit: 'short',
+      width: 12,
+      stack: true,
+      query: {
+        select: [col('count', notificationField('delivery_id'), 'attempts')],
+        from: NOTIFICATIONS,
+        interval: '1h',
+        by: [OUTCOME],
+        fill: '0',
+      },
+      alias: '$tag_outcome',
+    }),
+    table({
+      title: 'Failed delivery attempts',
+      description: 'The newest attempts that failed, with what the receiver answered.',
+      unit: 'none',
+      width: 12,
+      noValue: 'none failed',
+      sortBy: { column: 'Time', desc: true },
+      queries: [
+        influx(
+          select({
+            select: [
+              tagCol(AGENCY),
+              tagCol(RECEIVER),
+              tagCol(OUTCOME),
+              col('raw', notificationField('attempt'), 'attempt'),
+              col('raw', notificationField('detail'), 'detail'),
+            ],
+            from: NOTIFICATIONS,
+            where: [notEquals(OUTCOME, 'delivered')],
+            interval: false,
+            newest: 100,
+          }),
+          { format: 'table' },
+        ),
+      ],
+    }),
+  ];
+}
+
 export function alertsDashboard({ timezone }: DashboardContext): dashboard.Dashboard {
   const day = localDay(timezone);
   const d = newDashboard({
     uid: 'city-alerts',
     title: 'Alerts',
     description:
-      'Open alerts by severity and owner, their history, and time to acknowledge and to resolve per owner.',
+      'Open alerts by severity and owner, their history, time to acknowledge (against targets) and to resolve per owner, escalations and notification deliveries.',
     from: 'now-7d',
     refresh: '30s',
   })
@@ -254,7 +417,13 @@ export function alertsDashboard({ timezone }: DashboardContext): dashboard.Dashb
       }),
     )
     .withRow(new dashboard.RowBuilder('Response'));
-  for (const p of [...timeTo('ack_ms', 'acknowledge', day), ...timeTo('resolve_ms', 'resolve', day)])
+  for (const p of [
+    ...againstTargets(),
+    ...timeTo('ack_ms', 'acknowledge', day),
+    ...timeTo('resolve_ms', 'resolve', day),
+  ])
     d.withPanel(p);
+  d.withRow(new dashboard.RowBuilder('Escalations and notifications'));
+  for (const p of notificationPanels()) d.withPanel(p);
   return d.build();
 }

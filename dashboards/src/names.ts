@@ -1,7 +1,12 @@
 // The names the dashboards query, taken from the definitions the writers use: a renamed field breaks
 // the generator's compile, not a panel at 3 a.m.
 import { FIELDS, type FieldName, type Kind } from '../../devices/index.ts';
-import { ALERT_FIELDS, type AlertField, type REGISTRY_FIELDS } from '../../measurements/index.ts';
+import {
+  ALERT_FIELDS,
+  type AlertField,
+  type NotificationField,
+  type REGISTRY_FIELDS,
+} from '../../measurements/index.ts';
 
 /** A field of a kind's measurement, checked against `FIELDS`. */
 export function field<K extends Kind>(_kind: K, name: FieldName<K>): string {
@@ -26,4 +31,9 @@ export function alertField(name: AlertField): string {
 
 export function alertUnit(name: AlertField): string {
   return ALERT_FIELDS[name].grafanaUnit;
+}
+
+/** A field of the `notifications` measurement. */
+export function notificationField(name: NotificationField): string {
+  return name;
 }

@@ -43,6 +43,11 @@ export function equals(key: string, value: string | number): string {
   return `${ident(key)} = ${typeof value === 'number' ? String(value) : str(value)}`;
 }
 
+/** `"key" != 'value'` for a tag or a string field. */
+export function notEquals(key: string, value: string): string {
+  return `${ident(key)} != ${str(value)}`;
+}
+
 export interface SelectOptions {
   readonly select: readonly Column[];
   /** A measurement name, or a subquery made by `select`. */

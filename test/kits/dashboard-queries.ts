@@ -32,11 +32,13 @@ import { queryParts } from './influxql-parts.ts';
 export const DASHBOARDS_DIR = path.resolve(import.meta.dirname, '..', '..', 'dashboards');
 const DATASOURCE_UID = DATASOURCE.uid;
 export const HOUR_MS = 3_600_000;
-/** Measurements the platform writes about itself on timers (platform/health-points.ts). */
+/** Measurements the platform writes in its own time: about itself on timers (platform/health-points.ts), and
+ * the notifications of the history's alerts once their groups have waited (notify/notifier.ts). */
 export const TIMED_MEASUREMENTS = [
   MEASUREMENTS.platform,
   MEASUREMENTS.rejections,
   MEASUREMENTS.device_status,
+  MEASUREMENTS.notifications,
 ];
 
 // ---- The dashboard model, as far as queries go (Grafana's JSON model, schemaVersion 39+) ----
