@@ -1,5 +1,6 @@
 // The notification loop: every tick the notifier reads new alert events and queues what is due, then the
-// deliverer sends what is due. A tick that fails is logged and the next one tries again, backing off
+// deliverer sends what is due. A new alert event wakes it at once (`wake`), so a group that need not wait
+// is sent within milliseconds, not at the next tick. A tick that fails is logged and the next one tries again, backing off
 // while failures repeat; a tick never overlaps the one before, and nothing here can stop the loop.
 import type { Logger } from 'pino';
 import type { Deliverer, DeliveryOutcome } from './delivery.ts';
@@ -18,6 +19,8 @@ export interface NotifyLoopOptions {
 export interface NotifyLoop {
   /** One tick now (tests drive the loop with it); resolves when its sends are settled. */
   tick(): Promise<void>;
+  /** Something happened (an alert event): tick as soon as the tick in progress, if any, is over. */
+  wake(): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,10 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** A wake came while a tick ran: one more tick after it, for what that tick may have missed. */
+  let again = false;
+  /** A wake is scheduled: the wakes of one burst of events make one tick. */
+  let woken = false;
 
   async function once(): Promise<void> {
     try {
@@ -42,7 +49,13 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
   }
 
   function tick(): Promise<void> {
-    running ??= once().finally(() => (running = undefined));
+    running ??= once().finally(() => {
+      running = undefined;
+      if (again && !closed) {
+        again = false;
+        void tick();
+      }
+    });
     return running;
   }
 
@@ -56,6 +69,17 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
 
   return {
     tick,
+    wake() {
+      // A failing loop keeps to its backoff. The tick runs after the caller's turn (setImmediate), never
+      // inside it: the wake comes from the alert service, on the rules engine's path.
+      if (closed || failures > 0 || woken) return;
+      woken = true;
+      setImmediate(() => {
+        woken = false;
+        if (running !== undefined) again = true;
+        else void tick();
+      });
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -103,6 +103,21 @@ routes:
       repeatIntervalMs: 3_600_000,
     });
   });
+
+  it('takes 0s for a group to wait (tell at once), but not for it to repeat', () => {
+    expect(
+      routing('routes:\n  - { receivers: [ioc], group_wait: 0s, group_interval: 0s }\n').routes[0],
+    ).toMatchObject({
+      groupWaitMs: 0,
+      groupIntervalMs: 0,
+    });
+    const r = parseRouting(
+      'routes:\n  - { receivers: [ioc], repeat_interval: 0s }\n',
+      'routing.yaml',
+      AGENCIES,
+    );
+    expect(r.ok ? [] : r.problems.map(at)).toEqual(['2:42 NOTIFY_ERR_SCHEMA']);
+  });
 });
 
 describe('planAlert', () => {

@@ -53,10 +53,13 @@ const ReceiverRef = z
   .string()
   .regex(RECEIVER_REF, 'an agency (hepco), one of its receivers (hepco/night-crew) or $owner');
 
+/** A wait that may be none: `0s` tells at once (a group's first notification, or its changes). */
+const Wait = z.union([z.literal('0s').transform(() => 0), Duration]);
+
 const Timing = {
   group_by: z.array(z.enum(GROUP_LABELS)).max(GROUP_LABELS.length).optional(),
-  group_wait: Duration.optional(),
-  group_interval: Duration.optional(),
+  group_wait: Wait.optional(),
+  group_interval: Wait.optional(),
   repeat_interval: Duration.optional(),
 };
 

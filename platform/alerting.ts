@@ -159,6 +159,9 @@ function startNotifying(
     startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, onOutcome, log }),
     (l) => l.close(),
   );
+  // Each new alert event wakes the loop: a route that need not wait is told within milliseconds.
+  const unsubscribe = alerts.subscribe(() => loop.wake());
+  stack.push('notification wake-up', { unsubscribe }, (w) => w.unsubscribe());
   return { store, loop };
 }
 

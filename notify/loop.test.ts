@@ -1,0 +1,72 @@
+// The notification loop: a wake runs a tick after the caller's turn (not inside it), the wakes of one
+// burst make one tick, a wake during a tick makes one more after it, and a failing tick keeps the loop
+// alive, backing off.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNotifyLoop, type NotifyLoop } from './loop.ts';
+import type { Notifier } from './notifier.ts';
+
+let loop: NotifyLoop | undefined;
+afterEach(async () => {
+  await loop?.close();
+});
+
+function counting(fail = false) {
+  const counts = { steps: 0 };
+  const notifier: Notifier = {
+    step() {
+      counts.steps++;
+      if (fail) throw new Error('notify.db is locked');
+      return { events: 0, notifications: 0, deliveries: 0, referred: 0 };
+    },
+  };
+  return { counts, notifier };
+}
+
+const start = (notifier: Notifier) =>
+  (loop = startNotifyLoop({
+    notifier,
+    deliverer: { deliverDue: () => Promise.resolve([]) },
+    tickMs: 3_600_000,
+    log: pino({ level: 'silent' }),
+  }));
+
+describe('the notification loop', () => {
+  it('ticks on a wake after the caller’s turn, one tick for a burst of wakes', async () => {
+    const { counts, notifier } = counting();
+    const l = start(notifier);
+    l.wake();
+    l.wake();
+    l.wake();
+    expect(counts.steps).toBe(0);
+    await nextTurn();
+    await nextTurn();
+    expect(counts.steps).toBe(1);
+  });
+
+  it('ticks once more after a tick that a wake came during', async () => {
+    const { counts, notifier } = counting();
+    const l = start(notifier);
+    const first = l.tick();
+    l.wake();
+    await nextTurn();
+    await first;
+    await nextTurn();
+    await nextTurn();
+    expect(counts.steps).toBe(2);
+  });
+
+  it('survives a failing tick, and a failing loop waits for its backoff instead of waking', async () => {
+    const { counts, notifier } = counting(true);
+    const l = start(notifier);
+    await l.tick();
+    expect(counts.steps).toBe(1);
+    l.wake();
+    await nextTurn();
+    await nextTurn();
+    expect(counts.steps).toBe(1);
+    await l.tick();
+    expect(counts.steps).toBe(2);
+  });
+});
