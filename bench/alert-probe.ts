@@ -53,6 +53,19 @@ export const AlertMessage = z.object({
 });
 export type AlertMessage = z.infer<typeof AlertMessage>;
 
+/** A webhook delivery's body (notify/delivery.ts): each alert with its latest event. */
+const WebhookBody = z.object({
+  notification: z.object({
+    alerts: z.array(
+      z.object({
+        rule: z.string(),
+        device: z.string(),
+        event: z.object({ type: z.string(), at: z.string() }).optional(),
+      }),
+    ),
+  }),
+});
+
 /** The message, or undefined when it is not JSON of that shape (counted as unexpected by the caller). */
 export function parseAlertMessage(text: string): AlertMessage | undefined {
   try {
@@ -79,6 +92,30 @@ export interface ProbeSummary {
   readonly latency: JsonLatency;
   /** Publish to PUBACK of the probe's own readings, ms: the part of the above spent becoming durable. */
   readonly ackLatency: JsonLatency;
+  /** The same transitions as told to the owner agency's webhook, publish to webhook received. */
+  readonly webhook?: WebhookSummary;
+}
+
+export interface WebhookSummary {
+  readonly mode: 'webhook' | 'dead';
+  readonly expected: number;
+  readonly received: number;
+  readonly missing: number;
+  readonly unexpected: number;
+  readonly latency: JsonLatency;
+}
+
+/** The alerts of a webhook delivery's body as alert messages, for the matcher (undefined: not one). */
+export function webhookAlerts(text: string): AlertMessage[] | undefined {
+  try {
+    const parsed = WebhookBody.safeParse(JSON.parse(text));
+    if (!parsed.success) return undefined;
+    return parsed.data.notification.alerts.flatMap((a) =>
+      a.event === undefined ? [] : [{ alert: { rule: a.rule, device: a.device }, event: a.event }],
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 /** Publish times by reading time, and the alert messages matched back to them. */

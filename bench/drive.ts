@@ -27,6 +27,8 @@ export interface BenchContext {
   readonly profileFile: ((system: string) => string) | undefined;
   /** The alert probe's readings per second against the platform; 0: no probe. */
   readonly alertRate: number;
+  /** The webhook the probe gives the gauge's agency: answering (`webhook`), hanging (`dead`), or none. */
+  readonly notify: 'webhook' | 'dead' | 'off';
   readonly progress: (line: string) => void;
 }
 

@@ -49,6 +49,8 @@ export const ProbeSetup = z.object({
   telemetryTopic: z.string(),
   /** The reader's subscription: every alert of the probe's gauge. */
   alertFilter: z.string(),
+  /** The platform's HTTP API and an engineer's token: the probe gives the gauge's agency its webhook. */
+  api: z.object({ port: z.number().int().positive(), token: z.string(), agency: z.string() }),
 });
 export type ProbeSetup = z.infer<typeof ProbeSetup>;
 
@@ -165,6 +167,18 @@ export const ProbeResult = z.object({
   unexpected: z.number(),
   latency: Latency,
   ackLatency: Latency,
+  /** The same transitions as the owner agency's webhook receives them (none when the probe gave none). */
+  webhook: z
+    .object({
+      /** `webhook`: a receiver answering 204; `dead`: one that accepts and never answers. */
+      mode: z.enum(['webhook', 'dead']),
+      expected: z.number(),
+      received: z.number(),
+      missing: z.number(),
+      unexpected: z.number(),
+      latency: Latency,
+    })
+    .optional(),
 });
 
 /** The alert probe (bench/run-alert-probe.ts). */

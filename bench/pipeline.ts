@@ -6,7 +6,7 @@
 // rules at half the maximum rate. Loopback only; every server on a free port; files in a temporary folder.
 //
 //   npm run bench -- --devices 200 --rate 30000 --duration 20 --warmup 5 --qos 1 [--only platform,mosquitto]
-//                    [--rules] [--alert-rate 10] [--markdown | --json] [--profile <dir>]
+//                    [--rules] [--alert-rate 10] [--notify webhook|dead|off] [--markdown | --json] [--profile <dir>]
 //                    [--raw-batch 5000] [--raw-concurrency 1] [--trace] [--pause 3] [--keep]
 //   npm run bench -- --connections [--storm 10000] [--flood 2000] [--flood-seconds 20] [--baseline 10]
 //                    [--markdown | --json]
@@ -67,6 +67,12 @@ const Options = z.object({
   rules: z.boolean().default(false),
   /** The alert probe's street-gauge readings per second against the platform; 0 turns it off. */
   'alert-rate': z.coerce.number().min(0).max(1000).default(10),
+  /**
+   * The webhook the alert probe gives the flood committee: `webhook` answers 204 and times each alert's
+   * notification; `dead` accepts connections and never answers (a receiver down: ingest must not mind);
+   * `off` gives none.
+   */
+  notify: z.enum(['webhook', 'dead', 'off']).default('webhook'),
   markdown: z.boolean().default(false),
   /** The rows as JSON on stdout (for scripts and the smoke test), instead of the table. */
   json: z.boolean().default(false),
@@ -200,6 +206,7 @@ function benchContext(opts: Options, workDir: string, influxUrl: string, influxP
     trace: opts.trace,
     profileFile: profileFiles(opts.profile),
     alertRate: opts['alert-rate'],
+    notify: opts.notify,
     progress,
   };
 }

@@ -3,7 +3,7 @@
 // run gives the rules engine's cost. With the alert probe on, a process of its own publishes a street
 // gauge's readings during the measured window and times the alerts they cause (bench/run-alert-probe.ts);
 // it runs against both variants, so both carry the same load.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProbeSummary } from './alert-probe.ts';
 import {
@@ -37,10 +37,21 @@ const VARIANTS: Record<PlatformSystem, { label: string; db: string; withRules: b
   'platform-norules': { label: 'platform, no rules', db: 'bench_platform_norules', withRules: false },
 };
 
+/**
+ * The routing of a bench run: every alert to its owner, each (rule, device) a group told at once, so the
+ * webhook's latency is the notifier's and the receiver's, not a group's wait (Huế's routing waits 10 s or
+ * 30 s on purpose, to gather a district's alerts).
+ */
+const BENCH_ROUTING = `defaults: { group_by: [agency, rule, device], group_wait: 0s, group_interval: 0s }
+routes:
+  - receivers: [$owner]
+`;
+
 function startProbe(ctx: BenchContext, port: number, setup: ProbeSetup, expectAlerts: boolean) {
   const settings = {
     port,
     setup,
+    notify: ctx.notify,
     rate: ctx.alertRate,
     maxReadings: Math.ceil(ctx.alertRate * (ctx.warmupS + ctx.durationS + PROBE_MARGIN_S)),
     expectAlerts,
@@ -73,6 +84,8 @@ export async function runPlatformSystem(ctx: BenchContext, system: PlatformSyste
   // nothing to evaluate.
   const rulesDir = withRules ? undefined : path.join(ctx.workDir, 'empty-rule-folder');
   if (rulesDir !== undefined) await mkdir(rulesDir, { recursive: true });
+  const routingFile = path.join(ctx.workDir, 'bench-routing.yaml');
+  await writeFile(routingFile, BENCH_ROUTING);
   const settings = {
     influxUrl: ctx.influxUrl,
     db,
@@ -82,6 +95,7 @@ export async function runPlatformSystem(ctx: BenchContext, system: PlatformSyste
     profileFile: ctx.profileFile?.(system),
     rulesDir,
     probe: ctx.alertRate > 0,
+    env: { CITY_ROUTING_FILE: routingFile },
   };
   // The platform runs with the Node.js flags `npm start` gives it (package.json).
   const sut = forkChild('run-platform.ts', settings, SutMessage, PLATFORM_NODE_FLAGS);
@@ -108,6 +122,7 @@ export async function runPlatformSystem(ctx: BenchContext, system: PlatformSyste
   if (influx) row.notes.push(influxRss(influx.maxRssKb));
   if (ready.rules) row.notes.push(rulesNote(ready.rules));
   if (alerts) row.notes.push(alertsNote(alerts, withRules, ctx.alertRate));
+  if (alerts?.webhook) row.notes.push(webhookNote(alerts.webhook, withRules));
   for (const line of result.trace ?? []) ctx.progress(`trace: ${line}`);
   const timing = result.rules && engineTiming(result.rules, result.stored);
   if (timing) row.notes.push(timingNote(timing));
@@ -156,6 +171,14 @@ const latencyText = (l: ProbeSummary['latency']) =>
   l.p50 === null || l.p99 === null || l.max === null
     ? '–'
     : `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`;
+
+function webhookNote(w: NonNullable<ProbeSummary['webhook']>, withRules: boolean): string {
+  if (w.mode === 'dead')
+    return 'webhook: the flood committee’s receiver accepts and never answers (each attempt times out)';
+  if (!withRules) return `webhook: no notification expected, ${w.unexpected} came`;
+  const lost = w.missing > 0 ? `, ${w.missing} never told` : '';
+  return `webhook: ${w.received} of ${w.expected} transitions notified${lost}; publish to webhook ${latencyText(w.latency)}`;
+}
 
 function alertsNote(a: ProbeSummary, withRules: boolean, rate: number): string {
   const probe = `alert probe: ${thousands(a.published)} street-gauge readings at ${rate}/s`;

@@ -1,6 +1,7 @@
 // Inside the platform's process: what the alert probe needs, provisioned through the registry as an
 // operator would — a street-flood gauge copied from the Huế fleet file's first one (same kind, tags and
-// metadata, so the same rules watch it) and a service account that may read alerts — and the check that
+// metadata, so the same rules watch it), a service account that may read alerts and an engineer's API token
+// (to give the gauge's agency the probe's webhook) — and the check that
 // the rule set in force watches the bench's stations and the probe's gauge.
 import { createTopics, loadFleet, type DeviceRecord } from '../devices/index.ts';
 import type { Platform } from '../platform/index.ts';
@@ -33,6 +34,11 @@ export async function provisionProbe(platform: Platform): Promise<ProbeSetup> {
     telemetryTopic: topics.telemetry('flood', PROBE_GAUGE_ID),
     // Alert topics are <prefix>/alerts/<kind>/<device>/<rule> (docs/architecture.md): every rule of this gauge.
     alertFilter: `${topics.prefix}/alerts/flood/${PROBE_GAUGE_ID}/#`,
+    api: {
+      port: platform.apiPort,
+      token: platform.registry.createApiToken('engineer', 'bench alert probe'),
+      agency: 'flood-control',
+    },
   };
 }
 

@@ -198,6 +198,30 @@ describe('the notifier', () => {
     expect(n.step().deliveries).toBe(0);
   });
 
+  it('tells a group that ended and starts again under the same labels, under keys of its own', () => {
+    const n = notifier();
+    for (let round = 0; round < 3; round++) {
+      alerts.trigger(raise({ at: now }));
+      n.step();
+      now += MIN;
+      n.step();
+      alerts.trigger({ ...raise(), type: 'clear', at: now });
+      n.step();
+      now += 5 * MIN;
+      n.step();
+    }
+    const toDesk = told().filter((t) => t.receiver === 'flood-control/duty-desk');
+    expect(toDesk.map((t) => [t.status, t.alerts[0]!.id])).toEqual([
+      ['firing', 1],
+      ['resolved', 1],
+      ['firing', 2],
+      ['resolved', 2],
+      ['firing', 3],
+      ['resolved', 3],
+    ]);
+    expect(new Set(toDesk.map((t) => t.key)).size).toBe(6);
+  });
+
   it('queues nothing twice, also when started again over the same files', () => {
     alerts.trigger(raise());
     notifier().step();

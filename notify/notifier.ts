@@ -51,7 +51,10 @@ export type NotifiedAlert = Alert & {
 
 /** One notification: a group of alerts, as every receiver gets it. */
 export interface Notification {
-  /** `<group id>#<sequence>`, stable for this notification of this group (ASCII: it goes in headers). */
+  /**
+   * `<group id>.<generation>#<sequence>`, stable for this notification of this group (ASCII: it goes in
+   * headers); a group that ends and starts again under the same labels is the next generation.
+   */
   readonly key: string;
   readonly route: number;
   readonly group: Readonly<Record<string, string>>;
@@ -250,7 +253,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let queued = 0;
     if (told.length > 0) {
       const notification: Notification = {
-        key: `${groupId(group.key)}#${group.seq + 1}`,
+        key: `${groupId(group.key)}.${group.gen}#${group.seq + 1}`,
         route: group.route,
         group: group.labels,
         status: told.some((a) => a.state !== 'resolved') ? 'firing' : 'resolved',

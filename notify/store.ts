@@ -60,13 +60,16 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX attempts_by_delivery ON attempts (delivery_id);`,
   // 2: the open alerts with an escalation chain, and since when the notifier knows of each; whether a
-  // group's alert was told (one never told is not told resolved either); silences.
+  // group's alert was told (one never told is not told resolved either); silences; and each group's
+  // generation, so a group that ended and starts again under the same labels never reuses a key.
   `CREATE TABLE watched (
      alert_id INTEGER PRIMARY KEY,
      since INTEGER NOT NULL
    ) STRICT;
    ALTER TABLE group_alerts ADD COLUMN told INTEGER NOT NULL DEFAULT 0 CHECK (told IN (0, 1));
    ALTER TABLE groups ADD COLUMN changed INTEGER NOT NULL DEFAULT 1 CHECK (changed IN (0, 1));
+   ALTER TABLE groups ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE cursor ADD COLUMN group_gen INTEGER NOT NULL DEFAULT 0;
    CREATE TABLE silences (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      match TEXT NOT NULL CHECK (json_valid(match)),
@@ -90,6 +93,8 @@ export interface GroupRow {
   readonly nextFlushAt: number | null;
   readonly lastSentAt: number | null;
   readonly seq: number;
+  /** Which group of these labels this is: a group that ended and starts again is the next one. */
+  readonly gen: number;
   readonly alerts: readonly number[];
   /** Those of `alerts` told in a notification of the group already. */
   readonly told: ReadonlySet<number>;
@@ -137,6 +142,7 @@ const GroupSql = z.object({
   lastSentAt: z.number().nullable(),
   seq: z.number(),
   changed: z.number(),
+  gen: z.number(),
 });
 const DeliverySql = z.object({
   id: z.number(),
@@ -157,7 +163,7 @@ const DELIVERY_COLUMNS = `id, key, group_key AS groupKey, agency, receiver, type
   next_attempt_at AS nextAttemptAt, created_at AS createdAt, done_at AS doneAt, last_error AS lastError`;
 const GROUP_COLUMNS = `key, route, labels, receivers, group_interval_ms AS groupIntervalMs,
   repeat_interval_ms AS repeatIntervalMs, next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, seq,
-  changed`;
+  changed, gen`;
 
 const SILENCE_COLUMNS = `id, match, starts_at AS startsAt, ends_at AS endsAt, reason, created_by AS createdBy,
   created_at AS createdAt, ended_by AS endedBy`;
@@ -189,7 +195,10 @@ export interface NotifyStore {
   setCursor(lastEventId: number): void;
   group(key: string): GroupRow | undefined;
   /** Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it and marks it changed. */
-  joinGroup(g: Omit<GroupRow, 'alerts' | 'told' | 'changed' | 'seq' | 'lastSentAt'>, alertId: number): void;
+  joinGroup(
+    g: Omit<GroupRow, 'alerts' | 'told' | 'changed' | 'seq' | 'gen' | 'lastSentAt'>,
+    alertId: number,
+  ): void;
   /** Sets when the group is next flushed (null: nothing to tell until an event or a repeat). */
   scheduleGroup(key: string, at: number | null): void;
   /** Groups with a flush due at `now`, or a repeat due (last sent + repeat interval). */
@@ -285,6 +294,10 @@ export function openNotifyStore(file: string): NotifyStore {
        VALUES (@key, @route, @labels, @receivers, @groupIntervalMs, @repeatIntervalMs, @nextFlushAt)
        ON CONFLICT (key) DO NOTHING`,
     ),
+    newGen: db.prepare('UPDATE cursor SET group_gen = group_gen + 1 WHERE id = 1'),
+    setGen: db.prepare<[string]>(
+      'UPDATE groups SET gen = (SELECT group_gen FROM cursor WHERE id = 1) WHERE key = ?',
+    ),
     joinGroup: db.prepare<[string, number]>(
       'INSERT INTO group_alerts (group_key, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -372,7 +385,7 @@ export function openNotifyStore(file: string): NotifyStore {
       return row === undefined ? undefined : toGroup(row);
     },
     joinGroup(g, alertId) {
-      s.insertGroup.run({
+      const created = s.insertGroup.run({
         key: g.key,
         route: g.route,
         labels: JSON.stringify(g.labels),
@@ -381,6 +394,10 @@ export function openNotifyStore(file: string): NotifyStore {
         repeatIntervalMs: g.repeatIntervalMs,
         nextFlushAt: g.nextFlushAt,
       });
+      if (created.changes === 1) {
+        s.newGen.run();
+        s.setGen.run(g.key);
+      }
       s.joinGroup.run(g.key, alertId);
       s.changed.run(g.key);
     },

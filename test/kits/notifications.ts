@@ -31,7 +31,7 @@ export const KIM_LONG_ALERT: Alert = {
 };
 
 export const KIM_LONG_NOTIFICATION: Notification = {
-  key: '5d0c0f1e2a3b4c5d#1',
+  key: '5d0c0f1e2a3b4c5d.1#1',
   route: 1,
   group: { agency: 'flood-control', district: 'Kim Long' },
   status: 'firing',
