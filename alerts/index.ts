@@ -17,6 +17,7 @@ export {
   type AlertStore,
   type SavedState,
   type TriggerInput,
+  type TriggerItem,
   type TriggerOutcome,
 } from './types.ts';
 export { ALERTS_ERRORS, AlertsError, isAlertsError, type AlertsErrorCode } from './errors.ts';

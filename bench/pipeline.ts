@@ -101,6 +101,8 @@ const USAGE = `usage: npm run bench -- [options]        (BENCHMARKS.md says what
   --only <systems>       raw,mosquitto,platform-norules,platform, comma-separated
   --rules                the platform without and with its rule set, at half the maximum rate
   --alert-rate <n>       the alert probe's readings per second; 0 turns it off (default 10)
+  --notify <mode>        the flood committee's webhook the probe serves: webhook (answers, timed;
+                         the default), dead (never answers) or off
   --markdown | --json    the table as Markdown, or the rows as JSON
   --profile <dir>        a CPU profile of the platform under load, summarised at the end
   --trace                time each stage inside the platform
@@ -128,6 +130,7 @@ function parseOptions(argv: string[]): z.infer<typeof Options> {
       only: { type: 'string' },
       rules: { type: 'boolean' },
       'alert-rate': { type: 'string' },
+      notify: { type: 'string' },
       markdown: { type: 'boolean' },
       json: { type: 'boolean' },
       profile: { type: 'string' },

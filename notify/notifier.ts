@@ -186,26 +186,21 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (event.type === 'raised' && referralSteps(routes).length > 0) store.watch(alert.id, now);
         for (const route of routes) {
           const key = `${route.route}:${JSON.stringify(route.group)}`;
-          const existing = store.group(key);
-          if (existing === undefined) {
-            store.joinGroup(
-              {
-                key,
-                route: route.route,
-                labels: route.group,
-                receivers: route.receivers,
-                groupIntervalMs: route.groupIntervalMs,
-                repeatIntervalMs: route.repeatIntervalMs,
-                nextFlushAt: now + route.groupWaitMs,
-              },
-              alert.id,
-            );
-            continue;
-          }
-          store.joinGroup(existing, alert.id);
+          const group = store.joinGroup(
+            {
+              key,
+              route: route.route,
+              labels: route.group,
+              receivers: route.receivers,
+              groupIntervalMs: route.groupIntervalMs,
+              repeatIntervalMs: route.repeatIntervalMs,
+              nextFlushAt: now + route.groupWaitMs,
+            },
+            alert.id,
+          );
           // A group told before is told again no sooner than its group_interval after that.
-          if (existing.nextFlushAt === null)
-            store.scheduleGroup(key, Math.max(now, (existing.lastSentAt ?? now) + existing.groupIntervalMs));
+          if (!group.created && group.nextFlushAt === null)
+            store.scheduleGroup(key, Math.max(now, (group.lastSentAt ?? now) + group.groupIntervalMs));
         }
       }
       store.setCursor(changes.at(-1)!.event.id);

@@ -193,12 +193,14 @@ export interface NotifyStore {
   /** Runs `work` in one transaction (IMMEDIATE); what it wrote stands or falls together. */
   transaction<T>(work: () => T): T;
   setCursor(lastEventId: number): void;
-  group(key: string): GroupRow | undefined;
-  /** Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it and marks it changed. */
+  /**
+   * Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it and
+   * marks it changed. Says whether it was created, and the timing of the group it joined.
+   */
   joinGroup(
     g: Omit<GroupRow, 'alerts' | 'told' | 'changed' | 'seq' | 'gen' | 'lastSentAt'>,
     alertId: number,
-  ): void;
+  ): { created: boolean } & Pick<GroupRow, 'nextFlushAt' | 'lastSentAt' | 'groupIntervalMs'>;
   /** Sets when the group is next flushed (null: nothing to tell until an event or a repeat). */
   scheduleGroup(key: string, at: number | null): void;
   /** Groups with a flush due at `now`, or a repeat due (last sent + repeat interval). */
@@ -276,7 +278,6 @@ export function openNotifyStore(file: string): NotifyStore {
   const s = {
     cursor: db.prepare<[], { last: number }>('SELECT last_event_id AS last FROM cursor WHERE id = 1'),
     setCursor: db.prepare<[number]>('UPDATE cursor SET last_event_id = ? WHERE id = 1'),
-    group: db.prepare<[string]>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE key = ?`),
     groupAlerts: db.prepare<[string], { id: number; told: number }>(
       'SELECT alert_id AS id, told FROM group_alerts WHERE group_key = ? ORDER BY alert_id',
     ),
@@ -302,6 +303,13 @@ export function openNotifyStore(file: string): NotifyStore {
       'INSERT INTO group_alerts (group_key, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
     changed: db.prepare<[string]>('UPDATE groups SET changed = 1 WHERE key = ?'),
+    timing: db.prepare<
+      [string],
+      { nextFlushAt: number | null; lastSentAt: number | null; groupIntervalMs: number }
+    >(
+      `SELECT next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, group_interval_ms AS groupIntervalMs
+       FROM groups WHERE key = ?`,
+    ),
     schedule: db.prepare<[number | null, string]>('UPDATE groups SET next_flush_at = ? WHERE key = ?'),
     dueGroups: db.prepare<[{ now: number }]>(
       `SELECT ${GROUP_COLUMNS} FROM groups
@@ -380,10 +388,6 @@ export function openNotifyStore(file: string): NotifyStore {
     cursor: () => s.cursor.get()?.last ?? 0,
     transaction: (work) => db.transaction(work).immediate(),
     setCursor: (id) => void s.setCursor.run(id),
-    group(key) {
-      const row = s.group.get(key);
-      return row === undefined ? undefined : toGroup(row);
-    },
     joinGroup(g, alertId) {
       const created = s.insertGroup.run({
         key: g.key,
@@ -400,6 +404,7 @@ export function openNotifyStore(file: string): NotifyStore {
       }
       s.joinGroup.run(g.key, alertId);
       s.changed.run(g.key);
+      return { created: created.changes === 1, ...s.timing.get(g.key)! };
     },
     scheduleGroup: (key, at) => void s.schedule.run(at, key),
     dueGroups: (now) => s.dueGroups.all({ now }).map(toGroup),
