@@ -68,9 +68,14 @@ describe('the benchmark workload', () => {
     const out: number[] = [];
     expect(forEachLineTime(Buffer.from(body), (ts) => out.push(ts), BENCH_MEASUREMENT)).toBe(2);
     expect(out).toEqual([10, 50]);
-    const tracker = createStoredTracker(() => 100, BENCH_MEASUREMENT);
+    let now = 100;
+    const tracker = createStoredTracker(() => now, BENCH_MEASUREMENT);
     tracker.batchStored(Buffer.from(body));
     expect(tracker.summary()).toMatchObject({ stored: 2, latency: { count: 2, max: 90 } });
+    // A later batch of other lines (health points, alert events) is not the load being stored.
+    now = 20_000;
+    tracker.batchStored(Buffer.from('platform,host=h readings=0 19990\n'));
+    expect(tracker.summary()).toMatchObject({ stored: 2, firstStoredAt: 100, lastStoredAt: 100 });
   });
 
   it('counts the readings published in the warm-up as stored, without timing them', () => {

@@ -158,7 +158,11 @@ export function createStoredTracker(clock: () => number = Date.now, measurement?
     batchStored(body: Uint8Array): void {
       const now = clock();
       // A timestamp bumped ahead of the clock (createTimestamper) counts as 0 ms, not as a negative.
-      stored += forEachLineTime(body, (ts) => record(now, ts), measurement);
+      const lines = forEachLineTime(body, (ts) => record(now, ts), measurement);
+      // A batch of none of the measured lines (health points, alert events, notification attempts written
+      // after the load) does not stretch the time the load took to store.
+      if (lines === 0) return;
+      stored += lines;
       firstStoredAt ??= now;
       lastStoredAt = now;
     },

@@ -135,6 +135,34 @@ export const AgencyInput = z.strictObject({
     .optional(),
 });
 export type AgencyInput = z.input<typeof AgencyInput>;
+export type WorkingHours = NonNullable<z.output<typeof AgencyInput>['working_hours']>;
+
+const WEEKDAYS: Readonly<Record<string, number>> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+/**
+ * Whether `at` (ms) falls in working hours, read in `timeZone`: on one of `days` (ISO weekdays), from
+ * `from` up to `to`; a `to` before `from` runs past midnight (a night shift, counted on the day it starts).
+ */
+export function withinWorkingHours(hours: WorkingHours, at: number, timeZone: string): boolean {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
+  const day = WEEKDAYS[parts.weekday ?? ''] ?? 0;
+  const minute = Number(parts.hour) * 60 + Number(parts.minute);
+  const [from, to] = [hours.from, hours.to].map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
+  if (from! <= to!) return hours.days.includes(day) && minute >= from! && minute < to!;
+  // Past midnight: the evening of a working day, or the early hours after one.
+  const yesterday = day === 1 ? 7 : day - 1;
+  return (hours.days.includes(day) && minute >= from!) || (hours.days.includes(yesterday) && minute < to!);
+}
 
 export interface AgencyRecord extends z.output<typeof AgencyInput> {
   readonly created_at: string;

@@ -43,6 +43,8 @@ export {
   PublicAgency,
   PublicReceiver,
   type ReceiverType,
+  withinWorkingHours,
+  type WorkingHours,
 } from './agencies.ts';
 export { AgenciesFile, DEFAULT_AGENCIES_FILE, loadAgenciesFile, seedAgencies } from './agencies-file.ts';
 export {

@@ -15,6 +15,8 @@ export interface SendJob {
   readonly receiver: Receiver;
   readonly agency: AgencyRecord;
   readonly signal: AbortSignal;
+  /** The city's time zone: the times a message gives people. */
+  readonly timeZone: string;
 }
 
 /** Resolves with a short detail of the success; throws (or rejects) with why it failed. */
@@ -34,6 +36,8 @@ export interface DeliveryDeps extends DeliveryOptions {
   readonly store: NotifyStore;
   readonly agency: (id: string) => AgencyRecord | undefined;
   readonly senders: Partial<Record<Receiver['type'], Sender>>;
+  /** The city's time zone, for the times in messages; Huế's (Asia/Ho_Chi_Minh) unless given. */
+  readonly timeZone?: string;
   readonly clock: () => number;
   /** [0, 1): the backoff's jitter. */
   readonly random?: () => number;
@@ -70,6 +74,7 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
   const cap = deps.maxBackoffMs ?? 10 * 60_000;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const random = deps.random ?? Math.random;
+  const timeZone = deps.timeZone ?? 'Asia/Ho_Chi_Minh';
   /** Receivers with a send in flight: the next of theirs waits. */
   const busy = new Set<string>();
 
@@ -85,7 +90,8 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
       if (agency === undefined || receiver === undefined)
         throw new Error(`no receiver ${d.agency}/${d.receiver} in the registry`);
       if (sender === undefined) throw new Error(`no sender for ${d.type} receivers`);
-      detail = await sender({ delivery: d, receiver, agency, signal: AbortSignal.timeout(timeoutMs) });
+      const signal = AbortSignal.timeout(timeoutMs);
+      detail = await sender({ delivery: d, receiver, agency, signal, timeZone });
       ok = true;
     } catch (err) {
       detail = err instanceof Error ? err.message : String(err);
@@ -122,9 +128,14 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
 }
 
 /** The notification worded for people, in the agency's language, with the receiver's template if it has one. */
-function messageOf({ delivery, receiver, agency }: Pick<SendJob, 'delivery' | 'receiver' | 'agency'>) {
+function messageOf({ delivery, receiver, agency, timeZone }: SendJob) {
   const templates = 'templates' in receiver ? receiver.templates : undefined;
-  return renderNotification(delivery.payload as Notification, agency.language, templates?.[agency.language]);
+  return renderNotification(
+    delivery.payload as Notification,
+    agency.language,
+    templates?.[agency.language],
+    timeZone,
+  );
 }
 
 /** What machines get: the delivery's key, the notification, and its words for a screen or a log. */

@@ -15,6 +15,8 @@ export interface AlertFacts {
   readonly rule: string;
   readonly device: string;
   readonly tags: readonly string[];
+  /** Whether its owner agency is within its working hours now (undefined: as if it were). */
+  readonly inHours?: boolean;
 }
 
 export interface PlannedReceiver {
@@ -63,7 +65,8 @@ export function matches(match: Match, alert: AlertFacts): boolean {
     oneOf(match.district, alert.district) &&
     oneOf(match.rule, alert.rule) &&
     oneOf(match.device, alert.device) &&
-    (match.tags === undefined || match.tags.every((t) => alert.tags.includes(t)))
+    (match.tags === undefined || match.tags.every((t) => alert.tags.includes(t))) &&
+    (match.hours === undefined || (match.hours === 'working') === (alert.inHours ?? true))
   );
 }
 

@@ -1,11 +1,15 @@
 // The routing file: checked whole with every problem at its line and column, receivers checked against the
 // registry's agencies, and what it makes of an alert: the routes it takes, its receivers, its group,
 // its timing and its escalation chain. The Huế file is checked against the Huế agencies.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AgenciesFile, AgencyInput, type AgencyRecord } from '../devices/index.ts';
 import { planAlert, type AlertFacts } from './plan.ts';
 import { parseRouting, type Routing, type RoutingProblem } from './routing.ts';
+import { startRouting } from './service.ts';
 
 const hue = AgenciesFile.parse(
   JSON.parse(readFileSync(new URL('../devices/hue-agencies.json', import.meta.url), 'utf8')),
@@ -195,5 +199,53 @@ describe('the Huế routing file (notify/hue/routing.yaml)', () => {
         { afterMs: 15 * 60_000, receivers: [{ agency: 'ioc', receiver: 'control-room', type: 'mqtt' }] },
       ],
     });
+  });
+});
+
+describe('working hours', () => {
+  const text = `routes:
+  - match: { agency: flood-control, hours: outside }
+    receivers: [$owner, ioc]
+  - receivers: [$owner]
+`;
+  const during = (inHours: boolean | undefined) =>
+    planAlert(routing(text), AGENCIES, { ...riverAlarm, ...(inHours === undefined ? {} : { inHours }) }).map(
+      (p) => p.receivers.map((r) => `${r.agency}/${r.receiver}`),
+    );
+
+  it("route an alert outside its owner's working hours to the operations centre as well", () => {
+    expect(during(false)).toEqual([
+      ['flood-control/control-room', 'flood-control/duty-desk', 'flood-control/head', 'ioc/control-room'],
+    ]);
+    expect(during(true)).toEqual([
+      ['flood-control/control-room', 'flood-control/duty-desk', 'flood-control/head'],
+    ]);
+    // An owner without working hours is always at work.
+    expect(during(undefined)).toEqual(during(true));
+  });
+
+  it("are read by the routing in force on the city's clock, from the owner's record", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'routing-hours-'));
+    const file = path.join(dir, 'routing.yaml');
+    writeFileSync(file, text);
+    const office = { days: [1, 2, 3, 4, 5], from: '07:30', to: '17:00' };
+    const owners = [...AGENCIES.values()].map((a) =>
+      a.id === 'flood-control' ? { ...a, working_hours: office } : a,
+    );
+    let now = Date.parse('2026-12-07T01:00:00Z'); // Monday 08:00 in Huế
+    const service = await startRouting({
+      file,
+      watch: false,
+      agencies: () => owners,
+      log: pino({ level: 'silent' }),
+      clock: () => now,
+      timeZone: 'Asia/Ho_Chi_Minh',
+    });
+    const receivers = () => service.plan(riverAlarm).flatMap((p) => p.receivers.map((r) => r.agency));
+    expect(receivers()).not.toContain('ioc');
+    now = Date.parse('2026-12-07T11:00:00Z'); // 18:00
+    expect(receivers()).toContain('ioc');
+    service.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -41,6 +41,11 @@ export const Match = z.strictObject({
   device: OneOrMore(Text).optional(),
   /** The device carries every one of these registry tags. */
   tags: z.array(Text).min(1).optional(),
+  /**
+   * Within the owner agency's working hours when the notifier reads the alert, or outside them (an
+   * agency without working hours is always at work).
+   */
+  hours: z.enum(['working', 'outside']).optional(),
 });
 export type Match = z.output<typeof Match>;
 

@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AgencyRecord } from '../devices/index.ts';
+import { withinWorkingHours, type AgencyRecord } from '../devices/index.ts';
 import { planAlert, type AlertFacts, type PlannedRoute } from './plan.ts';
 import { loadRoutingFile, type Routing, type RoutingProblem } from './routing.ts';
 
@@ -18,6 +18,8 @@ export interface RoutingServiceOptions {
   readonly agencies: () => readonly AgencyRecord[];
   readonly log: Logger;
   readonly clock: () => number;
+  /** The city's time zone: agencies' working hours are read in it. */
+  readonly timeZone: string;
 }
 
 export interface RoutingStatus {
@@ -33,7 +35,10 @@ export interface RoutingService {
   status(): RoutingStatus;
   /** Reads the file again; resolves with its problems (none when it is in force). */
   reload(): Promise<readonly RoutingProblem[]>;
-  /** The routes an alert takes, its receivers, grouping, timing and escalation chain. */
+  /**
+   * The routes an alert takes, its receivers, grouping, timing and escalation chain; whether its owner is
+   * within working hours is read now unless `alert.inHours` says.
+   */
   plan(alert: AlertFacts): PlannedRoute[];
   close(): void;
 }
@@ -102,7 +107,13 @@ export async function startRouting(options: RoutingServiceOptions): Promise<Rout
     routing: () => routing,
     status: () => status,
     reload,
-    plan: (alert) => planAlert(routing, byId(options.agencies()), alert),
+    plan(alert) {
+      const agencies = byId(options.agencies());
+      const hours = agencies.get(alert.agency)?.working_hours;
+      const inHours =
+        alert.inHours ?? (hours === undefined || withinWorkingHours(hours, clock(), options.timeZone));
+      return planAlert(routing, agencies, { ...alert, inHours });
+    },
     close() {
       closed = true;
       clearTimeout(debounce);

@@ -13,7 +13,7 @@ const Iso = z.iso.datetime({ offset: true, error: 'an RFC 3339 time, such as 202
 /** What an operator gives: which alerts, from when (now), until when (or for how long), and why. */
 export const SilenceInput = z
   .strictObject({
-    match: Match.refine(
+    match: Match.omit({ hours: true }).refine(
       (m) => Object.values(m).some((v) => v !== undefined),
       'at least one of agency, severity, kind, district, rule, device, tags: a silence of everything is refused',
     ),
@@ -30,7 +30,8 @@ export type SilenceInput = z.input<typeof SilenceInput>;
 
 export interface Silence {
   readonly id: number;
-  readonly match: MatchOutput;
+  /** A route's matchers but `hours`: a silence is a window of its own. */
+  readonly match: Omit<MatchOutput, 'hours'>;
   readonly startsAt: number;
   readonly endsAt: number;
   readonly reason: string;

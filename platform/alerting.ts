@@ -86,6 +86,7 @@ export async function startAlerting(
     agencies: () => registry.listAgencies(),
     log: deps.log.child({ component: 'notify' }),
     clock,
+    timeZone: config.timeZone,
   });
   stack.push('routing', routing, (r) => r.close());
   const notifying = startNotifying(config, { ...deps, alerts, routing }, stack);
@@ -145,6 +146,7 @@ function startNotifying(
       telegram: telegramSender(),
       zalo: zaloSender(),
     },
+    timeZone: config.timeZone,
     clock,
     log,
   });

@@ -65,6 +65,7 @@ describe('loadConfig defaults', () => {
       routingFile: path.resolve('./notify/hue/routing.yaml'),
       smtp: { url: undefined, from: 'City telemetry <alerts@localhost>' },
       publicUrl: 'http://localhost:8080',
+      timeZone: 'Asia/Ho_Chi_Minh',
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',
@@ -114,8 +115,12 @@ describe('loadConfig refusals', () => {
       CITY_SEED_FLEET: 'maybe',
       INFLUX_URL: 'not a url',
       CITY_MAX_PACKET_BYTES: '-1',
+      CITY_TIMEZONE: 'Asia/Hue',
+      CITY_PUBLIC_URL: 'ftp://ioc.example.org',
     });
     for (const variable of [
+      'CITY_TIMEZONE',
+      'CITY_PUBLIC_URL',
       'CITY_MQTT_PORT',
       'CITY_API_PORT',
       'CITY_LOG_LEVEL',

@@ -21,6 +21,16 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v));
 
 /** Every variable, its default, and why (README, "Configuration"). */
+/** Whether the runtime knows `zone` as an IANA time zone. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const Env = z
   .object({
     /** Interface the MQTT and HTTP listeners bind to. */
@@ -69,6 +79,11 @@ export const Env = z
     CITY_SMTP_URL: optionalText,
     /** The sender of notification e-mails. */
     CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
+    /** The city's time zone (IANA): agencies' working hours are read in it, and notifications give its times. */
+    CITY_TIMEZONE: z
+      .string()
+      .default('Asia/Ho_Chi_Minh')
+      .refine(isTimeZone, 'an IANA time zone, such as Asia/Ho_Chi_Minh'),
     /** Where people reach the platform's API from a notification's link (an alert's page). */
     CITY_PUBLIC_URL: z
       .url({ protocol: /^https?$/, error: 'an http or https URL, such as https://ioc.hue.gov.vn' })
@@ -162,6 +177,8 @@ export interface Config {
   readonly smtp: { readonly url: string | undefined; readonly from: string };
   /** The platform's address as people reach it: notifications link to alerts under it. */
   readonly publicUrl: string;
+  /** The city's time zone (IANA). */
+  readonly timeZone: string;
   /** Seeded into the registry at every start (missing agencies only). */
   readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -231,6 +248,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     routingFile: path.resolve(e.CITY_ROUTING_FILE),
     smtp: { url: e.CITY_SMTP_URL, from: e.CITY_SMTP_FROM },
     publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
+    timeZone: e.CITY_TIMEZONE,
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     logFormat: e.CITY_LOG_FORMAT,
