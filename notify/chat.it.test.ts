@@ -129,7 +129,10 @@ describe('Telegram receivers', () => {
     expect(attempts.map((a) => a.detail)).toEqual(['Telegram message 1']);
     const [req] = received;
     expect(req!.path).toBe(`/bot${BOT_TOKEN}/sendMessage`);
-    expect(req!.body).toMatchObject({ chat_id: '-1001234567890', disable_web_page_preview: true });
+    expect(req!.body).toMatchObject({
+      chat_id: '-1001234567890',
+      link_preview_options: { is_disabled: true },
+    });
     expect(req!.body).not.toHaveProperty('parse_mode');
     const text = String(req!.body.text);
     expect(text.split('\n')[0]).toBe('[NGHIÊM TRỌNG] River above alarm level (Kim Long)');

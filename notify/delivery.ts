@@ -2,6 +2,8 @@
 // A failure is tried again after an exponential backoff with jitter, up to a number of attempts, then
 // the delivery is dead (kept, with its attempts, for an operator to see). A receiver that hangs or
 // fails holds up only its own deliveries: one in flight per receiver, every send bounded by a timeout.
+// What each kind of receiver expects (signatures, Telegram's and Zalo's APIs), with sources:
+// docs/receivers.md.
 import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgencyRecord, Receiver } from '../devices/index.ts';
@@ -274,7 +276,11 @@ export function telegramSender(): Sender {
     const { status, json } = await postJson(
       `${base}/bot${receiver.bot_token}/sendMessage`,
       {},
-      { chat_id: receiver.chat_id, text: clip(text, TELEGRAM_MAX_TEXT), disable_web_page_preview: true },
+      {
+        chat_id: receiver.chat_id,
+        text: clip(text, TELEGRAM_MAX_TEXT),
+        link_preview_options: { is_disabled: true },
+      },
       signal,
     );
     if (json.ok !== true) {

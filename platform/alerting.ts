@@ -147,6 +147,8 @@ function startNotifying(
       zalo: zaloSender(),
     },
     timeZone: config.timeZone,
+    maxAttempts: config.notify.maxAttempts,
+    timeoutMs: config.notify.timeoutMs,
     clock,
     log,
   });

@@ -66,6 +66,7 @@ describe('loadConfig defaults', () => {
       smtp: { url: undefined, from: 'City telemetry <alerts@localhost>' },
       publicUrl: 'http://localhost:8080',
       timeZone: 'Asia/Ho_Chi_Minh',
+      notify: { maxAttempts: 8, timeoutMs: 10_000 },
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',

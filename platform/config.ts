@@ -79,6 +79,10 @@ export const Env = z
     CITY_SMTP_URL: optionalText,
     /** The sender of notification e-mails. */
     CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
+    /** Attempts of a notification's delivery before it is given up as dead. */
+    CITY_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    /** A receiver that has not answered a delivery in this long has failed it (ms). */
+    CITY_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** The city's time zone (IANA): agencies' working hours are read in it, and notifications give its times. */
     CITY_TIMEZONE: z
       .string()
@@ -179,6 +183,8 @@ export interface Config {
   readonly publicUrl: string;
   /** The city's time zone (IANA). */
   readonly timeZone: string;
+  /** Notification delivery: attempts before a delivery is dead, and each send's timeout. */
+  readonly notify: { readonly maxAttempts: number; readonly timeoutMs: number };
   /** Seeded into the registry at every start (missing agencies only). */
   readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -249,6 +255,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     smtp: { url: e.CITY_SMTP_URL, from: e.CITY_SMTP_FROM },
     publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
     timeZone: e.CITY_TIMEZONE,
+    notify: { maxAttempts: e.CITY_NOTIFY_MAX_ATTEMPTS, timeoutMs: e.CITY_NOTIFY_TIMEOUT_MS },
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     logFormat: e.CITY_LOG_FORMAT,
