@@ -43,7 +43,21 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
       'cli',
     ],
   ],
-  ['bench', ['measurements', 'devices', 'influx', 'ingest', 'rules', 'simulators', 'platform', 'cli']],
+  [
+    'bench',
+    [
+      'measurements',
+      'devices',
+      'influx',
+      'ingest',
+      'alerts',
+      'rules',
+      'notify',
+      'simulators',
+      'platform',
+      'cli',
+    ],
+  ],
   ['test', []],
 ];
 /** The error classes' base (errors/) is for every component. */
