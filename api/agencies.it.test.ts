@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PublicAgency } from '../devices/index.ts';
-import { startHarness, type Harness } from '../test/kits/api-harness.ts';
-import { API_ERRORS, ErrorBody } from './index.ts';
+import { startHarness, type Harness, errorOf } from '../test/kits/api-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,12 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function errorOf(res: { status: number; body: unknown }) {
-  const { error } = ErrorBody.parse(res.body);
-  expect(res.status).toBe(API_ERRORS[error.code].status);
-  return error;
-}
 
 const SECRET = 'whsec-0123456789abcdef';
 const hepco = {

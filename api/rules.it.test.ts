@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { BacktestReport, parseRuleFile, type BacktestInput } from '../rules/index.ts';
-import { API_ERRORS, ErrorBody } from './index.ts';
 import { MAX_RULE_SOURCE_BYTES, RULES_BODY_LIMIT } from './rules-routes.ts';
-import { HUE_RULES_DIR, NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
+import { HUE_RULES_DIR, NOW, startHarness, type Harness, errorOf } from '../test/kits/api-harness.ts';
 
 const DAY = 86_400_000;
 
@@ -50,12 +49,6 @@ afterAll(async () => {
 });
 
 /** Asserts the error body and returns it. */
-function errorOf(res: { status: number; body: unknown }): ErrorBody['error'] {
-  const { error } = ErrorBody.parse(res.body);
-  expect(res.status).toBe(API_ERRORS[error.code].status);
-  return error;
-}
-
 const Summary = z.object({
   id: z.string(),
   title: z.string(),

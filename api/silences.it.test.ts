@@ -4,8 +4,7 @@
 // their codes; a device is put in maintenance and back in service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceRecord } from '../devices/index.ts';
-import { KIM_LONG, NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
-import { API_ERRORS, ErrorBody } from './index.ts';
+import { KIM_LONG, NOW, startHarness, type Harness, errorOf } from '../test/kits/api-harness.ts';
 
 let h: Harness;
 let gauge: number;
@@ -32,12 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function errorOf(res: { status: number; body: unknown }) {
-  const { error } = ErrorBody.parse(res.body);
-  expect(res.status).toBe(API_ERRORS[error.code].status);
-  return error;
-}
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,15 +1,19 @@
 // No acknowledged reading is lost: not across a graceful restart, not while InfluxDB is down, and not when
 // the platform process is killed outright right after the PUBACKs went out.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { openRegistry } from '../devices/index.ts';
 import { startLocalInfluxd } from '../influx/index.ts';
-import { connectClient, eventually, rows, startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import {
+  connectClient,
+  eventually,
+  rows,
+  spawnPlatform,
+  startTestPlatform,
+  type TestPlatform,
+} from './kits/platform.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -109,29 +113,10 @@ describe('durability', () => {
     });
     await registry.close();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
-      env: {
-        ...process.env,
-        CITY_HOST: '127.0.0.1',
-        CITY_MQTT_PORT: '0',
-        CITY_API_PORT: '0',
-        CITY_DATA_DIR: dataDir,
-        INFLUX_URL: inject('influxUrl'),
-        INFLUX_DB: db,
-        CITY_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const mqttPort = await new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
-      readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; mqtt?: number };
-        if (entry.msg === 'platform started' && entry.mqtt) resolve(entry.mqtt);
-      });
-    });
-    await publishAcked(`mqtt://127.0.0.1:${mqttPort}`, 'aq-crash', secret, 3000, Date.now() - 60_000);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    const running = await spawnPlatform({ CITY_DATA_DIR: dataDir, INFLUX_DB: db });
+    await publishAcked(running.mqttUrl, 'aq-crash', secret, 3000, Date.now() - 60_000);
+    running.child.kill('SIGKILL');
+    await running.exited;
 
     const platform = await startTestPlatform({}, { dataDir, db });
     cleanups.push(() => platform.destroy());

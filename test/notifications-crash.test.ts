@@ -3,17 +3,21 @@
 // gauge's alert is raised and the process killed before its group has waited, so its event is still
 // unread in the outbox. After a restart with the receiver back, both are delivered, the first under the
 // same idempotency key it failed with.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openRegistry, type DeviceInput } from '../devices/index.ts';
-import { connectClient, eventually, startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import {
+  eventually,
+  floodStreet,
+  spawnPlatform,
+  startTestPlatform,
+  type TestPlatform,
+} from './kits/platform.ts';
 
 interface Hook {
   readonly key: string;
@@ -48,22 +52,6 @@ const gauge = (id: string, name: string): DeviceInput => ({
   tags: ['street-flood'],
 });
 
-/** Two readings a street gauge would send as water rises over the road: street-flooded is raised. */
-async function flood(mqttUrl: string, id: string, secret: string): Promise<void> {
-  const client = await connectClient(mqttUrl, { clientId: id, username: id, password: secret });
-  const now = Date.now();
-  for (const [ago, depth] of [
-    [3, 0.31],
-    [1, 0.34],
-  ] as const) {
-    const ts = new Date(now - ago * 60_000).toISOString();
-    await client.publishAsync(`city/flood/${id}/telemetry`, JSON.stringify({ water_level_m: depth, ts }), {
-      qos: 1,
-    });
-  }
-  await client.endAsync();
-}
-
 describe('notifications across kill -9', () => {
   it('delivers every notification after a restart: one failing before the kill, one not yet queued', async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,43 +74,26 @@ describe('notifications across kill -9', () => {
     });
     await registry.close();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
-      env: {
-        ...process.env,
-        CITY_HOST: '127.0.0.1',
-        CITY_MQTT_PORT: '0',
-        CITY_API_PORT: '0',
-        CITY_DATA_DIR: dataDir,
-        CITY_ROUTING_FILE: routing,
-        INFLUX_URL: inject('influxUrl'),
-        INFLUX_DB: db,
-        CITY_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const running = await spawnPlatform({
+      CITY_DATA_DIR: dataDir,
+      CITY_ROUTING_FILE: routing,
+      INFLUX_DB: db,
     });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const mqttPort = await new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
-      readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; mqtt?: number };
-        if (entry.msg === 'platform started' && entry.mqtt) resolve(entry.mqtt);
-      });
-    });
-    const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    const { mqttUrl } = running;
 
-    await flood(mqttUrl, 'sf-crash-a', first.secret);
+    await floodStreet(mqttUrl, 'sf-crash-a', first.secret);
     const failed = await eventually(() => hooks.find((h) => h.devices.includes('sf-crash-a')), 20_000);
     expect(failed.answered).toBe(503);
 
-    await flood(mqttUrl, 'sf-crash-b', second.secret);
+    await floodStreet(mqttUrl, 'sf-crash-b', second.secret);
     const alerts = new Database(path.join(dataDir, 'alerts.db'), { readonly: true });
     await eventually(() =>
       alerts.prepare("SELECT id FROM alerts WHERE device = 'sf-crash-b'").get() === undefined
         ? undefined
         : true,
     );
-    child.kill('SIGKILL');
-    await exited;
+    running.child.kill('SIGKILL');
+    await running.exited;
     alerts.close();
     const before = hooks.length;
     // Killed inside the second group's wait: its alert's event is in the outbox, no delivery made of it yet.

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminRequest,
   connectClient,
+  floodStreet,
   metricValue,
   startTestPlatform,
   type TestPlatform,
@@ -71,24 +72,7 @@ afterAll(async () => {
 
 describe('notifications', () => {
   it("tells the owner's webhook and control room of an alert raised by readings, signed and keyed", async () => {
-    const gauge = await connectClient(platform.mqttUrl, {
-      clientId: 'sf-le-loi',
-      username: 'sf-le-loi',
-      password: secretOf('sf-le-loi'),
-    });
-    const now = Date.now();
-    for (const [ago, depth] of [
-      [3, 0.31],
-      [1, 0.34],
-    ] as const) {
-      const ts = new Date(now - ago * 60_000).toISOString();
-      await gauge.publishAsync(
-        'city/flood/sf-le-loi/telemetry',
-        JSON.stringify({ water_level_m: depth, ts }),
-        { qos: 1 },
-      );
-    }
-    await gauge.endAsync();
+    await floodStreet(platform.mqttUrl, 'sf-le-loi', secretOf('sf-le-loi'));
 
     await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
     const [hook] = received;

@@ -5,12 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { encodeLine, encodeTags } from '../../influx/index.ts';
 import { openDeadLetters, type DeadLetterStore } from '../../ingest/index.ts';
 import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../../devices/index.ts';
 import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from './influx.ts';
-import { createApi, type Api, type ApiDeps, type HealthReport } from '../../api/index.ts';
+import {
+  API_ERRORS,
+  createApi,
+  ErrorBody,
+  type Api,
+  type ApiDeps,
+  type HealthReport,
+} from '../../api/index.ts';
 import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
 import type { ApiRouting } from '../../api/routing-routes.ts';
 import { openNotifyStore, parseRouting, planAlert } from '../../notify/index.ts';
@@ -223,3 +231,10 @@ export const LE_LOI_LAMP: DeviceInput = {
   location: { lat: 16.468, lon: 107.589 },
   meta: { street: 'Lê Lợi', rated_w: 150 },
 };
+
+/** The error of an answer, checked to have its code's status (api/errors.ts). */
+export function errorOf(res: { status: number; body: unknown }) {
+  const { error } = ErrorBody.parse(res.body);
+  expect(res.status).toBe(API_ERRORS[error.code].status);
+  return error;
+}

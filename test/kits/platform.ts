@@ -1,8 +1,10 @@
 // Starts the whole platform for a test: real broker on a free port, real InfluxDB (the integration tier's
 // influxd, a fresh database per platform), real SQLite registry in a temporary folder.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { inject } from 'vitest';
@@ -139,4 +141,60 @@ export async function adminRequest(
     status: res.status,
     body: res.status === 204 ? {} : ((await res.json()) as Record<string, unknown>),
   };
+}
+
+/** The platform as a process of its own (`platform/main.ts`), to be killed outright. */
+export interface PlatformProcess {
+  readonly child: ChildProcess;
+  readonly mqttUrl: string;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<unknown>;
+}
+
+/**
+ * Starts `platform/main.ts` on loopback with free ports, the integration tier's influxd and `env` over
+ * that; resolves once it logs that it started.
+ */
+export async function spawnPlatform(env: {
+  CITY_DATA_DIR: string;
+  INFLUX_DB: string;
+  [name: string]: string;
+}): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
+    env: {
+      ...process.env,
+      CITY_HOST: '127.0.0.1',
+      CITY_MQTT_PORT: '0',
+      CITY_API_PORT: '0',
+      INFLUX_URL: inject('influxUrl'),
+      CITY_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const mqttPort = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; mqtt?: number };
+      if (entry.msg === 'platform started' && entry.mqtt) resolve(entry.mqtt);
+    });
+  });
+  return { child, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, exited };
+}
+
+/** Two readings a street gauge sends as water rises over the road, minutes apart: street-flooded is raised. */
+export async function floodStreet(mqttUrl: string, id: string, secret: string): Promise<void> {
+  const client = await connectClient(mqttUrl, { clientId: id, username: id, password: secret });
+  const now = Date.now();
+  for (const [ago, depth] of [
+    [3, 0.31],
+    [1, 0.34],
+  ] as const) {
+    const ts = new Date(now - ago * 60_000).toISOString();
+    await client.publishAsync(`city/flood/${id}/telemetry`, JSON.stringify({ water_level_m: depth, ts }), {
+      qos: 1,
+    });
+  }
+  await client.endAsync();
 }
