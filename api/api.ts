@@ -14,7 +14,8 @@ import {
 import type { Logger } from 'pino';
 import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
-import { createAuth } from './auth.ts';
+import { createAuth, SESSION_COOKIE } from './auth.ts';
+import { sessionRoutes, type SessionOptions } from './session-routes.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
 import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
@@ -55,6 +56,8 @@ export interface ApiDeps {
   readonly onDecommission?: (id: string) => void;
   /** Milliseconds since the epoch, for the default time ranges; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
+  /** Console sessions: how long they last, and whether their cookie is Secure (12 h, not Secure). */
+  readonly sessions?: SessionOptions;
   /** The alert service; without it the /api/alerts routes are not served. */
   readonly alerts?: ApiAlerts;
   /** The rules in force, the rule file check and the backtest; without it /api/rules is not served. */
@@ -131,32 +134,55 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
     openapi: {
       openapi: '3.0.3',
       info: OPENAPI_INFO,
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  const auth = createAuth((token) => deps.registry.verifyApiToken(token));
+  const clock = deps.clock ?? Date.now;
+  const auth = createAuth(
+    (token) => deps.registry.verifyApiToken(token),
+    (token) => {
+      const session = deps.registry.users.session(token, clock());
+      if (session === undefined) return undefined;
+      const { username, name, role } = session.user;
+      return { role, label: name, username };
+    },
+  );
+  const sessions = sessionRoutes({
+    auth,
+    users: deps.registry.users,
+    clock,
+    ...(deps.sessions ?? { ttlMs: 12 * 3_600_000, secureCookie: false }),
+  });
   const routeDeps: RouteDeps = {
     auth,
     registry: deps.registry,
     influx: deps.influx,
     deadLetters: deps.deadLetters,
-    clock: deps.clock ?? Date.now,
+    clock,
     onDecommission: deps.onDecommission,
   };
 
   await app.register(systemRoutes({ health: deps.health, metricsText: deps.metricsText }));
   // Routes (with the /api prefix) that may take the token from the query string: see adoptQueryToken.
   const queryTokenRoutes = new Set([`/api${ALERT_STREAM_PATH}`]);
+  // Signing in is how one gets a session: outside the authenticated scope.
+  await app.register(sessions.signIn, { prefix: '/api' });
   await app.register(
     async (api) => {
       api.addHook('onRequest', async function authenticate(request, reply) {
         if (queryTokenRoutes.has(request.routeOptions.url ?? '')) adoptQueryToken(request);
         await auth.authenticate.call(this, request, reply);
       });
+      await api.register(sessions.signedIn);
       await api.register(devicesRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));

@@ -12,7 +12,8 @@ import { isAlertsError, type AlertsErrorCode } from '../alerts/index.ts';
 export const API_ERRORS = {
   API_ERR_UNAUTHORIZED: {
     status: 401,
-    description: 'no bearer token, a malformed Authorization header, or a token the registry does not know',
+    description:
+      'no bearer token nor session cookie, a malformed Authorization header, a token the registry does not know, or a session that has ended',
   },
   API_ERR_FORBIDDEN: { status: 403, description: "the token's role is below the role the route requires" },
   API_ERR_VALIDATION: {
@@ -44,6 +45,21 @@ export const API_ERRORS = {
   API_ERR_ALERT_NOT_FOUND: { status: 404, description: 'no alert with this id' },
   API_ERR_AGENCY_NOT_FOUND: { status: 404, description: 'no agency with this id' },
   API_ERR_SILENCE_NOT_FOUND: { status: 404, description: 'no silence with this id' },
+  API_ERR_USER_NOT_FOUND: { status: 404, description: 'no user with this user name' },
+  API_ERR_SIGN_IN: {
+    status: 401,
+    description:
+      'the user name and password do not match a user who may sign in (which one is wrong is not said)',
+  },
+  API_ERR_SIGN_IN_LOCKED: {
+    status: 429,
+    description:
+      'too many failed sign-ins for this user name or from this address: wait (retryAfterS in details) and try again',
+  },
+  API_ERR_CROSS_SITE: {
+    status: 403,
+    description: "a change sent with the session cookie from another site's page (its Origin): refused",
+  },
   API_ERR_AGENCY_IN_USE: {
     status: 409,
     description:

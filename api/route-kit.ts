@@ -18,6 +18,7 @@ export type ApiRegistry = Pick<
   | 'provisionDevice'
   | 'updateDevice'
   | 'setMaintenance'
+  | 'users'
   | 'decommissionDevice'
   | 'rotateSecret'
   | 'createApiToken'
@@ -75,7 +76,8 @@ export function fileProblem(codes: string) {
 }
 
 /** `security` for an OpenAPI operation that needs a bearer token. */
-export const BEARER = [{ bearerAuth: [] }];
+/** A route's ways in: a bearer token (machines), or the session cookie of a signed-in user (the console). */
+export const BEARER: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
 /**
  * A whole-number query parameter (a limit, an id to page from), from `min` up to `max`: every way it can

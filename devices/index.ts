@@ -54,3 +54,4 @@ export {
   templateProblem,
   type TemplateField,
 } from './message-templates.ts';
+export { type Session, UserInput, UserPatch, UserRecord, USERNAME_PATTERN, type Users } from './users.ts';

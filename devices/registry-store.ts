@@ -6,7 +6,7 @@ import { RegistryError, isRegistryError } from './errors.ts';
 import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
 import { newSecretKey, type SecretKeys } from './secrets.ts';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
 // SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
@@ -69,6 +69,22 @@ const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
    ) STRICT;`,
   // 4: a device's maintenance window (schemas.ts, Maintenance), as JSON; NULL when it is in service.
   `ALTER TABLE devices ADD COLUMN maintenance TEXT CHECK (maintenance IS NULL OR json_valid(maintenance));`,
+  // 5: people who sign in (users.ts), each kept whole as JSON beside the password's scrypt hash, and their
+  // sessions by the SHA-256 of the cookie's token.
+  `CREATE TABLE users (
+     username TEXT PRIMARY KEY,
+     record TEXT NOT NULL CHECK (json_valid(record)),
+     password_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE sessions (
+     token_sha256 TEXT PRIMARY KEY,
+     username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX sessions_by_user ON sessions (username);`,
 ];
 
 function migrate(db: Database.Database): void {
@@ -145,6 +161,8 @@ export type GatewayRow = z.infer<typeof GatewayRow>;
 const ServiceRow = z.object({ id: z.string(), secret_hash: z.string(), may_publish_alerts: z.number() });
 const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
 const AgencyRow = z.object({ record: z.string() });
+const UserRow = z.object({ record: z.string(), password_hash: z.string() });
+const SessionRow = z.object({ token_sha256: z.string(), username: z.string(), expires_at: z.number() });
 const KeyRow = z.object({ id: z.number().int().positive(), key: z.instanceof(Buffer) });
 
 export function deviceFromRow(row: DeviceRow): DeviceRecord {
@@ -222,7 +240,18 @@ export function loadAll(db: Database.Database) {
     .prepare('SELECT record FROM agencies')
     .all()
     .map((r) => JSON.parse(AgencyRow.parse(r).record) as unknown);
-  return { devices, gateways, services, tokens, agencies };
+  const users = db
+    .prepare('SELECT record, password_hash FROM users')
+    .all()
+    .map((r) => {
+      const row = UserRow.parse(r);
+      return { record: JSON.parse(row.record) as unknown, password_hash: row.password_hash };
+    });
+  const sessions = db
+    .prepare('SELECT token_sha256, username, expires_at FROM sessions')
+    .all()
+    .map((r) => SessionRow.parse(r));
+  return { devices, gateways, services, tokens, agencies, users, sessions };
 }
 
 /** The registry's HMAC keys for secrets (the first is made by migration 2). */
@@ -271,6 +300,19 @@ export function prepareWrites(db: Database.Database) {
       `INSERT INTO api_tokens (token_sha256, role, label, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (token_sha256) DO UPDATE SET role = excluded.role, label = excluded.label`,
     ),
+    insertUser: db.prepare<[string, string, string, string, string]>(
+      'INSERT INTO users (username, record, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    updateUser: db.prepare<[string, string, string, string]>(
+      'UPDATE users SET record = ?, password_hash = ?, updated_at = ? WHERE username = ?',
+    ),
+    deleteUser: db.prepare<[string]>('DELETE FROM users WHERE username = ?'),
+    insertSession: db.prepare<[string, string, number, number]>(
+      'INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE token_sha256 = ?'),
+    deleteSessionsOf: db.prepare<[string]>('DELETE FROM sessions WHERE username = ?'),
+    deleteSessionsBefore: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
     insertAgency: db.prepare<[string, string, string, string]>(
       'INSERT INTO agencies (id, record, created_at, updated_at) VALUES (?, ?, ?, ?)',
     ),

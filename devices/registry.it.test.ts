@@ -208,7 +208,9 @@ describe('authentication', () => {
     await registry.close();
     // The registry as schema 1 left it: no key table (nor the later agencies and maintenance), scrypt hashes.
     const db = new Database(file);
-    db.exec('DROP TABLE secret_keys; DROP TABLE agencies; ALTER TABLE devices DROP COLUMN maintenance');
+    db.exec(
+      'DROP TABLE secret_keys; DROP TABLE agencies; DROP TABLE sessions; DROP TABLE users; ALTER TABLE devices DROP COLUMN maintenance',
+    );
     db.pragma('user_version = 1');
     db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(await hashPassword(secret), gauge.id);
     const stored = () =>

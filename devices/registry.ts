@@ -1,4 +1,4 @@
-// The device registry: devices, gateways, service accounts, API tokens and agencies in SQLite (docs/architecture.md
+// The device registry: devices, gateways, service accounts, API tokens, agencies and users in SQLite (docs/architecture.md
 // decision 5), served from memory. `getDevice` runs for every MQTT message, so every read is a map
 // lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
 import { mkdir } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import {
 } from './registry-store.ts';
 import { createApiTokens, type ApiTokenInfo } from './registry-tokens.ts';
 import { createAgencies, type AgencyInput, type AgencyRecord } from './agencies.ts';
+import { createUsers, type Users } from './users.ts';
 import {
   DeviceInput,
   DeviceMaintenance,
@@ -83,6 +84,8 @@ export interface Registry {
   /** The whole record replaced; receiver secrets left out are kept. */
   replaceAgency(id: string, input: AgencyInput): AgencyRecord;
   removeAgency(id: string): void;
+  /** People who sign in, and their sessions (users.ts). */
+  readonly users: Users;
   close(): Promise<void>;
 }
 
@@ -148,6 +151,26 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
         write(a.id, () => writes.insertAgency.run(a.id, JSON.stringify(a), a.created_at, a.updated_at)),
       update: (a) => write(a.id, () => writes.updateAgency.run(JSON.stringify(a), a.updated_at, a.id)),
       delete: (id) => write(id, () => writes.deleteAgency.run(id)),
+    },
+    iso,
+  );
+
+  const users = createUsers(
+    loaded.users,
+    loaded.sessions,
+    {
+      insert: (u, hash) =>
+        write(u.username, () =>
+          writes.insertUser.run(u.username, JSON.stringify(u), hash, u.created_at, u.updated_at),
+        ),
+      update: (u, hash) =>
+        write(u.username, () => writes.updateUser.run(JSON.stringify(u), hash, u.updated_at, u.username)),
+      delete: (username) => write(username, () => writes.deleteUser.run(username)),
+      insertSession: (digest, username, createdAt, expiresAt) =>
+        write(username, () => writes.insertSession.run(digest, username, createdAt, expiresAt)),
+      deleteSession: (digest) => write('a session', () => writes.deleteSession.run(digest)),
+      deleteSessionsOf: (username) => write(username, () => writes.deleteSessionsOf.run(username)),
+      deleteSessionsBefore: (at) => write('ended sessions', () => writes.deleteSessionsBefore.run(at)),
     },
     iso,
   );
@@ -373,6 +396,8 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     createAgency: (input) => agencies.create(input),
     replaceAgency: (id, input) => agencies.replace(id, input),
     removeAgency: (id) => agencies.remove(id),
+
+    users,
 
     close() {
       if (!closed) {

@@ -79,6 +79,8 @@ export const Env = z
     CITY_SMTP_URL: optionalText,
     /** The sender of notification e-mails. */
     CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
+    /** How long a console session lasts before its user signs in again, hours. */
+    CITY_SESSION_HOURS: z.coerce.number().min(0.25).max(720).default(12),
     /** Attempts of a notification's delivery before it is given up as dead. */
     CITY_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     /** A receiver that has not answered a delivery in this long has failed it (ms). */
@@ -183,6 +185,8 @@ export interface Config {
   readonly publicUrl: string;
   /** The city's time zone (IANA). */
   readonly timeZone: string;
+  /** Console sessions: how long they last; their cookie is Secure when CITY_PUBLIC_URL is https. */
+  readonly sessions: { readonly ttlMs: number; readonly secureCookie: boolean };
   /** Notification delivery: attempts before a delivery is dead, and each send's timeout. */
   readonly notify: { readonly maxAttempts: number; readonly timeoutMs: number };
   /** Seeded into the registry at every start (missing agencies only). */
@@ -256,6 +260,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
     timeZone: e.CITY_TIMEZONE,
     notify: { maxAttempts: e.CITY_NOTIFY_MAX_ATTEMPTS, timeoutMs: e.CITY_NOTIFY_TIMEOUT_MS },
+    sessions: {
+      ttlMs: Math.round(e.CITY_SESSION_HOURS * 3_600_000),
+      secureCookie: e.CITY_PUBLIC_URL.startsWith('https:'),
+    },
     health: { intervalMs: e.CITY_HEALTH_INTERVAL_MS, statusIntervalMs: e.CITY_STATUS_INTERVAL_MS },
     logLevel: e.CITY_LOG_LEVEL,
     logFormat: e.CITY_LOG_FORMAT,

@@ -170,6 +170,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
     { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
     {
       ...{ log, clock, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
+      sessions: config.sessions,
       metricsText: () => p.metrics.text(),
       health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
       onDecommission: (id) => {
