@@ -44,7 +44,8 @@ afterAll(async () => {
 
 async function signIn(username: string, password = PASSWORD) {
   const res = await h.request({ method: 'POST', url: '/api/session', body: { username, password } });
-  const setCookie = String(res.headers['set-cookie'] ?? '');
+  const header = res.headers['set-cookie'];
+  const setCookie = typeof header === 'string' ? header : '';
   return { res, setCookie, cookie: setCookie.split(';')[0]! };
 }
 
@@ -56,7 +57,7 @@ describe('/api/session', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       user: { username: 'truc-ban', role: 'operator' },
-      expiresAt: expect.any(String),
+      expiresAt: expect.any(String) as unknown,
     });
     expect(setCookie).toMatch(
       /^city_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
@@ -120,7 +121,7 @@ describe('/api/session', () => {
     const { cookie } = await signIn('truc-ban');
     const out = await h.request({ method: 'DELETE', url: '/api/session', headers: withCookie(cookie) });
     expect(out.status).toBe(204);
-    expect(String(out.headers['set-cookie'])).toContain(
+    expect(out.headers['set-cookie']).toContain(
       'city_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0',
     );
     expect(errorOf(await h.request({ url: '/api/alerts', headers: withCookie(cookie) })).code).toBe(
