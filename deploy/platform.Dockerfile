@@ -2,6 +2,16 @@
 #   docker build -f deploy/platform.Dockerfile -t city-telemetry .
 # The full node:20 image, not -slim: it has the compiler better-sqlite3 falls back to when no prebuilt
 # binary fits the machine.
+# The operations console is built in a stage of its own, with the development tools (Vite); only its
+# static files go into the image.
+FROM node:20 AS console
+WORKDIR /build
+COPY package.json package-lock.json ./
+COPY flows/node-red/package.json ./flows/node-red/
+RUN npm ci --workspaces=false
+COPY console ./console
+RUN npm run build:console
+
 FROM node:20
 
 ENV NODE_ENV=production
@@ -33,6 +43,7 @@ COPY api ./api
 COPY dashboards ./dashboards
 COPY simulators ./simulators
 COPY platform ./platform
+COPY --from=console /build/console/dist ./console/dist
 
 # Spool, registry, alert state and dead letters; a fresh named volume takes this folder's owner.
 RUN mkdir -p /var/lib/city-telemetry && chown node:node /var/lib/city-telemetry

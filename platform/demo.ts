@@ -1,6 +1,7 @@
 // `npm run demo`: the platform with the simulated Huế fleet. Seeds the registry, keeps the fleet's
 // secrets in the data folder (they are stored only as hashes in the registry), backfills the last 24 hours
-// on the first run so the dashboards have history, then keeps the fleet publishing live.
+// on the first run so the dashboards have history, then keeps the fleet publishing live. A demo operator
+// is made for the console on the first run, their password kept beside the fleet's secrets.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     log.info({ messages }, 'backfill done');
   }
   sim.start();
+  const operator = await demoOperator(platform.registry, dataDir);
 
   const api = `http://${host}:${platform.apiPort}`;
   process.stdout.write(
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
       '',
       `  The Huế fleet is live: ${devices.length} devices, ${gateways.length} gateway(s).`,
       `  MQTT      mqtt://${host}:${platform.mqttPort}`,
+      `  Console   ${api}/console/   (user ${operator.username}, password ${operator.password})`,
       `  API       ${api}/api/devices   (Authorization: Bearer ${config.api.adminToken ?? ''})`,
       `  Docs      ${api}/docs`,
       `  Health    ${api}/health   Metrics ${api}/metrics`,
@@ -82,6 +85,24 @@ async function main(): Promise<void> {
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** The demo's operator for the console: made on the first run, then read back from the data folder. */
+async function demoOperator(
+  registry: Registry,
+  dataDir: string,
+): Promise<{ username: string; password: string }> {
+  const file = path.join(dataDir, 'demo-operator.json');
+  const saved = await fs.readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as { username: string; password: string },
+    () => undefined,
+  );
+  if (saved !== undefined && registry.users.get(saved.username) !== undefined) return saved;
+  const operator = { username: 'demo', password: crypto.randomBytes(12).toString('base64url') };
+  if (registry.users.get(operator.username) !== undefined) registry.users.remove(operator.username);
+  await registry.users.create({ ...operator, name: 'Demo operator', role: 'operator' });
+  await fs.writeFile(file, JSON.stringify(operator), { mode: 0o600 });
+  return operator;
 }
 
 /** Both results, or one ConfigError with the problems of both. */

@@ -2,6 +2,7 @@
 // one part from its slice of the configuration and hands it what the earlier steps made; what a
 // component offers another is its own (the alert sinks, the flows, the rule operations), so this file
 // only connects them. The steps of more than a few lines are in storage.ts and alerting.ts.
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { Logger } from 'pino';
@@ -21,6 +22,9 @@ import { startHealthPoints } from './health-points.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
 import { createRefusalRecorder } from './refusals.ts';
 import { openStorage, type Storage } from './storage.ts';
+
+/** The operations console as `npm run build:console` leaves it. */
+const CONSOLE_DIR = fileURLToPath(new URL('../console/dist/', import.meta.url));
 
 export interface Platform extends Storage {
   readonly config: Config;
@@ -171,6 +175,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
     {
       ...{ log, clock, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
       sessions: config.sessions,
+      consoleDir: CONSOLE_DIR,
       metricsText: () => p.metrics.text(),
       health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
       onDecommission: (id) => {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform and its tests need on a fresh Debian or Ubuntu machine, and is a no-op when it
 # is there: npm dependencies (exactly as locked) and InfluxDB 1.x (Debian's `influxdb` package) when
-# `influxd` is missing and INFLUX_URL does not point at an InfluxDB of your own. That is every system
-# package `npm test` needs. Extra Debian packages can be named as arguments: `npm run bench` adds mosquitto,
+# `influxd` is missing and INFLUX_URL does not point at an InfluxDB of your own, Chromium for the console's
+# browser tests, and the console built (console/dist). That is every system package `npm test` needs. Extra Debian packages can be named as arguments: `npm run bench` adds mosquitto,
 # its baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +18,14 @@ as_root() {
 
 packages=("$@")
 if [ -z "${INFLUX_URL:-}" ] && ! command -v influxd >/dev/null; then packages+=(influxdb); fi
+# The console's browser tests drive Debian's Chromium (Playwright cannot download its own here).
+if [ "${CITY_SKIP_BROWSER:-}" != 1 ] && ! command -v chromium >/dev/null; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   case "$p" in
     influxdb) command -v influxd >/dev/null || missing+=("$p") ;;
     mosquitto) command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=("$p") ;;
+    chromium) command -v chromium >/dev/null || missing+=("$p") ;;
     *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
   esac
 done
@@ -40,4 +43,10 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The operations console's static files, when they are missing or older than its sources.
+if [ ! -f console/dist/index.html ] || [ -n "$(find console/src console/index.html console/vite.config.ts -newer console/dist/index.html -print -quit)" ]; then
+  say "building the operations console (npm run build:console)"
+  npm run --silent build:console
 fi

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SKIP = new Set(['node_modules', 'var', 'coverage', '.git', 'json']);
+const SKIP = new Set(['node_modules', 'var', 'coverage', '.git', 'json', 'dist']);
 
 /** What each component may import, besides errors/. Each lists only components above it in this table, so
  * none can reach back up. `test` (end-to-end tests and test kits) may import every component. */
@@ -58,6 +58,8 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
       'cli',
     ],
   ],
+  // The operations console runs in the browser and speaks only the public HTTP API: no component of it.
+  ['console', []],
   ['test', []],
 ];
 /** The error classes' base (errors/) is for every component. */
@@ -69,7 +71,7 @@ function sourceFiles(dir: string): string[] {
     if (SKIP.has(name)) return [];
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) return sourceFiles(file);
-    return /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts') ? [path.relative(ROOT, file)] : [];
+    return /\.(ts|tsx|js)$/.test(name) && !name.endsWith('.d.ts') ? [path.relative(ROOT, file)] : [];
   });
 }
 

@@ -75,3 +75,18 @@ it('has open alerts of every kind of device within its first minute', async () =
   // The overdriven lamp, whatever the hour (the failed lamp's alert clears at dawn).
   expect(kinds).toContainEqual(expect.objectContaining({ rule: 'lamp-power-too-high' }));
 }, 70_000);
+
+it('prints the console and a demo operator who can sign in to it', async () => {
+  const line = /Console +(http:\/\/[^/\s]+)\/console\/ +\(user (\S+), password (\S+)\)/.exec(banner);
+  expect(line, banner).not.toBeNull();
+  const [, url, username, password] = line!;
+  const page = await fetch(`${url}/console/`);
+  expect(page.status).toBe(200);
+  const signIn = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  expect(signIn.status).toBe(200);
+  expect(((await signIn.json()) as { user: { role: string } }).user.role).toBe('operator');
+});

@@ -278,7 +278,9 @@ describe('the command that runs the platform', () => {
 
 describe('the platform image', () => {
   const dockerfile = read('deploy/platform.Dockerfile');
-  const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/(\S+)$/gm)].map((m) => m[1]!);
+  /** The image's own stage: the console's build stage before it is not the platform. */
+  const image = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const copied = [...image.matchAll(/^COPY (\S+) \.\/(\S+)$/gm)].map((m) => m[1]!);
   /** Every folder with a public entry the platform process may load: all but the tests and benchmarks. */
   const components = readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !['test', 'bench', 'node_modules'].includes(d.name))
@@ -290,6 +292,8 @@ describe('the platform image', () => {
     expect(folders.sort()).toEqual(components.sort());
     const ignored = read('deploy/platform.Dockerfile.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['**/*.test.ts', 'test', 'bench']));
+    // The console goes in built, not as sources.
+    expect(image).toMatch(/^COPY --from=console \/build\/console\/dist \.\/console\/dist$/m);
   });
 
   it('installs no development tool and not Node-RED, which only its own process needs', () => {

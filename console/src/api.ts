@@ -1,0 +1,86 @@
+// The console speaks only the platform's public API (the OpenAPI document at /docs), with the session
+// cookie the browser keeps: same origin, no token in the page.
+export type Severity = 'info' | 'warning' | 'critical';
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+export interface Alert {
+  readonly id: number;
+  readonly rule: string;
+  readonly device: string;
+  readonly kind: string;
+  readonly district: string;
+  readonly owner: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly state: AlertState;
+  readonly message: string;
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly raisedAt: string;
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgeNote: string | null;
+}
+
+export interface User {
+  readonly username: string;
+  readonly name: string;
+  readonly role: 'viewer' | 'operator' | 'engineer' | 'admin';
+  readonly language: 'vi' | 'en';
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 204) return undefined as T;
+  const json = (await res.json()) as unknown;
+  if (!res.ok) {
+    const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
+      .error;
+    throw new ApiFailure(
+      res.status,
+      error?.code ?? 'unknown',
+      error?.message ?? res.statusText,
+      error?.details,
+    );
+  }
+  return json as T;
+}
+
+export const api = {
+  session: () => call<{ user: User }>('GET', '/api/session'),
+  signIn: (username: string, password: string) =>
+    call<{ user: User }>('POST', '/api/session', { username, password }),
+  signOut: () => call<void>('DELETE', '/api/session'),
+  openAlerts: () => call<{ alerts: Alert[] }>('GET', '/api/alerts?state=open,acknowledged&limit=1000'),
+  acknowledge: (id: number, note: string) =>
+    call<{ alert: Alert }>('POST', `/api/alerts/${id}/acknowledge`, note === '' ? {} : { note }),
+  resolve: (id: number, note: string) =>
+    call<{ alert: Alert }>('POST', `/api/alerts/${id}/resolve`, note === '' ? {} : { note }),
+};
+
+/** Server-sent alert changes (`alert` events of `{ alert, event }`); `onState` says whether it is live. */
+export function alertStream(onChange: (alert: Alert) => void, onState: (live: boolean) => void): () => void {
+  const source = new EventSource('/api/alerts/stream');
+  source.addEventListener('open', () => onState(true));
+  source.addEventListener('error', () => onState(false));
+  source.addEventListener('alert', (e) => {
+    const { alert } = JSON.parse((e as MessageEvent<string>).data) as { alert: Alert };
+    onChange(alert);
+  });
+  return () => source.close();
+}

@@ -1,0 +1,103 @@
+// Every string of the console in Vietnamese and English, and dates and numbers in the chosen locale and the
+// city's time zone. The choice is remembered in the browser (localStorage).
+export type Lang = 'vi' | 'en';
+
+const STRINGS = {
+  vi: {
+    title: 'Trung tâm điều hành',
+    signIn: 'Đăng nhập',
+    signOut: 'Đăng xuất',
+    username: 'Tên đăng nhập',
+    password: 'Mật khẩu',
+    signInFailed: 'Tên đăng nhập hoặc mật khẩu không đúng.',
+    signInLocked: 'Quá nhiều lần thử sai. Vui lòng thử lại sau {s} giây.',
+    inbox: 'Cảnh báo',
+    none: 'Không có cảnh báo nào đang mở.',
+    live: 'Trực tiếp',
+    reconnecting: 'Đang kết nối lại…',
+    severity: { info: 'Thông tin', warning: 'Cảnh báo', critical: 'Nghiêm trọng' },
+    state: { open: 'Đang mở', acknowledged: 'Đã tiếp nhận', resolved: 'Đã xử lý' },
+    acknowledge: 'Tiếp nhận',
+    resolve: 'Xử lý xong',
+    note: 'Ghi chú',
+    confirm: 'Xác nhận',
+    cancel: 'Hủy',
+    device: 'Thiết bị',
+    district: 'Khu vực',
+    owner: 'Đơn vị',
+    raised: 'Phát sinh',
+    value: 'Giá trị',
+    limit: 'Ngưỡng',
+    by: 'bởi',
+    filter: 'Lọc theo nội dung',
+    language: 'English',
+    error: 'Không thực hiện được: {m}',
+  },
+  en: {
+    title: 'Operations centre',
+    signIn: 'Sign in',
+    signOut: 'Sign out',
+    username: 'User name',
+    password: 'Password',
+    signInFailed: 'The user name or the password is wrong.',
+    signInLocked: 'Too many failed attempts. Try again in {s} s.',
+    inbox: 'Alerts',
+    none: 'No open alerts.',
+    live: 'Live',
+    reconnecting: 'Reconnecting…',
+    severity: { info: 'Info', warning: 'Warning', critical: 'Critical' },
+    state: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' },
+    acknowledge: 'Acknowledge',
+    resolve: 'Resolve',
+    note: 'Note',
+    confirm: 'Confirm',
+    cancel: 'Cancel',
+    device: 'Device',
+    district: 'District',
+    owner: 'Agency',
+    raised: 'Raised',
+    value: 'Value',
+    limit: 'Limit',
+    by: 'by',
+    filter: 'Filter by text',
+    language: 'Tiếng Việt',
+    error: 'Could not do that: {m}',
+  },
+} as const;
+
+export type Strings = (typeof STRINGS)[Lang];
+
+const KEY = 'city-console-lang';
+/** The city's time zone: every time is shown as Huế reads it. */
+export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+export function savedLang(): Lang {
+  const saved = globalThis.localStorage?.getItem(KEY);
+  return saved === 'en' || saved === 'vi' ? saved : 'vi';
+}
+
+export function saveLang(lang: Lang): void {
+  globalThis.localStorage?.setItem(KEY, lang);
+  document.documentElement.lang = lang;
+}
+
+export function strings(lang: Lang): Strings {
+  return STRINGS[lang];
+}
+
+/** A template's `{name}` filled in. */
+export function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (_m, name: string) => String(values[name] ?? ''));
+}
+
+export function formatTime(iso: string, lang: Lang): string {
+  return new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', {
+    timeZone: TIME_ZONE,
+    dateStyle: 'short',
+    timeStyle: 'medium',
+  }).format(new Date(iso));
+}
+
+export function formatNumber(value: number, lang: Lang): string {
+  return new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 2 }).format(value);
+}
