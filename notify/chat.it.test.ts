@@ -137,14 +137,14 @@ describe('Telegram receivers', () => {
     const text = String(req!.body.text);
     expect(text.split('\n')[0]).toBe('[NGHIÊM TRỌNG] River above alarm level (Kim Long)');
     expect(text).toContain('past alarm level 3 <3.5 m> (thiết bị rg-kim-long, đang mở');
-    expect(text).toContain('http://localhost:8080/api/alerts/12');
+    expect(text).toContain('http://localhost:8080/console/#/alerts/12');
   });
 
   it("word it with the receiver's own template for the agency's language", async () => {
     const templates = { en: { text: 'FLOOD {{severity}}: {{title}} at {{place}} ({{count}})\n{{links}}' } };
     await send(telegram({ templates }), KIM_LONG_NOTIFICATION, 'en');
     expect(received[0]!.body.text).toBe(
-      'FLOOD CRITICAL: River above alarm level at Kim Long (1)\nhttp://localhost:8080/api/alerts/12',
+      'FLOOD CRITICAL: River above alarm level at Kim Long (1)\nhttp://localhost:8080/console/#/alerts/12',
     );
   });
 

@@ -125,7 +125,7 @@ describe('delivery', () => {
       notification: KIM_LONG_NOTIFICATION,
       message: {
         subject: '[NGHIÊM TRỌNG] River above alarm level (Kim Long)',
-        text: expect.stringContaining('http://localhost:8080/api/alerts/12') as unknown,
+        text: expect.stringContaining('http://localhost:8080/console/#/alerts/12') as unknown,
       },
     });
   });

@@ -128,7 +128,7 @@ function startNotifying(
       const until = registry.getDevice(id)?.maintenance?.until;
       return until === undefined ? undefined : Date.parse(until);
     },
-    link: (id) => `${config.publicUrl}/api/alerts/${id}`,
+    link: (id) => `${config.publicUrl}/console/#/alerts/${id}`,
     clock,
     log,
   });

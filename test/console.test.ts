@@ -5,12 +5,13 @@
 // markup is shown as text; the pages carry their security headers and pass an accessibility check
 // (axe-core) with no serious violation. Screenshots of the inbox at 1920×1080 and 390×844 go to
 // var/screenshots/.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { floodStreet, startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import { connectClient, floodStreet, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', 'var', 'screenshots');
@@ -23,9 +24,15 @@ let browser: Browser;
 let base: string;
 let gaugeSecret: string;
 let secondSecret: string;
+let riverSecret: string;
+let routingDir: string;
 
 beforeAll(async () => {
-  platform = await startTestPlatform();
+  // Every alert to its owner at once: the alert's page shows the notification sent.
+  routingDir = await mkdtemp(path.join(os.tmpdir(), 'console-routing-'));
+  const routing = path.join(routingDir, 'routing.yaml');
+  await writeFile(routing, 'defaults: { group_wait: 0s }\nroutes:\n  - receivers: [$owner]\n');
+  platform = await startTestPlatform({ CITY_ROUTING_FILE: routing });
   base = `http://127.0.0.1:${platform.apiPort}`;
   const { secret } = await platform.registry.provisionDevice({
     id: 'sf-console',
@@ -49,6 +56,17 @@ beforeAll(async () => {
       tags: ['street-flood'],
     })
   ).secret;
+  riverSecret = (
+    await platform.registry.provisionDevice({
+      id: 'rg-console',
+      kind: 'flood',
+      name: 'Trạm thủy văn Kim Long',
+      district: 'Kim Long',
+      location: { lat: 16.455, lon: 107.56 },
+      meta: { type: 'river', station: 'Kim Long', river: 'Hương', alarm_levels_m: [1, 2, 3.5] },
+      tags: ['river'],
+    })
+  ).secret;
   await platform.registry.users.create({
     username: 'truc-ban',
     name: 'Trực ban IOC',
@@ -63,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await platform?.destroy();
+  await rm(routingDir, { recursive: true, force: true });
 });
 
 async function signedIn(username: string, viewport = { width: 1920, height: 1080 }): Promise<Page> {
@@ -110,6 +129,14 @@ describe('the operations console', () => {
     await row.getByRole('button', { name: 'Tiếp nhận' }).click();
     await row.getByText('Đã tiếp nhận bởi Trực ban IOC: đội ứng cứu đang đến').waitFor();
 
+    // The alert's page (where a notification links): its history, and the notification sent of it.
+    await row.getByRole('link', { name: 'Street flooded' }).click();
+    const shown = page.getByTestId('history');
+    await shown.getByText('Tiếp nhận bởi Trực ban IOC: đội ứng cứu đang đến').waitFor();
+    expect(await shown.locator('li').count()).toBe(2);
+    await page.getByTestId('deliveries').getByText('flood-control/control-room').waitFor();
+    await page.getByRole('link', { name: '← Tất cả cảnh báo' }).click();
+
     await row.getByRole('button', { name: 'Xử lý xong' }).click();
     await row.getByLabel('Ghi chú').fill('nước đã rút');
     await row.getByRole('button', { name: 'Xử lý xong' }).click();
@@ -122,6 +149,27 @@ describe('the operations console', () => {
       ['acknowledged', 'Trực ban IOC', 'đội ứng cứu đang đến'],
       ['resolved', 'Trực ban IOC', 'nước đã rút'],
     ]);
+    await page.context().close();
+  });
+
+  it('announces a new critical alert as it comes', async () => {
+    const page = await signedIn('truc-ban');
+    const river = await connectClient(platform.mqttUrl, {
+      clientId: 'rg-console',
+      username: 'rg-console',
+      password: riverSecret,
+    });
+    const now = Date.now();
+    for (const ago of [12, 1])
+      await river.publishAsync(
+        'city/flood/rg-console/telemetry',
+        JSON.stringify({ water_level_m: 3.8, ts: new Date(now - ago * 60_000).toISOString() }),
+        { qos: 1 },
+      );
+    await river.endAsync();
+    const announce = page.getByTestId('announce');
+    await announce.waitFor({ timeout: 10_000 });
+    expect(await announce.textContent()).toContain('Có cảnh báo nghiêm trọng mới: River above alarm level');
     await page.context().close();
   });
 

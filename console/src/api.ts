@@ -21,6 +21,30 @@ export interface Alert {
   readonly acknowledgeNote: string | null;
 }
 
+export type AlertEventType = 'raised' | 'updated' | 'escalated' | 'referred' | 'acknowledged' | 'resolved';
+
+export interface AlertEvent {
+  readonly id: number;
+  readonly type: AlertEventType;
+  readonly at: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly value: number | null;
+  readonly by: string | null;
+  readonly note: string | null;
+}
+
+export interface Delivery {
+  readonly id: number;
+  readonly agency: string;
+  readonly receiver: string;
+  readonly type: string;
+  readonly status: 'pending' | 'delivered' | 'dead';
+  readonly createdAt: string;
+  readonly lastError: string | null;
+  readonly attempts: ReadonlyArray<{ at: string; ok: boolean; latencyMs: number; detail: string }>;
+}
+
 export interface User {
   readonly username: string;
   readonly name: string;
@@ -67,6 +91,8 @@ export const api = {
     call<{ user: User }>('POST', '/api/session', { username, password }),
   signOut: () => call<void>('DELETE', '/api/session'),
   openAlerts: () => call<{ alerts: Alert[] }>('GET', '/api/alerts?state=open,acknowledged&limit=1000'),
+  alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
+  deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),
   acknowledge: (id: number, note: string) =>
     call<{ alert: Alert }>('POST', `/api/alerts/${id}/acknowledge`, note === '' ? {} : { note }),
   resolve: (id: number, note: string) =>

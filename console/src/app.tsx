@@ -1,19 +1,27 @@
 // The console: who is signed in decides what is shown: the sign-in form, or the alerts inbox.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from './api.ts';
-import { savedLang, saveLang, strings, type Lang } from './i18n.ts';
+import { savedLang, saveLang, strings, type Lang, type Strings } from './i18n.ts';
+import { AlertPage } from './alert-page.tsx';
 import { Inbox } from './inbox.tsx';
 import { SignIn } from './sign-in.tsx';
 
 export function App() {
   const [lang, setLang] = useState<Lang>(savedLang());
   const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [route, setRoute] = useState(location.hash);
   const t = strings(lang);
 
   useEffect(() => {
     saveLang(lang);
     document.title = t.title;
   }, [lang, t.title]);
+
+  useEffect(() => {
+    const follow = () => setRoute(location.hash);
+    addEventListener('hashchange', follow);
+    return () => removeEventListener('hashchange', follow);
+  }, []);
 
   useEffect(() => {
     api.session().then(
@@ -52,9 +60,17 @@ export function App() {
         {user === undefined ? null : user === null ? (
           <SignIn t={t} onSignedIn={setUser} />
         ) : (
-          <Inbox t={t} lang={lang} user={user} />
+          <Page route={route} t={t} lang={lang} user={user} />
         )}
       </main>
     </div>
   );
+}
+
+/** `#/alerts/<id>`: an alert's page (what a notification links to); anything else: the inbox. */
+function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
+  const alert = /^#\/alerts\/(\d+)$/.exec(props.route);
+  if (alert !== null)
+    return <AlertPage id={Number(alert[1])} t={props.t} lang={props.lang} user={props.user} />;
+  return <Inbox t={props.t} lang={props.lang} user={props.user} />;
 }

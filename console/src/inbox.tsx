@@ -1,37 +1,75 @@
 // The alerts inbox: every open and acknowledged alert, most severe and newest first, kept live by the
-// alert stream (a new alert shows within a second, without reloading). An operator acknowledges or
-// resolves with a note; a viewer sees the same list without the buttons. Alert texts, device names and
-// notes come from rules, devices and people: they are rendered as text, never as markup.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { alertStream, api, type Alert, type User } from './api.ts';
+// alert stream (a new alert shows within a second, without reloading; a new critical one is announced,
+// with a sound when the operator turned it on). Filtered by agency, severity, kind, district and text.
+// An operator acknowledges or resolves with a note; a viewer sees the same list without the buttons.
+// Alert texts, device names and notes come from rules, devices and people: they are rendered as text.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AlertActions, OPERATOR_ROLES } from './actions.tsx';
+import { alertStream, api, type Alert, type Severity, type User } from './api.ts';
 import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
 
 const RANK = { info: 1, warning: 2, critical: 3 } as const;
-const OPERATOR_ROLES = new Set(['operator', 'engineer', 'admin']);
 
 function byUrgency(a: Alert, b: Alert): number {
   return RANK[b.severity] - RANK[a.severity] || b.raisedAt.localeCompare(a.raisedAt) || b.id - a.id;
 }
 
+/** A short two-tone beep (Web Audio: no file to fetch), for a new critical alert when sound is on. */
+function beep(): void {
+  const Context = globalThis.AudioContext as typeof AudioContext | undefined;
+  if (Context === undefined) return;
+  const audio = new Context();
+  [880, 660].forEach((hz, i) => {
+    const tone = audio.createOscillator();
+    tone.frequency.value = hz;
+    tone.connect(audio.destination);
+    tone.start(audio.currentTime + i * 0.2);
+    tone.stop(audio.currentTime + i * 0.2 + 0.18);
+  });
+}
+
+interface Filters {
+  readonly owner: string;
+  readonly severity: Severity | '';
+  readonly kind: string;
+  readonly district: string;
+  readonly text: string;
+}
+const NO_FILTER: Filters = { owner: '', severity: '', kind: '', district: '', text: '' };
+
 export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User }) {
   const [alerts, setAlerts] = useState<ReadonlyMap<number, Alert>>(new Map());
   const [live, setLive] = useState(false);
-  const [text, setText] = useState('');
+  const [filters, setFilters] = useState<Filters>(NO_FILTER);
   const [problem, setProblem] = useState<string | null>(null);
+  const [announced, setAnnounced] = useState<Alert | null>(null);
+  const [sound, setSound] = useState(false);
+  const soundOn = useRef(sound);
+  soundOn.current = sound;
+
+  const put = (a: Alert) =>
+    setAlerts((prev) => {
+      const next = new Map(prev);
+      if (a.state === 'resolved') next.delete(a.id);
+      else next.set(a.id, a);
+      return next;
+    });
 
   useEffect(() => {
-    const put = (a: Alert) =>
-      setAlerts((prev) => {
-        const next = new Map(prev);
-        if (a.state === 'resolved') next.delete(a.id);
-        else next.set(a.id, a);
-        return next;
-      });
+    const seen = new Set<number>();
     // The stream first, then the list: a change between the two is not missed.
-    const close = alertStream(put, setLive);
+    const close = alertStream((a) => {
+      if (a.severity === 'critical' && a.state === 'open' && !seen.has(a.id)) {
+        seen.add(a.id);
+        setAnnounced(a);
+        if (soundOn.current) beep();
+      }
+      put(a);
+    }, setLive);
     api.openAlerts().then(
       ({ alerts: list }) =>
         setAlerts((prev) => {
+          for (const a of list) seen.add(a.id);
           const next = new Map(list.map((a) => [a.id, a]));
           for (const [id, a] of prev) next.set(id, a);
           return next;
@@ -41,28 +79,40 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
     return close;
   }, []);
 
+  const all = [...alerts.values()];
+  const options = (pick: (a: Alert) => string) => [...new Set(all.map(pick))].sort();
   const shown = useMemo(() => {
-    const needle = text.trim().toLowerCase();
-    return [...alerts.values()]
-      .filter((a) =>
-        needle === ''
-          ? true
-          : [a.title, a.message, a.device, a.district, a.owner].some((s) => s.toLowerCase().includes(needle)),
+    const needle = filters.text.trim().toLowerCase();
+    return all
+      .filter(
+        (a) =>
+          (filters.owner === '' || a.owner === filters.owner) &&
+          (filters.severity === '' || a.severity === filters.severity) &&
+          (filters.kind === '' || a.kind === filters.kind) &&
+          (filters.district === '' || a.district === filters.district) &&
+          (needle === '' ||
+            [a.title, a.message, a.device, a.district, a.owner].some((s) =>
+              s.toLowerCase().includes(needle),
+            )),
       )
       .sort(byUrgency);
-  }, [alerts, text]);
+  }, [alerts, filters]);
 
-  const act = (kind: 'acknowledge' | 'resolve', alert: Alert, note: string) =>
-    api[kind](alert.id, note).then(
-      ({ alert: changed }) =>
-        setAlerts((prev) => {
-          const next = new Map(prev);
-          if (changed.state === 'resolved') next.delete(changed.id);
-          else next.set(changed.id, changed);
-          return next;
-        }),
-      (err: unknown) => setProblem(fill(t.error, { m: err instanceof Error ? err.message : String(err) })),
-    );
+  const set = (key: keyof Filters) => (e: Event) =>
+    setFilters({ ...filters, [key]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  const select = (key: 'owner' | 'kind' | 'district', label: string, all: string, values: string[]) => (
+    <label>
+      {label}
+      <select value={filters[key]} onChange={set(key)}>
+        <option value="">{all}</option>
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 
   return (
     <section class="inbox" aria-labelledby="inbox-title">
@@ -73,11 +123,53 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
         <span class={live ? 'live on' : 'live'} data-testid="live">
           {live ? t.live : t.reconnecting}
         </span>
-        <label class="filter">
-          {t.filter}
-          <input type="search" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        <label class="sound">
+          <input type="checkbox" checked={sound} onChange={() => setSound(!sound)} /> {t.sound}
         </label>
       </div>
+      <div class="filters">
+        {select(
+          'owner',
+          t.owner,
+          t.allAgencies,
+          options((a) => a.owner),
+        )}
+        <label>
+          {t.severityLabel}
+          <select value={filters.severity} onChange={set('severity')}>
+            <option value="">{t.allSeverities}</option>
+            {(['critical', 'warning', 'info'] as const).map((s) => (
+              <option key={s} value={s}>
+                {t.severity[s]}
+              </option>
+            ))}
+          </select>
+        </label>
+        {select(
+          'kind',
+          t.kind,
+          t.allKinds,
+          options((a) => a.kind),
+        )}
+        {select(
+          'district',
+          t.district,
+          t.allDistricts,
+          options((a) => a.district),
+        )}
+        <label class="filter">
+          {t.filter}
+          <input type="search" value={filters.text} onInput={set('text')} />
+        </label>
+      </div>
+      {announced ? (
+        <p class="announce" role="alert" data-testid="announce">
+          {t.critical}: <a href={`#/alerts/${announced.id}`}>{announced.title}</a> ({announced.device}){' '}
+          <button type="button" class="link" onClick={() => setAnnounced(null)}>
+            ✕
+          </button>
+        </p>
+      ) : null}
       {problem ? (
         <p class="problem" role="alert">
           {problem}
@@ -86,95 +178,46 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
       {shown.length === 0 ? <p class="empty">{t.none}</p> : null}
       <ul class="alerts">
         {shown.map((a) => (
-          <AlertRow
-            key={a.id}
-            alert={a}
-            t={t}
-            lang={lang}
-            canAct={OPERATOR_ROLES.has(user.role)}
-            onAct={act}
-          />
+          <li key={a.id} class={`alert ${a.severity} ${a.state}`} data-testid="alert" data-alert={a.id}>
+            <div class="head">
+              <span class={`badge ${a.severity}`}>{t.severity[a.severity]}</span>
+              <a class="title" href={`#/alerts/${a.id}`}>
+                {a.title}
+              </a>
+              <span class="state">{t.state[a.state]}</span>
+            </div>
+            <p class="message">{a.message}</p>
+            <dl class="facts">
+              <dt>{t.device}</dt>
+              <dd class="device">{a.device}</dd>
+              <dt>{t.district}</dt>
+              <dd>{a.district}</dd>
+              <dt>{t.owner}</dt>
+              <dd>{a.owner}</dd>
+              <dt>{t.raised}</dt>
+              <dd>{formatTime(a.raisedAt, lang)}</dd>
+              {a.value !== null ? (
+                <>
+                  <dt>{t.value}</dt>
+                  <dd>
+                    {formatNumber(a.value, lang)}
+                    {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
+                  </dd>
+                </>
+              ) : null}
+            </dl>
+            {a.acknowledgedBy !== null ? (
+              <p class="ack">
+                {t.state.acknowledged} {t.by} {a.acknowledgedBy}
+                {a.acknowledgeNote ? `: ${a.acknowledgeNote}` : ''}
+              </p>
+            ) : null}
+            {OPERATOR_ROLES.has(user.role) ? (
+              <AlertActions alert={a} t={t} onChanged={put} onProblem={setProblem} />
+            ) : null}
+          </li>
         ))}
       </ul>
     </section>
-  );
-}
-
-function AlertRow(props: {
-  alert: Alert;
-  t: Strings;
-  lang: Lang;
-  canAct: boolean;
-  onAct: (kind: 'acknowledge' | 'resolve', alert: Alert, note: string) => Promise<void>;
-}) {
-  const { alert: a, t, lang } = props;
-  const [action, setAction] = useState<'acknowledge' | 'resolve' | null>(null);
-  const [note, setNote] = useState('');
-  const confirm = (e: Event) => {
-    e.preventDefault();
-    if (action === null) return;
-    void props.onAct(action, a, note).then(() => {
-      setAction(null);
-      setNote('');
-    });
-  };
-  return (
-    <li class={`alert ${a.severity} ${a.state}`} data-testid="alert" data-alert={a.id}>
-      <div class="head">
-        <span class={`badge ${a.severity}`}>{t.severity[a.severity]}</span>
-        <strong class="title">{a.title}</strong>
-        <span class="state">{t.state[a.state]}</span>
-      </div>
-      <p class="message">{a.message}</p>
-      <dl class="facts">
-        <dt>{t.device}</dt>
-        <dd class="device">{a.device}</dd>
-        <dt>{t.district}</dt>
-        <dd>{a.district}</dd>
-        <dt>{t.owner}</dt>
-        <dd>{a.owner}</dd>
-        <dt>{t.raised}</dt>
-        <dd>{formatTime(a.raisedAt, lang)}</dd>
-        {a.value !== null ? (
-          <>
-            <dt>{t.value}</dt>
-            <dd>
-              {formatNumber(a.value, lang)}
-              {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
-            </dd>
-          </>
-        ) : null}
-      </dl>
-      {a.acknowledgedBy !== null ? (
-        <p class="ack">
-          {t.state.acknowledged} {t.by} {a.acknowledgedBy}
-          {a.acknowledgeNote ? `: ${a.acknowledgeNote}` : ''}
-        </p>
-      ) : null}
-      {props.canAct && action === null ? (
-        <div class="actions">
-          {a.state === 'open' ? (
-            <button type="button" onClick={() => setAction('acknowledge')}>
-              {t.acknowledge}
-            </button>
-          ) : null}
-          <button type="button" onClick={() => setAction('resolve')}>
-            {t.resolve}
-          </button>
-        </div>
-      ) : null}
-      {action !== null ? (
-        <form class="act" onSubmit={confirm}>
-          <label>
-            {t.note}
-            <input name="note" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
-          </label>
-          <button type="submit">{action === 'acknowledge' ? t.acknowledge : t.resolve}</button>
-          <button type="button" class="link" onClick={() => setAction(null)}>
-            {t.cancel}
-          </button>
-        </form>
-      ) : null}
-    </li>
   );
 }

@@ -39,7 +39,7 @@ export const KIM_LONG_NOTIFICATION: Notification = {
     {
       ...KIM_LONG_ALERT,
       event: { type: 'escalated', at: '2025-10-27T01:00:00.000Z' },
-      link: 'http://localhost:8080/api/alerts/12',
+      link: 'http://localhost:8080/console/#/alerts/12',
     },
   ],
 };
