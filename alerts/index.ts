@@ -29,3 +29,4 @@ export {
   type AlertServiceDeps,
 } from './service.ts';
 export { alertEventLine, createAlertSinks, type AlertSinkDeps } from './sinks.ts';
+export { deviceAlertStates, type DeviceAlertState } from './device-status.ts';

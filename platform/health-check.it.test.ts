@@ -70,8 +70,13 @@ describe('/health on a disk that fills and frees', () => {
       disk.heal();
       await writer.drained();
       await eventually(async () => ((await health()).ok ? true : undefined));
-      const [series = []] = await database.client.query('SELECT count(v) FROM health');
-      expect(series[0]?.values[0]?.[1]).toBe(sent);
+      // Every reading taken is stored; the last batch may still be on its way when /health turns ok.
+      const stored = async () => {
+        const [series = []] = await database.client.query('SELECT count(v) FROM health');
+        return series[0]?.values[0]?.[1];
+      };
+      await eventually(async () => ((await stored()) === sent ? true : undefined));
+      expect(await stored()).toBe(sent);
     } finally {
       await writer.close(100);
       await spool.close().catch(() => undefined);

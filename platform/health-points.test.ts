@@ -3,13 +3,12 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IngestError } from '../ingest/index.ts';
-import { parseRuleFile } from '../rules/index.ts';
+import { absenceRuleIds, parseRuleFile } from '../rules/index.ts';
 import { DEVICE_STATUSES, HEALTH_MEASUREMENTS } from '../measurements/index.ts';
 import {
   deviceStatusLines,
   intervalCounts,
   platformLines,
-  silenceRuleIds,
   startHealthPoints,
   type DeviceSnapshot,
   type PlatformSnapshot,
@@ -245,7 +244,7 @@ describe('deviceStatusLines', () => {
       'rules.yaml',
     );
     expect(parsed.ok).toBe(true);
-    expect([...silenceRuleIds(parsed.ok ? parsed.rules : [])]).toEqual(['quiet']);
+    expect([...absenceRuleIds(parsed.ok ? parsed.rules : [])]).toEqual(['quiet']);
   });
 });
 

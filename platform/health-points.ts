@@ -10,15 +10,10 @@ import type { Logger } from 'pino';
 import type { DeviceRecord } from '../devices/index.ts';
 import type { Spool } from '../ingest/index.ts';
 import { encodeLine, encodeTags } from '../influx/index.ts';
-import {
-  DEVICE_STATUSES,
-  type DeviceStatusName,
-  type FieldValueOf,
-  HEALTH_MEASUREMENTS,
-} from '../measurements/index.ts';
-import { type Rule } from '../rules/index.ts';
+import { DEVICE_STATUSES, type FieldValueOf, HEALTH_MEASUREMENTS } from '../measurements/index.ts';
+import { absenceRuleIds, type Rule } from '../rules/index.ts';
 import type { EventLoopLag, MetricTotals, PlatformMetrics, WriteTimes } from './metrics.ts';
-import { type Alert } from '../alerts/index.ts';
+import { deviceAlertStates, type Alert } from '../alerts/index.ts';
 import { sunAltitudeDeg } from '../devices/index.ts';
 
 type Measurements = typeof HEALTH_MEASUREMENTS;
@@ -123,11 +118,6 @@ export interface DeviceSnapshot {
   readonly silenceRules: ReadonlySet<string>;
 }
 
-/** The ids of the rules whose condition is an absence. */
-export function silenceRuleIds(rules: ReadonlyArray<Pick<Rule, 'id' | 'condition'>>): Set<string> {
-  return new Set(rules.filter((r) => r.condition.type === 'absence').map((r) => r.id));
-}
-
 // A name typed with a line break is kept in the registry and flattened here: line protocol cannot carry
 // control characters in a string field (influx/line-protocol.ts), and one name must not lose the round.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
@@ -135,16 +125,11 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
 
 /** One `device_status` line per device in service (decommissioned devices are left out). */
 export function deviceStatusLines(s: DeviceSnapshot): string[] {
-  const alerts = new Map<string, { open: number; silent: boolean }>();
-  for (const a of s.openAlerts) {
-    const seen = alerts.get(a.device) ?? { open: 0, silent: false };
-    alerts.set(a.device, { open: seen.open + 1, silent: seen.silent || s.silenceRules.has(a.rule) });
-  }
+  const stateOf = deviceAlertStates(s.openAlerts, s.silenceRules);
   return s.devices
     .filter((d) => d.status !== 'decommissioned')
     .map((d) => {
-      const a = alerts.get(d.id);
-      const status: DeviceStatusName = a === undefined ? 'ok' : a.silent ? 'silent' : 'alerting';
+      const { status, open } = stateOf(d.id);
       const { lat, lon } = d.location;
       return line(
         'device_status',
@@ -155,7 +140,7 @@ export function deviceStatusLines(s: DeviceSnapshot): string[] {
           lon,
           status,
           status_code: DEVICE_STATUSES.indexOf(status),
-          open_alerts: a?.open ?? 0,
+          open_alerts: open,
           sun_altitude_deg: sunAltitudeDeg(s.at, lat, lon),
         },
         s.at,
@@ -238,7 +223,7 @@ export async function startHealthPoints(
       at: clock(),
       devices: deps.devices(),
       openAlerts: deps.openAlerts(),
-      silenceRules: silenceRuleIds(deps.rules()),
+      silenceRules: absenceRuleIds(deps.rules()),
     };
     await append('device status', deviceStatusLines(snapshot));
   }

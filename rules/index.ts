@@ -4,7 +4,7 @@
 // command line. The rule language's parts (schema.ts, rule-file.ts, cel.ts, evaluators/) stay inside.
 export { RULES_ERRORS, type RulesErrorCode } from './errors.ts';
 export { RULE_TEST_ERRORS } from './testing/errors.ts';
-export { Rule } from './rule-file.ts';
+export { absenceRuleIds, Rule } from './rule-file.ts';
 export { parseDuration, RULE_ID_PATTERN } from './schema.ts';
 export {
   loadRuleFiles,

@@ -149,3 +149,8 @@ function placeholderIssues(rule: Rule): Issue[] {
   }
   return out;
 }
+
+/** The ids of the rules whose condition is an absence: their alerts mean a device stopped reporting. */
+export function absenceRuleIds(rules: ReadonlyArray<Pick<Rule, 'id' | 'condition'>>): Set<string> {
+  return new Set(rules.filter((r) => r.condition.type === 'absence').map((r) => r.id));
+}
