@@ -1,6 +1,6 @@
 // A device's state as an operator reads it off the map and the dashboards: `alerting` while an alert of it
 // is open (or acknowledged), `silent` when one of those is an absence rule's (it stopped reporting), `ok`
-// otherwise. One definition for the `device_status` measurement and for GET /api/devices/status.
+// otherwise. One definition for the `device_status` measurement and for GET /api/status/devices.
 import { DEVICE_STATUSES, type DeviceStatusName } from '../measurements/index.ts';
 import type { Alert } from './types.ts';
 

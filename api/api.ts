@@ -19,6 +19,7 @@ import { consoleRoutes } from './console-routes.ts';
 import { sessionRoutes, type SessionOptions } from './session-routes.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
 import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
+import { deviceStatusRoutes } from './device-status-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { silencesRoutes, type ApiSilences } from './silences-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
@@ -199,8 +200,11 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
           routing: deps.routing,
         }),
       );
-      if (deps.alerts !== undefined)
+      if (deps.alerts !== undefined) {
         await api.register(alertsRoutes({ auth, alerts: deps.alerts, clock: routeDeps.clock }));
+        const { registry, alerts, rules } = deps;
+        await api.register(deviceStatusRoutes({ auth, registry, alerts, rules }));
+      }
       if (deps.rules !== undefined)
         await api.register(rulesRoutes({ auth, rules: deps.rules, clock: routeDeps.clock }));
       if (deps.deliveries !== undefined)
