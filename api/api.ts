@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { adminRoutes } from './admin-routes.ts';
 import { ALERT_STREAM_PATH, alertsRoutes } from './alerts-routes.ts';
 import { createAuth, SESSION_COOKIE } from './auth.ts';
-import { consoleRoutes } from './console-routes.ts';
+import { consoleRoutes, consoleSettingsRoutes, type ConsoleSettings } from './console-routes.ts';
 import { sessionRoutes, type SessionOptions } from './session-routes.ts';
 import { agenciesRoutes } from './agencies-routes.ts';
 import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
@@ -58,8 +58,8 @@ export interface ApiDeps {
   readonly onDecommission?: (id: string) => void;
   /** Milliseconds since the epoch, for the default time ranges; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
-  /** The built operations console (console/dist), served under /console/; without it, not served. */
-  readonly consoleDir?: string;
+  /** The built operations console (console/dist) and its settings; without them, no console is served. */
+  readonly console?: { readonly dir: string; readonly settings: ConsoleSettings };
   /** Console sessions: how long they last, and whether their cookie is Secure (12 h, not Secure). */
   readonly sessions?: SessionOptions;
   /** The alert service; without it the /api/alerts routes are not served. */
@@ -149,7 +149,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  if (deps.consoleDir !== undefined) await app.register(consoleRoutes(deps.consoleDir));
+  if (deps.console !== undefined) await app.register(consoleRoutes(deps.console.dir, deps.console.settings));
 
   const clock = deps.clock ?? Date.now;
   const auth = createAuth(
@@ -188,6 +188,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
         await auth.authenticate.call(this, request, reply);
       });
       await api.register(sessions.signedIn);
+      if (deps.console !== undefined) await api.register(consoleSettingsRoutes(auth, deps.console.settings));
       await api.register(devicesRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));

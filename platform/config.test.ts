@@ -68,6 +68,10 @@ describe('loadConfig defaults', () => {
       timeZone: 'Asia/Ho_Chi_Minh',
       notify: { maxAttempts: 8, timeoutMs: 10_000 },
       sessions: { ttlMs: 43_200_000, secureCookie: false },
+      map: {
+        tiles: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+        attribution: '© OpenStreetMap contributors',
+      },
       logFormat: 'auto',
       health: { intervalMs: 10_000, statusIntervalMs: 60_000 },
       logLevel: 'info',

@@ -79,6 +79,12 @@ export const Env = z
     CITY_SMTP_URL: optionalText,
     /** The sender of notification e-mails. */
     CITY_SMTP_FROM: z.string().min(3).default('City telemetry <alerts@localhost>'),
+    /** The console map's base map: a tile URL template ({z}/{x}/{y}), and its attribution. */
+    CITY_MAP_TILES: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+\{z\}[^\s]*$/, 'an http(s) tile URL template with {z}, {x} and {y}')
+      .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+    CITY_MAP_ATTRIBUTION: z.string().max(300).default('© OpenStreetMap contributors'),
     /** How long a console session lasts before its user signs in again, hours. */
     CITY_SESSION_HOURS: z.coerce.number().min(0.25).max(720).default(12),
     /** Attempts of a notification's delivery before it is given up as dead. */
@@ -185,6 +191,8 @@ export interface Config {
   readonly publicUrl: string;
   /** The city's time zone (IANA). */
   readonly timeZone: string;
+  /** The console map's base map. */
+  readonly map: { readonly tiles: string; readonly attribution: string };
   /** Console sessions: how long they last; their cookie is Secure when CITY_PUBLIC_URL is https. */
   readonly sessions: { readonly ttlMs: number; readonly secureCookie: boolean };
   /** Notification delivery: attempts before a delivery is dead, and each send's timeout. */
@@ -260,6 +268,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
     timeZone: e.CITY_TIMEZONE,
     notify: { maxAttempts: e.CITY_NOTIFY_MAX_ATTEMPTS, timeoutMs: e.CITY_NOTIFY_TIMEOUT_MS },
+    map: { tiles: e.CITY_MAP_TILES, attribution: e.CITY_MAP_ATTRIBUTION },
     sessions: {
       ttlMs: Math.round(e.CITY_SESSION_HOURS * 3_600_000),
       secureCookie: e.CITY_PUBLIC_URL.startsWith('https:'),

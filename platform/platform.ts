@@ -175,7 +175,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
     {
       ...{ log, clock, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
       sessions: config.sessions,
-      consoleDir: CONSOLE_DIR,
+      console: { dir: CONSOLE_DIR, settings: { map: config.map, timeZone: config.timeZone } },
       metricsText: () => p.metrics.text(),
       health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
       onDecommission: (id) => {

@@ -195,6 +195,26 @@ describe('the operations console', () => {
     await page.context().close();
   });
 
+  it('shows every device on the map, coloured by its state, with no tiles to be had', async () => {
+    const page = await signedIn('quan-sat');
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.getByRole('link', { name: 'Bản đồ' }).click();
+    const legend = page.getByTestId('legend');
+    // sf-console's alert was resolved; sf-console-2 (street flooded) and rg-console (river alarm) are open.
+    await legend.locator('[data-status="alerting"]').filter({ hasText: 'Có cảnh báo: 2' }).waitFor();
+    expect(await legend.locator('[data-status="ok"]').textContent()).toContain('Bình thường: 1');
+    expect(await legend.locator('[data-status="silent"]').textContent()).toContain('Mất tín hiệu: 0');
+    expect(await page.getByTestId('map').locator('.leaflet-pane').count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'map-1920x1080.png') });
+    const res = await fetch(`${base}/console/`);
+    expect(res.headers.get('content-security-policy')).toContain(
+      "img-src 'self' data: https://tile.openstreetmap.org",
+    );
+    await page.context().close();
+  });
+
   it('refuses a wrong password, saying so', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/console/`);

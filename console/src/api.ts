@@ -52,6 +52,21 @@ export interface User {
   readonly language: 'vi' | 'en';
 }
 
+export interface DeviceStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly district: string;
+  readonly location: { readonly lat: number; readonly lon: number };
+  readonly status: 'ok' | 'alerting' | 'silent';
+  readonly openAlerts: number;
+}
+
+export interface ConsoleSettings {
+  readonly map: { readonly tiles: string; readonly attribution: string };
+  readonly timeZone: string;
+}
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
@@ -91,6 +106,8 @@ export const api = {
     call<{ user: User }>('POST', '/api/session', { username, password }),
   signOut: () => call<void>('DELETE', '/api/session'),
   openAlerts: () => call<{ alerts: Alert[] }>('GET', '/api/alerts?state=open,acknowledged&limit=1000'),
+  settings: () => call<ConsoleSettings>('GET', '/api/console/settings'),
+  deviceStatus: () => call<{ devices: DeviceStatus[] }>('GET', '/api/status/devices'),
   alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),
   acknowledge: (id: number, note: string) =>

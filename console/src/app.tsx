@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from './api.ts';
 import { savedLang, saveLang, strings, type Lang, type Strings } from './i18n.ts';
 import { AlertPage } from './alert-page.tsx';
+import type { MapPage as MapPageComponent } from './map-page.tsx';
 import { Inbox } from './inbox.tsx';
 import { SignIn } from './sign-in.tsx';
 
@@ -42,6 +43,12 @@ export function App() {
         <h1>{t.title}</h1>
         <nav>
           {user ? (
+            <>
+              <a href="#/">{t.inbox}</a>
+              <a href="#/map">{t.map}</a>
+            </>
+          ) : null}
+          {user ? (
             <span class="who">
               {user.name} · {user.role}
             </span>
@@ -67,8 +74,15 @@ export function App() {
   );
 }
 
-/** `#/alerts/<id>`: an alert's page (what a notification links to); anything else: the inbox. */
+/** `#/alerts/<id>`: an alert's page (what a notification links to); `#/map`: the map; else the inbox. */
 function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
+  // The map (Leaflet) is loaded when first opened: the inbox, the page kept open, stays small.
+  const [MapPage, setMapPage] = useState<typeof MapPageComponent | null>(null);
+  useEffect(() => {
+    if (props.route === '#/map' && MapPage === null)
+      void import('./map-page.tsx').then((m) => setMapPage(() => m.MapPage));
+  }, [props.route]);
+  if (props.route === '#/map') return MapPage === null ? null : <MapPage t={props.t} />;
   const alert = /^#\/alerts\/(\d+)$/.exec(props.route);
   if (alert !== null)
     return <AlertPage id={Number(alert[1])} t={props.t} lang={props.lang} user={props.user} />;

@@ -55,6 +55,10 @@ const STRINGS = {
     critical: 'Có cảnh báo nghiêm trọng mới',
     sound: 'Âm báo',
     notFound: 'Không có cảnh báo này.',
+    map: 'Bản đồ',
+    deviceStatus: { ok: 'Bình thường', alerting: 'Có cảnh báo', silent: 'Mất tín hiệu' },
+    devices: '{n} thiết bị',
+    openAlerts: '{n} cảnh báo đang mở',
   },
   en: {
     title: 'Operations centre',
@@ -108,6 +112,10 @@ const STRINGS = {
     critical: 'New critical alert',
     sound: 'Sound',
     notFound: 'No such alert.',
+    map: 'Map',
+    deviceStatus: { ok: 'OK', alerting: 'Alerting', silent: 'Silent' },
+    devices: '{n} devices',
+    openAlerts: '{n} open alert(s)',
   },
 } as const;
 
