@@ -169,3 +169,22 @@ describe('/api/users', () => {
     );
   });
 });
+
+describe('the console’s routes', () => {
+  it('say how to build the console when it is not built, and give its settings to anyone signed in', async () => {
+    const root = await h.request({ url: '/' });
+    expect([root.status, root.headers.location]).toEqual([302, '/console/']);
+    const page = await h.request({ url: '/console/' });
+    expect(page.status).toBe(503);
+    expect(page.body).toContain('npm run build:console');
+    const settings = await h.request({ url: '/api/console/settings', as: 'viewer' });
+    expect(settings.body).toEqual({
+      map: {
+        tiles: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+        attribution: '© OpenStreetMap contributors',
+      },
+      timeZone: 'Asia/Ho_Chi_Minh',
+    });
+    expect(errorOf(await h.request({ url: '/api/console/settings' })).code).toBe('API_ERR_UNAUTHORIZED');
+  });
+});

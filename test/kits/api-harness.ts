@@ -144,6 +144,17 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     routing: ownerRouting(registry),
     deliveries: notifyStore,
     silences: notifyStore,
+    // The console's routes with no console built: its settings, and / and /console/ saying how to build it.
+    console: {
+      dir: join(dir, 'console-not-built'),
+      settings: {
+        map: {
+          tiles: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+          attribution: '© OpenStreetMap contributors',
+        },
+        timeZone: 'Asia/Ho_Chi_Minh',
+      },
+    },
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {
