@@ -3,7 +3,8 @@
 // with a sound when the operator turned it on). Filtered by agency, severity, kind, district and text.
 // An operator acknowledges or resolves with a note; a viewer sees the same list without the buttons.
 // Alert texts, device names and notes come from rules, devices and people: they are rendered as text.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AlertActions, OPERATOR_ROLES } from './actions.tsx';
 import { alertStream, api, type Alert, type Severity, type User } from './api.ts';
 import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
@@ -47,13 +48,17 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
   const soundOn = useRef(sound);
   soundOn.current = sound;
 
-  const put = (a: Alert) =>
-    setAlerts((prev) => {
-      const next = new Map(prev);
-      if (a.state === 'resolved') next.delete(a.id);
-      else next.set(a.id, a);
-      return next;
-    });
+  // Stable across renders, so the memoised rows are not rendered again for a new callback.
+  const put = useCallback(
+    (a: Alert) =>
+      setAlerts((prev) => {
+        const next = new Map(prev);
+        if (a.state === 'resolved') next.delete(a.id);
+        else next.set(a.id, a);
+        return next;
+      }),
+    [],
+  );
 
   useEffect(() => {
     const seen = new Set<number>();
@@ -178,46 +183,71 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
       {shown.length === 0 ? <p class="empty">{t.none}</p> : null}
       <ul class="alerts">
         {shown.map((a) => (
-          <li key={a.id} class={`alert ${a.severity} ${a.state}`} data-testid="alert" data-alert={a.id}>
-            <div class="head">
-              <span class={`badge ${a.severity}`}>{t.severity[a.severity]}</span>
-              <a class="title" href={`#/alerts/${a.id}`}>
-                {a.title}
-              </a>
-              <span class="state">{t.state[a.state]}</span>
-            </div>
-            <p class="message">{a.message}</p>
-            <dl class="facts">
-              <dt>{t.device}</dt>
-              <dd class="device">{a.device}</dd>
-              <dt>{t.district}</dt>
-              <dd>{a.district}</dd>
-              <dt>{t.owner}</dt>
-              <dd>{a.owner}</dd>
-              <dt>{t.raised}</dt>
-              <dd>{formatTime(a.raisedAt, lang)}</dd>
-              {a.value !== null ? (
-                <>
-                  <dt>{t.value}</dt>
-                  <dd>
-                    {formatNumber(a.value, lang)}
-                    {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
-                  </dd>
-                </>
-              ) : null}
-            </dl>
-            {a.acknowledgedBy !== null ? (
-              <p class="ack">
-                {t.state.acknowledged} {t.by} {a.acknowledgedBy}
-                {a.acknowledgeNote ? `: ${a.acknowledgeNote}` : ''}
-              </p>
-            ) : null}
-            {OPERATOR_ROLES.has(user.role) ? (
-              <AlertActions alert={a} t={t} onChanged={put} onProblem={setProblem} />
-            ) : null}
-          </li>
+          <AlertRow
+            key={a.id}
+            alert={a}
+            t={t}
+            lang={lang}
+            canAct={OPERATOR_ROLES.has(user.role)}
+            onChanged={put}
+            onProblem={setProblem}
+          />
         ))}
       </ul>
     </section>
   );
 }
+
+interface RowProps {
+  readonly alert: Alert;
+  readonly t: Strings;
+  readonly lang: Lang;
+  readonly canAct: boolean;
+  readonly onChanged: (alert: Alert) => void;
+  readonly onProblem: (message: string) => void;
+}
+
+/**
+ * One alert's row. Memoised: a change to one alert renders its row again, not the thousand others (the
+ * alert objects of unchanged rows are the same objects).
+ */
+const AlertRow = memo(function AlertRow({ alert: a, t, lang, canAct, onChanged, onProblem }: RowProps) {
+  return (
+    <li class={`alert ${a.severity} ${a.state}`} data-testid="alert" data-alert={a.id}>
+      <div class="head">
+        <span class={`badge ${a.severity}`}>{t.severity[a.severity]}</span>
+        <a class="title" href={`#/alerts/${a.id}`}>
+          {a.title}
+        </a>
+        <span class="state">{t.state[a.state]}</span>
+      </div>
+      <p class="message">{a.message}</p>
+      <dl class="facts">
+        <dt>{t.device}</dt>
+        <dd class="device">{a.device}</dd>
+        <dt>{t.district}</dt>
+        <dd>{a.district}</dd>
+        <dt>{t.owner}</dt>
+        <dd>{a.owner}</dd>
+        <dt>{t.raised}</dt>
+        <dd>{formatTime(a.raisedAt, lang)}</dd>
+        {a.value !== null ? (
+          <>
+            <dt>{t.value}</dt>
+            <dd>
+              {formatNumber(a.value, lang)}
+              {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {a.acknowledgedBy !== null ? (
+        <p class="ack">
+          {t.state.acknowledged} {t.by} {a.acknowledgedBy}
+          {a.acknowledgeNote ? `: ${a.acknowledgeNote}` : ''}
+        </p>
+      ) : null}
+      {canAct ? <AlertActions alert={a} t={t} onChanged={onChanged} onProblem={onProblem} /> : null}
+    </li>
+  );
+});
