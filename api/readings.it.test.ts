@@ -72,8 +72,8 @@ describe('latest readings', () => {
       device: HUNG_VUONG.id,
       kind: 'air_quality',
       fields: {
-        pm25: { value: 17, time: new Date(NOW - 60 * MIN).toISOString() },
-        pm10: { value: 34, time: new Date(NOW - 50 * MIN).toISOString() },
+        pm25: { value: 17, time: new Date(NOW - 60 * MIN).toISOString(), unit: 'µg/m³' },
+        pm10: { value: 34, time: new Date(NOW - 50 * MIN).toISOString(), unit: 'µg/m³' },
       },
     });
   });

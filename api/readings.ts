@@ -82,7 +82,11 @@ export function seriesPoints(series: Series, fields: readonly string[]): Point[]
   return points;
 }
 
-export const LatestField = z.object({ value: z.union([z.number(), z.boolean()]), time: z.iso.datetime() });
+export const LatestField = z.object({
+  value: z.union([z.number(), z.boolean()]),
+  time: z.iso.datetime(),
+  unit: z.string().describe("the field's fixed unit ('' for none): µg/m³, m, mm, W…"),
+});
 export type LatestField = z.infer<typeof LatestField>;
 
 /**
@@ -109,7 +113,7 @@ export async function latestOfDevice(
     const point = series === undefined ? undefined : seriesPoints(series, [field])[0];
     const value = point?.values[field];
     if (point !== undefined && value !== undefined && value !== null)
-      latest[field] = { value, time: point.time };
+      latest[field] = { value, time: point.time, unit: fieldSpec(device.kind, field)?.unit ?? '' };
   });
   return latest;
 }

@@ -74,6 +74,7 @@ beforeAll(async () => {
     password: PASSWORD,
   });
   await platform.registry.users.create({ username: 'quan-sat', role: 'viewer', password: PASSWORD });
+  await platform.registry.users.create({ username: 'ky-su', role: 'engineer', password: PASSWORD });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   await mkdir(SCREENSHOTS, { recursive: true });
 });
@@ -212,6 +213,36 @@ describe('the operations console', () => {
     expect(res.headers.get('content-security-policy')).toContain(
       "img-src 'self' data: https://tile.openstreetmap.org",
     );
+    await page.context().close();
+  });
+
+  it("shows a device's page: latest values with units, a chart, its alerts, and the messages refused", async () => {
+    const gauge = await connectClient(platform.mqttUrl, {
+      clientId: 'sf-console-2',
+      username: 'sf-console-2',
+      password: secondSecret,
+    });
+    await gauge.publishAsync(
+      'city/flood/sf-console-2/telemetry',
+      JSON.stringify({ water_level_m: 'sâu lắm' }),
+      {
+        qos: 1,
+      },
+    );
+    await gauge.endAsync();
+    const page = await signedIn('ky-su');
+    await page.goto(`${base}/console/#/devices/sf-console-2`);
+    await page.getByRole('heading', { name: 'Ngập đường Hùng Vương' }).waitFor();
+    await page
+      .getByTestId('latest')
+      .getByText(/0,34 m/)
+      .waitFor();
+    await page.getByTestId('chart').locator('canvas').first().waitFor();
+    await page.getByTestId('device-alerts').getByRole('link', { name: 'Street flooded' }).waitFor();
+    const refused = page.getByTestId('dead-letters');
+    await refused.getByText('INGEST_ERR_', { exact: false }).first().waitFor();
+    expect(await refused.textContent()).toContain('sâu lắm');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'device-1920x1080.png'), fullPage: true });
     await page.context().close();
   });
 

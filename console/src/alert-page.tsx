@@ -58,7 +58,9 @@ export function AlertPage({ id, t, lang, user }: { id: number; t: Strings; lang:
         <p class="message">{alert.message}</p>
         <dl class="facts">
           <dt>{t.device}</dt>
-          <dd>{alert.device}</dd>
+          <dd>
+            <a href={`#/devices/${encodeURIComponent(alert.device)}`}>{alert.device}</a>
+          </dd>
           <dt>{t.district}</dt>
           <dd>{alert.district}</dd>
           <dt>{t.owner}</dt>

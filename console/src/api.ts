@@ -62,6 +62,38 @@ export interface DeviceStatus {
   readonly openAlerts: number;
 }
 
+export interface DeviceRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly district: string;
+  readonly location: { readonly lat: number; readonly lon: number };
+  readonly gateway?: string;
+  readonly tags: readonly string[];
+  readonly status: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly maintenance?: { readonly until: string; readonly reason: string; readonly by: string };
+}
+
+export interface Latest {
+  readonly fields: Readonly<Record<string, { value: number | boolean; time: string; unit: string }>>;
+}
+
+export interface History {
+  readonly fields: readonly string[];
+  readonly points: ReadonlyArray<{ time: string; values: Readonly<Record<string, number | boolean | null>> }>;
+}
+
+export interface DeadLetter {
+  readonly id: number;
+  readonly at: string;
+  readonly topic: string;
+  readonly code: string;
+  readonly description: string;
+  readonly detail: string;
+  readonly payloadPreview: string;
+}
+
 export interface ConsoleSettings {
   readonly map: { readonly tiles: string; readonly attribution: string };
   readonly timeZone: string;
@@ -107,6 +139,14 @@ export const api = {
   signOut: () => call<void>('DELETE', '/api/session'),
   openAlerts: () => call<{ alerts: Alert[] }>('GET', '/api/alerts?state=open,acknowledged&limit=1000'),
   settings: () => call<ConsoleSettings>('GET', '/api/console/settings'),
+  device: (id: string) => call<DeviceRecord>('GET', `/api/devices/${encodeURIComponent(id)}`),
+  latest: (id: string) => call<Latest>('GET', `/api/devices/${encodeURIComponent(id)}/readings/latest`),
+  history: (id: string, hours: number, every: string) =>
+    call<History>('GET', `/api/devices/${encodeURIComponent(id)}/readings?from=now-${hours}h&every=${every}`),
+  alertsOf: (id: string) =>
+    call<{ alerts: Alert[] }>('GET', `/api/alerts?device=${encodeURIComponent(id)}&limit=50`),
+  deadLetters: (id: string) =>
+    call<{ deadLetters: DeadLetter[] }>('GET', `/api/dead-letters?source=${encodeURIComponent(id)}&limit=20`),
   deviceStatus: () => call<{ devices: DeviceStatus[] }>('GET', '/api/status/devices'),
   alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from './api.ts';
 import { savedLang, saveLang, strings, type Lang, type Strings } from './i18n.ts';
 import { AlertPage } from './alert-page.tsx';
+import type { DevicePage as DevicePageComponent } from './device-page.tsx';
 import type { MapPage as MapPageComponent } from './map-page.tsx';
 import { Inbox } from './inbox.tsx';
 import { SignIn } from './sign-in.tsx';
@@ -76,13 +77,22 @@ export function App() {
 
 /** `#/alerts/<id>`: an alert's page (what a notification links to); `#/map`: the map; else the inbox. */
 function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
-  // The map (Leaflet) is loaded when first opened: the inbox, the page kept open, stays small.
+  // The map (Leaflet) and the device page (uPlot) are loaded when first opened: the inbox, the page kept
+  // open, stays small.
   const [MapPage, setMapPage] = useState<typeof MapPageComponent | null>(null);
+  const [DevicePage, setDevicePage] = useState<typeof DevicePageComponent | null>(null);
+  const device = /^#\/devices\/(.+)$/.exec(props.route);
   useEffect(() => {
     if (props.route === '#/map' && MapPage === null)
       void import('./map-page.tsx').then((m) => setMapPage(() => m.MapPage));
+    if (device !== null && DevicePage === null)
+      void import('./device-page.tsx').then((m) => setDevicePage(() => m.DevicePage));
   }, [props.route]);
   if (props.route === '#/map') return MapPage === null ? null : <MapPage t={props.t} />;
+  if (device !== null)
+    return DevicePage === null ? null : (
+      <DevicePage id={decodeURIComponent(device[1]!)} t={props.t} lang={props.lang} user={props.user} />
+    );
   const alert = /^#\/alerts\/(\d+)$/.exec(props.route);
   if (alert !== null)
     return <AlertPage id={Number(alert[1])} t={props.t} lang={props.lang} user={props.user} />;

@@ -224,7 +224,9 @@ const AlertRow = memo(function AlertRow({ alert: a, t, lang, canAct, onChanged, 
       <p class="message">{a.message}</p>
       <dl class="facts">
         <dt>{t.device}</dt>
-        <dd class="device">{a.device}</dd>
+        <dd class="device">
+          <a href={`#/devices/${encodeURIComponent(a.device)}`}>{a.device}</a>
+        </dd>
         <dt>{t.district}</dt>
         <dd>{a.district}</dd>
         <dt>{t.owner}</dt>

@@ -21,7 +21,10 @@ function popup(d: DeviceStatus, t: Strings): HTMLElement {
   name.textContent = d.name;
   const facts = document.createElement('div');
   facts.textContent = `${d.id} · ${d.district} · ${t.deviceStatus[d.status]}`;
-  box.append(name, facts);
+  const open = document.createElement('a');
+  open.href = `#/devices/${encodeURIComponent(d.id)}`;
+  open.textContent = t.openDevice;
+  box.append(name, facts, open);
   if (d.openAlerts > 0) {
     const link = document.createElement('a');
     link.href = '#/';
