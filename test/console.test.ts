@@ -246,6 +246,19 @@ describe('the operations console', () => {
     await page.context().close();
   });
 
+  it('shows each agency its open alerts and its response times against its targets', async () => {
+    const page = await signedIn('quan-sat');
+    await page.getByRole('link', { name: 'Đơn vị' }).click();
+    const flood = page.getByTestId('agencies').locator('tr[data-agency="flood-control"]');
+    await flood.waitFor();
+    const cells = await flood.locator('td').allTextContents();
+    // Open now: sf-console-2 (warning) and rg-console (critical); sf-console was acknowledged, then resolved.
+    expect(cells.slice(0, 2)).toEqual(['2', '1']);
+    expect(cells[2]).toMatch(/^\d+ phút/);
+    expect(cells[4]).toBe('15 / 120 / 1440');
+    await page.context().close();
+  });
+
   it('refuses a wrong password, saying so', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/console/`);

@@ -94,6 +94,22 @@ export interface DeadLetter {
   readonly payloadPreview: string;
 }
 
+export interface Agency {
+  readonly id: string;
+  readonly name: { readonly vi: string; readonly en: string };
+  readonly ack_target_minutes: Readonly<Record<Severity, number>>;
+}
+
+export interface ResponseTimes {
+  readonly owners: ReadonlyArray<{
+    owner: string;
+    acknowledged: number;
+    meanAckMs: number | null;
+    resolved: number;
+    meanResolveMs: number | null;
+  }>;
+}
+
 export interface ConsoleSettings {
   readonly map: { readonly tiles: string; readonly attribution: string };
   readonly timeZone: string;
@@ -147,6 +163,8 @@ export const api = {
     call<{ alerts: Alert[] }>('GET', `/api/alerts?device=${encodeURIComponent(id)}&limit=50`),
   deadLetters: (id: string) =>
     call<{ deadLetters: DeadLetter[] }>('GET', `/api/dead-letters?source=${encodeURIComponent(id)}&limit=20`),
+  agencies: () => call<{ agencies: Agency[] }>('GET', '/api/agencies'),
+  responseTimes: (days: number) => call<ResponseTimes>('GET', `/api/alerts/response-times?from=now-${days}d`),
   deviceStatus: () => call<{ devices: DeviceStatus[] }>('GET', '/api/status/devices'),
   alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),

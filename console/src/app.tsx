@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from './api.ts';
 import { savedLang, saveLang, strings, type Lang, type Strings } from './i18n.ts';
+import { AgenciesPage } from './agencies-page.tsx';
 import { AlertPage } from './alert-page.tsx';
 import type { DevicePage as DevicePageComponent } from './device-page.tsx';
 import type { MapPage as MapPageComponent } from './map-page.tsx';
@@ -47,6 +48,7 @@ export function App() {
             <>
               <a href="#/">{t.inbox}</a>
               <a href="#/map">{t.map}</a>
+              <a href="#/agencies">{t.agencies}</a>
             </>
           ) : null}
           {user ? (
@@ -89,6 +91,7 @@ function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
       void import('./device-page.tsx').then((m) => setDevicePage(() => m.DevicePage));
   }, [props.route]);
   if (props.route === '#/map') return MapPage === null ? null : <MapPage t={props.t} />;
+  if (props.route === '#/agencies') return <AgenciesPage t={props.t} lang={props.lang} />;
   if (device !== null)
     return DevicePage === null ? null : (
       <DevicePage id={decodeURIComponent(device[1]!)} t={props.t} lang={props.lang} user={props.user} />
