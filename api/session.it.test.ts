@@ -5,7 +5,7 @@
 // the users, and disabling one ends their sessions at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserRecord } from '../devices/index.ts';
-import { errorOf, KIM_LONG, NOW, startHarness, type Harness } from '../test/kits/api-harness.ts';
+import { errorOf, raiseKimLongAlert, startHarness, type Harness } from '../test/kits/api-harness.ts';
 import { SIGN_IN_LIMITS } from './session-routes.ts';
 
 let h: Harness;
@@ -15,23 +15,7 @@ const PASSWORD = 'trực ban đêm mùa lũ';
 
 beforeAll(async () => {
   h = await startHarness('session');
-  await h.registry.provisionDevice(KIM_LONG);
-  alertId = h.alerts.trigger({
-    type: 'raise',
-    rule: 'river-alarm-level',
-    device: KIM_LONG.id,
-    kind: 'flood',
-    district: 'Kim Long',
-    owner: 'flood-control',
-    title: 'Hương river at Kim Long above alarm level 1',
-    severity: 'warning',
-    message: 'water level 3.2 m ≥ 3 m',
-    value: 3.2,
-    threshold: 3,
-    level: 1,
-    at: NOW,
-    source: 'rule',
-  })!.alert.id;
+  alertId = await raiseKimLongAlert(h);
   for (const [username, role] of [
     ['truc-ban', 'operator'],
     ['quan-sat', 'viewer'],

@@ -4,29 +4,20 @@
 // their codes; a device is put in maintenance and back in service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceRecord } from '../devices/index.ts';
-import { KIM_LONG, NOW, startHarness, type Harness, errorOf } from '../test/kits/api-harness.ts';
+import {
+  KIM_LONG,
+  NOW,
+  startHarness,
+  type Harness,
+  errorOf,
+  raiseKimLongAlert,
+} from '../test/kits/api-harness.ts';
 
 let h: Harness;
 let gauge: number;
 beforeAll(async () => {
   h = await startHarness('silences');
-  await h.registry.provisionDevice(KIM_LONG);
-  gauge = h.alerts.trigger({
-    type: 'raise',
-    rule: 'river-alarm-level',
-    device: KIM_LONG.id,
-    kind: 'flood',
-    district: 'Kim Long',
-    owner: 'flood-control',
-    title: 'Hương river at Kim Long above alarm level 1',
-    severity: 'warning',
-    message: 'water level 3.2 m ≥ 3 m',
-    value: 3.2,
-    threshold: 3,
-    level: 1,
-    at: NOW,
-    source: 'rule',
-  })!.alert.id;
+  gauge = await raiseKimLongAlert(h);
 });
 afterAll(async () => {
   await h.close();

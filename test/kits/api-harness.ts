@@ -249,3 +249,24 @@ export function errorOf(res: { status: number; body: unknown }) {
   expect(res.status).toBe(API_ERRORS[error.code].status);
   return error;
 }
+
+/** Raises an alert on the Kim Long gauge (provisioned first): a river past its alarm level 1. */
+export async function raiseKimLongAlert(h: Pick<Harness, 'registry' | 'alerts'>): Promise<number> {
+  await h.registry.provisionDevice(KIM_LONG);
+  return h.alerts.trigger({
+    type: 'raise',
+    rule: 'river-alarm-level',
+    device: KIM_LONG.id,
+    kind: 'flood',
+    district: 'Kim Long',
+    owner: 'flood-control',
+    title: 'Hương river at Kim Long above alarm level 1',
+    severity: 'warning',
+    message: 'water level 3.2 m ≥ 3 m',
+    value: 3.2,
+    threshold: 3,
+    level: 1,
+    at: NOW,
+    source: 'rule',
+  })!.alert.id;
+}
