@@ -259,6 +259,28 @@ describe('the operations console', () => {
     await page.context().close();
   });
 
+  it('acknowledges a selection of alerts at once, with one note', async () => {
+    const page = await signedIn('truc-ban');
+    const rows = page.getByTestId('alert');
+    await expect.poll(() => rows.count()).toBe(2);
+    for (const device of ['sf-console-2', 'rg-console'])
+      await rows.filter({ hasText: device }).getByRole('checkbox').check();
+    const bar = page.getByTestId('selection');
+    await bar.getByText('Đã chọn 2 cảnh báo').waitFor();
+    await bar.getByLabel('Ghi chú').fill('đã báo đội cơ động');
+    await bar.getByRole('button', { name: 'Tiếp nhận' }).click();
+    await expect
+      .poll(() => platform.alerts.listOpen().map((a) => [a.device, a.state, a.acknowledgeNote]))
+      .toEqual(
+        expect.arrayContaining([
+          ['sf-console-2', 'acknowledged', 'đã báo đội cơ động'],
+          ['rg-console', 'acknowledged', 'đã báo đội cơ động'],
+        ]),
+      );
+    await bar.waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
   it('refuses a wrong password, saying so', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/console/`);

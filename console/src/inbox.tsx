@@ -45,6 +45,17 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
   const [problem, setProblem] = useState<string | null>(null);
   const [announced, setAnnounced] = useState<Alert | null>(null);
   const [sound, setSound] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const canAct = OPERATOR_ROLES.has(user.role);
+  const toggle = useCallback(
+    (id: number) =>
+      setSelected((prev) => {
+        const next = new Set(prev);
+        if (!next.delete(id)) next.add(id);
+        return next;
+      }),
+    [],
+  );
   const soundOn = useRef(sound);
   soundOn.current = sound;
 
@@ -181,6 +192,15 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
         </p>
       ) : null}
       {shown.length === 0 ? <p class="empty">{t.none}</p> : null}
+      {canAct && selected.size > 0 ? (
+        <SelectionBar
+          t={t}
+          alerts={shown.filter((a) => selected.has(a.id))}
+          onChanged={put}
+          onProblem={setProblem}
+          onDone={() => setSelected(new Set())}
+        />
+      ) : null}
       <ul class="alerts">
         {shown.map((a) => (
           <AlertRow
@@ -188,7 +208,9 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
             alert={a}
             t={t}
             lang={lang}
-            canAct={OPERATOR_ROLES.has(user.role)}
+            canAct={canAct}
+            selected={selected.has(a.id)}
+            onSelect={toggle}
             onChanged={put}
             onProblem={setProblem}
           />
@@ -203,6 +225,8 @@ interface RowProps {
   readonly t: Strings;
   readonly lang: Lang;
   readonly canAct: boolean;
+  readonly selected: boolean;
+  readonly onSelect: (id: number) => void;
   readonly onChanged: (alert: Alert) => void;
   readonly onProblem: (message: string) => void;
 }
@@ -211,10 +235,19 @@ interface RowProps {
  * One alert's row. Memoised: a change to one alert renders its row again, not the thousand others (the
  * alert objects of unchanged rows are the same objects).
  */
-const AlertRow = memo(function AlertRow({ alert: a, t, lang, canAct, onChanged, onProblem }: RowProps) {
+const AlertRow = memo(function AlertRow(props: RowProps) {
+  const { alert: a, t, lang, canAct, onChanged, onProblem } = props;
   return (
     <li class={`alert ${a.severity} ${a.state}`} data-testid="alert" data-alert={a.id}>
       <div class="head">
+        {canAct ? (
+          <input
+            type="checkbox"
+            checked={props.selected}
+            onChange={() => props.onSelect(a.id)}
+            aria-label={fill(t.select, { title: a.title, device: a.device })}
+          />
+        ) : null}
         <span class={`badge ${a.severity}`}>{t.severity[a.severity]}</span>
         <a class="title" href={`#/alerts/${a.id}`}>
           {a.title}
@@ -253,3 +286,48 @@ const AlertRow = memo(function AlertRow({ alert: a, t, lang, canAct, onChanged, 
     </li>
   );
 });
+
+/** Acknowledge or resolve every selected alert, with one note: each goes through the API on its own. */
+function SelectionBar(props: {
+  t: Strings;
+  alerts: readonly Alert[];
+  onChanged: (alert: Alert) => void;
+  onProblem: (message: string) => void;
+  onDone: () => void;
+}) {
+  const { t, alerts } = props;
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const act = async (kind: 'acknowledge' | 'resolve') => {
+    setBusy(true);
+    for (const a of alerts) {
+      if (kind === 'acknowledge' && a.state !== 'open') continue;
+      try {
+        props.onChanged((await api[kind](a.id, note)).alert);
+      } catch (err) {
+        props.onProblem(fill(t.error, { m: err instanceof Error ? err.message : String(err) }));
+      }
+    }
+    setBusy(false);
+    setNote('');
+    props.onDone();
+  };
+  return (
+    <div class="selection" data-testid="selection">
+      <span>{fill(t.selected, { n: alerts.length })}</span>
+      <label>
+        {t.note}
+        <input name="note" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="button" disabled={busy} onClick={() => void act('acknowledge')}>
+        {t.acknowledge}
+      </button>
+      <button type="button" disabled={busy} onClick={() => void act('resolve')}>
+        {t.resolve}
+      </button>
+      <button type="button" class="link" onClick={props.onDone}>
+        {t.cancel}
+      </button>
+    </div>
+  );
+}
