@@ -1,7 +1,8 @@
-// Acknowledge and resolve, each with a note: on the inbox's rows and on an alert's page.
+// What the inbox's rows and an alert's page share: the alert's facts, and acknowledge and resolve, each
+// with a note.
 import { useState } from 'preact/hooks';
 import { api, type Alert } from './api.ts';
-import { fill, type Strings } from './i18n.ts';
+import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
 
 export function AlertActions(props: {
   alert: Alert;
@@ -55,3 +56,30 @@ export function AlertActions(props: {
 }
 
 export const OPERATOR_ROLES: ReadonlySet<string> = new Set(['operator', 'engineer', 'admin']);
+
+/** Where and when: the device (linked to its page), district, agency, time raised, value against limit. */
+export function AlertFacts({ alert: a, t, lang }: { alert: Alert; t: Strings; lang: Lang }) {
+  return (
+    <dl class="facts">
+      <dt>{t.device}</dt>
+      <dd>
+        <a href={`#/devices/${encodeURIComponent(a.device)}`}>{a.device}</a>
+      </dd>
+      <dt>{t.district}</dt>
+      <dd>{a.district}</dd>
+      <dt>{t.owner}</dt>
+      <dd>{a.owner}</dd>
+      <dt>{t.raised}</dt>
+      <dd>{formatTime(a.raisedAt, lang)}</dd>
+      {a.value !== null ? (
+        <>
+          <dt>{t.value}</dt>
+          <dd>
+            {formatNumber(a.value, lang)}
+            {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
+          </dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}

@@ -2,9 +2,9 @@
 // acknowledged and resolved, by whom, with notes) and the notifications sent of it, to which receivers
 // and how each went. Kept current by the alert stream.
 import { useEffect, useState } from 'preact/hooks';
-import { AlertActions, OPERATOR_ROLES } from './actions.tsx';
+import { AlertActions, AlertFacts, OPERATOR_ROLES } from './actions.tsx';
 import { alertStream, api, type Alert, type AlertEvent, type Delivery, type User } from './api.ts';
-import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
+import { fill, formatTime, type Lang, type Strings } from './i18n.ts';
 
 export function AlertPage({ id, t, lang, user }: { id: number; t: Strings; lang: Lang; user: User }) {
   const [alert, setAlert] = useState<Alert | null | undefined>(undefined);
@@ -56,27 +56,7 @@ export function AlertPage({ id, t, lang, user }: { id: number; t: Strings; lang:
           <span class="state">{t.state[alert.state]}</span>
         </div>
         <p class="message">{alert.message}</p>
-        <dl class="facts">
-          <dt>{t.device}</dt>
-          <dd>
-            <a href={`#/devices/${encodeURIComponent(alert.device)}`}>{alert.device}</a>
-          </dd>
-          <dt>{t.district}</dt>
-          <dd>{alert.district}</dd>
-          <dt>{t.owner}</dt>
-          <dd>{alert.owner}</dd>
-          <dt>{t.raised}</dt>
-          <dd>{formatTime(alert.raisedAt, lang)}</dd>
-          {alert.value !== null ? (
-            <>
-              <dt>{t.value}</dt>
-              <dd>
-                {formatNumber(alert.value, lang)}
-                {alert.threshold !== null ? ` (${t.limit} ${formatNumber(alert.threshold, lang)})` : ''}
-              </dd>
-            </>
-          ) : null}
-        </dl>
+        <AlertFacts alert={alert} t={t} lang={lang} />
         {problem ? (
           <p class="problem" role="alert">
             {problem}

@@ -5,9 +5,9 @@
 // Alert texts, device names and notes come from rules, devices and people: they are rendered as text.
 import { memo } from 'preact/compat';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { AlertActions, OPERATOR_ROLES } from './actions.tsx';
+import { AlertActions, AlertFacts, OPERATOR_ROLES } from './actions.tsx';
 import { alertStream, api, type Alert, type Severity, type User } from './api.ts';
-import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
+import { fill, type Lang, type Strings } from './i18n.ts';
 
 const RANK = { info: 1, warning: 2, critical: 3 } as const;
 
@@ -255,27 +255,7 @@ const AlertRow = memo(function AlertRow(props: RowProps) {
         <span class="state">{t.state[a.state]}</span>
       </div>
       <p class="message">{a.message}</p>
-      <dl class="facts">
-        <dt>{t.device}</dt>
-        <dd class="device">
-          <a href={`#/devices/${encodeURIComponent(a.device)}`}>{a.device}</a>
-        </dd>
-        <dt>{t.district}</dt>
-        <dd>{a.district}</dd>
-        <dt>{t.owner}</dt>
-        <dd>{a.owner}</dd>
-        <dt>{t.raised}</dt>
-        <dd>{formatTime(a.raisedAt, lang)}</dd>
-        {a.value !== null ? (
-          <>
-            <dt>{t.value}</dt>
-            <dd>
-              {formatNumber(a.value, lang)}
-              {a.threshold !== null ? ` (${t.limit} ${formatNumber(a.threshold, lang)})` : ''}
-            </dd>
-          </>
-        ) : null}
-      </dl>
+      <AlertFacts alert={a} t={t} lang={lang} />
       {a.acknowledgedBy !== null ? (
         <p class="ack">
           {t.state.acknowledged} {t.by} {a.acknowledgedBy}
