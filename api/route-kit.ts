@@ -48,6 +48,10 @@ export const RuleSummary = z.object({
   owner: z.string().describe('the agency that must act on its alerts'),
   kind: Kind.optional().describe('the device kind it selects; absent when it selects by device id'),
   type: z.string().describe('the condition type: threshold, rate, window, absence, aqi or expr'),
+  field: z
+    .string()
+    .optional()
+    .describe('the reading field its condition compares (threshold, rate, window); absent for the others'),
   file: z.string().describe('the rule file it comes from'),
 });
 export type RuleSummary = z.infer<typeof RuleSummary>;

@@ -72,6 +72,7 @@ export function summarize(rule: Rule, file: string): RuleSummary {
     severity: rule.severity,
     owner: rule.owner,
     type: rule.condition.type,
+    ...('field' in rule.condition ? { field: rule.condition.field } : {}),
     file,
   };
   return rule.select.kind === undefined ? summary : { ...summary, kind: rule.select.kind };

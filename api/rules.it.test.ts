@@ -56,6 +56,7 @@ const Summary = z.object({
   owner: z.string(),
   kind: z.string().optional(),
   type: z.string(),
+  field: z.string().optional(),
   file: z.string(),
 });
 const Problem = z.object({
@@ -98,6 +99,9 @@ describe('GET /api/rules', () => {
       type: 'absence',
       file: 'silence.yaml',
     });
+    expect(rules).toContainEqual(
+      expect.objectContaining({ id: 'street-flooded', type: 'threshold', field: 'water_level_m' }),
+    );
     expect(new Set(rules.map((r) => r.file))).toEqual(
       new Set(['air.yaml', 'flood.yaml', 'lighting.yaml', 'silence.yaml']),
     );

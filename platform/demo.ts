@@ -1,6 +1,6 @@
 // `npm run demo`: the platform with the simulated Huế fleet. Seeds the registry, keeps the fleet's
 // secrets in the data folder (they are stored only as hashes in the registry), backfills the last 24 hours
-// on the first run so the dashboards have history, then keeps the fleet publishing live. A demo operator
+// on the first run so the dashboards have history, then keeps the fleet publishing live. A demo admin
 // is made for the console on the first run, their password kept beside the fleet's secrets.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     log.info({ messages }, 'backfill done');
   }
   sim.start();
-  const operator = await demoOperator(platform.registry, dataDir);
+  const operator = await demoUser(platform.registry, dataDir);
 
   const api = `http://${host}:${platform.apiPort}`;
   process.stdout.write(
@@ -87,8 +87,11 @@ async function main(): Promise<void> {
   );
 }
 
-/** The demo's operator for the console: made on the first run, then read back from the data folder. */
-async function demoOperator(
+/**
+ * The demo's user for the console, an admin so that every page shows (users, refused messages): made on
+ * the first run, then read back from the data folder.
+ */
+async function demoUser(
   registry: Registry,
   dataDir: string,
 ): Promise<{ username: string; password: string }> {
@@ -97,10 +100,14 @@ async function demoOperator(
     (text) => JSON.parse(text) as { username: string; password: string },
     () => undefined,
   );
-  if (saved !== undefined && registry.users.get(saved.username) !== undefined) return saved;
+  const existing = saved === undefined ? undefined : registry.users.get(saved.username);
+  if (saved !== undefined && existing !== undefined) {
+    if (existing.role !== 'admin') await registry.users.update(saved.username, { role: 'admin' });
+    return saved;
+  }
   const operator = { username: 'demo', password: crypto.randomBytes(12).toString('base64url') };
   if (registry.users.get(operator.username) !== undefined) registry.users.remove(operator.username);
-  await registry.users.create({ ...operator, name: 'Demo operator', role: 'operator' });
+  await registry.users.create({ ...operator, name: 'Demo admin', role: 'admin' });
   await fs.writeFile(file, JSON.stringify(operator), { mode: 0o600 });
   return operator;
 }

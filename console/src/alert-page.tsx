@@ -1,10 +1,61 @@
-// One alert: what it says, its value against its limit, its history (raised, escalated, referred,
-// acknowledged and resolved, by whom, with notes) and the notifications sent of it, to which receivers
-// and how each went. Kept current by the alert stream.
-import { useEffect, useState } from 'preact/hooks';
+// One alert: what it says, its value against its limit, a chart of the device's readings around it with
+// the limit drawn, its history (raised, escalated, referred, acknowledged and resolved, by whom, with
+// notes) and the notifications sent of it, to which receivers and how each went. Kept current by the
+// alert stream.
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { AlertActions, AlertFacts, OPERATOR_ROLES } from './actions.tsx';
 import { alertStream, api, type Alert, type AlertEvent, type Delivery, type User } from './api.ts';
+import type { Chart as ChartComponent } from './chart.tsx';
 import { fill, formatTime, type Lang, type Strings } from './i18n.ts';
+
+const HOUR = 3_600_000;
+/** Points drawn across the chart, whatever its span: the bucket width follows from it. */
+const POINTS = 120;
+
+/**
+ * From two hours before the alert was raised to now while it is open, or to two hours after it was
+ * resolved; means per bucket so that a long alert draws as many points as a short one.
+ */
+function around(alert: Alert, events: readonly AlertEvent[], now: number) {
+  const raised = Date.parse(alert.raisedAt);
+  const resolved = events.find((e) => e.type === 'resolved');
+  const from = raised - 2 * HOUR;
+  const to = resolved === undefined ? now : Math.min(now, Date.parse(resolved.at) + 2 * HOUR);
+  const minutes = Math.max(1, Math.round((to - from) / POINTS / 60_000));
+  return { from: String(from), to: String(to), every: `${minutes}m`, mark: raised };
+}
+
+/** The chart of the field the alert's rule compares (none for an absence or an index): loaded with it. */
+function AlertChart({ alert, events, t }: { alert: Alert; events: readonly AlertEvent[]; t: Strings }) {
+  const [field, setField] = useState<string | undefined>(undefined);
+  const [Chart, setChart] = useState<typeof ChartComponent | null>(null);
+  useEffect(() => {
+    api.rules().then(
+      ({ rules }) => {
+        const found = rules.find((r) => r.id === alert.rule)?.field;
+        setField(found);
+        if (found !== undefined) void import('./chart.tsx').then((m) => setChart(() => m.Chart));
+      },
+      () => setField(undefined),
+    );
+  }, [alert.rule]);
+  const resolved = events.some((e) => e.type === 'resolved');
+  const range = useMemo(() => around(alert, events, Date.now()), [alert.id, resolved]);
+  if (field === undefined || Chart === null) return null;
+  return (
+    <>
+      <h3>{fill(t.around, { field })}</h3>
+      <Chart
+        id={alert.device}
+        field={field}
+        {...range}
+        limit={alert.threshold}
+        limitLabel={t.limit}
+        label={fill(t.around, { field })}
+      />
+    </>
+  );
+}
 
 export function AlertPage({ id, t, lang, user }: { id: number; t: Strings; lang: Lang; user: User }) {
   const [alert, setAlert] = useState<Alert | null | undefined>(undefined);
@@ -66,6 +117,7 @@ export function AlertPage({ id, t, lang, user }: { id: number; t: Strings; lang:
           <AlertActions alert={alert} t={t} onChanged={() => load()} onProblem={setProblem} />
         ) : null}
       </div>
+      <AlertChart alert={alert} events={events} t={t} />
       <h3>{t.history}</h3>
       <ol class="history" data-testid="history">
         {events.map((e) => (

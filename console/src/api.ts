@@ -45,12 +45,33 @@ export interface Delivery {
   readonly attempts: ReadonlyArray<{ at: string; ok: boolean; latencyMs: number; detail: string }>;
 }
 
+export type Role = 'viewer' | 'operator' | 'engineer' | 'admin';
+
 export interface User {
   readonly username: string;
   readonly name: string;
-  readonly role: 'viewer' | 'operator' | 'engineer' | 'admin';
+  readonly role: Role;
   readonly language: 'vi' | 'en';
 }
+
+/** A user as an admin manages them (GET /api/users). */
+export interface UserRecord extends User {
+  readonly disabled: boolean;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly name?: string;
+  readonly role: Role;
+  readonly language: 'vi' | 'en';
+  readonly password: string;
+}
+
+export type UserChange = Partial<Pick<UserRecord, 'name' | 'role' | 'language' | 'disabled'>> & {
+  readonly password?: string;
+};
 
 export interface DeviceStatus {
   readonly id: string;
@@ -110,6 +131,13 @@ export interface ResponseTimes {
   }>;
 }
 
+export interface RuleSummary {
+  readonly id: string;
+  readonly title: string;
+  /** The reading field the rule compares, when it compares one. */
+  readonly field?: string;
+}
+
 export interface ConsoleSettings {
   readonly map: { readonly tiles: string; readonly attribution: string };
   readonly timeZone: string;
@@ -157,8 +185,12 @@ export const api = {
   settings: () => call<ConsoleSettings>('GET', '/api/console/settings'),
   device: (id: string) => call<DeviceRecord>('GET', `/api/devices/${encodeURIComponent(id)}`),
   latest: (id: string) => call<Latest>('GET', `/api/devices/${encodeURIComponent(id)}/readings/latest`),
-  history: (id: string, hours: number, every: string) =>
-    call<History>('GET', `/api/devices/${encodeURIComponent(id)}/readings?from=now-${hours}h&every=${every}`),
+  history: (id: string, from: string, to: string | undefined, every: string) =>
+    call<History>(
+      'GET',
+      `/api/devices/${encodeURIComponent(id)}/readings?${new URLSearchParams({ from, every, ...(to === undefined ? {} : { to }) }).toString()}`,
+    ),
+  rules: () => call<{ rules: RuleSummary[] }>('GET', '/api/rules'),
   alertsOf: (id: string) =>
     call<{ alerts: Alert[] }>('GET', `/api/alerts?device=${encodeURIComponent(id)}&limit=50`),
   deadLetters: (id: string) =>
@@ -168,6 +200,11 @@ export const api = {
   deviceStatus: () => call<{ devices: DeviceStatus[] }>('GET', '/api/status/devices'),
   alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),
+  users: () => call<{ users: UserRecord[] }>('GET', '/api/users'),
+  createUser: (user: NewUser) => call<UserRecord>('POST', '/api/users', user),
+  updateUser: (username: string, change: UserChange) =>
+    call<UserRecord>('PATCH', `/api/users/${encodeURIComponent(username)}`, change),
+  removeUser: (username: string) => call<void>('DELETE', `/api/users/${encodeURIComponent(username)}`),
   acknowledge: (id: number, note: string) =>
     call<{ alert: Alert }>('POST', `/api/alerts/${id}/acknowledge`, note === '' ? {} : { note }),
   resolve: (id: number, note: string) =>

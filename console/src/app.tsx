@@ -8,6 +8,7 @@ import type { DevicePage as DevicePageComponent } from './device-page.tsx';
 import type { MapPage as MapPageComponent } from './map-page.tsx';
 import { Inbox } from './inbox.tsx';
 import { SignIn } from './sign-in.tsx';
+import { UsersPage } from './users-page.tsx';
 
 export function App() {
   const [lang, setLang] = useState<Lang>(savedLang());
@@ -49,6 +50,7 @@ export function App() {
               <a href="#/">{t.inbox}</a>
               <a href="#/map">{t.map}</a>
               <a href="#/agencies">{t.agencies}</a>
+              {user.role === 'admin' ? <a href="#/users">{t.users}</a> : null}
             </>
           ) : null}
           {user ? (
@@ -77,7 +79,10 @@ export function App() {
   );
 }
 
-/** `#/alerts/<id>`: an alert's page (what a notification links to); `#/map`: the map; else the inbox. */
+/**
+ * `#/alerts/<id>`: an alert's page (what a notification links to); `#/devices/<id>`: a device's page;
+ * `#/map`, `#/agencies`, and for an admin `#/users`; else the inbox.
+ */
 function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
   // The map (Leaflet) and the device page (uPlot) are loaded when first opened: the inbox, the page kept
   // open, stays small.
@@ -92,6 +97,8 @@ function Page(props: { route: string; t: Strings; lang: Lang; user: User }) {
   }, [props.route]);
   if (props.route === '#/map') return MapPage === null ? null : <MapPage t={props.t} />;
   if (props.route === '#/agencies') return <AgenciesPage t={props.t} lang={props.lang} />;
+  if (props.route === '#/users' && props.user.role === 'admin')
+    return <UsersPage t={props.t} lang={props.lang} me={props.user.username} />;
   if (device !== null)
     return DevicePage === null ? null : (
       <DevicePage id={decodeURIComponent(device[1]!)} t={props.t} lang={props.lang} user={props.user} />

@@ -1,12 +1,12 @@
-// One device: its latest values with their units, a chart of a field over the last hours or days (uPlot,
-// as Grafana draws them), its registry record, its open and past alerts, and, for engineers, the messages
-// of it the platform refused with their reason codes: where a device maker sees why.
-import 'uplot/dist/uPlot.min.css';
+// One device: its latest values with their units, a chart of a field over the last hours or days, its
+// registry record, its open and past alerts, and, for engineers, the messages of it the platform refused
+// with their reason codes: where a device maker sees why. The chart (uPlot) comes with this page, loaded
+// when it is first opened.
 import { Fragment } from 'preact';
-import uPlot from 'uplot';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, type Alert, type DeadLetter, type DeviceRecord, type Latest, type User } from './api.ts';
-import { fill, formatNumber, formatTime, TIME_ZONE, type Lang, type Strings } from './i18n.ts';
+import { Chart } from './chart.tsx';
+import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
 
 const RANGES = [
   { hours: 6, every: '5m' },
@@ -14,44 +14,6 @@ const RANGES = [
   { hours: 168, every: '1h' },
 ] as const;
 const ENGINEERS = new Set(['engineer', 'admin']);
-
-function Chart({ id, field, hours, every }: { id: string; field: string; hours: number; every: string }) {
-  const holder = useRef<HTMLDivElement>(null);
-  const [empty, setEmpty] = useState(false);
-  useEffect(() => {
-    let plot: uPlot | undefined;
-    let gone = false;
-    api.history(id, hours, every).then(
-      ({ points }) => {
-        if (gone || holder.current === null) return;
-        const xs = points.map((p) => Date.parse(p.time) / 1000);
-        const ys = points.map((p) => {
-          const v = p.values[field];
-          return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null;
-        });
-        setEmpty(ys.every((v) => v === null));
-        plot = new uPlot(
-          {
-            width: Math.min(holder.current.clientWidth || 800, 1100),
-            height: 260,
-            // Times as Huế reads them, whatever the browser's own zone.
-            tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
-            series: [{}, { label: field, stroke: '#7cc4ff', width: 2, spanGaps: true }],
-            axes: [{ stroke: '#a9b7c4' }, { stroke: '#a9b7c4' }],
-          },
-          [xs, ys],
-          holder.current,
-        );
-      },
-      () => setEmpty(true),
-    );
-    return () => {
-      gone = true;
-      plot?.destroy();
-    };
-  }, [id, field, hours, every]);
-  return <div ref={holder} class="chart" data-testid="chart" data-empty={empty ? 'yes' : 'no'} />;
-}
 
 export function DevicePage({ id, t, lang, user }: { id: string; t: Strings; lang: Lang; user: User }) {
   const [device, setDevice] = useState<DeviceRecord | null | undefined>(undefined);
@@ -146,7 +108,13 @@ export function DevicePage({ id, t, lang, user }: { id: string; t: Strings; lang
               </button>
             ))}
           </div>
-          <Chart id={id} field={field} hours={chosen.hours} every={chosen.every} />
+          <Chart
+            id={id}
+            field={field}
+            from={`now-${chosen.hours}h`}
+            every={chosen.every}
+            label={`${t.chart}: ${field}`}
+          />
         </>
       ) : null}
 

@@ -38,6 +38,33 @@ interface Filters {
 }
 const NO_FILTER: Filters = { owner: '', severity: '', kind: '', district: '', text: '' };
 
+/**
+ * Rows rendered at first, and added each time the end of the list scrolls into view. A thousand open
+ * alerts would otherwise all be laid out before the inbox answers; a screen shows a few dozen.
+ */
+const FIRST_ROWS = 60;
+const MORE_ROWS = 120;
+
+/** Grows `limit` while the element the returned ref is given is on screen (or near it). */
+function useGrowingLimit(total: number, reset: unknown): [number, (el: Element | null) => void] {
+  const [limit, setLimit] = useState(FIRST_ROWS);
+  const observer = useRef<IntersectionObserver | null>(null);
+  useEffect(() => setLimit(FIRST_ROWS), [reset]);
+  useEffect(() => () => observer.current?.disconnect(), []);
+  const ref = useCallback((el: Element | null) => {
+    observer.current?.disconnect();
+    if (el === null) return;
+    observer.current = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setLimit((n) => n + MORE_ROWS);
+      },
+      { rootMargin: '800px' },
+    );
+    observer.current.observe(el);
+  }, []);
+  return [Math.min(limit, total), ref];
+}
+
 export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User }) {
   const [alerts, setAlerts] = useState<ReadonlyMap<number, Alert>>(new Map());
   const [live, setLive] = useState(false);
@@ -113,6 +140,8 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
       )
       .sort(byUrgency);
   }, [alerts, filters]);
+
+  const [limit, more] = useGrowingLimit(shown.length, filters);
 
   const set = (key: keyof Filters) => (e: Event) =>
     setFilters({ ...filters, [key]: (e.target as HTMLInputElement | HTMLSelectElement).value });
@@ -202,7 +231,7 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
         />
       ) : null}
       <ul class="alerts">
-        {shown.map((a) => (
+        {shown.slice(0, limit).map((a) => (
           <AlertRow
             key={a.id}
             alert={a}
@@ -216,6 +245,11 @@ export function Inbox({ t, lang, user }: { t: Strings; lang: Lang; user: User })
           />
         ))}
       </ul>
+      {limit < shown.length ? (
+        <p class="more" ref={more} data-testid="more">
+          {fill(t.more, { shown: limit, total: shown.length })}
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -1,5 +1,5 @@
-// Every device at its place, coloured by its state (ok, alerting, silent), clustered when zoomed out, on
-// the base map of CITY_MAP_TILES (OpenStreetMap's by default). Without tiles (no internet in the room) the
+// Every device at its place, coloured by its state (ok, alerting, silent), clustered when zoomed out (a
+// cluster takes the colour of its worst device: one alerting lamp among a hundred shows), on the base map of CITY_MAP_TILES (OpenStreetMap's by default). Without tiles (no internet in the room) the
 // markers still show on a blank background. A device's popup names it and links to its open alerts.
 // Leaflet builds popups from DOM nodes made here, with text only: a device's name is never markup.
 import 'leaflet/dist/leaflet.css';
@@ -14,6 +14,23 @@ import { fill, type Strings } from './i18n.ts';
 /** Huế's centre (the Citadel), where the map opens before it fits the devices. */
 const HUE: L.LatLngTuple = [16.4637, 107.5909];
 const COLOUR = { ok: '#2e9d52', alerting: '#d9342b', silent: '#8a8f98' } as const;
+type Status = DeviceStatus['status'];
+/** Worst first: a cluster is coloured by the first of these any of its devices is in. */
+const WORST: readonly Status[] = ['alerting', 'silent', 'ok'];
+
+/** Each marker's device state, for its cluster's colour. */
+const statusOf = new WeakMap<L.Layer, Status>();
+
+function clusterIcon(cluster: L.MarkerCluster): L.DivIcon {
+  const children = new Set(cluster.getAllChildMarkers().map((m) => statusOf.get(m)));
+  const worst = WORST.find((s) => children.has(s)) ?? 'ok';
+  const count = cluster.getChildCount();
+  return L.divIcon({
+    html: `<span>${count}</span>`,
+    className: `cluster ${worst}`,
+    iconSize: L.point(40, 40),
+  });
+}
 
 function popup(d: DeviceStatus, t: Strings): HTMLElement {
   const box = document.createElement('div');
@@ -43,15 +60,15 @@ export function MapPage({ t }: { t: Strings }) {
     if (el === null) return;
     // maxZoom here: the clusters need it before the base map (fetched with the settings) is there.
     const map = L.map(el, { preferCanvas: true, maxZoom: 19 }).setView(HUE, 12);
-    const cluster = L.markerClusterGroup({ chunkedLoading: true });
+    const cluster = L.markerClusterGroup({ chunkedLoading: true, iconCreateFunction: clusterIcon });
     map.addLayer(cluster);
     let fitted = false;
     const draw = (list: readonly DeviceStatus[]) => {
       setDevices(list);
       cluster.clearLayers();
       cluster.addLayers(
-        list.map((d) =>
-          L.circleMarker([d.location.lat, d.location.lon], {
+        list.map((d) => {
+          const marker = L.circleMarker([d.location.lat, d.location.lon], {
             radius: 8,
             color: '#0c131a',
             weight: 1,
@@ -59,8 +76,10 @@ export function MapPage({ t }: { t: Strings }) {
             fillOpacity: 0.95,
           })
             .bindPopup(() => popup(d, t))
-            .bindTooltip(d.name),
-        ),
+            .bindTooltip(d.name);
+          statusOf.set(marker, d.status);
+          return marker;
+        }),
       );
       if (!fitted && list.length > 0) {
         fitted = true;
@@ -97,7 +116,7 @@ export function MapPage({ t }: { t: Strings }) {
     };
   }, []);
 
-  const count = (s: DeviceStatus['status']) => devices.filter((d) => d.status === s).length;
+  const count = (s: Status) => devices.filter((d) => d.status === s).length;
   return (
     <section class="map-page" aria-labelledby="map-title">
       <div class="bar">
