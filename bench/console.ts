@@ -52,9 +52,13 @@ function shipped(): string[] {
     files
       .filter((f) => f.startsWith(prefix) && f.endsWith(ext))
       .reduce((n, f) => n + gzipSync(readFileSync(path.join(DIST, f))).length, 0);
+  const line = (what: string, prefix: string) =>
+    `  ${what}: JavaScript ${kb(size(prefix, '.js'))}, CSS ${kb(size(prefix, '.css'))} gzipped`;
   return [
-    `  inbox, sign-in, alert page: JavaScript ${kb(size('index-', '.js'))}, CSS ${kb(size('index-', '.css'))} gzipped`,
-    `  map (loaded when opened): JavaScript ${kb(size('map-page-', '.js'))}, CSS ${kb(size('map-page-', '.css'))} gzipped, more`,
+    line('inbox, sign-in, alert, agencies and users pages', 'index-'),
+    line('+ map, loaded when first opened (Leaflet, clusters)', 'map-page-'),
+    line('+ device page, loaded when first opened', 'device-page-'),
+    line("+ chart, loaded with a device's page or an alert's chart (uPlot)", 'chart-'),
   ];
 }
 
