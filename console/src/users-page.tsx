@@ -7,6 +7,18 @@ import { fill, formatTime, type Lang, type Strings } from './i18n.ts';
 
 const ROLES: readonly Role[] = ['viewer', 'operator', 'engineer', 'admin'];
 
+function RoleOptions({ t }: { t: Strings }) {
+  return (
+    <>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {t.roles[r]}
+        </option>
+      ))}
+    </>
+  );
+}
+
 function why(err: unknown, t: Strings): string {
   return fill(t.error, { m: err instanceof Error ? err.message : String(err) });
 }
@@ -99,11 +111,7 @@ function UserRow(props: {
             void change(api.updateUser(u.username, { role }), named(t.userChanged));
           }}
         >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {t.roles[r]}
-            </option>
-          ))}
+          <RoleOptions t={t} />
         </select>
       </td>
       <td>{u.language === 'vi' ? 'Tiếng Việt' : 'English'}</td>
@@ -204,11 +212,7 @@ function NewUser(props: { t: Strings; change: (what: Promise<unknown>, said: str
       <label>
         {t.role}
         <select value={form.role} onChange={field('role')}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {t.roles[r]}
-            </option>
-          ))}
+          <RoleOptions t={t} />
         </select>
       </label>
       <label>
