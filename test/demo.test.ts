@@ -76,7 +76,7 @@ it('has open alerts of every kind of device within its first minute', async () =
   expect(kinds).toContainEqual(expect.objectContaining({ rule: 'lamp-power-too-high' }));
 }, 70_000);
 
-it('prints the console and a demo operator who can sign in to it', async () => {
+it('prints the console and a demo admin who can sign in to it', async () => {
   const line = /Console +(http:\/\/[^/\s]+)\/console\/ +\(user (\S+), password (\S+)\)/.exec(banner);
   expect(line, banner).not.toBeNull();
   const [, url, username, password] = line!;
@@ -88,5 +88,5 @@ it('prints the console and a demo operator who can sign in to it', async () => {
     body: JSON.stringify({ username, password }),
   });
   expect(signIn.status).toBe(200);
-  expect(((await signIn.json()) as { user: { role: string } }).user.role).toBe('operator');
+  expect(((await signIn.json()) as { user: { role: string } }).user.role).toBe('admin');
 });
