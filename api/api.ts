@@ -22,6 +22,7 @@ import { deliveriesRoutes, type ApiDeliveries } from './deliveries-routes.ts';
 import { deviceStatusRoutes } from './device-status-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { silencesRoutes, type ApiSilences } from './silences-routes.ts';
+import { accountsRoutes } from './accounts-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
@@ -56,6 +57,8 @@ export interface ApiDeps {
   readonly metricsText: () => Promise<string>;
   /** Called after a device is decommissioned, so the broker can close its connection. */
   readonly onDecommission?: (id: string) => void;
+  /** Closes the MQTT connections signed in as a device, gateway or service account whose secret or rights changed. */
+  readonly disconnect?: (id: string) => void;
   /** Milliseconds since the epoch, for the default time ranges; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
   /** The built operations console (console/dist) and its settings; without them, no console is served. */
@@ -174,6 +177,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
     deadLetters: deps.deadLetters,
     clock,
     onDecommission: deps.onDecommission,
+    disconnect: deps.disconnect,
   };
 
   await app.register(systemRoutes({ health: deps.health, metricsText: deps.metricsText }));
@@ -190,6 +194,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
       await api.register(sessions.signedIn);
       if (deps.console !== undefined) await api.register(consoleSettingsRoutes(auth, deps.console.settings));
       await api.register(devicesRoutes(routeDeps));
+      await api.register(accountsRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));
       await api.register(

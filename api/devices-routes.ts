@@ -27,7 +27,7 @@ const Provisioned = z.object({
   device: DeviceRecord,
   secret: z.string().describe('the MQTT password of the device; shown only in this answer'),
 });
-const Rotated = z.object({
+export const Rotated = z.object({
   id: z.string(),
   secret: z.string().describe('the new MQTT password; the old one stops working at once; shown only here'),
 });
@@ -109,7 +109,8 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       onRequest: auth.requireRole('engineer'),
       schema: {
         tags,
-        summary: "Rotate a device's MQTT secret; the new one is in this answer only",
+        summary:
+          "Rotate a device's MQTT secret: the old one stops working and its connection is closed; the new one is in this answer only",
         security: BEARER,
         params: DeviceIdParam,
         response: {
@@ -120,6 +121,7 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       handler: async (request) => {
         const { id } = existing(request.params.id);
         const secret = await registry.rotateSecret(id);
+        deps.disconnect?.(id);
         request.log.info({ device: id }, 'device secret rotated');
         return { id, secret };
       },

@@ -21,6 +21,16 @@ export type ApiRegistry = Pick<
   | 'users'
   | 'decommissionDevice'
   | 'rotateSecret'
+  | 'getGateway'
+  | 'listGateways'
+  | 'provisionGateway'
+  | 'updateGateway'
+  | 'removeGateway'
+  | 'getServiceAccount'
+  | 'listServiceAccounts'
+  | 'provisionServiceAccount'
+  | 'updateServiceAccount'
+  | 'removeServiceAccount'
   | 'createApiToken'
   | 'verifyApiToken'
   | 'ensureApiToken'
@@ -66,6 +76,8 @@ export interface RouteDeps {
   readonly deadLetters: ApiDeadLetters;
   readonly clock: () => number;
   readonly onDecommission: ((id: string) => void) | undefined;
+  /** Closes the MQTT connections signed in as this id (its secret rotated, its rights changed, removed). */
+  readonly disconnect: ((id: string) => void) | undefined;
 }
 
 /** A problem of a file the API checked (a rule file, the routing file), at its line and column. */

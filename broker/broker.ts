@@ -73,8 +73,11 @@ export interface Broker {
     payload: string | Buffer,
     options?: { qos?: 0 | 1; retain?: boolean },
   ) => Promise<void>;
-  /** Closes the connection of a client, e.g. a device just decommissioned. */
-  disconnect(clientId: string): void;
+  /**
+   * Closes every connection signed in as this device, gateway or service account (a service account may
+   * hold several, `<id>:<suffix>`): its credentials were revoked, rotated or its rights changed.
+   */
+  disconnect(id: string): void;
   /** Opens the listeners; what clients send goes to `handlers` from then on. */
   listen(handlers: BrokerHandlers): Promise<Listeners>;
   /** Closes the listeners (when open) and the broker. */
@@ -287,7 +290,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         };
         aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
       }),
-    disconnect: (clientId) => clientOf(clientId)?.close(),
+    disconnect(id) {
+      for (const client of Object.values(clients()))
+        if (client !== undefined && principalId(principals.get(client)) === id) client.close();
+    },
     async listen(given) {
       if (handlers !== undefined) throw new Error('the broker is listening already');
       handlers = given;
@@ -303,6 +309,10 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       })()),
   };
 
+  function principalId(p: Principal | undefined): string | undefined {
+    if (p === undefined) return undefined;
+    return p.type === 'device' ? p.device.id : p.type === 'gateway' ? p.gatewayId : p.id;
+  }
   function clients(): Record<string, Client | undefined> {
     return (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
   }

@@ -8,6 +8,8 @@ export const REGISTRY_ERRORS = {
   REGISTRY_ERR_NOT_FOUND: 'no device, gateway, service account or agency has this id',
   REGISTRY_ERR_INVALID: 'the input does not match its schema (device, gateway, metadata, token, agency)',
   REGISTRY_ERR_GATEWAY: 'the gateway named by a device does not exist',
+  REGISTRY_ERR_IN_USE:
+    'the gateway still has active devices behind it: move them to another gateway, detach or decommission them first',
   REGISTRY_ERR_DECOMMISSIONED: 'the device is decommissioned and cannot be changed or given a secret',
   REGISTRY_ERR_STORAGE: 'the registry database could not be opened, migrated or written',
   REGISTRY_ERR_CLOSED: 'the registry was used after close()',

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { RegistryError, isRegistryError } from './errors.ts';
-import { ApiRole, DeviceRecord, type GatewayRecord } from './schemas.ts';
+import { ApiRole, DeviceRecord, type GatewayRecord, type ServiceAccountRecord } from './schemas.ts';
 import { newSecretKey, type SecretKeys } from './secrets.ts';
 
 const SCHEMA_VERSION = 5;
@@ -158,7 +158,12 @@ const GatewayRow = z.object({
 });
 export type GatewayRow = z.infer<typeof GatewayRow>;
 
-const ServiceRow = z.object({ id: z.string(), secret_hash: z.string(), may_publish_alerts: z.number() });
+const ServiceRow = z.object({
+  id: z.string(),
+  secret_hash: z.string(),
+  may_publish_alerts: z.number(),
+  created_at: z.string(),
+});
 const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
 const AgencyRow = z.object({ record: z.string() });
 const UserRow = z.object({ record: z.string(), password_hash: z.string() });
@@ -213,10 +218,7 @@ export function gatewayFromRow(row: GatewayRow): GatewayBase {
   };
 }
 
-export interface ServiceAccount {
-  readonly id: string;
-  readonly mayPublishAlerts: boolean;
-}
+export type ServiceAccount = ServiceAccountRecord;
 
 /** Everything the registry keeps in memory, read once at open. */
 export function loadAll(db: Database.Database) {
@@ -229,7 +231,7 @@ export function loadAll(db: Database.Database) {
     .all()
     .map((r) => GatewayRow.parse(r));
   const services = db
-    .prepare('SELECT id, secret_hash, may_publish_alerts FROM service_accounts')
+    .prepare('SELECT id, secret_hash, may_publish_alerts, created_at FROM service_accounts')
     .all()
     .map((r) => ServiceRow.parse(r));
   const tokens = db
@@ -284,12 +286,24 @@ export function prepareWrites(db: Database.Database) {
        VALUES (@id, @name, @district, @lat, @lon, @secret_hash, @created_at)`,
     ),
     setGatewaySecret: db.prepare<[string, string]>('UPDATE gateways SET secret_hash = ? WHERE id = ?'),
+    updateGateway: db.prepare<[{ id: string; name: string; district: string; lat: number; lon: number }]>(
+      'UPDATE gateways SET name = @name, district = @district, lat = @lat, lon = @lon WHERE id = @id',
+    ),
+    // Decommissioned devices keep their history, not a link to a gateway that is gone.
+    deleteGateway: db.transaction((id: string) => {
+      db.prepare('UPDATE devices SET gateway = NULL WHERE gateway = ?').run(id);
+      db.prepare('DELETE FROM gateways WHERE id = ?').run(id);
+    }),
     insertService: db.prepare<[string, string, number, string]>(
       'INSERT INTO service_accounts (id, secret_hash, may_publish_alerts, created_at) VALUES (?, ?, ?, ?)',
     ),
     setServiceSecret: db.prepare<[string, string]>(
       'UPDATE service_accounts SET secret_hash = ? WHERE id = ?',
     ),
+    setServiceRights: db.prepare<[number, string]>(
+      'UPDATE service_accounts SET may_publish_alerts = ? WHERE id = ?',
+    ),
+    deleteService: db.prepare<[string]>('DELETE FROM service_accounts WHERE id = ?'),
     // A legacy hash replaced by its HMAC, only if the row still holds it (a rotation may have come between).
     rehash: (['devices', 'gateways', 'service_accounts'] as const).map((table) =>
       db.prepare<[string, string, string]>(

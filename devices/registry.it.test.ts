@@ -179,6 +179,61 @@ describe('devices', () => {
   });
 });
 
+describe('gateways and service accounts', () => {
+  it('changes and removes a gateway, kept across a reopen; decommissioned devices lose the link', async () => {
+    await registry.provisionGateway(gatewayInput);
+    await registry.provisionDevice(lamp('sl-1', 'gw-1'));
+    await registry.provisionDevice(lamp('sl-2', 'gw-1'));
+    registry.updateGateway('gw-1', { name: 'Gateway Lê Lợi (cột 12)' });
+    expect(await codeOf(() => registry.removeGateway('gw-1'))).toBe('REGISTRY_ERR_IN_USE');
+    expect(await codeOf(() => registry.updateGateway('gw-1', { location: { lat: 91, lon: 0 } }))).toBe(
+      'REGISTRY_ERR_INVALID',
+    );
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getGateway('gw-1')).toMatchObject({
+      name: 'Gateway Lê Lợi (cột 12)',
+      children: ['sl-1', 'sl-2'],
+    });
+    registry.decommissionDevice('sl-1');
+    registry.updateDevice('sl-2', { gateway: null });
+    registry.removeGateway('gw-1');
+    expect(registry.getDevice('sl-1')?.gateway).toBeUndefined();
+    expect(await codeOf(() => registry.removeGateway('gw-1'))).toBe('REGISTRY_ERR_NOT_FOUND');
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getGateway('gw-1')).toBeUndefined();
+    expect(registry.getDevice('sl-1')).toMatchObject({ status: 'decommissioned' });
+    expect(registry.getDevice('sl-1')?.gateway).toBeUndefined();
+    // Its id is free for a new gateway.
+    expect((await registry.provisionGateway(gatewayInput)).gateway.children).toEqual([]);
+  });
+
+  it("changes a service account's rights and removes it, kept across a reopen; its secret stops", async () => {
+    const { serviceAccount, secret } = await registry.provisionServiceAccount({ id: 'node-red' });
+    expect(serviceAccount).toEqual({
+      id: 'node-red',
+      mayPublishAlerts: false,
+      createdAt: '2025-10-27T03:00:00.000Z',
+    });
+    registry.updateServiceAccount('node-red', { mayPublishAlerts: true });
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.listServiceAccounts()).toEqual([{ ...serviceAccount, mayPublishAlerts: true }]);
+    expect(await registry.authenticate('node-red', secret)).toEqual({
+      type: 'service',
+      id: 'node-red',
+      mayPublishAlerts: true,
+    });
+    registry.removeServiceAccount('node-red');
+    expect(await registry.authenticate('node-red', secret)).toBeUndefined();
+    await registry.close();
+    registry = await openRegistry({ file });
+    expect(registry.getServiceAccount('node-red')).toBeUndefined();
+    expect(registry.isKnown('node-red')).toBe(false);
+  });
+});
+
 describe('authentication', () => {
   it('accepts the issued secret, as string or Buffer, and refuses anything else', async () => {
     const { secret } = await registry.provisionDevice(gauge);
@@ -289,7 +344,7 @@ describe('authentication', () => {
       id: 'node-red',
       mayPublishAlerts: true,
     });
-    expect(registry.getServiceAccount('node-red')).toEqual({ id: 'node-red', mayPublishAlerts: true });
+    expect(registry.getServiceAccount('node-red')).toMatchObject({ id: 'node-red', mayPublishAlerts: true });
   });
 });
 

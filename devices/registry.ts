@@ -28,8 +28,10 @@ import {
   DevicePatch,
   DeviceRecord,
   GatewayInput,
+  GatewayPatch,
   META_SCHEMAS,
   ServiceAccountInput,
+  ServiceAccountPatch,
   type ApiRole,
   type GatewayRecord,
 } from './schemas.ts';
@@ -66,8 +68,16 @@ export interface Registry {
   provisionGateway(input: GatewayInput): Promise<{ gateway: GatewayRecord; secret: string }>;
   getGateway(id: string): GatewayRecord | undefined;
   listGateways(): GatewayRecord[];
-  provisionServiceAccount(input: ServiceAccountInput): Promise<{ secret: string }>;
+  updateGateway(id: string, patch: GatewayPatch): GatewayRecord;
+  /** REGISTRY_ERR_IN_USE while active devices are behind it; decommissioned ones lose the link. */
+  removeGateway(id: string): void;
+  provisionServiceAccount(
+    input: ServiceAccountInput,
+  ): Promise<{ serviceAccount: ServiceAccount; secret: string }>;
   getServiceAccount(id: string): ServiceAccount | undefined;
+  listServiceAccounts(): ServiceAccount[];
+  updateServiceAccount(id: string, patch: ServiceAccountPatch): ServiceAccount;
+  removeServiceAccount(id: string): void;
   /** Whether a device (decommissioned too), gateway or service account has this id. */
   isKnown(id: string): boolean;
   /** MQTT CONNECT: username = id, password = the issued secret. Never throws on bad credentials. */
@@ -137,7 +147,10 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     if (d.gateway !== undefined && d.status === 'active') children.get(d.gateway)?.add(d.id);
   }
   for (const s of loaded.services) {
-    services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.may_publish_alerts === 1 }));
+    services.set(
+      s.id,
+      Object.freeze({ id: s.id, mayPublishAlerts: s.may_publish_alerts === 1, createdAt: s.created_at }),
+    );
     hashes.set(s.id, s.secret_hash);
   }
   const tokens = createApiTokens(loaded.tokens, (digest, info) =>
@@ -228,6 +241,25 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     if (prev.gateway !== undefined) children.get(prev.gateway)?.delete(prev.id);
     if (next.gateway !== undefined && next.status === 'active') children.get(next.gateway)?.add(next.id);
     return frozen;
+  }
+
+  function existingGateway(id: string): GatewayBase {
+    const g = gateways.get(id);
+    if (g === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `gateway ${id} does not exist`);
+    return g;
+  }
+
+  function existingService(id: string): ServiceAccount {
+    const s = services.get(id);
+    if (s === undefined)
+      throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `service account ${id} does not exist`);
+    return s;
+  }
+
+  /** The id's credentials forgotten: a CONNECT in flight with them fails too. */
+  function forget(id: string): void {
+    hashes.delete(id);
+    principals.invalidate(id);
   }
 
   function gatewayRecord(g: GatewayBase): GatewayRecord {
@@ -369,19 +401,79 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
 
     listGateways: () => [...gateways.values()].map(gatewayRecord).sort((a, b) => (a.id < b.id ? -1 : 1)),
 
+    updateGateway(id, patch) {
+      const prev = existingGateway(id);
+      const p = parseInput(GatewayPatch, patch, 'gateway patch');
+      const next = deepFreeze({ ...prev, ...p });
+      write(id, () =>
+        writes.updateGateway.run({
+          id,
+          name: next.name,
+          district: next.district,
+          lat: next.location.lat,
+          lon: next.location.lon,
+        }),
+      );
+      gateways.set(id, next);
+      return gatewayRecord(next);
+    },
+
+    removeGateway(id) {
+      const g = existingGateway(id);
+      const active = [...(children.get(id) ?? [])].sort();
+      if (active.length > 0)
+        throw new RegistryError(
+          'REGISTRY_ERR_IN_USE',
+          `gateway ${id} has ${active.length} active device(s) behind it (${active.slice(0, 5).join(', ')}${active.length > 5 ? ', …' : ''}): move, detach or decommission them first`,
+        );
+      write(id, () => writes.deleteGateway(g.id));
+      for (const d of devices.values())
+        if (d.gateway === id) {
+          const { gateway: _gone, ...rest } = d;
+          devices.set(d.id, deepFreeze(DeviceRecord.parse(rest)));
+        }
+      gateways.delete(id);
+      children.delete(id);
+      forget(id);
+    },
+
     provisionServiceAccount: (input) =>
       settle(() => {
         const s = parseInput(ServiceAccountInput, input, 'service account');
         assertFreeId(s.id);
         const secret = newSecret();
         const hash = hashSecret(secret, keys);
-        write(s.id, () => writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, iso()));
-        services.set(s.id, Object.freeze({ id: s.id, mayPublishAlerts: s.mayPublishAlerts }));
+        const serviceAccount = Object.freeze({
+          id: s.id,
+          mayPublishAlerts: s.mayPublishAlerts,
+          createdAt: iso(),
+        });
+        write(s.id, () =>
+          writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, serviceAccount.createdAt),
+        );
+        services.set(s.id, serviceAccount);
         hashes.set(s.id, hash);
-        return { secret };
+        return { serviceAccount, secret };
       }),
 
     getServiceAccount: (id) => services.get(id),
+    listServiceAccounts: () => [...services.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+
+    updateServiceAccount(id, patch) {
+      const prev = existingService(id);
+      const p = parseInput(ServiceAccountPatch, patch, 'service account patch');
+      const next = Object.freeze({ ...prev, mayPublishAlerts: p.mayPublishAlerts });
+      write(id, () => writes.setServiceRights.run(p.mayPublishAlerts ? 1 : 0, id));
+      services.set(id, next);
+      return next;
+    },
+
+    removeServiceAccount(id) {
+      existingService(id);
+      write(id, () => writes.deleteService.run(id));
+      services.delete(id);
+      forget(id);
+    },
     isKnown: (id) => hashes.has(id),
 
     authenticate: (username, password) =>

@@ -189,6 +189,14 @@ export const GatewayInput = z.strictObject({
 });
 export type GatewayInput = z.infer<typeof GatewayInput>;
 
+/** What may change of a gateway; its children change on the devices (PATCH a device's `gateway`). */
+export const GatewayPatch = z.strictObject({
+  name: Name.optional(),
+  district: District.optional(),
+  location: Location.optional(),
+});
+export type GatewayPatch = z.input<typeof GatewayPatch>;
+
 export const GatewayRecord = z.object({
   id: z.string(),
   name: z.string(),
@@ -205,6 +213,18 @@ export const ServiceAccountInput = z.strictObject({
   mayPublishAlerts: z.boolean().default(false),
 });
 export type ServiceAccountInput = z.input<typeof ServiceAccountInput>;
+
+export const ServiceAccountPatch = z.strictObject({ mayPublishAlerts: z.boolean() });
+export type ServiceAccountPatch = z.input<typeof ServiceAccountPatch>;
+
+/** A service account as the registry returns it; never carries the secret. */
+export const ServiceAccountRecord = z.object({
+  id: z.string(),
+  /** May ask the platform to raise and clear alerts (city/alerts/…); Node-RED's account may. */
+  mayPublishAlerts: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+export type ServiceAccountRecord = z.infer<typeof ServiceAccountRecord>;
 
 export const ApiRole = z.enum(['viewer', 'operator', 'engineer', 'admin']);
 export type ApiRole = z.infer<typeof ApiRole>;

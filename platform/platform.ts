@@ -182,6 +182,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
         broker.disconnect(id);
         rules.syncDevices();
       },
+      disconnect: (id) => broker.disconnect(id),
       rules: createRuleOperations(
         () => rules.status().rules,
         { ...backtest, devices: () => registry.listDevices() },

@@ -31,6 +31,8 @@ export interface Harness {
   readonly db: FreshDatabase;
   readonly tokens: Readonly<Record<ApiRole, string>>;
   readonly decommissioned: string[];
+  /** The ids whose MQTT connections the API asked to close, in order. */
+  readonly disconnected: string[];
   /** How often the API said the agencies changed (the platform then reloads the rules). */
   readonly agencyChanges: { count: number };
   /** The real alert service over a store in the temporary folder; the API is given the same one. */
@@ -123,6 +125,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const deadLetters = openDeadLetters({ file: join(dir, 'dead-letters.db') });
   const db = await freshDatabase(`api_${name}`);
   const decommissioned: string[] = [];
+  const disconnected: string[] = [];
   const agencyChanges = { count: 0 };
   const log = pino({ level: 'silent' });
   const alertStore = openAlertStore({ file: join(dir, 'alerts.db'), log, clock: () => NOW });
@@ -137,6 +140,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     health: options.health ?? (async () => ({ ok: (await db.client.ping()).ok })),
     metricsText: options.metricsText ?? (() => Promise.resolve('# no metrics\n')),
     onDecommission: (id) => decommissioned.push(id),
+    disconnect: (id) => disconnected.push(id),
     onAgenciesChanged: () => void agencyChanges.count++,
     clock: () => NOW,
     alerts: counted.alerts,
@@ -171,6 +175,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     db,
     tokens,
     decommissioned,
+    disconnected,
     agencyChanges,
     alerts: alertService,
     alertListeners: counted.count,
