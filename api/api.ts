@@ -24,6 +24,7 @@ import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { silencesRoutes, type ApiSilences } from './silences-routes.ts';
 import { accountsRoutes } from './accounts-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
+import { onboardingRoutes } from './onboarding-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
 import { readingsRoutes } from './readings-routes.ts';
 import {
@@ -195,6 +196,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
       if (deps.console !== undefined) await api.register(consoleSettingsRoutes(auth, deps.console.settings));
       await api.register(devicesRoutes(routeDeps));
       await api.register(accountsRoutes(routeDeps));
+      await api.register(onboardingRoutes(routeDeps));
       await api.register(readingsRoutes(routeDeps));
       await api.register(adminRoutes(routeDeps));
       await api.register(

@@ -16,6 +16,8 @@ export type ApiRegistry = Pick<
   | 'getDevice'
   | 'listDevices'
   | 'provisionDevice'
+  | 'provisionDevices'
+  | 'isKnown'
   | 'updateDevice'
   | 'setMaintenance'
   | 'users'

@@ -22,6 +22,18 @@ export {
 } from './senml.ts';
 export { REGISTRY_ERRORS, RegistryError, isRegistryError, type RegistryErrorCode } from './errors.ts';
 export {
+  BulkProblemSchema,
+  checkRow,
+  describeProblem,
+  MAX_BULK_DEVICES,
+  planBulk,
+  rowsFromCsv,
+  rowsFromList,
+  type BulkPlan,
+  type BulkProblem,
+  type BulkRow,
+} from './bulk.ts';
+export {
   openRegistry,
   type ApiTokenInfo,
   type DeviceFilter,

@@ -269,13 +269,18 @@ export function loadSecretKeys(db: Database.Database): SecretKeys {
 
 /** The prepared statements of every write; prepared once at open. */
 export function prepareWrites(db: Database.Database) {
+  const insertDevice = db.prepare<[DeviceRow]>(
+    `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at,
+       updated_at, maintenance)
+     VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at,
+       @updated_at, @maintenance)`,
+  );
   return {
-    insertDevice: db.prepare<[DeviceRow]>(
-      `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at,
-         updated_at, maintenance)
-       VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at,
-         @updated_at, @maintenance)`,
-    ),
+    insertDevice,
+    /** All or none: one transaction (and one sync to disk) for a whole list. */
+    insertDevices: db.transaction((rows: readonly DeviceRow[]) => {
+      for (const row of rows) insertDevice.run(row);
+    }),
     updateDevice: db.prepare<[DeviceRow]>(
       `UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, gateway = @gateway, meta = @meta,
        tags = @tags, status = @status, secret_hash = @secret_hash, updated_at = @updated_at,

@@ -59,6 +59,11 @@ export interface Registry {
   getDevice(id: string): DeviceRecord | undefined;
   listDevices(filter?: DeviceFilter): DeviceRecord[];
   provisionDevice(input: DeviceInput): Promise<{ device: DeviceRecord; secret: string }>;
+  /**
+   * Provisions every device of a list in one transaction, all or none (bulk.ts checks a list first and
+   * says what is wrong with each row); each with its secret, shown once.
+   */
+  provisionDevices(inputs: readonly DeviceInput[]): Promise<Array<{ device: DeviceRecord; secret: string }>>;
   updateDevice(id: string, patch: DevicePatch): DeviceRecord;
   decommissionDevice(id: string): DeviceRecord;
   /** Puts an active device in maintenance until a time (`by` who), or back in service with null. */
@@ -297,6 +302,38 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
         hashes.set(device.id, hash);
         if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
         return { device, secret };
+      }),
+
+    provisionDevices: (inputs) =>
+      settle(() => {
+        const seen = new Set<string>();
+        const parsed = inputs.map((input) => {
+          const d = parseInput(DeviceInput, input, 'device');
+          assertFreeId(d.id);
+          if (seen.has(d.id))
+            throw new RegistryError('REGISTRY_ERR_DUPLICATE', `${d.id} is twice in the list`);
+          seen.add(d.id);
+          assertGateway(d.gateway);
+          return d;
+        });
+        const now = iso();
+        const made = parsed.map((d) => {
+          const secret = newSecret();
+          const hash = hashSecret(secret, keys);
+          const device = deepFreeze(
+            DeviceRecord.parse({ ...d, status: 'active', createdAt: now, updatedAt: now }),
+          );
+          return { device, secret, hash };
+        });
+        write(`${made.length} devices`, () =>
+          writes.insertDevices(made.map((m) => deviceToRow(m.device, m.hash))),
+        );
+        for (const { device, hash } of made) {
+          devices.set(device.id, device);
+          hashes.set(device.id, hash);
+          if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
+        }
+        return made.map(({ device, secret }) => ({ device, secret }));
       }),
 
     updateDevice(id, patch) {

@@ -27,3 +27,4 @@ export {
   type SimFields,
   type SimInstant,
 } from './models/index.ts';
+export { lampCsv, lampRow, LAMP_CSV_HEADER } from './lamp-list.ts';
