@@ -419,6 +419,13 @@ describe('the first schema', () => {
       [2, 'escalated'],
     ]);
     expect(store.refer(1, 0, 'referred to ioc', T0 + 15 * MIN)!.event.id).toBe(3);
+    // Schema 3: the alerts table rebuilt for source `command`, its ids, sequence and one-open rule kept.
+    const next = store.trigger(
+      trigger({ rule: 'command-not-executed', device: 'sl-le-loi-01', source: 'command' }),
+    )!;
+    expect([next.alert.id, next.alert.source, next.event.id]).toEqual([2, 'command', 4]);
+    const again = store.trigger(trigger({ rule: 'river-alarm', device: 'rg-kim-long', at: T0 + 20 * MIN }))!;
+    expect([again.alert.id, again.event.type]).toEqual([1, 'updated']);
   });
 });
 

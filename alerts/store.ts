@@ -35,7 +35,7 @@ export interface AlertStoreOptions {
   readonly clock?: () => number;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 // STRICT tables refuse values of the wrong type. AUTOINCREMENT: an alert id is published to InfluxDB, MQTT
 // and the API, so it must never be given to another alert, even after the newest row is deleted by hand.
@@ -114,6 +114,40 @@ export const ALERT_STORE_MIGRATIONS: readonly string[] = [
    DROP TABLE alert_events;
    ALTER TABLE alert_events_2 RENAME TO alert_events;
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);`,
+  // 3: source `command`, the alert of a command a device did not carry out (commands/). The table is
+  // rebuilt with its ids and its sequence, foreign keys off meanwhile (SQLite's procedure, see migrate).
+  `CREATE TABLE alerts_3 (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     rule TEXT NOT NULL,
+     device TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     district TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     title TEXT NOT NULL,
+     severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+     state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+     source TEXT NOT NULL CHECK (source IN ('rule', 'flow', 'command')),
+     message TEXT NOT NULL,
+     value REAL,
+     threshold REAL,
+     level INTEGER NOT NULL CHECK (level >= 0),
+     raised_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     acknowledged_at INTEGER,
+     acknowledged_by TEXT,
+     acknowledge_note TEXT,
+     resolved_at INTEGER,
+     resolved_by TEXT,
+     resolve_note TEXT,
+     resolution TEXT CHECK (resolution IN ('auto', 'operator')),
+     CHECK ((state = 'resolved') = (resolved_at IS NOT NULL AND resolution IS NOT NULL))
+   ) STRICT;
+   INSERT INTO alerts_3 SELECT * FROM alerts;
+   INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts_3', seq FROM sqlite_sequence WHERE name = 'alerts';
+   DROP TABLE alerts;
+   ALTER TABLE alerts_3 RENAME TO alerts;
+   CREATE UNIQUE INDEX alerts_one_open ON alerts (rule, device) WHERE state != 'resolved';
+   CREATE INDEX alerts_by_raised ON alerts (raised_at);`,
 ];
 
 /** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write. */
@@ -206,10 +240,19 @@ function migrate(db: Database.Database, log: Logger | undefined): void {
       `schema ${version} is newer than this build (${SCHEMA_VERSION})`,
     );
   if (version === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(ALERT_STORE_MIGRATIONS[v]!);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  // A table others refer to is rebuilt with foreign keys off, and checked before the change commits
+  // (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes").
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(ALERT_STORE_MIGRATIONS[v]!);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`${broken.length} rows refer to rows that are gone`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
   log?.info({ from: version, to: SCHEMA_VERSION }, 'alert store migrated');
 }
 

@@ -14,7 +14,8 @@ export const AlertState = z.enum(ALERT_STATES);
 export type AlertState = z.infer<typeof AlertState>;
 
 /** Where an alert came from: a rule file, or a flow that raised it through the platform. */
-export const ALERT_SOURCES = ['rule', 'flow'] as const;
+/** Who raised an alert: a rule file, a flow (Node-RED), or the commands' check (a command not carried out). */
+export const ALERT_SOURCES = ['rule', 'flow', 'command'] as const;
 export const AlertSource = z.enum(ALERT_SOURCES);
 export type AlertSource = z.infer<typeof AlertSource>;
 

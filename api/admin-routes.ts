@@ -1,9 +1,11 @@
 // /api/dead-letters (what ingest refused, what the broker refused — connections, publishes, subscriptions —
-// and flows' alert requests the platform could not carry out, for engineers) and /api/tokens (API tokens,
+// flows' alert requests the platform could not carry out, and devices' answers to commands it could not
+// take, for engineers) and /api/tokens (API tokens,
 // for admins).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BROKER_ERRORS, type BrokerErrorCode } from '../broker/index.ts';
+import { COMMAND_ERRORS } from '../commands/index.ts';
 import { ApiRole } from '../devices/index.ts';
 import { INGEST_ERRORS, type DeadLetter, type IngestErrorCode } from '../ingest/index.ts';
 import { RULES_ERRORS } from '../rules/index.ts';
@@ -17,15 +19,18 @@ export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 const INGEST_CODES = Object.keys(INGEST_ERRORS) as [IngestErrorCode, ...IngestErrorCode[]];
 const BROKER_CODES = Object.keys(BROKER_ERRORS) as BrokerErrorCode[];
+/** A device's answer to a command that the platform could not take. */
+const ACK_CODES = ['COMMAND_ERR_ACK', 'COMMAND_ERR_ACK_UNKNOWN'] as const;
 /** Every code a dead letter can carry, each with what it means. */
 const DEAD_LETTER_CODES: Readonly<Record<string, string>> = {
   ...INGEST_ERRORS,
   ...BROKER_ERRORS,
   ...Object.fromEntries(FLOW_ERROR_CODES.map((c) => [c, RULES_ERRORS[c]])),
+  ...Object.fromEntries(ACK_CODES.map((c) => [c, COMMAND_ERRORS[c]])),
 };
 
 const DeadLetterQuery = z.object({
-  code: z.enum([...INGEST_CODES, ...BROKER_CODES, ...FLOW_ERROR_CODES]).optional(),
+  code: z.enum([...INGEST_CODES, ...BROKER_CODES, ...FLOW_ERROR_CODES, ...ACK_CODES]).optional(),
   source: z.string().min(1).max(256).optional().describe('the MQTT username that sent it'),
   limit: wholeNumber(1, 1000).default(DEFAULT_DEAD_LETTER_LIMIT),
   before: wholeNumber(1).optional().describe('only ids below this one (paging back)'),
@@ -39,7 +44,9 @@ const DeadLetterOut = z.object({
   code: z.string(),
   description: z
     .string()
-    .describe('what the code means (ingest/errors.ts; rules/errors.ts for RULES_ERR_FLOW_*)'),
+    .describe(
+      'what the code means (ingest/errors.ts; rules/errors.ts for RULES_ERR_FLOW_*; commands/errors.ts for COMMAND_ERR_ACK*)',
+    ),
   detail: z.string(),
   payloadBase64: z.string().describe('the payload as stored (at most the first 16 KiB by default)'),
   payloadPreview: z

@@ -23,6 +23,7 @@ import { deviceStatusRoutes } from './device-status-routes.ts';
 import { routingRoutes, type ApiRouting } from './routing-routes.ts';
 import { silencesRoutes, type ApiSilences } from './silences-routes.ts';
 import { accountsRoutes } from './accounts-routes.ts';
+import { commandsRoutes, type ApiCommands } from './commands-routes.ts';
 import { devicesRoutes } from './devices-routes.ts';
 import { onboardingRoutes } from './onboarding-routes.ts';
 import { ApiError, clientErrorResponse, toApiError } from './errors.ts';
@@ -78,6 +79,8 @@ export interface ApiDeps {
   readonly deliveries?: ApiDeliveries;
   /** The silences of notifications; without them /api/silences is not served. */
   readonly silences?: ApiSilences;
+  /** Commands to devices; without them /api/commands is not served. */
+  readonly commands?: ApiCommands;
 }
 
 /** The Fastify instance, for `inject()` in tests and for the composition root to add to. */
@@ -221,6 +224,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
         const { registry, alerts, silences } = deps;
         await api.register(silencesRoutes({ auth, silences, alerts, registry, clock: routeDeps.clock }));
       }
+      if (deps.commands !== undefined) await api.register(commandsRoutes({ auth, commands: deps.commands }));
       if (deps.routing !== undefined) {
         const { registry, alerts, routing } = deps;
         await api.register(routingRoutes({ auth, routing, registry, alerts, clock: routeDeps.clock }));

@@ -76,6 +76,11 @@ export const API_ERRORS = {
     description:
       'the rule file does not validate; details.problems lists each problem with its line and column',
   },
+  API_ERR_COMMAND: {
+    status: 400,
+    description:
+      'the command was refused before anything was sent: details.code says why (COMMAND_ERR_TYPE, _PARAMS, _KIND, _TARGET or _DECOMMISSIONED) and details.problems gives each field',
+  },
   API_ERR_CONFLICT: {
     status: 409,
     description: 'a device, gateway or agency with this id already exists',

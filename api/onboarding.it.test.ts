@@ -71,7 +71,7 @@ describe('POST /api/devices/bulk', () => {
     const res = await send(lampCsv(300, 0, 'gw-le-loi'), { accept: 'text/csv' });
     expect(res.status).toBe(201);
     expect(res.type).toContain('text/csv');
-    const rows = parse(res.text, { columns: true }) as Array<{ id: string; status: string; secret: string }>;
+    const rows = parse<{ id: string; status: string; secret: string }>(res.text, { columns: true });
     expect(rows).toHaveLength(300);
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['created']));
     expect(await h.registry.authenticate(rows[42]!.id, rows[42]!.secret)).toMatchObject({ type: 'device' });

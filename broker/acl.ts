@@ -12,14 +12,15 @@ export type PublishDecision =
   | { readonly allow: false }
   | {
       readonly allow: true;
-      readonly route: 'telemetry' | 'gateway-telemetry' | 'status' | 'alert-request';
+      readonly route: 'telemetry' | 'gateway-telemetry' | 'status' | 'alert-request' | 'command-ack';
     };
 
 const DENY: PublishDecision = { allow: false };
 
 /**
- * A device publishes only its own telemetry and status; a gateway its own SenML telemetry and the
- * telemetry and status of its registered children; a service account never publishes readings (it must
+ * A device publishes only its own telemetry and status, and answers only on its own commands' ack topic
+ * (the command service then checks that the command answered is this device's); a gateway its own SenML
+ * telemetry and the telemetry, status and command answers of its registered children; a service account never publishes readings (it must
  * not impersonate a device) nor alert transitions (only the platform does, once the alert lifecycle has
  * run), and asks for alerts to be raised or cleared only when the registry allows it. Decoded readings
  * are the platform's alone to publish.
@@ -32,6 +33,10 @@ export function decidePublish(
   if (!topic) return DENY;
   switch (principal.type) {
     case 'device':
+      if (topic.type === 'command-ack')
+        return topic.device === principal.device.id && topic.kind === principal.device.kind
+          ? { allow: true, route: 'command-ack' }
+          : DENY;
       if (topic.type !== 'device' || topic.device !== principal.device.id) return DENY;
       if (topic.kind !== principal.device.kind) return DENY;
       return channelRoute(topic.channel);
@@ -39,6 +44,10 @@ export function decidePublish(
       if (topic.type === 'gateway') {
         return topic.gateway === principal.gatewayId ? { allow: true, route: 'gateway-telemetry' } : DENY;
       }
+      if (topic.type === 'command-ack')
+        return principal.children.has(topic.device) && kindOf(topic.device) === topic.kind
+          ? { allow: true, route: 'command-ack' }
+          : DENY;
       if (topic.type !== 'device' || !principal.children.has(topic.device)) return DENY;
       if (kindOf(topic.device) !== topic.kind) return DENY;
       return channelRoute(topic.channel);

@@ -61,6 +61,23 @@ export interface BrokerHandlers {
   readonly alertRequest: (request: AlertRequest) => Error | undefined;
   /** Told each time the decoded readings gain their first subscriber or lose their last. */
   readonly onReadingsWanted: (wanted: boolean) => void;
+  /**
+   * A device's (or its gateway's) answer to a command, before it is acknowledged; as for alert requests,
+   * a bad answer is the handler's to dead-letter, and an error back means it could not be recorded.
+   */
+  readonly commandAck: (ack: CommandAckMessage) => Error | undefined;
+  /** A device's commands topic has gained a subscriber (the device, or its gateway): what waits may go. */
+  readonly onCommandsListener: (deviceId: string) => void;
+}
+
+/** An answer to a command on `<prefix>/<kind>/<id>/commands/ack`. */
+export interface CommandAckMessage {
+  readonly topic: string;
+  /** The device the topic names (the ACL has checked that the sender may answer for it). */
+  readonly device: string;
+  /** Who sent it: the device itself or its gateway. */
+  readonly source: string;
+  readonly payload: Buffer;
 }
 
 export interface Broker {
@@ -78,6 +95,8 @@ export interface Broker {
    * hold several, `<id>:<suffix>`): its credentials were revoked, rotated or its rights changed.
    */
   disconnect(id: string): void;
+  /** Whether some client (the device, or its gateway) receives this device's commands now. */
+  listensForCommands(kind: Kind, deviceId: string): boolean;
   /** Opens the listeners; what clients send goes to `handlers` from then on. */
   listen(handlers: BrokerHandlers): Promise<Listeners>;
   /** Closes the listeners (when open) and the broker. */
@@ -100,6 +119,9 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   // to subscribers, and neither are alert requests: they are for the platform, whose answer is the
   // transition it publishes. Aedes copies the packet before forwarding, but keeps the payload buffer.
   const unforwarded = new WeakSet<Buffer>();
+  /** Clients subscribed to each commands topic, and each client's commands topics (to forget it at once). */
+  const commandListeners = new Map<string, Set<Client>>();
+  const commandTopicsOf = new Map<Client, Set<string>>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
   const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
   const attempts = createAttemptLimiter(config.attemptLimits);
@@ -147,6 +169,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     }
     if (decision.route === 'status') return status(client, parsed, packet, callback);
     if (decision.route === 'alert-request') return alertRequest(client, principal, parsed, packet, callback);
+    if (decision.route === 'command-ack') return commandAck(client, parsed, packet, callback);
     telemetry(client, principal, decision.route, parsed, packet, callback);
   }
 
@@ -190,6 +213,26 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     callback(
       err
         ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
+        : null,
+    );
+  }
+
+  /** A command's answer: for the platform only, never forwarded nor retained. */
+  function commandAck(
+    client: Client,
+    parsed: ParsedTopic | undefined,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
+    if (parsed?.type !== 'command-ack')
+      return callback(refuse('BROKER_ERR_ACL', 'not a command answer', client.id, packet.topic));
+    const payload = packet.payload as Buffer;
+    unforwarded.add(payload);
+    packet.retain = false;
+    const err = on().commandAck({ topic: packet.topic, device: parsed.device, source: client.id, payload });
+    callback(
+      err
+        ? refuse('BROKER_ERR_NOT_STORED', 'command answer not recorded', client.id, packet.topic, err)
         : null,
     );
   }
@@ -258,8 +301,33 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   aedes.on('clientError', (client: Client, err: Error) => {
     log.debug({ clientId: client.id, err }, 'client error');
   });
-  aedes.on('unsubscribe', (filters: string[], client: Client) => readers.unsubscribed(client, filters));
-  aedes.on('clientDisconnect', (client: Client) => readers.gone(client));
+  aedes.on('unsubscribe', (filters: string[], client: Client) => {
+    readers.unsubscribed(client, filters);
+    for (const f of filters) commandListeners.get(f)?.delete(client);
+  });
+  aedes.on('clientDisconnect', (client: Client) => {
+    readers.gone(client);
+    for (const topic of commandTopicsOf.get(client) ?? []) commandListeners.get(topic)?.delete(client);
+    commandTopicsOf.delete(client);
+  });
+  // Told after the subscription is in place, so that what is published for it then reaches the client.
+  aedes.on('subscribe', (subscriptions: Subscription[], client: Client) => {
+    for (const { topic } of subscriptions) {
+      const parsed = topics.parse(topic);
+      if (parsed?.type !== 'device' || parsed.channel !== 'commands') continue;
+      let listeners = commandListeners.get(topic);
+      if (listeners === undefined) commandListeners.set(topic, (listeners = new Set()));
+      listeners.add(client);
+      let mine = commandTopicsOf.get(client);
+      if (mine === undefined) commandTopicsOf.set(client, (mine = new Set()));
+      mine.add(topic);
+      try {
+        on().onCommandsListener(parsed.device);
+      } catch (err) {
+        log.error({ err, device: parsed.device }, 'commands waiting for a device could not be sent');
+      }
+    }
+  });
 
   function handle(conn: Duplex, req?: http.IncomingMessage): void {
     const check = createPacketLimiter(config.maxPacketBytes);
@@ -290,6 +358,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         };
         aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
       }),
+    listensForCommands: (kind, deviceId) =>
+      (commandListeners.get(topics.commands(kind, deviceId))?.size ?? 0) > 0,
     disconnect(id) {
       for (const client of Object.values(clients()))
         if (client !== undefined && principalId(principals.get(client)) === id) client.close();

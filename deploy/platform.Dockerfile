@@ -38,6 +38,7 @@ COPY alerts ./alerts
 COPY rules ./rules
 COPY flows ./flows
 COPY notify ./notify
+COPY commands ./commands
 COPY broker ./broker
 COPY api ./api
 COPY dashboards ./dashboards

@@ -67,3 +67,4 @@ export {
   type TemplateField,
 } from './message-templates.ts';
 export { type Session, UserInput, UserPatch, UserRecord, USERNAME_PATTERN, type Users } from './users.ts';
+export * from './commands.ts';

@@ -1,5 +1,6 @@
 // Topic names of the public contract (docs/architecture.md, "Topics"), built and parsed here and nowhere else.
 //   <prefix>/<kind>/<deviceId>/telemetry|status|commands
+//   <prefix>/<kind>/<deviceId>/commands/ack                 a device's answers to its commands
 //   <prefix>/gateway/<gatewayId>/telemetry
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>              alert transitions (the platform publishes)
 //   <prefix>/alerts/<kind>/<deviceId>/<ruleId>/raise|clear  alert requests from flows (service accounts)
@@ -28,6 +29,7 @@ export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export type ParsedTopic =
   | { readonly type: 'device'; readonly kind: Kind; readonly device: string; readonly channel: DeviceChannel }
   | { readonly type: 'gateway'; readonly gateway: string; readonly channel: 'telemetry' }
+  | { readonly type: 'command-ack'; readonly kind: Kind; readonly device: string; readonly channel: 'ack' }
   | { readonly type: 'alert'; readonly kind: Kind; readonly device: string; readonly rule: string }
   | AlertRequestTopic
   | { readonly type: 'readings'; readonly kind: Kind; readonly device: string; readonly channel: 'readings' };
@@ -46,6 +48,8 @@ export interface Topics {
   telemetry(kind: Kind, deviceId: string): string;
   status(kind: Kind, deviceId: string): string;
   commands(kind: Kind, deviceId: string): string;
+  /** Where a device (or its gateway) answers its commands. */
+  commandAck(kind: Kind, deviceId: string): string;
   gatewayTelemetry(gatewayId: string): string;
   alert(kind: Kind, deviceId: string, ruleId: string): string;
   alertRequest(kind: Kind, deviceId: string, ruleId: string, action: AlertAction): string;
@@ -113,6 +117,9 @@ function parseLevels(l: string[]): ParsedTopic | undefined {
   if (l.length === 3 && isKind(first) && isChannel(third) && isId(second)) {
     return { type: 'device', kind: first, device: second, channel: third };
   }
+  if (l.length === 4 && third === 'commands' && fourth === 'ack' && isKind(first) && isId(second)) {
+    return { type: 'command-ack', kind: first, device: second, channel: 'ack' };
+  }
   return undefined;
 }
 
@@ -135,6 +142,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     telemetry: device('telemetry'),
     status: device('status'),
     commands: device('commands'),
+    commandAck: (kind, id) => `${device('commands')(kind, id)}/ack`,
     gatewayTelemetry: (id) => `${head}${GATEWAY_LEVEL}/${checkId('gateway', id)}/telemetry`,
     alert,
     alertRequest: (kind, id, ruleId, action) => `${alert(kind, id, ruleId)}/${action}`,

@@ -3,12 +3,14 @@
 // nothing of the project.
 import { ALERTS } from './alerts.ts';
 import { AQI } from './aqi.ts';
+import { COMMANDS } from './commands.ts';
 import { NOTIFICATIONS } from './notifications.ts';
 import { HEALTH_MEASUREMENTS } from './platform.ts';
 import { KINDS, type KindName } from './readings.ts';
 
 export * from './alerts.ts';
 export * from './aqi.ts';
+export * from './commands.ts';
 export * from './notifications.ts';
 export * from './platform.ts';
 export * from './readings.ts';
@@ -20,6 +22,7 @@ export const MEASUREMENTS = {
   ...(Object.fromEntries(KINDS.map((k) => [k, k])) as { readonly [K in KindName]: K }),
   alerts: ALERTS.name,
   aqi: AQI.name,
+  commands: COMMANDS.name,
   notifications: NOTIFICATIONS.name,
   platform: HEALTH_MEASUREMENTS.platform.name,
   rejections: HEALTH_MEASUREMENTS.rejections.name,

@@ -67,6 +67,7 @@ describe('loadConfig defaults', () => {
       publicUrl: 'http://localhost:8080',
       timeZone: 'Asia/Ho_Chi_Minh',
       notify: { maxAttempts: 8, timeoutMs: 10_000 },
+      commands: { checkWindowMs: 600_000 },
       sessions: { ttlMs: 43_200_000, secureCookie: false },
       map: {
         tiles: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',

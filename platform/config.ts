@@ -91,6 +91,8 @@ export const Env = z
     CITY_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     /** A receiver that has not answered a delivery in this long has failed it (ms). */
     CITY_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** How long after a device says a command is done its readings may take to show it (s). */
+    CITY_COMMAND_CHECK_S: z.coerce.number().int().min(1).max(86_400).default(600),
     /** The city's time zone (IANA): agencies' working hours are read in it, and notifications give its times. */
     CITY_TIMEZONE: z
       .string()
@@ -197,6 +199,8 @@ export interface Config {
   readonly sessions: { readonly ttlMs: number; readonly secureCookie: boolean };
   /** Notification delivery: attempts before a delivery is dead, and each send's timeout. */
   readonly notify: { readonly maxAttempts: number; readonly timeoutMs: number };
+  /** Commands to devices: how long a reading may take to show a command carried out. */
+  readonly commands: { readonly checkWindowMs: number };
   /** Seeded into the registry at every start (missing agencies only). */
   readonly agenciesFile: string | undefined;
   readonly rules: { readonly dir: string; readonly watch: boolean; readonly tickMs: number };
@@ -268,6 +272,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     publicUrl: e.CITY_PUBLIC_URL.replace(/\/+$/, ''),
     timeZone: e.CITY_TIMEZONE,
     notify: { maxAttempts: e.CITY_NOTIFY_MAX_ATTEMPTS, timeoutMs: e.CITY_NOTIFY_TIMEOUT_MS },
+    commands: { checkWindowMs: e.CITY_COMMAND_CHECK_S * 1000 },
     map: { tiles: e.CITY_MAP_TILES, attribution: e.CITY_MAP_ATTRIBUTION },
     sessions: {
       ttlMs: Math.round(e.CITY_SESSION_HOURS * 3_600_000),

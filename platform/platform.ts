@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { AlertService } from '../alerts/index.ts';
 import { createApi, type Api } from '../api/index.ts';
 import { createBroker, DEFAULT_ATTEMPT_LIMITS, type Broker, type BrokerConfig } from '../broker/index.ts';
-import { createTopics } from '../devices/index.ts';
+import type { CommandService } from '../commands/index.ts';
+import { createTopics, type Reading } from '../devices/index.ts';
 import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
 import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
@@ -21,6 +22,7 @@ import { createHealthCheck } from './health-check.ts';
 import { startHealthPoints } from './health-points.ts';
 import { createMetrics, type PlatformMetrics } from './metrics.ts';
 import { createRefusalRecorder } from './refusals.ts';
+import { startCommands } from './commanding.ts';
 import { openStorage, type Storage } from './storage.ts';
 
 /** The operations console as `npm run build:console` leaves it. */
@@ -42,6 +44,8 @@ export interface Platform extends Storage {
   /** The notification store and loop (notify/). */
   readonly notifications: Notifications;
   readonly flows: Flows;
+  /** Commands to devices (commands/). */
+  readonly commands: CommandService;
   close(): Promise<void>;
 }
 
@@ -90,17 +94,28 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       isAgency: (id) => registry.getAgency(id) !== undefined,
       deadLetter: (letter) => deadLetters.record(letter),
     });
+    const commands = startCommands(
+      config,
+      { log: child('commands'), clock, topics, registry, spool, deadLetters, broker, alerts, rules },
+      stack,
+    );
     ingest.onReadings((readings, device) => {
       try {
         rules.onReadings(readings, device);
       } finally {
         flows.onReadings(readings, device);
+        observeCommands(commands, readings, log);
       }
     });
 
     const authenticate = (user: string, password: Buffer) => registry.authenticate(user, password);
     const handlers = { authenticate, getDevice, ingest, alertRequest: flows.request };
-    const listeners = await broker.listen({ ...handlers, onReadingsWanted: flows.readingsWanted });
+    const listeners = await broker.listen({
+      ...handlers,
+      onReadingsWanted: flows.readingsWanted,
+      commandAck: (message) => commands.ack(message),
+      onCommandsListener: (device) => commands.listenerCame(device),
+    });
     stack.push('mqtt listeners', listeners, (l) => l.close());
     metrics.observe({
       spool: () => spool.stats(),
@@ -119,6 +134,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       rules,
       routing,
       notifications,
+      commands,
       startedAt,
     };
     const { api, apiPort } = await startApi(running, child('api'), stack);
@@ -128,7 +144,20 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
 
     let closing: Promise<void> | undefined;
     return {
-      ...{ ...storage, config, broker, api, apiPort, ingest, metrics, alerts, rules, routing, flows },
+      ...{
+        ...storage,
+        config,
+        broker,
+        api,
+        apiPort,
+        ingest,
+        metrics,
+        alerts,
+        rules,
+        routing,
+        flows,
+        commands,
+      },
       notifications,
       ...{ mqttPort: listeners.port, wsPort: listeners.wsPort },
       close: () => (closing ??= stack.closeAll()),
@@ -142,6 +171,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
 /** What the last steps read of the running platform. */
 interface Running extends Storage {
   readonly config: Config;
+  readonly commands: CommandService;
   readonly clock: () => number;
   readonly metrics: PlatformMetrics;
   readonly broker: Broker;
@@ -191,6 +221,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       routing,
       deliveries: p.notifications.store,
       silences: p.notifications.store,
+      commands: p.commands,
       onAgenciesChanged: () => {
         rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
         routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));
@@ -216,4 +247,13 @@ async function startHealth(p: Running, log: Logger, stack: CloseStack): Promise<
     },
   );
   stack.push('health points', points, (h) => h.close());
+}
+
+/** The readings a command's check may be waiting for; a failure is logged, never the reading's path's. */
+function observeCommands(commands: CommandService, readings: readonly Reading[], log: Logger): void {
+  try {
+    for (const r of readings) commands.observe(r);
+  } catch (err) {
+    log.error({ err }, 'readings not checked against the commands sent');
+  }
 }

@@ -8,6 +8,7 @@ import { ALERTS_ERRORS } from '../alerts/index.ts';
 import { API_ERRORS } from '../api/index.ts';
 import { AQI_ERRORS } from '../aqi/index.ts';
 import { BROKER_ERRORS } from '../broker/index.ts';
+import { COMMAND_ERRORS } from '../commands/index.ts';
 import { REGISTRY_ERRORS } from '../devices/index.ts';
 import { NODE_RED_ERRORS } from '../flows/node-red/index.ts';
 import { INFLUX_ERRORS } from '../influx/index.ts';
@@ -19,7 +20,7 @@ import { SIM_ERRORS } from '../simulators/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PRODUCT = ['alerts', 'api', 'aqi', 'broker', 'devices', 'flows', 'influx', 'ingest', 'platform'];
-PRODUCT.push('rules', 'simulators', 'measurements', 'dashboards', 'errors', 'notify');
+PRODUCT.push('rules', 'simulators', 'measurements', 'dashboards', 'errors', 'notify', 'commands');
 
 const API_DESCRIPTIONS = Object.fromEntries(Object.entries(API_ERRORS).map(([c, e]) => [c, e.description]));
 const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -27,6 +28,7 @@ const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   API: API_DESCRIPTIONS,
   AQI: AQI_ERRORS,
   BROKER: BROKER_ERRORS,
+  COMMAND: COMMAND_ERRORS,
   REGISTRY: REGISTRY_ERRORS,
   NODE_RED: NODE_RED_ERRORS,
   INFLUX: INFLUX_ERRORS,

@@ -1,0 +1,371 @@
+// The command service: a request for a device or a set of them (a street, a district, a tag) checked and
+// stored, each command published QoS 1 on its device's commands topic when the device (or its gateway)
+// listens, and followed: queued → sent → acknowledged / failed (refused) / expired. A device that comes
+// back gets what waits for it (the broker tells when its commands topic gains a subscriber); a command past
+// its expiry is never sent again. A device acts on an id once: a command may reach it twice (it is sent
+// again until answered), and its answer to an id already answered is ignored.
+//
+// For the commands a reading shows (set_dim, switch on/off), the device's next readings are checked
+// against the result (TALQ's "command not executed"): within the check window a reading must show it;
+// when the window ends without one, the check fails and `onCheck` is told (the platform raises an alert).
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  COMMAND_KINDS,
+  COMMAND_PARAMS,
+  COMMAND_TYPES,
+  CommandAck,
+  DeviceId,
+  expectedReading,
+  Kind,
+  type CommandMessage,
+  type CommandSpec,
+  type CommandType,
+  type DeviceRecord,
+  type Reading,
+  type Topics,
+} from '../devices/index.ts';
+import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
+import { COMMANDS, type CommandField, type CommandTag } from '../measurements/index.ts';
+import { CommandError, commandError, type CommandProblem } from './errors.ts';
+import type { CommandEvent, CommandFilter, CommandRecord, CommandStore } from './store.ts';
+
+/** Whom a command goes to: one device, a list, a street's lamps, a district's or a tag's devices. */
+export const CommandTarget = z.union([
+  z.strictObject({ device: DeviceId }),
+  z.strictObject({ devices: z.array(DeviceId).min(1).max(10_000) }),
+  z.strictObject({
+    street: z.string().trim().min(1).max(100),
+    district: z.string().trim().min(1).max(100).optional(),
+  }),
+  z.strictObject({ district: z.string().trim().min(1).max(100), kind: Kind.optional() }),
+  z.strictObject({ tag: z.string().min(1).max(64), kind: Kind.optional() }),
+]);
+export type CommandTarget = z.infer<typeof CommandTarget>;
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+export const DEFAULT_EXPIRY = '1h';
+const MIN_EXPIRY_MS = 1000;
+const MAX_EXPIRY_MS = 7 * 86_400_000;
+
+/** A request as the API and the CLI send it; type and parameters are checked by the service. */
+export const CommandRequest = z.strictObject({
+  target: CommandTarget,
+  type: z.string().describe(COMMAND_TYPES.join(', ')),
+  params: z.record(z.string(), z.unknown()).optional(),
+  expires_in: z
+    .string()
+    .regex(DURATION, 'a duration such as 90s, 10m, 1h or 2d')
+    .optional()
+    .describe(
+      `how long the command may wait for a device that is away; default ${DEFAULT_EXPIRY}, at most 7d`,
+    ),
+});
+export type CommandRequest = z.infer<typeof CommandRequest>;
+
+export interface DeadAck {
+  readonly source: string;
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly code: 'COMMAND_ERR_ACK' | 'COMMAND_ERR_ACK_UNKNOWN';
+  readonly detail: string;
+}
+
+export interface CommandServiceDeps {
+  readonly store: CommandStore;
+  readonly devices: {
+    getDevice(id: string): DeviceRecord | undefined;
+    listDevices(): DeviceRecord[];
+  };
+  readonly topics: Topics;
+  /** The broker's platform publish. */
+  readonly publish: (topic: string, payload: string, options: { qos: 1 }) => Promise<void>;
+  /** Whether the device (or its gateway) is subscribed to its commands now. */
+  readonly listening: (kind: Kind, device: string) => boolean;
+  /** Appends `commands` lines to the spool (ingest), for InfluxDB; `done` once durable. */
+  readonly append: (text: string, lines: number, done: (err?: Error) => void) => void;
+  /** Keeps a device's bad or foreign answer for inspection (the dead letters). */
+  readonly deadLetter: (ack: DeadAck) => void;
+  /** How long after a device says done a reading must show the result (ms). */
+  readonly checkWindowMs: number;
+  /** Told when a check ends: matched, or mismatched (the command was not carried out). */
+  readonly onCheck?: (command: CommandRecord, matched: boolean, detail: string) => void;
+  readonly clock: () => number;
+  readonly log: Logger;
+}
+
+export interface CommandService {
+  /** Checks a request, stores its commands and sends those whose device listens; a CommandError if bad. */
+  send(request: CommandRequest, by: string): { batch: number; commands: CommandRecord[] };
+  /** A device's answer (from the broker); an Error only when it could not be recorded. */
+  ack(message: { device: string; source: string; topic: string; payload: Buffer }): Error | undefined;
+  /** The device (or its gateway) now listens: what waits for it is sent. */
+  listenerCame(device: string): void;
+  /** Expires what waited too long, ends checks whose window passed. Run every second. */
+  tick(): void;
+  /** A stored reading: does it show the result of a command being checked? */
+  observe(reading: Reading): void;
+  get(id: number): { command: CommandRecord; events: CommandEvent[] } | undefined;
+  list(filter: CommandFilter): CommandRecord[];
+}
+
+function parseExpiry(text: string): number {
+  const m = DURATION.exec(text)!;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** The command's type and parameters, or why not (the type first, then every parameter problem). */
+function checkSpec(type: string, params: unknown): CommandSpec {
+  if (!(COMMAND_TYPES as readonly string[]).includes(type))
+    throw new CommandError(
+      'COMMAND_ERR_TYPE',
+      `type: no command ${JSON.stringify(type)}; one of ${COMMAND_TYPES.join(', ')}`,
+    );
+  const parsed = COMMAND_PARAMS[type as CommandType].safeParse(params ?? {});
+  if (!parsed.success)
+    throw commandError(
+      'COMMAND_ERR_PARAMS',
+      parsed.error.issues.map((i) => ({ field: ['params', ...i.path].join('.'), message: i.message })),
+    );
+  return { type, params: parsed.data } as CommandSpec;
+}
+
+export function createCommandService(deps: CommandServiceDeps): CommandService {
+  const { store, topics, log, clock } = deps;
+  /** Devices with a check pending: the per-reading path asks the store only about these. */
+  const checking = new Set<string>();
+  /** The last value of a checked field each device reported since its check began, for the mismatch's detail. */
+  const lastSeen = new Map<number, number | boolean>();
+  for (const device of store.devicesChecking()) checking.add(device);
+
+  function write(c: CommandRecord, state: string, at: number, detail: string | null): void {
+    const tags = encodeTags({
+      device: c.device,
+      kind: c.kind,
+      district: c.district,
+      type: c.type,
+      state,
+    } satisfies Record<CommandTag, string>);
+    const fields: Partial<Record<CommandField, number | string>> = {
+      command_id: c.id,
+      batch_id: c.batch,
+      attempt: c.attempts,
+      latency_ms: at - c.createdAt,
+    };
+    if (detail !== null) fields.detail = flatText(detail);
+    try {
+      deps.append(`${encodeLine(COMMANDS.name, tags, fields, at)}\n`, 1, (err) => {
+        if (err) log.warn({ err, command: c.id }, 'a command transition could not be written for InfluxDB');
+      });
+    } catch (err) {
+      log.warn({ err, command: c.id }, 'a command transition could not be written for InfluxDB');
+    }
+  }
+
+  /** Marks them sent, then publishes each: a failed publish leaves it sent, to go again on reconnect. */
+  function dispatch(commands: readonly CommandRecord[]): void {
+    if (commands.length === 0) return;
+    const at = clock();
+    for (const c of store.markSent(
+      commands.map((c) => c.id),
+      at,
+    )) {
+      write(c, 'sent', at, null);
+      const message: CommandMessage = {
+        id: c.id,
+        type: c.type,
+        params: c.params as CommandMessage['params'],
+        expires_at: new Date(c.expiresAt).toISOString(),
+      };
+      deps
+        .publish(topics.commands(c.kind, c.device), JSON.stringify(message), { qos: 1 })
+        .catch((err: unknown) =>
+          log.warn(
+            { err, command: c.id, device: c.device },
+            'a command could not be published; it goes again when the device comes back',
+          ),
+        );
+    }
+  }
+
+  function resolveTarget(target: CommandTarget, spec: CommandSpec): DeviceRecord[] {
+    const takes = (d: DeviceRecord) => COMMAND_KINDS[spec.type].includes(d.kind);
+    const one = (id: string, field: string): DeviceRecord | CommandProblem => {
+      const d = deps.devices.getDevice(id);
+      if (d === undefined) return { field, message: `no device ${id}` };
+      if (d.status !== 'active') return { field, message: `device ${id} is decommissioned` };
+      if (!takes(d))
+        return {
+          field,
+          message: `${id} is a ${d.kind} device: ${spec.type} is for ${COMMAND_KINDS[spec.type].join(', ')}`,
+        };
+      return d;
+    };
+    if ('device' in target || 'devices' in target) {
+      const ids = 'device' in target ? [target.device] : target.devices;
+      const found = ids.map((id, i) => one(id, 'device' in target ? 'target.device' : `target.devices.${i}`));
+      const problems = found.filter((f): f is CommandProblem => 'message' in f);
+      if (problems.length > 0) {
+        const code = problems.every((p) => p.message.includes('decommissioned'))
+          ? 'COMMAND_ERR_DECOMMISSIONED'
+          : problems.every((p) => p.message.includes(' is a '))
+            ? 'COMMAND_ERR_KIND'
+            : 'COMMAND_ERR_TARGET';
+        throw commandError(code, problems);
+      }
+      return [...new Map((found as DeviceRecord[]).map((d) => [d.id, d])).values()];
+    }
+    const active = deps.devices.listDevices().filter((d) => d.status === 'active');
+    let chosen: DeviceRecord[];
+    let what: string;
+    if ('street' in target) {
+      if (!COMMAND_KINDS[spec.type].includes('streetlight'))
+        throw commandError('COMMAND_ERR_KIND', [
+          { field: 'target.street', message: `a street's lamps do not take ${spec.type}` },
+        ]);
+      chosen = active.filter(
+        (d) =>
+          d.kind === 'streetlight' &&
+          d.meta.street === target.street &&
+          (target.district === undefined || d.district === target.district),
+      );
+      what = `no lamp on ${target.street}${target.district === undefined ? '' : ` in ${target.district}`}`;
+    } else {
+      const inSet =
+        'district' in target
+          ? (d: DeviceRecord) => d.district === target.district
+          : (d: DeviceRecord) => d.tags.includes(target.tag);
+      chosen = active.filter(
+        (d) => inSet(d) && takes(d) && (target.kind === undefined || d.kind === target.kind),
+      );
+      what = `no device ${'district' in target ? `in ${target.district}` : `tagged ${target.tag}`}${target.kind === undefined ? '' : ` of kind ${target.kind}`} takes ${spec.type}`;
+    }
+    if (chosen.length === 0) throw commandError('COMMAND_ERR_TARGET', [{ field: 'target', message: what }]);
+    return chosen;
+  }
+
+  function endCheck(c: CommandRecord, matched: boolean, detail: string, at: number): void {
+    const ended = store.setCheck(c.id, matched ? 'matched' : 'mismatched', at, detail);
+    lastSeen.delete(c.id);
+    if (ended === undefined) return;
+    write(ended, matched ? 'matched' : 'mismatched', at, detail);
+    if (store.pendingChecks(c.device).length === 0) checking.delete(c.device);
+    try {
+      deps.onCheck?.(ended, matched, detail);
+    } catch (err) {
+      log.error({ err, command: c.id }, 'a command check could not be reported');
+    }
+  }
+
+  return {
+    send(request, by) {
+      const spec = checkSpec(request.type, request.params);
+      const expiresInMs = parseExpiry(request.expires_in ?? DEFAULT_EXPIRY);
+      if (expiresInMs < MIN_EXPIRY_MS || expiresInMs > MAX_EXPIRY_MS)
+        throw commandError('COMMAND_ERR_PARAMS', [{ field: 'expires_in', message: 'from 1s to 7d' }]);
+      const devices = resolveTarget(request.target, spec);
+      const at = clock();
+      const checked = expectedReading(spec) !== undefined;
+      const made = store.create(
+        { type: spec.type, target: request.target, by, at, expiresAt: at + expiresInMs },
+        devices.map((d) => ({
+          device: d.id,
+          kind: d.kind,
+          district: d.district,
+          params: spec.params,
+          checked,
+        })),
+      );
+      for (const c of made.commands) write(c, 'queued', at, null);
+      log.info({ batch: made.batch, type: spec.type, devices: devices.length, by }, 'commands asked for');
+      dispatch(made.commands.filter((c) => deps.listening(c.kind, c.device)));
+      return { batch: made.batch, commands: made.commands.map((c) => store.get(c.id)!) };
+    },
+
+    ack({ device, source, topic, payload }) {
+      let answer: CommandAck;
+      try {
+        answer = CommandAck.parse(JSON.parse(payload.toString('utf8')));
+      } catch (err) {
+        const detail = err instanceof z.ZodError ? z.prettifyError(err) : 'not JSON';
+        deps.deadLetter({ source, topic, payload, code: 'COMMAND_ERR_ACK', detail });
+        return undefined;
+      }
+      const at = clock();
+      try {
+        const known = store.get(answer.id);
+        if (known === undefined || known.device !== device) {
+          deps.deadLetter({
+            source,
+            topic,
+            payload,
+            code: 'COMMAND_ERR_ACK_UNKNOWN',
+            detail:
+              known === undefined ? `no command ${answer.id}` : `command ${answer.id} is not ${device}'s`,
+          });
+          return undefined;
+        }
+        const result = answer.result === 'done' ? 'acknowledged' : 'failed';
+        const expected =
+          answer.result === 'done'
+            ? expectedReading({ type: known.type, params: known.params } as CommandSpec)
+            : undefined;
+        const checkDue = known.check === 'pending' && expected !== undefined ? at + deps.checkWindowMs : null;
+        const finished = store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
+        if (finished === undefined) {
+          log.debug(
+            { command: answer.id, device, state: known.state },
+            'an answer to a command answered already, or expired',
+          );
+          return undefined;
+        }
+        write(finished, result, at, answer.reason ?? null);
+        if (checkDue !== null) checking.add(device);
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    },
+
+    listenerCame(device) {
+      const now = clock();
+      dispatch(store.waiting(device).filter((c) => c.expiresAt > now));
+    },
+
+    tick() {
+      const now = clock();
+      for (const c of store.expire(now)) write(c, 'expired', now, null);
+      for (const c of store.checksDue(now)) {
+        const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec)!;
+        const seen = lastSeen.get(c.id);
+        endCheck(
+          c,
+          false,
+          seen === undefined
+            ? `no reading of ${expected.field} within ${Math.round(deps.checkWindowMs / 1000)} s of the device's answer`
+            : `${expected.field} ${String(seen)}, expected ${String(expected.value)}`,
+          now,
+        );
+      }
+    },
+
+    observe(reading) {
+      if (!checking.has(reading.device)) return;
+      for (const c of store.pendingChecks(reading.device)) {
+        if (reading.time < c.updatedAt) continue; // measured before the device carried it out
+        const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec);
+        const value = expected === undefined ? undefined : reading.fields[expected.field];
+        if (expected === undefined || value === undefined) continue;
+        if (value === expected.value) endCheck(c, true, `${expected.field} ${String(value)}`, clock());
+        else lastSeen.set(c.id, value);
+      }
+    },
+
+    get(id) {
+      const command = store.get(id);
+      return command === undefined ? undefined : { command, events: store.events(id) };
+    },
+    list: (filter) => store.list(filter),
+  };
+}

@@ -1,0 +1,358 @@
+// The command store: every command asked for, its state, and each transition, in SQLite (better-sqlite3,
+// WAL, synchronous FULL: a command the API answered for is on disk). Kept after the commands end: the
+// history of what the city told its devices.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { CommandType, Kind } from '../devices/index.ts';
+import type { CommandCheck, CommandState } from '../measurements/index.ts';
+import { CommandError } from './errors.ts';
+
+const SCHEMA_VERSION = 1;
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE batches (
+     id INTEGER PRIMARY KEY,
+     type TEXT NOT NULL,
+     target TEXT NOT NULL CHECK (json_valid(target)),
+     by TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE commands (
+     id INTEGER PRIMARY KEY,
+     batch_id INTEGER NOT NULL REFERENCES batches (id),
+     device TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     district TEXT NOT NULL,
+     type TEXT NOT NULL,
+     params TEXT NOT NULL CHECK (json_valid(params)),
+     state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'acknowledged', 'failed', 'expired')),
+     by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     detail TEXT,
+     check_state TEXT CHECK (check_state IN ('pending', 'matched', 'mismatched')),
+     check_due INTEGER
+   ) STRICT;
+   CREATE INDEX commands_waiting ON commands (device) WHERE state IN ('queued', 'sent');
+   CREATE INDEX commands_expiring ON commands (expires_at) WHERE state IN ('queued', 'sent');
+   CREATE INDEX commands_checking ON commands (device) WHERE check_state = 'pending';
+   CREATE INDEX commands_of_device ON commands (device, id);
+   CREATE INDEX commands_of_batch ON commands (batch_id);
+   CREATE TABLE command_events (
+     id INTEGER PRIMARY KEY,
+     command_id INTEGER NOT NULL REFERENCES commands (id),
+     at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     detail TEXT
+   ) STRICT;
+   CREATE INDEX command_events_of ON command_events (command_id);`,
+];
+
+export type { CommandCheck, CommandState } from '../measurements/index.ts';
+
+export interface CommandRecord {
+  readonly id: number;
+  readonly batch: number;
+  readonly device: string;
+  readonly kind: Kind;
+  readonly district: string;
+  readonly type: CommandType;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly state: CommandState;
+  /** Who asked: a user's name, a token's label, a rule. */
+  readonly by: string;
+  /** ms since the epoch. */
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly updatedAt: number;
+  /** How many times it was published to the device. */
+  readonly attempts: number;
+  /** A refusal's reason, or what the device's reading showed. */
+  readonly detail: string | null;
+  /** The check of its result against the device's next reading, for the commands a reading shows. */
+  readonly check: 'pending' | CommandCheck | null;
+  /** ms since the epoch: when a pending check fails if no reading has shown the result. */
+  readonly checkDue: number | null;
+}
+
+export interface CommandEvent {
+  readonly at: number;
+  /** A state the command reached, or `matched`/`mismatched` for its check. */
+  readonly state: CommandState | CommandCheck;
+  readonly detail: string | null;
+}
+
+export interface NewCommand {
+  readonly device: string;
+  readonly kind: Kind;
+  readonly district: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Set when a reading will show the result: the check starts once the device acknowledges. */
+  readonly checked: boolean;
+}
+
+export interface CommandFilter {
+  readonly device?: string;
+  readonly batch?: number;
+  readonly state?: CommandState;
+  /** Newest first, ids below this one. */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+export interface CommandStore {
+  /** One batch and its commands, in one transaction; the commands come back queued. */
+  create(
+    batch: { type: CommandType; target: unknown; by: string; at: number; expiresAt: number },
+    commands: readonly NewCommand[],
+  ): { batch: number; commands: CommandRecord[] };
+  get(id: number): CommandRecord | undefined;
+  events(id: number): CommandEvent[];
+  list(filter: CommandFilter): CommandRecord[];
+  /** Queued or sent, not expired: what a device that comes back must get. */
+  waiting(device: string): CommandRecord[];
+  /** Each command published once more: queued becomes sent, and its attempt is counted; one transaction. */
+  markSent(ids: readonly number[], at: number): CommandRecord[];
+  /**
+   * The device's answer, if the command is still waiting for one; undefined when it was answered already,
+   * expired or is not the device's. `checkDue` starts its check when done and a reading will show it.
+   */
+  finish(
+    id: number,
+    device: string,
+    result: 'acknowledged' | 'failed',
+    at: number,
+    detail: string | null,
+    checkDue: number | null,
+  ): CommandRecord | undefined;
+  /** Commands waiting past their expiry at `now`, made expired; one transaction. */
+  expire(now: number): CommandRecord[];
+  /** Devices with a check pending. */
+  devicesChecking(): string[];
+  /** The device's commands whose result a reading can show, pending a check. */
+  pendingChecks(device: string): CommandRecord[];
+  /** Checks due by `now` that no reading answered. */
+  checksDue(now: number): CommandRecord[];
+  setCheck(id: number, check: CommandCheck, at: number, detail: string): CommandRecord | undefined;
+  close(): void;
+}
+
+interface Row {
+  id: number;
+  batch_id: number;
+  device: string;
+  kind: string;
+  district: string;
+  type: string;
+  params: string;
+  state: string;
+  by: string;
+  created_at: number;
+  expires_at: number;
+  updated_at: number;
+  attempts: number;
+  detail: string | null;
+  check_state: string | null;
+  check_due: number | null;
+}
+
+function record(r: Row): CommandRecord {
+  return {
+    id: r.id,
+    batch: r.batch_id,
+    device: r.device,
+    kind: r.kind as Kind,
+    district: r.district,
+    type: r.type as CommandType,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    state: r.state as CommandState,
+    by: r.by,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    updatedAt: r.updated_at,
+    attempts: r.attempts,
+    detail: r.detail,
+    check: r.check_state as CommandRecord['check'],
+    checkDue: r.check_due,
+  };
+}
+
+function openDb(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > SCHEMA_VERSION)
+      throw new Error(`command store schema ${version} is newer than this build (${SCHEMA_VERSION})`);
+    const opened = db;
+    opened
+      .transaction(() => {
+        for (let v = version; v < SCHEMA_VERSION; v++) opened.exec(MIGRATIONS[v]!);
+        opened.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new CommandError('COMMAND_ERR_STORE', `cannot open the command store at ${file}`, { cause: err });
+  }
+}
+
+export function openCommandStore(file: string): CommandStore {
+  const db = openDb(file);
+  const s = {
+    insertBatch: db.prepare<[string, string, string, number]>(
+      'INSERT INTO batches (type, target, by, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    insert: db.prepare<[number, string, string, string, string, string, string, number, number, number]>(
+      `INSERT INTO commands (batch_id, device, kind, district, type, params, state, by, created_at, expires_at,
+         updated_at, check_state)
+       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, NULL)`,
+    ),
+    setChecked: db.prepare<[number]>("UPDATE commands SET check_state = 'pending' WHERE id = ?"),
+    event: db.prepare<[number, number, string, string | null]>(
+      'INSERT INTO command_events (command_id, at, state, detail) VALUES (?, ?, ?, ?)',
+    ),
+    get: db.prepare<[number], Row>('SELECT * FROM commands WHERE id = ?'),
+    events: db.prepare<[number], CommandEvent>(
+      'SELECT at, state, detail FROM command_events WHERE command_id = ? ORDER BY id',
+    ),
+    waiting: db.prepare<[string], Row>(
+      "SELECT * FROM commands WHERE device = ? AND state IN ('queued', 'sent') ORDER BY id",
+    ),
+    sent: db.prepare<[number, number]>(
+      "UPDATE commands SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent')",
+    ),
+    finish: db.prepare<[string, number, string | null, number | null, number | null, number, string]>(
+      `UPDATE commands SET state = ?, updated_at = ?, detail = ?, check_due = ?,
+         check_state = CASE WHEN check_state = 'pending' AND ? IS NOT NULL THEN 'pending' ELSE NULL END
+       WHERE id = ? AND device = ? AND state IN ('queued', 'sent')`,
+    ),
+    expiring: db.prepare<[number], Row>(
+      "SELECT * FROM commands WHERE state IN ('queued', 'sent') AND expires_at <= ? ORDER BY id",
+    ),
+    expire: db.prepare<[number, number]>(
+      "UPDATE commands SET state = 'expired', updated_at = ?, check_state = NULL WHERE id = ? AND state IN ('queued', 'sent')",
+    ),
+    pendingChecks: db.prepare<[string], Row>(
+      "SELECT * FROM commands WHERE device = ? AND check_state = 'pending' AND check_due IS NOT NULL ORDER BY id",
+    ),
+    devicesChecking: db.prepare<[], { device: string }>(
+      "SELECT DISTINCT device FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL",
+    ),
+    checksDue: db.prepare<[number], Row>(
+      "SELECT * FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL AND check_due <= ? ORDER BY id",
+    ),
+    setCheck: db.prepare<[string, number, number]>(
+      "UPDATE commands SET check_state = ?, updated_at = ? WHERE id = ? AND check_state = 'pending'",
+    ),
+  };
+  const one = (id: number) => {
+    const r = s.get.get(id);
+    return r === undefined ? undefined : record(r);
+  };
+
+  const create = db.transaction(
+    (
+      batch: { type: CommandType; target: unknown; by: string; at: number; expiresAt: number },
+      commands: readonly NewCommand[],
+    ) => {
+      const batchId = Number(
+        s.insertBatch.run(batch.type, JSON.stringify(batch.target), batch.by, batch.at).lastInsertRowid,
+      );
+      const ids = commands.map((c) => {
+        const id = Number(
+          s.insert.run(
+            batchId,
+            c.device,
+            c.kind,
+            c.district,
+            batch.type,
+            JSON.stringify(c.params),
+            batch.by,
+            batch.at,
+            batch.expiresAt,
+            batch.at,
+          ).lastInsertRowid,
+        );
+        if (c.checked) s.setChecked.run(id);
+        s.event.run(id, batch.at, 'queued', null);
+        return id;
+      });
+      return { batch: batchId, commands: ids.map((id) => one(id)!) };
+    },
+  );
+  const markSent = db.transaction((ids: readonly number[], at: number) =>
+    ids.flatMap((id) => {
+      if (s.sent.run(at, id).changes === 0) return [];
+      s.event.run(id, at, 'sent', null);
+      return [one(id)!];
+    }),
+  );
+  const finish = db.transaction(
+    (
+      id: number,
+      device: string,
+      result: 'acknowledged' | 'failed',
+      at: number,
+      detail: string | null,
+      checkDue: number | null,
+    ) => {
+      if (s.finish.run(result, at, detail, checkDue, checkDue, id, device).changes === 0) return undefined;
+      s.event.run(id, at, result, detail);
+      return one(id);
+    },
+  );
+  const expire = db.transaction((now: number) =>
+    s.expiring.all(now).flatMap((r) => {
+      if (s.expire.run(now, r.id).changes === 0) return [];
+      s.event.run(r.id, now, 'expired', null);
+      return [one(r.id)!];
+    }),
+  );
+  const setCheck = db.transaction((id: number, check: CommandCheck, at: number, detail: string) => {
+    if (s.setCheck.run(check, at, id).changes === 0) return undefined;
+    s.event.run(id, at, check, detail);
+    return one(id);
+  });
+
+  return {
+    create: (batch, commands) => create.immediate(batch, commands),
+    get: one,
+    events: (id) => s.events.all(id),
+    list(filter) {
+      const where: string[] = [];
+      const args: Array<string | number> = [];
+      const add = (clause: string, value: string | number | undefined) => {
+        if (value === undefined) return;
+        where.push(clause);
+        args.push(value);
+      };
+      add('device = ?', filter.device);
+      add('batch_id = ?', filter.batch);
+      add('state = ?', filter.state);
+      add('id < ?', filter.before);
+      const sql = `SELECT * FROM commands ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return db
+        .prepare<Array<string | number>, Row>(sql)
+        .all(...args, filter.limit)
+        .map(record);
+    },
+    waiting: (device) => s.waiting.all(device).map(record),
+    markSent: (ids, at) => markSent.immediate(ids, at),
+    finish: (id, device, result, at, detail, checkDue) =>
+      finish.immediate(id, device, result, at, detail, checkDue),
+    expire: (now) => expire.immediate(now),
+    devicesChecking: () => s.devicesChecking.all().map((r) => r.device),
+    pendingChecks: (device) => s.pendingChecks.all(device).map(record),
+    checksDue: (now) => s.checksDue.all(now).map(record),
+    setCheck: (id, check, at, detail) => setCheck.immediate(id, check, at, detail),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,97 @@
+// Commands to devices: the command store and service (commands/), wired to the broker (publish, who
+// listens, answers), the spool (the `commands` measurement), the dead letters (bad answers), the readings
+// (the check of a result) and the alerts (a command not carried out). Its timer expires what waited too
+// long and ends checks whose window passed; one failure is logged and the next second tries again.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { AlertService } from '../alerts/index.ts';
+import type { Broker } from '../broker/index.ts';
+import {
+  createCommandService,
+  openCommandStore,
+  type CommandRecord,
+  type CommandService,
+} from '../commands/index.ts';
+import type { Registry, Topics } from '../devices/index.ts';
+import type { DeadLetterStore, Spool } from '../ingest/index.ts';
+import type { RuleEngine } from '../rules/index.ts';
+import type { CloseStack } from './close-stack.ts';
+import type { Config } from './config.ts';
+
+/** The alert of a command a device did not carry out (TALQ's "command not executed"). */
+export const COMMAND_ALERT_RULE = 'command-not-executed';
+const TICK_MS = 1000;
+
+export interface CommandingDeps {
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly topics: Topics;
+  readonly registry: Registry;
+  readonly spool: Pick<Spool, 'append'>;
+  readonly deadLetters: Pick<DeadLetterStore, 'record'>;
+  readonly broker: Pick<Broker, 'publish' | 'listensForCommands'>;
+  readonly alerts: Pick<AlertService, 'trigger' | 'listOpen'>;
+  readonly rules: Pick<RuleEngine, 'status'>;
+}
+
+export function startCommands(config: Config, deps: CommandingDeps, stack: CloseStack): CommandService {
+  const { log, clock, registry, alerts } = deps;
+  const store = openCommandStore(path.join(config.dataDir, 'commands.db'));
+  stack.push('command store', store, (s) => s.close());
+
+  /** Who answers for a kind's devices: the owner of the rules in force for that kind (Huế: hepco). */
+  const ownerOf = (kind: string): string =>
+    deps.rules.status().rules.find((r) => r.rule.select.kind === kind)?.rule.owner ??
+    registry.listAgencies()[0]?.id ??
+    'ioc';
+
+  function onCheck(c: CommandRecord, matched: boolean, detail: string): void {
+    const device = registry.getDevice(c.device);
+    const open = alerts.listOpen().find((a) => a.rule === COMMAND_ALERT_RULE && a.device === c.device);
+    if (matched && open === undefined) return;
+    const what = `${c.type} ${JSON.stringify(c.params)}`;
+    alerts.trigger({
+      type: matched ? 'clear' : 'raise',
+      rule: COMMAND_ALERT_RULE,
+      device: c.device,
+      kind: c.kind,
+      district: c.district,
+      owner: open?.owner ?? ownerOf(c.kind),
+      title: 'Command not carried out',
+      severity: 'warning',
+      message: matched
+        ? `${device?.name ?? c.device}: command ${c.id} (${what}) carried out: ${detail}`
+        : `${device?.name ?? c.device}: command ${c.id} (${what}) said done, but ${detail}`,
+      value: null,
+      threshold: null,
+      level: 1,
+      at: clock(),
+      source: 'command',
+    });
+  }
+
+  const service = createCommandService({
+    store,
+    devices: { getDevice: (id) => registry.getDevice(id), listDevices: () => registry.listDevices() },
+    topics: deps.topics,
+    publish: deps.broker.publish,
+    listening: (kind, id) => deps.broker.listensForCommands(kind, id),
+    append: (text, lines, done) => deps.spool.append(text, lines, done),
+    deadLetter: ({ source, topic, payload, code, detail }) =>
+      deps.deadLetters.record({ at: clock(), source, topic, payload, code, detail }),
+    checkWindowMs: config.commands.checkWindowMs,
+    onCheck,
+    clock,
+    log,
+  });
+  const timer = setInterval(() => {
+    try {
+      service.tick();
+    } catch (err) {
+      log.error({ err }, 'commands not expired or checked this round; trying again in a second');
+    }
+  }, TICK_MS);
+  timer.unref();
+  stack.push('command timer', timer, (t) => clearInterval(t));
+  return service;
+}
