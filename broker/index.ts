@@ -1,5 +1,12 @@
 export { createBroker } from './broker.ts';
-export type { Broker, BrokerDeps, BrokerHandlers, BrokerMetrics, CommandAckMessage, Refusal } from './broker.ts';
+export type {
+  Broker,
+  BrokerDeps,
+  BrokerHandlers,
+  BrokerMetrics,
+  CommandAckMessage,
+  Refusal,
+} from './broker.ts';
 export type { BrokerConfig, Listeners } from './listeners.ts';
 export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.ts';
 export { DEFAULT_ATTEMPT_LIMITS, type AttemptLimit, type AttemptLimits } from './attempts.ts';
