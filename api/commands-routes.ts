@@ -37,9 +37,11 @@ const CommandView = z.object({
   attempts: z.number().describe('times published to the device'),
   detail: z.string().nullable().describe("a refusal's reason, or what the device's reading showed"),
   check: z
-    .enum(['pending', 'matched', 'mismatched'])
+    .enum(['pending', 'matched', 'mismatched', 'unverified'])
     .nullable()
-    .describe('for set_dim and switch on/off: whether the next reading showed the result'),
+    .describe(
+      'for set_dim and switch on/off: whether a reading showed the result (unverified: none could, as a lamp off by day)',
+    ),
 });
 const EventView = z.object({ at: z.string(), state: z.string(), detail: z.string().nullable() });
 

@@ -26,7 +26,7 @@ import {
   type Topics,
 } from '../devices/index.ts';
 import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
-import { COMMANDS, type CommandField, type CommandTag } from '../measurements/index.ts';
+import { COMMANDS, type CommandCheck, type CommandField, type CommandTag } from '../measurements/index.ts';
 import { CommandError, commandError, type CommandProblem } from './errors.ts';
 import type { CommandEvent, CommandFilter, CommandRecord, CommandStore } from './store.ts';
 
@@ -89,8 +89,11 @@ export interface CommandServiceDeps {
   readonly deadLetter: (ack: DeadAck) => void;
   /** How long after a device says done a reading must show the result (ms). */
   readonly checkWindowMs: number;
-  /** Told when a check ends: matched, or mismatched (the command was not carried out). */
-  readonly onCheck?: (command: CommandRecord, matched: boolean, detail: string) => void;
+  /**
+   * Told when a check ends: matched, mismatched (a reading showed the command not carried out), or
+   * unverified (no reading in the window could show it, as a lamp off by day).
+   */
+  readonly onCheck?: (command: CommandRecord, check: CommandCheck, detail: string) => void;
   readonly clock: () => number;
   readonly log: Logger;
 }
@@ -245,14 +248,14 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     return chosen;
   }
 
-  function endCheck(c: CommandRecord, matched: boolean, detail: string, at: number): void {
-    const ended = store.setCheck(c.id, matched ? 'matched' : 'mismatched', at, detail);
+  function endCheck(c: CommandRecord, check: CommandCheck, detail: string, at: number): void {
+    const ended = store.setCheck(c.id, check, at, detail);
     lastSeen.delete(c.id);
     if (ended === undefined) return;
-    write(ended, matched ? 'matched' : 'mismatched', at, detail);
+    write(ended, check, at, detail);
     if (store.pendingChecks(c.device).length === 0) checking.delete(c.device);
     try {
-      deps.onCheck?.(ended, matched, detail);
+      deps.onCheck?.(ended, check, detail);
     } catch (err) {
       log.error({ err, command: c.id }, 'a command check could not be reported');
     }
@@ -339,25 +342,33 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       for (const c of store.checksDue(now)) {
         const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec)!;
         const seen = lastSeen.get(c.id);
-        endCheck(
-          c,
-          false,
-          seen === undefined
-            ? `no reading of ${expected.field} within ${Math.round(deps.checkWindowMs / 1000)} s of the device's answer`
-            : `${expected.field} ${String(seen)}, expected ${String(expected.value)}`,
-          now,
-        );
+        const window = `${Math.round(deps.checkWindowMs / 1000)} s`;
+        if (seen === undefined)
+          endCheck(c, 'unverified', `no reading that could show ${expected.field} within ${window}`, now);
+        else
+          endCheck(
+            c,
+            'mismatched',
+            `${expected.field} ${String(seen)}, expected ${String(expected.value)}`,
+            now,
+          );
       }
     },
 
     observe(reading) {
       if (!checking.has(reading.device)) return;
       for (const c of store.pendingChecks(reading.device)) {
-        if (reading.time < c.updatedAt) continue; // measured before the device carried it out
+        // Measured before the command was asked for: it cannot show it. A reading between the command and
+        // its execution shows the old state: it is only the value seen so far, and a later one may match.
+        if (reading.time < c.createdAt) continue;
         const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec);
-        const value = expected === undefined ? undefined : reading.fields[expected.field];
-        if (expected === undefined || value === undefined) continue;
-        if (value === expected.value) endCheck(c, true, `${expected.field} ${String(value)}`, clock());
+        if (expected === undefined) continue;
+        // A reading that cannot show the result (a lamp off by day has no dim level) is not counted.
+        if (expected.when !== undefined && reading.fields[expected.when.field] !== expected.when.value)
+          continue;
+        const value = reading.fields[expected.field];
+        if (value === undefined) continue;
+        if (value === expected.value) endCheck(c, 'matched', `${expected.field} ${String(value)}`, clock());
         else lastSeen.set(c.id, value);
       }
     },

@@ -32,7 +32,7 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0,
      detail TEXT,
-     check_state TEXT CHECK (check_state IN ('pending', 'matched', 'mismatched')),
+     check_state TEXT CHECK (check_state IN ('pending', 'matched', 'mismatched', 'unverified')),
      check_due INTEGER
    ) STRICT;
    CREATE INDEX commands_waiting ON commands (device) WHERE state IN ('queued', 'sent');

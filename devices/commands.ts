@@ -9,6 +9,7 @@
 // ten at rest. Every kind takes reboot and ping.
 import { z } from 'zod';
 import { KINDS, type Kind } from './kinds.ts';
+import { sunAltitudeDeg } from './sun.ts';
 
 export const COMMAND_TYPES = ['set_dim', 'switch', 'schedule', 'set_interval', 'reboot', 'ping'] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
@@ -84,14 +85,97 @@ export const CommandAck = z.strictObject({
 });
 export type CommandAck = z.infer<typeof CommandAck>;
 
+/** What a reading must show after a command, and when a reading can show it at all. */
+export interface ExpectedReading {
+  readonly field: string;
+  readonly value: number | boolean;
+  /** Only readings with this field at this value count: a lamp off by day shows no dim level. */
+  readonly when?: { readonly field: string; readonly value: number | boolean };
+}
+
 /**
  * The reading that shows a command carried out (TALQ's "command not executed" check): after set_dim 40 the
- * lamp's next reading should say dim_pct 40; after switch off, lamp_on false. Undefined when no reading
- * shows it.
+ * lamp's next reading while lit should say dim_pct 40; after switch off, lamp_on false. Undefined when no
+ * reading shows it.
  */
-export function expectedReading(spec: CommandSpec): { field: string; value: number | boolean } | undefined {
-  if (spec.type === 'set_dim') return { field: 'dim_pct', value: spec.params.level_pct };
+export function expectedReading(spec: CommandSpec): ExpectedReading | undefined {
+  if (spec.type === 'set_dim')
+    return { field: 'dim_pct', value: spec.params.level_pct, when: { field: 'lamp_on', value: true } };
   if (spec.type === 'switch' && spec.params.state !== 'auto')
     return { field: 'lamp_on', value: spec.params.state === 'on' };
   return undefined;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** Crossings found, by day, altitude, direction and place to 0.01° (a kilometre: seconds of sun time). */
+const crossings = new Map<string, number | undefined>();
+
+function sunCrossing(
+  from: number,
+  altitude: number,
+  direction: 'rising' | 'setting',
+  place: { readonly lat: number; readonly lon: number },
+): number | undefined {
+  const key = `${from}|${altitude}|${direction}|${place.lat.toFixed(2)}|${place.lon.toFixed(2)}`;
+  if (crossings.has(key)) return crossings.get(key);
+  if (crossings.size > 10_000) crossings.clear();
+  const found = findSunCrossing(from, altitude, direction, place);
+  crossings.set(key, found);
+  return found;
+}
+
+/**
+ * When the sun crosses `altitude` in the given direction within [from, from + 1 day), ms; undefined when it
+ * does not that day (a polar day or night, or an altitude it never reaches). Ten-minute steps, then halving.
+ */
+function findSunCrossing(
+  from: number,
+  altitude: number,
+  direction: 'rising' | 'setting',
+  place: { readonly lat: number; readonly lon: number },
+): number | undefined {
+  const above = (t: number) => sunAltitudeDeg(t, place.lat, place.lon) >= altitude;
+  let before = above(from);
+  for (let t = from + 10 * MINUTE_MS; t <= from + DAY_MS; t += 10 * MINUTE_MS) {
+    const now = above(t);
+    if (now !== before && now === (direction === 'rising')) {
+      let lo = t - 10 * MINUTE_MS;
+      let hi = t;
+      while (hi - lo > 1000) {
+        const mid = (lo + hi) / 2;
+        if (above(mid) === now) hi = mid;
+        else lo = mid;
+      }
+      return Math.round(hi);
+    }
+    before = now;
+  }
+  return undefined;
+}
+
+/**
+ * The level a schedule gives at `t` (what a lamp on `auto` does): the level of the step that started
+ * last, today's steps or, before the first of them, yesterday's. `dayStart` is the start of the local day
+ * holding a time (the city's midnight), where clock times are counted from.
+ */
+export function scheduleLevel(
+  steps: readonly ScheduleStep[],
+  t: number,
+  place: { readonly lat: number; readonly lon: number },
+  dayStart: (t: number) => number,
+): number {
+  let best: { at: number; level: number } | undefined;
+  for (const day of [dayStart(t) - DAY_MS, dayStart(t)]) {
+    for (const step of steps) {
+      const at =
+        typeof step.from === 'string'
+          ? day + Number(step.from.slice(0, 2)) * 3_600_000 + Number(step.from.slice(3)) * MINUTE_MS
+          : sunCrossing(day, step.from.sun_altitude_deg, step.from.direction, place);
+      if (at !== undefined && at <= t && (best === undefined || at >= best.at))
+        best = { at, level: step.level_pct };
+    }
+  }
+  return best?.level ?? 0;
 }

@@ -1,6 +1,6 @@
 // The `commands` measurement: one line per transition of a command to a device (commands/service.ts):
 // queued, sent, acknowledged, failed, expired, and the check of its result against the device's next
-// reading (matched or mismatched). Written through the spool; the Streetlights dashboard draws them as
+// readings (matched, mismatched or unverified). Written through the spool; the Streetlights dashboard draws them as
 // annotations.
 //
 // Tags are bounded sets: the device, its kind and district, the command type and the state reached. The
@@ -10,8 +10,11 @@ import { numberField, textField, type MeasurementSpec } from './spec.ts';
 
 export const COMMAND_STATES = ['queued', 'sent', 'acknowledged', 'failed', 'expired'] as const;
 export type CommandState = (typeof COMMAND_STATES)[number];
-/** What a command's result showed in the device's next reading (a state of its check, not of the command). */
-export const COMMAND_CHECKS = ['matched', 'mismatched'] as const;
+/**
+ * How a command's check ended (a state of its check, not of the command): its result shown in a reading,
+ * a reading showing otherwise, or no reading that could show it within the window (a lamp off by day).
+ */
+export const COMMAND_CHECKS = ['matched', 'mismatched', 'unverified'] as const;
 export type CommandCheck = (typeof COMMAND_CHECKS)[number];
 
 export const COMMAND_TAGS = ['device', 'kind', 'district', 'type', 'state'] as const;

@@ -13,6 +13,7 @@ import {
   type CommandService,
 } from '../commands/index.ts';
 import type { Registry, Topics } from '../devices/index.ts';
+import type { CommandCheck } from '../measurements/index.ts';
 import type { DeadLetterStore, Spool } from '../ingest/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
 import type { CloseStack } from './close-stack.ts';
@@ -45,7 +46,9 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     registry.listAgencies()[0]?.id ??
     'ioc';
 
-  function onCheck(c: CommandRecord, matched: boolean, detail: string): void {
+  function onCheck(c: CommandRecord, check: CommandCheck, detail: string): void {
+    if (check === 'unverified') return;
+    const matched = check === 'matched';
     const device = registry.getDevice(c.device);
     const open = alerts.listOpen().find((a) => a.rule === COMMAND_ALERT_RULE && a.device === c.device);
     if (matched && open === undefined) return;

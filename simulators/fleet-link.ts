@@ -14,6 +14,10 @@ export interface LinkOptions {
   readonly log: Logger;
   /** How long the first connection may take before the simulator gives up. */
   readonly connectTimeoutMs: number;
+  /** Topics subscribed (QoS 1) at every connection: the commands of the device, or of a gateway's children. */
+  readonly subscriptions?: readonly string[];
+  /** What arrives on them. */
+  readonly onMessage?: (topic: string, payload: Buffer) => void;
 }
 
 export interface Link {
@@ -50,7 +54,17 @@ export function createLink(opts: LinkOptions): Link {
       : {}),
   };
 
+  /** A clean session forgets subscriptions: they are made again at every connection. */
+  function subscribe(c: MqttClient): void {
+    const topics = opts.subscriptions ?? [];
+    if (topics.length === 0) return;
+    c.subscribe([...topics], { qos: 1 }, (err) => {
+      if (err && !closed) log.warn({ err, device: id }, 'commands not subscribed');
+    });
+  }
+
   function announce(c: MqttClient): void {
+    subscribe(c);
     if (!statusTopic) return;
     c.publish(statusTopic, 'online', { qos: 1, retain: true }, (err) => {
       if (err && !closed) log.warn({ err, device: id }, 'status not published');
@@ -63,6 +77,7 @@ export function createLink(opts: LinkOptions): Link {
       return new Promise<void>((resolve, reject) => {
         const c = mqtt.connect(opts.url, clientOptions);
         client = c;
+        if (opts.onMessage !== undefined) c.on('message', opts.onMessage);
         let settled = false;
         const timer = setTimeout(
           () => fail(new Error(`no CONNACK within ${opts.connectTimeoutMs} ms`)),

@@ -1,7 +1,10 @@
 // The fleet simulator: every device (or its gateway) on its own MQTT connection, publishing what its
-// model says, live or as a backfill of the past hours, with the occasional lost connection.
+// model says, live or as a backfill of the past hours, with the occasional lost connection. Devices obey
+// the platform's commands as real controllers do: a lamp dims, switches and follows a schedule, a gauge
+// reports at the interval it is given, each answers on its ack topic (a gateway for its children), and a
+// lamp reports at once after a change, so that the platform's check of the result sees it.
 import type { Logger } from 'pino';
-import type { Kind, Topics } from '../devices/index.ts';
+import { COMMAND_KINDS, CommandSpec, type Kind, type Topics } from '../devices/index.ts';
 import { SimError } from './errors.ts';
 import { createLink, type Link } from './fleet-link.ts';
 import {
@@ -10,6 +13,8 @@ import {
   HOUR_MS,
   liveScenarioMs,
   mulberry32,
+  newLampControl,
+  type LampControl,
   type Model,
   type Scenario,
   type SimInstant,
@@ -91,6 +96,10 @@ interface Runner {
   readonly model: Model<unknown>;
   state: unknown;
   initialised: boolean;
+  /** A lamp's controller as commands leave it (its model reads it). */
+  readonly control: LampControl;
+  /** set_interval: its own time between reports, ms of real time. */
+  intervalMs: number | undefined;
 }
 
 interface Node {
@@ -99,7 +108,12 @@ interface Node {
   /** Set for a gateway: its children's readings go out as one SenML pack. */
   readonly gateway: boolean;
   downUntil: number | undefined;
+  /** When it reports next (real time). */
+  nextAt: number;
 }
+
+/** A command that arrived for one of a node's devices. */
+type OnCommand = (node: Node, runner: Runner, payload: Buffer) => void;
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
@@ -107,20 +121,23 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenario): Node[] {
+function buildNodes(
+  opts: FleetSimulatorOptions,
+  seed: number,
+  scenario: Scenario,
+  onCommand: OnCommand,
+): Node[] {
   const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
-  const gateways = new Map<string, Node>();
-  for (const gw of opts.gateways ?? []) {
-    const link = createLink({ url: opts.url, id: gw.id, secret: gw.secret, log: opts.log, connectTimeoutMs });
-    gateways.set(gw.id, { link, runners: [], gateway: true, downUntil: undefined });
-  }
-  const nodes: Node[] = [];
   // The city story's failed lamp is the fleet's first, its overdriven lamp the second.
   const lamps = scenario === 'city' ? opts.devices.filter((d) => d.kind === 'streetlight') : [];
   const roles = new Map<string, StoryRole>();
   if (lamps[0] !== undefined) roles.set(lamps[0].id, 'failed-lamp');
   if (lamps[1] !== undefined) roles.set(lamps[1].id, 'overdriven-lamp');
+  // Each link with its runners first: a link subscribes to its devices' commands when it connects.
+  const groups = new Map<string, { secret: string | undefined; gateway: boolean; runners: Runner[] }>();
+  for (const gw of opts.gateways ?? []) groups.set(gw.id, { secret: gw.secret, gateway: true, runners: [] });
   for (const device of opts.devices) {
+    const control = newLampControl();
     let model: Model<unknown>;
     try {
       model = createDeviceModel(device, {
@@ -129,30 +146,58 @@ function buildNodes(opts: FleetSimulatorOptions, seed: number, scenario: Scenari
         faultsPerDay: opts.faultsPerDay,
         episodesPerDay: opts.episodesPerDay,
         storyRole: roles.get(device.id),
+        control,
       });
     } catch (err) {
       throw new SimError('SIM_ERR_CONFIG', `metadata of ${device.id} does not fit its kind`, { cause: err });
     }
-    const runner: Runner = { device, model, state: undefined, initialised: false };
+    const runner: Runner = {
+      device,
+      model,
+      state: undefined,
+      initialised: false,
+      control,
+      intervalMs: undefined,
+    };
     if (device.gateway !== undefined) {
-      const gw = gateways.get(device.gateway);
-      if (!gw) throw new SimError('SIM_ERR_CONFIG', `${device.id} names unknown gateway ${device.gateway}`);
+      const gw = groups.get(device.gateway);
+      if (!gw?.gateway)
+        throw new SimError('SIM_ERR_CONFIG', `${device.id} names unknown gateway ${device.gateway}`);
       gw.runners.push(runner);
       continue;
     }
     if (device.secret === undefined) throw new SimError('SIM_ERR_CONFIG', `${device.id} has no secret`);
-    const statusTopic = opts.topics.status(device.kind, device.id);
+    groups.set(device.id, { secret: device.secret, gateway: false, runners: [runner] });
+  }
+  const nodes: Node[] = [];
+  for (const [id, group] of groups) {
+    if (group.runners.length === 0) continue;
+    const byTopic = new Map(group.runners.map((r) => [opts.topics.commands(r.device.kind, r.device.id), r]));
+    const first = group.runners[0]!.device;
     const link = createLink({
       url: opts.url,
-      id: device.id,
-      secret: device.secret,
-      statusTopic,
+      id,
+      secret: group.secret!,
+      ...(group.gateway ? {} : { statusTopic: opts.topics.status(first.kind, first.id) }),
       log: opts.log,
       connectTimeoutMs,
+      subscriptions: [...byTopic.keys()],
+      onMessage: (topic, payload) => {
+        const runner = byTopic.get(topic);
+        if (runner !== undefined) onCommand(node, runner, payload);
+      },
     });
-    nodes.push({ link, runners: [runner], gateway: false, downUntil: undefined });
+    const node: Node = {
+      link,
+      runners: group.runners,
+      gateway: group.gateway,
+      downUntil: undefined,
+      nextAt: 0,
+    };
+    nodes.push(node);
   }
-  return [...nodes, ...[...gateways.values()].filter((g) => g.runners.length > 0)];
+  // Devices on their own links first, then the gateways, as before.
+  return [...nodes.filter((n) => !n.gateway), ...nodes.filter((n) => n.gateway)];
 }
 
 function stepRunner(r: Runner, at: SimInstant): GatewayChildReading {
@@ -176,7 +221,7 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
   const dropout: DropoutOptions = { probability: 0.0005, minMs: 30_000, maxMs: 300_000, ...opts.dropout };
   const log = opts.log;
   const random = mulberry32(hashSeed(seed, 'dropout'));
-  const nodes = buildNodes(opts, seed, scenario);
+  const nodes = buildNodes(opts, seed, scenario, obey);
   const counts = { published: 0, failed: 0, dropouts: 0 };
   let timer: NodeJS.Timeout | undefined;
   let liveStart: number | undefined;
@@ -212,23 +257,92 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
     );
   }
 
+  const instant = (now: number): SimInstant => ({
+    t: now,
+    scenarioMs: liveAt + (now - (liveStart ?? now)) * speedup,
+  });
+  /** A node reports at the shortest interval any of its devices was given, else the fleet's. */
+  const intervalOf = (node: Node) => Math.min(...node.runners.map((r) => r.intervalMs ?? intervalMs));
+
   function tick(): void {
     const now = clock();
-    const at: SimInstant = { t: now, scenarioMs: liveAt + (now - (liveStart ?? now)) * speedup };
     for (const node of nodes) {
       if (node.downUntil !== undefined) {
         if (now < node.downUntil) continue; // a device without a link measures nothing we can see
         node.downUntil = undefined;
         node.link.restore();
         log.info({ link: node.link.id }, 'link restored');
-      } else if (random() < dropout.probability) {
-        node.downUntil = now + dropout.minMs + random() * (dropout.maxMs - dropout.minMs);
-        counts.dropouts++;
-        node.link.drop();
-        log.info({ link: node.link.id }, 'link dropped');
-        continue;
+      } else {
+        if (now < node.nextAt) continue;
+        if (random() < dropout.probability) {
+          node.downUntil = now + dropout.minMs + random() * (dropout.maxMs - dropout.minMs);
+          counts.dropouts++;
+          node.link.drop();
+          log.info({ link: node.link.id }, 'link dropped');
+          continue;
+        }
       }
-      void publish(node, at);
+      node.nextAt = now + intervalOf(node);
+      void publish(node, instant(now));
+    }
+  }
+
+  /** A command for one of a node's devices: checked, carried out, answered on its ack topic. */
+  function obey(node: Node, runner: Runner, payload: Buffer): void {
+    const { kind, id } = runner.device;
+    let message: { id?: unknown; type?: unknown; params?: unknown; expires_at?: unknown };
+    try {
+      message = JSON.parse(payload.toString('utf8')) as typeof message;
+    } catch {
+      log.warn({ device: id }, 'a command that is not JSON: not answered');
+      return;
+    }
+    if (typeof message.id !== 'number') return;
+    const answer = (result: 'done' | 'refused', reason?: string) =>
+      void node.link
+        .publish(
+          opts.topics.commandAck(kind, id),
+          JSON.stringify({ id: message.id, result, ...(reason === undefined ? {} : { reason }) }),
+        )
+        .catch((err: unknown) => log.warn({ err, device: id }, 'command answer not published'));
+    if (typeof message.expires_at === 'string' && Date.parse(message.expires_at) < clock())
+      return answer('refused', 'expired before it arrived');
+    const spec = CommandSpec.safeParse({ type: message.type, params: message.params });
+    if (!spec.success) return answer('refused', 'not a command this controller knows');
+    if (!COMMAND_KINDS[spec.data.type].includes(kind))
+      return answer('refused', `a ${kind} does not take ${spec.data.type}`);
+    const c = runner.control;
+    switch (spec.data.type) {
+      case 'set_dim':
+        c.dimPct = spec.data.params.level_pct;
+        break;
+      case 'switch':
+        c.switch = spec.data.params.state;
+        if (spec.data.params.state === 'auto') c.dimPct = undefined;
+        break;
+      case 'schedule':
+        c.steps = spec.data.params.steps;
+        break;
+      case 'set_interval':
+        runner.intervalMs = spec.data.params.seconds * 1000;
+        node.nextAt = Math.min(node.nextAt, clock() + intervalOf(node));
+        break;
+      case 'reboot':
+        answer('done');
+        if (!node.gateway && node.downUntil === undefined) {
+          node.link.drop();
+          node.downUntil = clock() + 3000; // back within a few seconds, as a controller boots
+        }
+        return;
+      case 'ping':
+        break;
+    }
+    answer('done');
+    log.info({ device: id, command: message.id, type: spec.data.type }, 'command carried out');
+    // A controller reports its new state at once (TALQ's event on a change).
+    if (liveStart !== undefined && spec.data.type !== 'ping' && node.downUntil === undefined) {
+      node.nextAt = clock() + intervalOf(node);
+      void publish(node, instant(clock()));
     }
   }
 
@@ -282,7 +396,9 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
       if (timer) return;
       liveStart = clock();
       tick();
-      timer = setInterval(tick, intervalMs);
+      // Each node keeps its own interval (a gauge may be told to report every minute): a tick a second
+      // sends what is due.
+      timer = setInterval(tick, Math.min(intervalMs, 1000));
     },
     stats: () => ({ ...counts }),
     async close() {

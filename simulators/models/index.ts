@@ -2,7 +2,7 @@
 import { FloodMeta, StreetlightMeta, type Kind } from '../../devices/index.ts';
 import { createAirQualityModel } from './air-quality.ts';
 import { createFloodModel } from './flood.ts';
-import { createStreetlightModel } from './streetlight.ts';
+import { createStreetlightModel, type LampControl } from './streetlight.ts';
 import type { Model, Scenario, StoryRole } from './time.ts';
 
 export * from './time.ts';
@@ -33,6 +33,8 @@ export {
   isSunDown,
   schedule,
   type StreetlightFault,
+  newLampControl,
+  type LampControl,
   type StreetlightOptions,
   type StreetlightState,
 } from './streetlight.ts';
@@ -52,6 +54,8 @@ export interface ModelSettings {
   readonly episodesPerDay?: number;
   /** Its part in the city story (a streetlight's setting). */
   readonly storyRole?: StoryRole | undefined;
+  /** A streetlight's controller, as the platform's commands set it. */
+  readonly control?: LampControl;
 }
 
 /** Builds the device's model. Throws a ZodError when the metadata does not fit the kind. */
@@ -81,6 +85,7 @@ export function createDeviceModel(device: ModelTarget, settings: ModelSettings):
           faultsPerDay: settings.faultsPerDay,
           scenario,
           storyRole: settings.storyRole,
+          ...(settings.control === undefined ? {} : { control: settings.control }),
         }),
       );
   }

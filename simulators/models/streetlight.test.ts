@@ -4,6 +4,7 @@ import {
   activeFault,
   createStreetlightModel,
   isSunDown,
+  newLampControl,
   schedule,
   type StreetlightOptions,
 } from './streetlight.ts';
@@ -126,5 +127,63 @@ describe('streetlight model', () => {
     for (const at of instants(local(2025, 1, 1, 0), 3 * HOUR_MS, (365 * DAY_MS) / (3 * HOUR_MS))) {
       expect(activeFault(opts, at.t)).toBeUndefined();
     }
+  });
+});
+
+describe("a lamp's commands", () => {
+  const step = (o: StreetlightOptions, t: number) => {
+    const model = createStreetlightModel(o);
+    return model.step(model.initial({ t, scenarioMs: 0 }), { t, scenarioMs: 0 }).fields;
+  };
+
+  it('follows a schedule through a December night: full from sunset, 30 % from 23:00, off at sunrise', () => {
+    const control = newLampControl();
+    control.steps = [
+      { from: { sun_altitude_deg: -0.833, direction: 'setting' }, level_pct: 100 },
+      { from: '23:00', level_pct: 30 },
+      { from: { sun_altitude_deg: -0.833, direction: 'rising' }, level_pct: 0 },
+    ];
+    const o = { ...opts, control };
+    const night: Array<[number, boolean, number]> = [];
+    // Every half hour from 16:00 on 21 December to 08:00 the next morning.
+    for (let t = local(2025, 12, 21, 16); t <= local(2025, 12, 22, 8); t += HOUR_MS / 2) {
+      const f = step(o, t);
+      night.push([t, f.lamp_on as boolean, f.dim_pct as number]);
+    }
+    const at = (d: number, h: number, mi = 0) => night.find(([t]) => t === local(2025, 12, d, h, mi))!;
+    expect(at(21, 17).slice(1)).toEqual([false, 0]); // before sunset (about 17:20)
+    expect(at(21, 17, 30).slice(1)).toEqual([true, 100]);
+    expect(at(21, 22, 30).slice(1)).toEqual([true, 100]); // the lamp's own programme would dim at 22:00
+    expect(at(21, 23, 30).slice(1)).toEqual([true, 30]);
+    expect(at(22, 5, 30).slice(1)).toEqual([true, 30]);
+    expect(at(22, 6, 30).slice(1)).toEqual([false, 0]); // after sunrise (about 06:10)
+    // Power follows the level: 30 % of 150 W, give or take the driver's noise.
+    expect(step(o, local(2025, 12, 22, 1)).power_w).toBeCloseTo(45, -1);
+  });
+
+  it('dims to a set level while lit, switches off and on, and goes back to its programme on auto', () => {
+    const control = newLampControl();
+    const o = { ...opts, control };
+    const evening = local(2025, 12, 21, 19);
+    control.dimPct = 40;
+    expect([step(o, evening).lamp_on, step(o, evening).dim_pct]).toEqual([true, 40]);
+    expect(step(o, local(2025, 12, 21, 12)).lamp_on).toBe(false); // a dim level does not light it by day
+    control.switch = 'off';
+    expect([step(o, evening).lamp_on, step(o, evening).power_w]).toEqual([false, 0]);
+    control.switch = 'on';
+    expect([step(o, local(2025, 12, 21, 12)).lamp_on, step(o, local(2025, 12, 21, 12)).dim_pct]).toEqual([
+      true,
+      40,
+    ]);
+    control.switch = 'auto';
+    control.dimPct = undefined;
+    expect(step(o, evening).dim_pct).toBe(100);
+  });
+
+  it("leaves the city story's failed lamp on its own programme, whatever it is told", () => {
+    const control = newLampControl();
+    control.dimPct = 40;
+    const failed = { ...opts, control, storyRole: 'failed-lamp' as const };
+    expect(step(failed, local(2025, 12, 21, 19)).dim_pct).toBe(100);
   });
 });

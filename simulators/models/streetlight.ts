@@ -1,6 +1,7 @@
 // Streetlight controller model (TALQ 2.7 measurements, docs/domain.md "Streetlights"): on from sunset to
 // sunrise at the lamp's own location, full power until 22:00 then dimmed, with the faults rules look for.
 import SunCalc from 'suncalc';
+import { scheduleLevel, type ScheduleStep } from '../../devices/index.ts';
 import { clamp, gaussAt, hashSeed, noiseSlot, round, smoothNoise, uniformAt } from './prng.ts';
 import {
   CITY_STORY,
@@ -35,6 +36,39 @@ export interface StreetlightOptions {
   readonly scenario?: Scenario;
   /** Its part in the city story: the failed lamp, or the lamp stuck on and drawing too much. */
   readonly storyRole?: StoryRole | undefined;
+  /** What the platform's commands have set (fleet-sim.ts changes it as they come); read at each reading. */
+  readonly control?: LampControl;
+}
+
+/** A lamp's controller as the platform's commands leave it (devices/commands.ts). */
+export interface LampControl {
+  /** switch: on or off until told otherwise; auto follows the schedule. */
+  switch: 'auto' | 'on' | 'off';
+  /** set_dim: the level while the lamp is lit, until it is switched back to auto. */
+  dimPct: number | undefined;
+  /** schedule: the day's steps; without one, the lamp's own programme (dusk to dawn, dimmed from 22:00). */
+  steps: readonly ScheduleStep[] | undefined;
+}
+
+export function newLampControl(): LampControl {
+  return { switch: 'auto', dimPct: undefined, steps: undefined };
+}
+
+/**
+ * Whether the lamp is lit and at what level, as its commands and its programme say. The city story's failed
+ * lamp has a controller that answers but a driver that does not follow: it keeps its own programme.
+ */
+function controlled(opts: StreetlightOptions, t: number): { on: boolean; dimPct: number } {
+  const c = opts.control;
+  if (c === undefined || opts.storyRole === 'failed-lamp') return schedule(opts, t);
+  if (c.switch === 'off') return { on: false, dimPct: 0 };
+  if (c.switch === 'on') return { on: true, dimPct: c.dimPct ?? 100 };
+  let base = schedule(opts, t);
+  if (c.steps !== undefined) {
+    const level = scheduleLevel(c.steps, t, opts.location, (at) => localDayStart(localDay(at)));
+    base = { on: level > 0, dimPct: level };
+  }
+  return base.on && c.dimPct !== undefined ? { on: c.dimPct > 0, dimPct: c.dimPct } : base;
 }
 
 export type StreetlightFault = 'lamp_failure' | 'day_burning' | 'power_too_high';
@@ -112,7 +146,7 @@ function measure(opts: StreetlightOptions, at: SimInstant): SimFields {
   const fault = faultAt(opts, at);
   // The city story's overdriven lamp: stuck on at full power (burning by day) and above its rating.
   const overdriven = opts.storyRole === 'overdriven-lamp' && at.scenarioMs < CITY_STORY.failedLampUntilMs;
-  let { on, dimPct } = schedule(opts, t);
+  let { on, dimPct } = controlled(opts, t);
   if ((fault === 'day_burning' && !on) || overdriven) {
     on = true;
     dimPct = 100;
