@@ -18,6 +18,7 @@ import {
   HEALTH_MEASUREMENTS,
   KINDS,
   MEASUREMENTS,
+  COMMANDS,
   NOTIFICATIONS,
   REGISTRY_FIELDS,
   TAGS,
@@ -96,7 +97,7 @@ function catalogue(): Map<string, { fields: Set<string>; tags: Set<string> }> {
     fields: new Set([...Object.values(AQI_FIELDS.vn), ...Object.values(AQI_FIELDS.us)]),
     tags: new Set([TAGS.device, TAGS.district]),
   });
-  for (const m of [...Object.values(HEALTH_MEASUREMENTS), NOTIFICATIONS]) {
+  for (const m of [...Object.values(HEALTH_MEASUREMENTS), NOTIFICATIONS, COMMANDS]) {
     map.set(m.name, { fields: new Set(Object.keys(m.fields)), tags: new Set<string>(m.tags) });
   }
   return map;

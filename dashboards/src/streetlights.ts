@@ -17,7 +17,7 @@ import {
 } from './panels.ts';
 import { col, equals, isTrue, select, tagMatches, transform } from './query.ts';
 import { statusField, statusTag, STATUS_MEASUREMENT } from './health.ts';
-import { chosenDevices, kindDashboard, streetVariable } from './variables.ts';
+import { chosenDevices, commandAnnotations, kindDashboard, streetVariable } from './variables.ts';
 import { ALERT_TAGS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const LIGHTS = MEASUREMENTS.streetlight;
@@ -87,6 +87,7 @@ export function streetlightsDashboard(_context: DashboardContext): dashboard.Das
     refresh: '1m',
   })
     .withVariable(streetVariable())
+    .annotation(commandAnnotations('streetlight'))
     .withRow(new dashboard.RowBuilder('On and off'))
     .withPanel(
       stateTimeline({

@@ -8,7 +8,7 @@ import { alertField } from './names.ts';
 import { newDashboard, type DashboardOptions } from './dashboard.ts';
 import { COLOR, DATASOURCE, built, influx } from './panels.ts';
 import { col, tagCol, equals, select, showTagValues, tagMatches } from './query.ts';
-import { ALERT_TAGS, KINDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
+import { ALERT_TAGS, COMMAND_TAGS, KINDS, MEASUREMENTS, TAGS } from '../../measurements/index.ts';
 
 const ALL = '.*';
 
@@ -110,6 +110,46 @@ export function alertAnnotations(kind?: Kind): cog.Builder<dashboard.AnnotationQ
         fromAnnotations: true,
         textColumn: 'text',
         tagsColumn: 'event,rule,device,severity',
+      }),
+    );
+}
+
+const [cmdDevice, cmdKind, cmdDistrict, cmdType, cmdState] = COMMAND_TAGS;
+
+/**
+ * Commands as annotations, where they ended: acknowledged (carried out), failed (refused), expired, and a
+ * check that found a lamp's reading otherwise (mismatched); of the kind, in `$district`, to `$device`.
+ * The text is the command id (GET /api/commands/:id has the rest).
+ */
+export function commandAnnotations(kind: Kind): cog.Builder<dashboard.AnnotationQuery> {
+  const query = select({
+    select: [
+      col('raw', 'command_id', 'text'),
+      tagCol(cmdType, 'type'),
+      tagCol(cmdState, 'state'),
+      tagCol(cmdDevice, 'device'),
+    ],
+    from: MEASUREMENTS.commands,
+    where: [
+      equals(cmdKind, kind),
+      tagMatches(cmdDistrict, 'district'),
+      tagMatches(cmdDevice, 'device'),
+      `${JSON.stringify(cmdState)} =~ /^(acknowledged|failed|expired|mismatched)$/`,
+    ],
+    interval: false,
+  });
+  return new dashboard.AnnotationQueryBuilder()
+    .name('Commands')
+    .datasource(DATASOURCE)
+    .enable(true)
+    .iconColor(COLOR.info)
+    .target(
+      built({
+        ...influx(query, { format: 'table' }),
+        refId: 'Cmd',
+        fromAnnotations: true,
+        textColumn: 'text',
+        tagsColumn: 'type,state,device',
       }),
     );
 }

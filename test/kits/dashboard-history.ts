@@ -5,7 +5,8 @@
 // end; one air-quality station plays a pollution episode and lamps fail more often than by default, so
 // every kind has alerts; one out-of-range reading leaves a dead letter (and a `rejections` point). One
 // open alert is then acknowledged and another resolved through the HTTP API, so the `alerts` measurement
-// holds `ack_ms` and `resolve_ms`.
+// holds `ack_ms` and `resolve_ms`; and a lamp is switched on by a command it answers, so the `commands`
+// measurement holds its transitions.
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { loadFleet, type Kind } from '../../devices/index.ts';
@@ -80,6 +81,7 @@ export async function loadHistory(platform: TestPlatform, options: HistoryOption
   await eventually(() => (refused() ? true : undefined), timeoutMs);
   await waitStored(platform, runs, from, timeoutMs);
   const { acknowledged, resolved } = await actOnAlerts(platform, timeoutMs);
+  await commandLamp(platform, runs, timeoutMs);
   const published = new Map(runs.map((r) => [r.id, r.readings.length]));
   return { from, to, published, rejectedDevice, acknowledgedAlert: acknowledged, resolvedAlert: resolved };
 }
@@ -191,6 +193,32 @@ async function api(platform: TestPlatform, path: string, body?: unknown): Promis
   });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/** The lamp this is sent to. */
+export const COMMANDED_LAMP = 'sl-hung-vuong-01';
+
+/** A lamp listening for its commands is switched on through the API and says done; waits for InfluxDB. */
+async function commandLamp(platform: TestPlatform, runs: readonly DeviceRun[], timeoutMs: number) {
+  const run = runs.find((r) => r.id === COMMANDED_LAMP)!;
+  const lamp = await connect(platform, run.id, run.secret);
+  try {
+    lamp.on('message', (topic, payload) => {
+      const { id } = JSON.parse(payload.toString()) as { id: number };
+      void lamp.publishAsync(`${topic}/ack`, JSON.stringify({ id, result: 'done' }), { qos: 1 });
+    });
+    await lamp.subscribeAsync(`city/streetlight/${run.id}/commands`, { qos: 1 });
+    await api(platform, '/commands', { target: { device: run.id }, type: 'switch', params: { state: 'on' } });
+    await eventually(async () => {
+      const lines = await rows(
+        platform,
+        `SELECT "command_id" FROM "commands" WHERE "state" = 'acknowledged'`,
+      );
+      return lines.length > 0 ? true : undefined;
+    }, timeoutMs);
+  } finally {
+    await lamp.endAsync();
+  }
 }
 
 /** Acknowledges one open alert and resolves another, then waits for both events in InfluxDB. */
