@@ -2,6 +2,8 @@
 //   import: onboard a district's devices from a CSV file or a JSON list (POST /api/devices/bulk), with
 //   progress; every bad row is printed with its line and field, and nothing is created until the file is
 //   right; the new devices' secrets go to a CSV file only the user can read.
+//   command: send a command to a device or a set (POST /api/commands, docs/commands.md) and, with --wait,
+//   follow the answers with a progress bar until every device has answered or the time is up.
 // The API is CITY_API_URL (default http://127.0.0.1:<CITY_API_PORT>); the token CITY_API_TOKEN, else
 // CITY_ADMIN_TOKEN, else the one `npm run demo` keeps in <CITY_DATA_DIR>/admin-token.
 // Exit codes: 0 done, 1 refused or failed (what to do is printed), 2 a command line that cannot be read.
@@ -22,6 +24,11 @@ const USAGE = `usage: npm run devices -- <command>
   import <file.csv|file.json> [--dry-run] [--secrets <out.csv>]
         onboard devices, all or none (README, "Onboarding a district"); the new devices' secrets are
         written to --secrets (default <file>-secrets.csv, readable by you only)
+  command <type> <target> [--set key=value]... [--params JSON] [--expires 1h] [--wait 60s]
+        send set_dim, switch, schedule, set_interval, reboot or ping (docs/commands.md); the target is
+        --device ID, --devices ID,ID…, --street NAME [--district D], --district D [--kind K] or
+        --tag T [--kind K]; --set level_pct=40 gives a parameter (numbers and true/false as such),
+        --params the whole parameters as JSON (a schedule's steps); --wait follows the answers
   --help  this text
 Environment: CITY_API_URL (default http://127.0.0.1:8080), CITY_API_TOKEN (an engineer's token; default
 CITY_ADMIN_TOKEN, else the demo's <CITY_DATA_DIR>/admin-token).`;
@@ -41,6 +48,7 @@ export async function main(args: readonly string[], env: CliEnv, print: Print, w
   }
   try {
     if (command === 'import') return await importDevices(rest, env, print, warn);
+    if (command === 'command') return await sendCommand(rest, env, print, warn);
     throw new UsageError(command === undefined ? 'no command' : `unknown command ${command}`);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -230,6 +238,164 @@ async function importDevices(
   if (res.status === 401 || res.status === 403)
     warn("CITY_API_TOKEN must be an engineer's (or an admin's) token.");
   return 1;
+}
+
+// ---- command ----
+
+const Sent = z.object({
+  batch: z.number(),
+  commands: z.array(z.object({ id: z.number(), device: z.string() })),
+});
+const Listed = z.object({
+  commands: z.array(z.object({ device: z.string(), state: z.string(), detail: z.string().nullable() })),
+});
+const ENDED = new Set(['acknowledged', 'failed', 'expired']);
+const WAIT = /^(\d+)(s|m)$/;
+
+/** `level_pct=40` → ['level_pct', 40]; numbers and true/false as such, the rest as text. */
+function parameter(text: string): [string, unknown] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UsageError(`--set takes key=value, such as level_pct=40: ${JSON.stringify(text)}`);
+  const value = text.slice(at + 1);
+  const parsed =
+    value === 'true'
+      ? true
+      : value === 'false'
+        ? false
+        : value !== '' && Number.isFinite(Number(value))
+          ? Number(value)
+          : value;
+  return [text.slice(0, at), parsed];
+}
+
+async function call(
+  env: CliEnv,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const { url, token } = await apiOf(env);
+  const res = await fetch(new URL(route, url), {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `cannot reach the platform's API at ${url.origin}: ${errorText(err)}; is it running (npm start or npm run demo)?`,
+    );
+  });
+  const json: unknown = await res.json().catch(() => null);
+  return { status: res.status, json };
+}
+
+async function sendCommand(args: readonly string[], env: CliEnv, print: Print, warn: Print): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        device: { type: 'string' },
+        devices: { type: 'string' },
+        street: { type: 'string' },
+        district: { type: 'string' },
+        tag: { type: 'string' },
+        kind: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        params: { type: 'string' },
+        expires: { type: 'string' },
+        wait: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(errorText(err));
+  }
+  const [type, ...extra] = parsed.positionals;
+  if (type === undefined || extra.length > 0) throw new UsageError('command takes one type, such as set_dim');
+  const v = parsed.values;
+  const target =
+    v.device !== undefined
+      ? { device: v.device }
+      : v.devices !== undefined
+        ? {
+            devices: v.devices
+              .split(',')
+              .map((d) => d.trim())
+              .filter((d) => d !== ''),
+          }
+        : v.street !== undefined
+          ? { street: v.street, ...(v.district === undefined ? {} : { district: v.district }) }
+          : v.district !== undefined
+            ? { district: v.district, ...(v.kind === undefined ? {} : { kind: v.kind }) }
+            : v.tag !== undefined
+              ? { tag: v.tag, ...(v.kind === undefined ? {} : { kind: v.kind }) }
+              : undefined;
+  if (target === undefined)
+    throw new UsageError('no target: --device, --devices, --street, --district or --tag');
+  let params: Record<string, unknown> = Object.fromEntries((v.set ?? []).map(parameter));
+  if (v.params !== undefined) {
+    try {
+      params = { ...(JSON.parse(v.params) as Record<string, unknown>), ...params };
+    } catch (err) {
+      throw new UsageError(`--params is not JSON: ${errorText(err)}`);
+    }
+  }
+  const waitText = v.wait;
+  const waitMatch = waitText === undefined ? undefined : WAIT.exec(waitText);
+  if (waitText !== undefined && waitMatch == null)
+    throw new UsageError('--wait takes seconds or minutes, such as 60s or 5m');
+  const body = { target, type, params, ...(v.expires === undefined ? {} : { expires_in: v.expires }) };
+  const res = await call(env, 'POST', '/api/commands', body);
+  if (res.status !== 202) {
+    const error = (
+      res.json as {
+        error?: {
+          code?: string;
+          message?: string;
+          details?: { code?: string; problems?: Array<{ field: string; message: string }> };
+        };
+      } | null
+    )?.error;
+    warn(
+      `the platform refused the command (HTTP ${res.status}): ${error?.details?.code ?? error?.code ?? ''}`,
+    );
+    for (const p of error?.details?.problems ?? []) warn(`  ${p.field}: ${p.message}`);
+    if (error?.details?.problems === undefined && error?.message !== undefined) warn(`  ${error.message}`);
+    if (res.status === 401 || res.status === 403)
+      warn("CITY_API_TOKEN must be an operator's token (or higher).");
+    return 1;
+  }
+  const sent = Sent.parse(res.json);
+  print(
+    `${type} sent to ${sent.commands.length} device(s), request ${sent.batch} (GET /api/commands?batch=${sent.batch})`,
+  );
+  if (waitMatch == null) return 0;
+  const deadline = Date.now() + Number(waitMatch[1]) * (waitMatch[2] === 'm' ? 60_000 : 1000);
+  const answered = bar('answered', sent.commands.length, 'devices');
+  let last: z.infer<typeof Listed>['commands'] = [];
+  for (;;) {
+    const list = await call(env, 'GET', `/api/commands?batch=${sent.batch}&limit=1000`);
+    last = Listed.parse(list.json).commands;
+    const ended = last.filter((c) => ENDED.has(c.state)).length;
+    answered.update(ended);
+    if (ended === last.length || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  answered.stop();
+  const counts = new Map<string, number>();
+  for (const c of last) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+  print([...counts].map(([state, n]) => `${n} ${state}`).join(', '));
+  for (const c of last.filter((c) => c.state === 'failed')) print(`  ${c.device} refused: ${c.detail ?? ''}`);
+  const waiting = last.filter((c) => !ENDED.has(c.state));
+  if (waiting.length > 0)
+    print(
+      `${waiting.length} not answered yet (away, or still on the way); they keep waiting until they expire`,
+    );
+  return waiting.length === 0 && !counts.has('failed') && !counts.has('expired') ? 0 : 1;
 }
 
 function jsonRows(text: string, file: string): ReturnType<typeof rowsFromCsv> {

@@ -1,7 +1,8 @@
-// `npm run devices -- import` as an engineer runs it: a separate process against the real platform's API.
-// A file with a bad row is refused before anything is sent, each problem at its line; the fixed file
-// onboards its lamps, their secrets written to a file only the user reads; the same file again creates
-// nothing; a wrong token is told plainly.
+// `npm run devices -- import` and `-- command` as an engineer runs them: a separate process against the
+// real platform's API. A file with a bad row is refused before anything is sent, each problem at its line;
+// the fixed file onboards its lamps, their secrets written to a file only the user reads; the same file
+// again creates nothing; a wrong token is told plainly. A command to a street's lamps is followed until
+// each answered (a lamp connected over MQTT says done); a bad one is refused with its field.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lampCsv } from './kits/onboarding.ts';
-import { startTestPlatform, type TestPlatform } from './kits/platform.ts';
+import { connectClient, startTestPlatform, type TestPlatform } from './kits/platform.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '..', 'platform', 'devices-cli.ts');
@@ -77,6 +78,30 @@ describe('npm run devices -- import', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('HTTP 403');
     expect(res.stderr).toContain("CITY_API_TOKEN must be an engineer's");
+  });
+
+  it('sends a command to a street and follows the answers; a bad one is refused with its field', async () => {
+    // Lamp 0 of the onboarded file (Lê Lợi) answers; its secret is in the file the import wrote.
+    const [, first] = (await readFile(path.join(dir, 'le-loi-secrets.csv'), 'utf8')).split('\n');
+    const [id, secret] = first!.split(',');
+    const lamp = await connectClient(platform.mqttUrl, { clientId: id!, username: id!, password: secret! });
+    lamp.on('message', (topic, payload) => {
+      const { id: command } = JSON.parse(payload.toString()) as { id: number };
+      void lamp.publishAsync(`${topic}/ack`, JSON.stringify({ id: command, result: 'done' }), { qos: 1 });
+    });
+    await lamp.subscribeAsync(`city/streetlight/${id}/commands`, { qos: 1 });
+    const street = platform.registry.getDevice(id!)!.meta;
+    const res = await cli(['command', 'set_dim', '--device', id!, '--set', 'level_pct=40', '--wait', '20s']);
+    expect(res.stdout).toContain('set_dim sent to 1 device(s)');
+    expect(res.stdout).toContain('1 acknowledged');
+    expect(res.code).toBe(0);
+    expect(street).toMatchObject({ street: 'Lê Lợi' });
+    await lamp.endAsync();
+
+    const bad = await cli(['command', 'set_dim', '--street', 'Lê Lợi', '--set', 'level_pct=140']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('COMMAND_ERR_PARAMS');
+    expect(bad.stderr).toContain('params.level_pct');
   });
 
   it('answers a command line it cannot read with its usage (exit 2)', async () => {
