@@ -8,7 +8,13 @@ import { pino } from 'pino';
 import { expect } from 'vitest';
 import { encodeLine, encodeTags } from '../../influx/index.ts';
 import { openDeadLetters, type DeadLetterStore } from '../../ingest/index.ts';
-import { openRegistry, type ApiRole, type DeviceInput, type Registry } from '../../devices/index.ts';
+import {
+  createTopics,
+  openRegistry,
+  type ApiRole,
+  type DeviceInput,
+  type Registry,
+} from '../../devices/index.ts';
 import { loadRuleFiles, createRuleOperations, readRuleFolder } from '../../rules/index.ts';
 import { freshDatabase, type FreshDatabase } from './influx.ts';
 import {
@@ -22,6 +28,7 @@ import {
 import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
 import type { ApiRouting } from '../../api/routing-routes.ts';
 import { openNotifyStore, parseRouting, planAlert } from '../../notify/index.ts';
+import { createCommandService, openCommandStore } from '../../commands/index.ts';
 import { createAlertService, openAlertStore, type AlertService } from '../../alerts/index.ts';
 
 export interface Harness {
@@ -132,6 +139,20 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const alertService = createAlertService({ store: alertStore, log, clock: () => NOW });
   const counted = countingListeners(alertService);
   const notifyStore = openNotifyStore(join(dir, 'notify.db'));
+  // Commands over a real store; no broker here, so no device listens and every command stays queued.
+  const commandStore = openCommandStore(join(dir, 'commands.db'));
+  const commands = createCommandService({
+    store: commandStore,
+    devices: registry,
+    topics: createTopics('city'),
+    publish: () => Promise.resolve(),
+    listening: () => false,
+    append: (_text, _lines, done) => done(),
+    deadLetter: (ack) => deadLetters.record({ ...ack, at: NOW }),
+    checkWindowMs: 600_000,
+    clock: () => NOW,
+    log,
+  });
   const deps: ApiDeps = {
     log,
     registry,
@@ -148,6 +169,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     routing: ownerRouting(registry),
     deliveries: notifyStore,
     silences: notifyStore,
+    commands,
     // The console's routes with no console built: its settings, and / and /console/ saying how to build it.
     console: {
       dir: join(dir, 'console-not-built'),
@@ -207,6 +229,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       deadLetters.close();
       alertStore.close();
       notifyStore.close();
+      commandStore.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
