@@ -71,6 +71,8 @@ export const FloodMeta = z.strictObject({
   river: z.string().min(1).max(100).optional(),
   national_id: z.string().min(1).max(32).optional(),
   type: z.enum(['river', 'street', 'rain']),
+  /** The street a street gauge stands in: a rule's command may go to that street's lamps. */
+  street: z.string().min(1).max(100).optional(),
   /** Elevation of the gauge above the level datum: level = datum − distance (docs/domain.md, "Flood"). */
   datum_m: z.number().min(-100).max(1000).optional(),
   /** Alarm levels BĐ1, BĐ2, BĐ3 in metres (docs/domain.md); strictly ascending. */

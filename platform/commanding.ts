@@ -31,7 +31,7 @@ export interface CommandingDeps {
   readonly spool: Pick<Spool, 'append'>;
   readonly deadLetters: Pick<DeadLetterStore, 'record'>;
   readonly broker: Pick<Broker, 'publish' | 'listensForCommands'>;
-  readonly alerts: Pick<AlertService, 'trigger' | 'listOpen'>;
+  readonly alerts: Pick<AlertService, 'trigger' | 'listOpen' | 'subscribe'>;
   readonly rules: Pick<RuleEngine, 'status'>;
 }
 
@@ -87,6 +87,43 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     clock,
     log,
   });
+  // A rule's command, sent when it raises an alert (docs/commands.md).
+  const unsubscribe = alerts.subscribe(({ alert, event }) => {
+    if (event.type !== 'raised' || alert.source !== 'rule') return;
+    const command = deps.rules.status().rules.find((r) => r.rule.id === alert.rule)?.rule.command;
+    if (command === undefined) return;
+    const device = registry.getDevice(alert.device);
+    const street = device?.meta !== undefined && 'street' in device.meta ? device.meta.street : undefined;
+    const target =
+      command.to === 'device'
+        ? { device: alert.device }
+        : command.to === 'district'
+          ? { district: alert.district }
+          : street === undefined
+            ? undefined
+            : { street };
+    if (target === undefined) {
+      log.warn(
+        { rule: alert.rule, device: alert.device },
+        "a rule's command to a street: the device names no street",
+      );
+      return;
+    }
+    try {
+      service.send(
+        {
+          target,
+          type: command.type,
+          ...(command.params === undefined ? {} : { params: command.params }),
+          ...(command.expires_in === undefined ? {} : { expires_in: command.expires_in }),
+        },
+        `rule ${alert.rule}`,
+      );
+    } catch (err) {
+      log.error({ err, rule: alert.rule, device: alert.device }, "a rule's command was not sent");
+    }
+  });
+  stack.push('rule commands', unsubscribe, (u) => u());
   const timer = setInterval(() => {
     try {
       service.tick();

@@ -3,7 +3,14 @@
 // the condition type, a CEL name against the kind's fields. They run once the rule's own shape is valid,
 // and each problem keeps the path of the part it is about, for its line and column.
 import { z } from 'zod';
-import { fieldSpec, KINDS, META_SCHEMAS, type Kind } from '../devices/index.ts';
+import {
+  COMMAND_KINDS,
+  COMMAND_PARAMS,
+  fieldSpec,
+  KINDS,
+  META_SCHEMAS,
+  type Kind,
+} from '../devices/index.ts';
 import type { Severity } from '../alerts/index.ts';
 import { exprKindIssues } from './cel.ts';
 import { aqiBound } from './evaluators/aqi.ts';
@@ -26,11 +33,32 @@ function checkRule(rule: Rule, ctx: z.RefinementCtx): void {
     ...valueIssues(rule),
     ...placeholderIssues(rule),
     ...(rule.condition.type === 'expr' ? exprKindIssues(rule.condition, kindsOf(rule)) : []),
+    ...commandIssues(rule),
   ];
   for (const { path, message } of issues) ctx.addIssue({ code: 'custom', path, message });
 }
 
 const kindsOf = (rule: Rule): readonly Kind[] => (rule.select.kind ? [rule.select.kind] : KINDS);
+
+/** A rule's command: parameters its type takes, sent to devices that take it. */
+function commandIssues(rule: Rule): Issue[] {
+  const c = rule.command;
+  if (c === undefined) return [];
+  const out: Issue[] = [];
+  const params = COMMAND_PARAMS[c.type].safeParse(c.params ?? {});
+  if (!params.success)
+    for (const i of params.error.issues)
+      out.push({ path: ['command', 'params', ...i.path.map(String)], message: i.message });
+  const takes = COMMAND_KINDS[c.type];
+  if (c.to === 'device' && !kindsOf(rule).every((k) => takes.includes(k)))
+    out.push({
+      path: ['command', 'type'],
+      message: `${c.type} is for ${takes.join(', ')}: the rule selects ${rule.select.kind ?? 'any kind'}`,
+    });
+  if (c.to === 'street' && !takes.includes('streetlight'))
+    out.push({ path: ['command', 'type'], message: `a street's lamps do not take ${c.type}` });
+  return out;
+}
 
 function fieldIssues(rule: Rule): Issue[] {
   const c = rule.condition;

@@ -266,3 +266,28 @@ describe('aqi conditions face one way', () => {
     expect(good.success).toBe(true);
   });
 });
+
+describe("a rule's command", () => {
+  it('takes a command its devices take, with parameters its type takes', () => {
+    const ok = Rule.parse({ ...base, command: { type: 'set_interval', params: { seconds: 60 } } });
+    expect(ok.command).toEqual({ type: 'set_interval', params: { seconds: 60 }, to: 'device' });
+    expect(messages({ ...base, command: { type: 'switch', params: { state: 'on' }, to: 'street' } })).toEqual(
+      [],
+    );
+  });
+
+  it('refuses parameters out of range, a command the devices do not take, and an unknown type', () => {
+    expect(messages({ ...base, command: { type: 'set_interval', params: { seconds: 1 } } })).toEqual([
+      expect.stringMatching(/^command.params.seconds: /),
+    ]);
+    expect(messages({ ...base, command: { type: 'set_dim', params: { level_pct: 40 } } })).toEqual([
+      'command.type: set_dim is for streetlight: the rule selects flood',
+    ]);
+    expect(
+      messages({ ...base, command: { type: 'set_interval', params: { seconds: 60 }, to: 'street' } }),
+    ).toEqual(["command.type: a street's lamps do not take set_interval"]);
+    expect(messages({ ...base, command: { type: 'blink' } })).toEqual([
+      expect.stringMatching(/^command.type: /),
+    ]);
+  });
+});

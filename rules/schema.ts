@@ -5,7 +5,7 @@
 // kind, a placeholder against the condition type) are rule-file.ts's, which runs them once the rule's own
 // shape is valid.
 import { z } from 'zod';
-import { DEVICE_ID_PATTERN, Kind } from '../devices/index.ts';
+import { COMMAND_TYPES, DEVICE_ID_PATTERN, Kind } from '../devices/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES } from '../aqi/index.ts';
 import { Severity } from '../alerts/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
@@ -250,6 +250,22 @@ const Template = z
  */
 export const DEFAULT_CLEAR_MESSAGE = '{{device.name}}: cleared ({{rule.title}})';
 
+/**
+ * A command sent when the rule raises an alert (docs/commands.md): to the alert's device, or to every lamp
+ * of its street or its district (a storm's flooded street switches its lights on). Its type and parameters
+ * are checked against each other and against the rule's kind in rule-file.ts.
+ */
+export const RuleCommand = z.strictObject({
+  type: z.enum(COMMAND_TYPES),
+  params: z.record(z.string(), z.unknown()).optional(),
+  to: z.enum(['device', 'street', 'district']).default('device'),
+  expires_in: z
+    .string()
+    .regex(/^\d+(s|m|h|d)$/, 'a duration such as 10m or 1h')
+    .optional(),
+});
+export type RuleCommand = z.infer<typeof RuleCommand>;
+
 /** A rule's shape. The schema that parses a rule checks its parts against each other as well: rule-file.ts's
  * `Rule`. */
 export const RuleShape = z.strictObject({
@@ -268,5 +284,6 @@ export const RuleShape = z.strictObject({
   clear_message: Template.optional(),
   select: Select,
   condition: Condition,
+  command: RuleCommand.optional(),
 });
 export type Rule = z.infer<typeof RuleShape>;

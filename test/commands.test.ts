@@ -318,6 +318,39 @@ describe('a command not carried out', () => {
   });
 });
 
+describe("a rule's command", () => {
+  it('tells a river gauge to report every minute when the river rises fast (river-fast-rise)', async () => {
+    const { secret } = await platform.registry.provisionDevice({
+      id: 'rg-cmd',
+      kind: 'flood',
+      name: 'Trạm thủy văn Kim Long',
+      district: 'Kim Long',
+      location: { lat: 16.455, lon: 107.56 },
+      meta: { type: 'river', station: 'Kim Long', river: 'Hương', alarm_levels_m: [1, 2, 3.5] },
+      tags: ['river'],
+    });
+    secrets.set('rg-cmd', secret);
+    const { client, received } = await listener('rg-cmd', ['rg-cmd'], 'flood');
+    const now = Date.now();
+    for (const [ago, level] of [
+      [50, 0.6],
+      [1, 1.1],
+    ] as const)
+      await client.publishAsync(
+        'city/flood/rg-cmd/telemetry',
+        JSON.stringify({ water_level_m: level, ts: new Date(now - ago * 60_000).toISOString() }),
+        { qos: 1 },
+      );
+    const got = await eventually(() => received.find((m) => m.type === 'set_interval'));
+    expect(got.params).toEqual({ seconds: 60 });
+    const sent = await commandOf(got.id);
+    expect(sent.command).toMatchObject({ state: 'sent' });
+    const listed = await adminRequest(platform, 'GET', `/api/commands?device=rg-cmd`);
+    expect((listed.body.commands as Array<{ by: string }>)[0]?.by).toBe('rule river-fast-rise');
+    await client.endAsync();
+  });
+});
+
 describe('bad requests', () => {
   it.each([
     ['an unknown command', { target: { device: 'sl-cmd-001' }, type: 'blink' }, 'COMMAND_ERR_TYPE', 'type'],
