@@ -40,6 +40,7 @@ describe('the example flows file', () => {
   it('uses only core nodes and the project’s', () => {
     const known = new Set([
       ...['city-platform', 'city-telemetry', 'city-raise-alert', 'city-clear-alert', 'city-device-info'],
+      'city-send-command',
       ...['tab', 'comment', 'function', 'inject', 'catch', 'debug'],
     ]);
     expect(flows.filter((n) => !known.has(n.type))).toEqual([]);

@@ -320,3 +320,52 @@ describe('device info', () => {
     expect((await error).text).toMatch(/answered 401/);
   });
 });
+
+describe('send command', () => {
+  const flow = () => [
+    TAB,
+    platformNode(),
+    {
+      id: 's',
+      z: 'tab',
+      type: 'city-send-command',
+      platform: 'p',
+      wires: [['out']],
+    },
+    { id: 'out', z: 'tab', type: 'helper' },
+  ];
+  const withCommand = (settings: Record<string, unknown>) =>
+    flow().map((n) => (n.id === 's' ? { ...n, ...settings } : n));
+
+  it('sends a command to the reading’s device, which receives it; the answer is msg.payload', async () => {
+    const lamp = 'sl-hung-vuong-01';
+    const own = platform.seeded.find((p) => p.id === lamp)!.secret;
+    const client = await connectClient(platform.mqttUrl, { clientId: lamp, username: lamp, password: own });
+    const received: Array<{ id: number; type: string; params: unknown }> = [];
+    client.on('message', (_t, payload) =>
+      received.push(JSON.parse(payload.toString()) as (typeof received)[number]),
+    );
+    await client.subscribeAsync(`city/streetlight/${lamp}/commands`, { qos: 1 });
+    try {
+      await helper.load(ALL_NODES, withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }), credentials());
+      const out = nextInput(helper.getNode('out'));
+      helper.getNode('s').receive({ reading: { device: lamp }, payload: { lamp_on: true } });
+      const answer = (await out) as {
+        payload: { batch: number; commands: Array<{ id: number; state: string }> };
+      };
+      expect(answer.payload.commands).toEqual([expect.objectContaining({ state: 'sent' })]);
+      const got = await eventually(() => received.find((m) => m.id === answer.payload.commands[0]!.id));
+      expect(got).toMatchObject({ type: 'set_dim', params: { level_pct: 30 } });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it("reports a command the platform refuses, with the API's code and the command's", async () => {
+    await helper.load(ALL_NODES, withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }), credentials());
+    const s = helper.getNode('s');
+    const error = nextError(s);
+    s.receive({ device: 'sl-hung-vuong-01', command: { params: { level_pct: 140 } } });
+    expect((await error).text).toContain('400 API_ERR_COMMAND COMMAND_ERR_PARAMS');
+  });
+});

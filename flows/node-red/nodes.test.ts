@@ -35,6 +35,15 @@ describe('loading', () => {
       { id: 'r', z: 'tab', type: 'city-raise-alert', name: 'raise', platform: 'p', rule: 'x', wires: [[]] },
       { id: 'c', z: 'tab', type: 'city-clear-alert', name: 'clear', platform: 'p', rule: 'x', wires: [[]] },
       { id: 'd', z: 'tab', type: 'city-device-info', name: 'info', platform: 'p', wires: [[]] },
+      {
+        id: 's',
+        z: 'tab',
+        type: 'city-send-command',
+        name: 'dim',
+        platform: 'p',
+        command: 'set_dim',
+        wires: [[]],
+      },
     ]);
     for (const [id, type, name] of [
       ['p', 'city-platform', 'city platform'],
@@ -42,6 +51,7 @@ describe('loading', () => {
       ['r', 'city-raise-alert', 'raise'],
       ['c', 'city-clear-alert', 'clear'],
       ['d', 'city-device-info', 'info'],
+      ['s', 'city-send-command', 'dim'],
     ]) {
       expect(helper.getNode(id as string)).toMatchObject({ type, name });
     }

@@ -16,10 +16,18 @@ export const nodes = {
   raise: load('../../flows/node-red/nodes/raise-alert.js'),
   clear: load('../../flows/node-red/nodes/clear-alert.js'),
   deviceInfo: load('../../flows/node-red/nodes/device-info.js'),
+  sendCommand: load('../../flows/node-red/nodes/send-command.js'),
   /** Node-RED's own function node, to run the example flows' functions. */
   function: load('@node-red/nodes/core/function/10-function.js'),
 };
-export const ALL_NODES = [nodes.platform, nodes.telemetry, nodes.raise, nodes.clear, nodes.deviceInfo];
+export const ALL_NODES = [
+  nodes.platform,
+  nodes.telemetry,
+  nodes.raise,
+  nodes.clear,
+  nodes.deviceInfo,
+  nodes.sendCommand,
+];
 
 /** A flow tab, so Catch and Status nodes and flow context work as in the editor. */
 export const TAB = { id: 'tab', type: 'tab', label: 'test' };

@@ -39,6 +39,7 @@ const { linkStatus, problemStatus } = require('./lib/red.js');
  * @typedef {import('./lib/red.js').RedNode & {
  *   use(user: import('./lib/red.js').RedNode): PlatformUse | { problem: string, prefix: string },
  *   device(id: string): Promise<unknown>,
+ *   command(request: object): Promise<unknown>,
  * }} PlatformNode
  */
 
@@ -134,30 +135,48 @@ module.exports = function (RED) {
 
     node.use = use;
 
-    /** @type {PlatformNode['device']} */
-    const device = async (id) => {
+    /**
+     * One call of the platform's HTTP API with the node's token; the answer's body, or an ApiAnswerError
+     * with the API's code (and, for a refused command, its own code).
+     * @param {string} path under /api/ @param {object} [body] POSTed as JSON when given
+     * @returns {Promise<unknown>}
+     */
+    const api = async (path, body) => {
       if (apiUrl === undefined) throw new Error('no API URL (set it in the platform node or CITY_API_URL)');
       if (apiToken === undefined) {
         throw new Error('no API token (set it in the platform node or CITY_NODE_RED_API_TOKEN)');
       }
       const base = apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`;
-      const res = await fetch(new URL(`api/devices/${encodeURIComponent(id)}`, base), {
-        headers: { authorization: `Bearer ${apiToken}`, accept: 'application/json' },
+      const res = await fetch(new URL(`api/${path}`, base), {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          authorization: `Bearer ${apiToken}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(API_TIMEOUT_MS),
       });
       /** @type {unknown} */
-      const body = await res.json().catch(() => undefined);
-      if (res.ok) return body;
-      const error = /** @type {{ error?: { code?: unknown, message?: unknown } } | undefined} */ (body)
-        ?.error;
+      const answer = await res.json().catch(() => undefined);
+      if (res.ok) return answer;
+      const error =
+        /** @type {{ error?: { code?: unknown, message?: unknown, details?: { code?: unknown } } } | undefined} */ (
+          answer
+        )?.error;
+      const code = typeof error?.code === 'string' ? error.code : 'unknown';
+      const detail = typeof error?.details?.code === 'string' ? ` ${error.details.code}` : '';
       throw new ApiAnswerError(
         res.status,
-        typeof error?.code === 'string' ? error.code : 'unknown',
+        `${code}${detail}`,
         typeof error?.message === 'string' ? error.message : res.statusText,
       );
     };
 
-    node.device = device;
+    /** @type {PlatformNode['device']} */
+    node.device = (id) => api(`devices/${encodeURIComponent(id)}`);
+    /** @type {PlatformNode['command']} */
+    node.command = (request) => api('commands', request);
 
     node.on('close', (/** @type {boolean} */ _removed, /** @type {() => void} */ done) => {
       const l = link;
