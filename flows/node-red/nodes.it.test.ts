@@ -347,7 +347,11 @@ describe('send command', () => {
     );
     await client.subscribeAsync(`city/streetlight/${lamp}/commands`, { qos: 1 });
     try {
-      await helper.load(ALL_NODES, withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }), credentials());
+      await helper.load(
+        ALL_NODES,
+        withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }),
+        credentials(),
+      );
       const out = nextInput(helper.getNode('out'));
       helper.getNode('s').receive({ reading: { device: lamp }, payload: { lamp_on: true } });
       const answer = (await out) as {
@@ -362,7 +366,11 @@ describe('send command', () => {
   });
 
   it("reports a command the platform refuses, with the API's code and the command's", async () => {
-    await helper.load(ALL_NODES, withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }), credentials());
+    await helper.load(
+      ALL_NODES,
+      withCommand({ command: 'set_dim', params: '{"level_pct": 30}' }),
+      credentials(),
+    );
     const s = helper.getNode('s');
     const error = nextError(s);
     s.receive({ device: 'sl-hung-vuong-01', command: { params: { level_pct: 140 } } });
