@@ -5,16 +5,12 @@
 // soon as a command arrives, so the figures are the platform's. A dev tool, not a test.
 //
 //   npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3]
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { readCommandLine } from '../cli/index.ts';
+import { runBenchmark, startOwnPlatform } from './own-platform.ts';
 import type { DeviceInput } from '../devices/index.ts';
-import { startLocalInfluxd } from '../influx/index.ts';
-import { createLogger, loadConfig, startPlatform } from '../platform/index.ts';
 import { createLatencyHistogram } from '../simulators/index.ts';
 
 const USAGE = `npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3]
@@ -61,22 +57,8 @@ function answer(client: MqttClient): void {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-commands-'));
-  const influxd = await startLocalInfluxd({ dataDir: path.join(dir, 'influxd'), port: 0 });
-  const adminToken = 'bench-commands-admin-token-0123456789';
-  const platform = await startPlatform(
-    loadConfig({
-      CITY_HOST: '127.0.0.1',
-      CITY_MQTT_PORT: '0',
-      CITY_API_PORT: '0',
-      CITY_DATA_DIR: path.join(dir, 'data'),
-      CITY_ADMIN_TOKEN: adminToken,
-      INFLUX_URL: influxd.url,
-      INFLUX_DB: 'bench_commands',
-      CITY_LOG_LEVEL: 'warn',
-    }),
-    { log: createLogger('warn', { format: 'json' }) },
-  );
+  const own = await startOwnPlatform('commands');
+  const { platform, adminToken } = own;
   const clients: MqttClient[] = [];
   try {
     const url = `mqtt://127.0.0.1:${platform.mqttPort}`;
@@ -166,13 +148,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
-    await platform.close();
-    await influxd.stop();
-    await rm(dir, { recursive: true, force: true });
+    await own.close();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBenchmark(main);

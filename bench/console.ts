@@ -7,17 +7,14 @@
 //
 //   npm run bench:console -- [--alerts 1000] [--devices 5000] [--events 50]
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { z } from 'zod';
 import type { TriggerInput } from '../alerts/index.ts';
 import { readCommandLine } from '../cli/index.ts';
-import { startLocalInfluxd } from '../influx/index.ts';
-import { createLogger, loadConfig, startPlatform } from '../platform/index.ts';
 import { createLatencyHistogram } from '../simulators/index.ts';
+import { runBenchmark, startOwnPlatform } from './own-platform.ts';
 
 const USAGE = `npm run bench:console -- [--alerts 1000] [--devices 5000] [--events 50]
 
@@ -101,20 +98,8 @@ async function inboxReady(page: Page, url: string, alerts: number): Promise<void
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-console-'));
-  const influxd = await startLocalInfluxd({ dataDir: path.join(dir, 'influxd'), port: 0 });
-  const platform = await startPlatform(
-    loadConfig({
-      CITY_HOST: '127.0.0.1',
-      CITY_MQTT_PORT: '0',
-      CITY_API_PORT: '0',
-      CITY_DATA_DIR: path.join(dir, 'data'),
-      INFLUX_URL: influxd.url,
-      INFLUX_DB: 'bench_console',
-      CITY_LOG_LEVEL: 'warn',
-    }),
-    { log: createLogger('warn', { format: 'json' }) },
-  );
+  const own = await startOwnPlatform('console');
+  const { platform } = own;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     process.stderr.write(`provisioning ${opts.devices} devices and raising ${opts.alerts} alerts\n`);
@@ -202,13 +187,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await browser.close();
-    await platform.close();
-    await influxd.stop();
-    await rm(dir, { recursive: true, force: true });
+    await own.close();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -5,14 +5,10 @@
 // what the registry keeps afterwards (heap after a full collection). A dev tool, not a test.
 //
 //   npm run bench:onboard -- [--devices 10000]
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { readCommandLine } from '../cli/index.ts';
-import { startLocalInfluxd } from '../influx/index.ts';
-import { createLogger, loadConfig, startPlatform } from '../platform/index.ts';
+import { runBenchmark, startOwnPlatform } from './own-platform.ts';
 import { lampCsv } from '../simulators/index.ts';
 
 const USAGE = `npm run bench:onboard -- [--devices 10000]
@@ -26,22 +22,8 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-onboard-'));
-  const influxd = await startLocalInfluxd({ dataDir: path.join(dir, 'influxd'), port: 0 });
-  const adminToken = 'bench-onboard-admin-token-0123456789';
-  const platform = await startPlatform(
-    loadConfig({
-      CITY_HOST: '127.0.0.1',
-      CITY_MQTT_PORT: '0',
-      CITY_API_PORT: '0',
-      CITY_DATA_DIR: path.join(dir, 'data'),
-      CITY_ADMIN_TOKEN: adminToken,
-      INFLUX_URL: influxd.url,
-      INFLUX_DB: 'bench_onboard',
-      CITY_LOG_LEVEL: 'warn',
-    }),
-    { log: createLogger('warn', { format: 'json' }) },
-  );
+  const own = await startOwnPlatform('onboard');
+  const { platform, adminToken } = own;
   try {
     const csv = lampCsv(opts.devices);
     const send = async (query = '') => {
@@ -80,13 +62,8 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await platform.close();
-    await influxd.stop();
-    await rm(dir, { recursive: true, force: true });
+    await own.close();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBenchmark(main);

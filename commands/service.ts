@@ -22,6 +22,7 @@ import {
   type CommandSpec,
   type CommandType,
   type DeviceRecord,
+  type ExpectedReading,
   type Reading,
   type Topics,
 } from '../devices/index.ts';
@@ -111,6 +112,11 @@ export interface CommandService {
   observe(reading: Reading): void;
   get(id: number): { command: CommandRecord; events: CommandEvent[] } | undefined;
   list(filter: CommandFilter): CommandRecord[];
+}
+
+/** What a stored command's result should look like in a reading, if a reading shows it. */
+function expectedOf(c: CommandRecord): ExpectedReading | undefined {
+  return expectedReading({ type: c.type, params: c.params } as CommandSpec);
 }
 
 function parseExpiry(text: string): number {
@@ -315,6 +321,11 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
             ? expectedReading({ type: known.type, params: known.params } as CommandSpec)
             : undefined;
         const checkDue = known.check === 'pending' && expected !== undefined ? at + deps.checkWindowMs : null;
+        // A newer command on the same field (set_dim 70 after set_dim 40) makes the older one's check moot.
+        if (checkDue !== null)
+          for (const older of store.pendingChecks(device))
+            if (older.id < answer.id && expectedOf(older)?.field === expected!.field)
+              endCheck(older, 'unverified', `superseded by command ${answer.id}`, at);
         const finished = store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
         if (finished === undefined) {
           log.debug(
