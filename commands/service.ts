@@ -351,7 +351,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       const now = clock();
       for (const c of store.expire(now)) write(c, 'expired', now, null);
       for (const c of store.checksDue(now)) {
-        const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec)!;
+        const expected = expectedOf(c)!;
         const seen = lastSeen.get(c.id);
         const window = `${Math.round(deps.checkWindowMs / 1000)} s`;
         if (seen === undefined)
@@ -372,7 +372,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
         // Measured before the command was asked for: it cannot show it. A reading between the command and
         // its execution shows the old state: it is only the value seen so far, and a later one may match.
         if (reading.time < c.createdAt) continue;
-        const expected = expectedReading({ type: c.type, params: c.params } as CommandSpec);
+        const expected = expectedOf(c);
         if (expected === undefined) continue;
         // A reading that cannot show the result (a lamp off by day has no dim level) is not counted.
         if (expected.when !== undefined && reading.fields[expected.when.field] !== expected.when.value)

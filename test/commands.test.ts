@@ -87,7 +87,7 @@ async function commandOf(id: number) {
   const res = await adminRequest(platform, 'GET', `/api/commands/${id}`);
   return res.body as {
     command: { state: string; check: string | null; detail: string | null; attempts: number };
-    events: Array<{ state: string }>;
+    events: Array<{ state: string; detail: string | null }>;
   };
 }
 
@@ -314,6 +314,56 @@ describe('a command not carried out', () => {
         : true,
     );
     expect(received.length).toBeGreaterThanOrEqual(2);
+    await client.endAsync();
+  });
+});
+
+describe('a newer command', () => {
+  it("ends an older one's check as superseded, and only the newer is held to the reading", async () => {
+    const { client } = await listener('sl-cmd-003', ['sl-cmd-003']);
+    client.on('message', (_topic, payload) => {
+      const { id } = JSON.parse(payload.toString()) as { id: number };
+      void client.publishAsync(
+        'city/streetlight/sl-cmd-003/commands/ack',
+        JSON.stringify({ id, result: 'done' }),
+        {
+          qos: 1,
+        },
+      );
+    });
+    const ids: number[] = [];
+    for (const level of [40, 70]) {
+      const res = await send({
+        target: { device: 'sl-cmd-003' },
+        type: 'set_dim',
+        params: { level_pct: level },
+      });
+      const [made] = res.body.commands as Array<{ id: number }>;
+      await eventually(async () =>
+        (await commandOf(made!.id)).command.state === 'acknowledged' ? true : undefined,
+      );
+      ids.push(made!.id);
+    }
+    await client.publishAsync(
+      'city/streetlight/sl-cmd-003/telemetry',
+      JSON.stringify({ dim_pct: 70, lamp_on: true }),
+      {
+        qos: 1,
+      },
+    );
+    const newer = await eventually(async () => {
+      const c = await commandOf(ids[1]!);
+      return c.command.check === 'matched' ? c : undefined;
+    });
+    expect(newer.command.check).toBe('matched');
+    const older = await commandOf(ids[0]!);
+    expect([older.command.check, older.events.at(-1)]).toEqual([
+      'unverified',
+      expect.objectContaining({ detail: `superseded by command ${ids[1]}` }),
+    ]);
+    expect(
+      platform.alerts.listOpen().some((a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-003'),
+    ).toBe(false);
     await client.endAsync();
   });
 });

@@ -131,6 +131,7 @@ describe('Node-RED with the example flows', () => {
       'city-device-info',
       'city-platform',
       'city-raise-alert',
+      'city-send-command',
       'city-telemetry',
     ]);
     expect(ours.every((n) => n.enabled && n.err === undefined)).toBe(true);
