@@ -4,9 +4,8 @@
 // finds an alert without the state that raised it, or the reverse. "One open alert per (rule, device)" is
 // the database's own rule (a partial UNIQUE index), not only this file's. Times are kept as ms integers
 // and shown as RFC 3339; `updatedAt` is the time of the alert's latest event and never moves backwards.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/index.ts';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Kind } from '../devices/index.ts';
@@ -34,8 +33,6 @@ export interface AlertStoreOptions {
   /** ms since the epoch, for the saved states' `updated_at`; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
 }
-
-const SCHEMA_VERSION = 3;
 
 // STRICT tables refuse values of the wrong type. AUTOINCREMENT: an alert id is published to InfluxDB, MQTT
 // and the API, so it must never be given to another alert, even after the newest row is deleted by hand.
@@ -231,46 +228,17 @@ function stateText(s: SavedState): string | null {
   if (typeof text !== 'string') throw new AlertsError('ALERTS_ERR_INVALID', `state of ${s.rule}/${s.device}`);
   return text;
 }
-
-function migrate(db: Database.Database, log: Logger | undefined): void {
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (version > SCHEMA_VERSION)
-    throw new AlertsError(
-      'ALERTS_ERR_STORE',
-      `schema ${version} is newer than this build (${SCHEMA_VERSION})`,
-    );
-  if (version === SCHEMA_VERSION) return;
-  // A table others refer to is rebuilt with foreign keys off, and checked before the change commits
-  // (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes").
-  db.pragma('foreign_keys = OFF');
-  try {
-    db.transaction(() => {
-      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(ALERT_STORE_MIGRATIONS[v]!);
-      const broken = db.pragma('foreign_key_check') as unknown[];
-      if (broken.length > 0) throw new Error(`${broken.length} rows refer to rows that are gone`);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
-  } finally {
-    db.pragma('foreign_keys = ON');
-  }
-  log?.info({ from: version, to: SCHEMA_VERSION }, 'alert store migrated');
-}
-
 function openDatabase(file: string, log: Logger | undefined): Database.Database {
-  let db: Database.Database | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    db = new Database(file);
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
     // FULL: a committed change is told to InfluxDB, MQTT and the API at once; a power cut must not take
     // it back (and with it the id, which the next alert would then reuse).
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db, log);
-    return db;
+    return openSqlite({
+      file,
+      what: 'the alert store',
+      migrations: ALERT_STORE_MIGRATIONS,
+      onMigrated: (from, to) => log?.info({ from, to }, 'alert store migrated'),
+    });
   } catch (err) {
-    db?.close();
-    if (isAlertsError(err)) throw err;
     throw new AlertsError('ALERTS_ERR_STORE', `cannot open the alert store at ${file}`, { cause: err });
   }
 }

@@ -1,14 +1,12 @@
 // The command store: every command asked for, its state, and each transition, in SQLite (better-sqlite3,
 // WAL, synchronous FULL: a command the API answered for is on disk). Kept after the commands end: the
 // history of what the city told its devices.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/index.ts';
 import type { CommandType, Kind } from '../devices/index.ts';
 import type { CommandCheck, CommandState } from '../measurements/index.ts';
 import { CommandError } from './errors.ts';
 
-const SCHEMA_VERSION = 1;
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE batches (
      id INTEGER PRIMARY KEY,
@@ -180,26 +178,9 @@ function record(r: Row): CommandRecord {
 }
 
 function openDb(file: string): Database.Database {
-  let db: Database.Database | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    db = new Database(file);
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > SCHEMA_VERSION)
-      throw new Error(`command store schema ${version} is newer than this build (${SCHEMA_VERSION})`);
-    const opened = db;
-    opened
-      .transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) opened.exec(MIGRATIONS[v]!);
-        opened.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })
-      .immediate();
-    return db;
+    return openSqlite({ file, what: 'the command store', migrations: MIGRATIONS });
   } catch (err) {
-    db?.close();
     throw new CommandError('COMMAND_ERR_STORE', `cannot open the command store at ${file}`, { cause: err });
   }
 }

@@ -30,6 +30,7 @@ COPY tsconfig.json ./
 COPY errors ./errors
 COPY cli ./cli
 COPY measurements ./measurements
+COPY sqlite ./sqlite
 COPY devices ./devices
 COPY influx ./influx
 COPY aqi ./aqi

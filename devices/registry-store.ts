@@ -1,12 +1,11 @@
 // The registry's SQLite schema and row mapping (better-sqlite3 12; docs/architecture.md decision 5). Rows are
 // parsed with zod on the way out, so a hand-edited database cannot put a malformed record in the cache.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/index.ts';
 import { z } from 'zod';
-import { RegistryError, isRegistryError } from './errors.ts';
+import { RegistryError } from './errors.ts';
 import { ApiRole, DeviceRecord, type GatewayRecord, type ServiceAccountRecord } from './schemas.ts';
 import { newSecretKey, type SecretKeys } from './secrets.ts';
-
-const SCHEMA_VERSION = 5;
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
 // SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
@@ -87,37 +86,11 @@ const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
    CREATE INDEX sessions_by_user ON sessions (username);`,
 ];
 
-function migrate(db: Database.Database): void {
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (version > SCHEMA_VERSION) {
-    throw new RegistryError(
-      'REGISTRY_ERR_STORAGE',
-      `registry schema ${version} is newer than this build (${SCHEMA_VERSION})`,
-    );
-  }
-  db.transaction(() => {
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      const step = MIGRATIONS[v]!;
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
-}
-
 export function openDatabase(file: string): Database.Database {
-  let db: Database.Database | undefined;
   try {
-    db = new Database(file);
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
     // Provisioning returns a secret shown once: the row holding its hash must be on disk before that.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return db;
+    return openSqlite({ file, what: 'the registry', migrations: MIGRATIONS });
   } catch (err) {
-    db?.close();
-    if (isRegistryError(err)) throw err;
     throw new RegistryError('REGISTRY_ERR_STORAGE', `cannot open the registry at ${file}`, { cause: err });
   }
 }

@@ -6,7 +6,7 @@
 // keeps at most `maxRows` rows and `maxBytes` bytes of payload and text (the oldest go first). What devices
 // send is budgeted per sender before it gets here (createSourceBudget, used by ingest), so one device
 // sending nothing but junk cannot push everyone else's letters out.
-import Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/index.ts';
 
 export interface DeadLetterInput {
   readonly at: number;
@@ -76,23 +76,28 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   const maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024;
   const maxRows = options.maxRows ?? 100_000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  const db = new Database(options.file);
-  // WAL with synchronous=NORMAL: a power cut may lose the last dead letters, never corrupt the file;
-  // they are diagnostics, and the device's readings never depend on them.
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    code TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    payload_bytes INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS dead_letters_code ON dead_letters (code, id);
-  CREATE INDEX IF NOT EXISTS dead_letters_source ON dead_letters (source, id);`);
+  // NORMAL: a power cut may lose the last dead letters, never corrupt the file; they are diagnostics, and
+  // the device's readings never depend on them. IF NOT EXISTS: files made before the schema had a
+  // version already hold the table.
+  const db = openSqlite({
+    file: options.file,
+    what: 'the dead letters',
+    synchronous: 'NORMAL',
+    migrations: [
+      `CREATE TABLE IF NOT EXISTS dead_letters (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at INTEGER NOT NULL,
+         source TEXT NOT NULL,
+         topic TEXT NOT NULL,
+         code TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         payload BLOB NOT NULL,
+         payload_bytes INTEGER NOT NULL
+       );
+       CREATE INDEX IF NOT EXISTS dead_letters_code ON dead_letters (code, id);
+       CREATE INDEX IF NOT EXISTS dead_letters_source ON dead_letters (source, id);`,
+    ],
+  });
 
   const insert = db.prepare(
     `INSERT INTO dead_letters (at, source, topic, code, detail, payload, payload_bytes)

@@ -3,15 +3,12 @@
 // cursor moves in the same transaction as the groups and deliveries an event makes, so a crash replays
 // the event rather than losing or doubling its notifications; a delivery's key is stable across a replay
 // and is sent to the receiver, which can drop a repeat.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/index.ts';
 import { z } from 'zod';
 import { NotifyError } from './errors.ts';
 import type { Match } from './routing.ts';
 import type { Silence } from './silences.ts';
-
-const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE cursor (
@@ -246,27 +243,10 @@ export interface NotifyStore {
 }
 
 function openDb(file: string): Database.Database {
-  let db: Database.Database | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    db = new Database(file);
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
     // FULL: a delivery once recorded as queued must still be there after a power cut.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > SCHEMA_VERSION)
-      throw new Error(`notify store schema ${version} is newer than this build (${SCHEMA_VERSION})`);
-    const opened = db;
-    opened
-      .transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) opened.exec(MIGRATIONS[v]!);
-        opened.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })
-      .immediate();
-    return db;
+    return openSqlite({ file, what: 'the notification store', migrations: MIGRATIONS });
   } catch (err) {
-    db?.close();
     throw new NotifyError('NOTIFY_ERR_STORE', `cannot open the notification store at ${file}`, {
       cause: err,
     });
