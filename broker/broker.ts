@@ -367,9 +367,18 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     async listen(given) {
       if (handlers !== undefined) throw new Error('the broker is listening already');
       handlers = given;
-      listening = await openListeners(config, handle, () => {
-        for (const id of Object.keys(clients())) clientOf(id)?.close();
-      });
+      listening = await openListeners(
+        config,
+        handle,
+        () => {
+          for (const id of Object.keys(clients())) clientOf(id)?.close();
+        },
+        (why, from) =>
+          report('BROKER_ERR_PROXY_HEADER', why, {
+            log: { address: from },
+            detail: `${why} (from ${from ?? 'an unknown address'})`,
+          }),
+      );
       return listening;
     },
     close: () =>

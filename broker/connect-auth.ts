@@ -7,6 +7,7 @@ import type { Client } from 'aedes';
 import type { Principal } from '../devices/index.ts';
 import { errorText } from '../errors/index.ts';
 import { isBlocked, type AttemptLimiter } from './attempts.ts';
+import { proxiedAddress } from './proxy-protocol.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import type { BrokerMetrics, ReportRefusal } from './refusals.ts';
 
@@ -82,10 +83,13 @@ export function createConnectAuth(deps: ConnectAuthDeps) {
   };
 }
 
-/** The client's IP address: the TCP or TLS socket's, or the WebSocket upgrade request's. */
+/**
+ * The client's IP address: the one a load balancer's PROXY header gave, else the TCP or TLS socket's, or
+ * the WebSocket upgrade request's.
+ */
 function addressOf(client: Client): string | undefined {
   const conn = client.conn as Partial<Pick<Socket, 'remoteAddress'>>;
-  return conn.remoteAddress ?? client.req?.socket.remoteAddress;
+  return proxiedAddress(client.conn) ?? conn.remoteAddress ?? client.req?.socket.remoteAddress;
 }
 
 function clientIdFits(principal: Principal, clientId: string): boolean {

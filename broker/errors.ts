@@ -14,6 +14,8 @@ export const BROKER_ERRORS = {
   BROKER_ERR_ACL: 'the client may not publish to this topic; the connection is closed (MQTT-3.3.5-2)',
   BROKER_ERR_SUBSCRIBE_ACL: 'the client may not subscribe to this topic filter (SUBACK 0x80)',
   BROKER_ERR_PACKET_TOO_LARGE: 'a packet is larger than the configured maximum; the connection is closed',
+  BROKER_ERR_PROXY_HEADER:
+    'a connection without a valid PROXY protocol header while CITY_MQTT_PROXY_PROTOCOL is on: only the load balancer may connect; it is closed',
   BROKER_ERR_NOT_STORED:
     "the readings (or a flow's alert request) could not be stored durably; not acknowledged, the connection is closed",
 } as const;

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AttemptLimits } from './attempts.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
 
 export interface BrokerConfig {
   readonly host: string;
@@ -18,6 +19,11 @@ export interface BrokerConfig {
   readonly maxPacketBytes: number;
   /** Failed-CONNECT limits; DEFAULT_ATTEMPT_LIMITS unless given. */
   readonly attemptLimits?: AttemptLimits | undefined;
+  /**
+   * Behind a load balancer: every TCP connection starts with a PROXY protocol header (v1 or v2) naming the
+   * device's address (proxy-protocol.ts). Not with TLS: the balancer terminates TLS then.
+   */
+  readonly proxyProtocol?: boolean | undefined;
 }
 
 export interface Listeners {
@@ -37,10 +43,17 @@ export async function openListeners(
   config: BrokerConfig,
   handle: (conn: Duplex, req?: http.IncomingMessage) => void,
   closeClients: () => void,
+  refusedProxy: (why: string, from: string | undefined) => void = () => undefined,
 ): Promise<Listeners> {
+  if (config.proxyProtocol === true && config.tls)
+    throw new Error('the PROXY protocol is for a plain TCP listener: terminate TLS at the load balancer');
   const tcp = config.tls
     ? tls.createServer({ cert: config.tls.cert, key: config.tls.key }, handle)
-    : net.createServer(handle);
+    : net.createServer(
+        config.proxyProtocol === true
+          ? (socket) => readProxyHeader(socket, (s) => handle(s), refusedProxy)
+          : handle,
+      );
   await listen(tcp, config.port, config.host);
 
   let ws: { server: http.Server; wss: WebSocketServer } | undefined;

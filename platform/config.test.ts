@@ -52,6 +52,7 @@ describe('loadConfig defaults', () => {
       host: '0.0.0.0',
       mqtt: {
         ...{ port: 1883, wsPort: undefined, tls: undefined, maxPacketBytes: 65_536, topicPrefix: 'city' },
+        proxyProtocol: false,
         authFailures: { perAddress: 50, perUser: 5 },
       },
       api: { port: 8080, adminToken: undefined },

@@ -41,6 +41,8 @@ export const Env = z
     CITY_MQTT_WS_PORT: optionalPort,
     /** PEM files; when both are set the MQTT listener speaks TLS (port 8883 by convention). */
     CITY_MQTT_TLS_CERT: optionalText,
+    /** Behind a load balancer: every MQTT TCP connection starts with a PROXY protocol header (v1 or v2). */
+    CITY_MQTT_PROXY_PROTOCOL: flag,
     CITY_MQTT_TLS_KEY: optionalText,
     /** Largest MQTT packet accepted; a larger one closes the connection. 64 KiB holds a gateway's SenML
      * pack for dozens of devices, and bounds what one client can make the broker buffer. */
@@ -138,6 +140,13 @@ export const Env = z
           message: 'CITY_MQTT_TLS_CERT and CITY_MQTT_TLS_KEY go together',
         });
       }
+      if (env.CITY_MQTT_PROXY_PROTOCOL && env.CITY_MQTT_TLS_CERT) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CITY_MQTT_PROXY_PROTOCOL'],
+          message: 'the PROXY protocol is for a plain TCP listener: terminate TLS at the load balancer',
+        });
+      }
       const ports = [
         ['CITY_MQTT_PORT', env.CITY_MQTT_PORT],
         ['CITY_MQTT_WS_PORT', env.CITY_MQTT_WS_PORT],
@@ -175,6 +184,8 @@ export interface Config {
     readonly wsPort: number | undefined;
     readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
     readonly maxPacketBytes: number;
+    /** Connections come through a load balancer that names each device's address (PROXY protocol). */
+    readonly proxyProtocol: boolean;
     /** Failed CONNECTs that start a block, per client address and per user name. */
     readonly authFailures: { readonly perAddress: number; readonly perUser: number };
     readonly topicPrefix: string;
@@ -253,6 +264,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           ? { certFile: e.CITY_MQTT_TLS_CERT, keyFile: e.CITY_MQTT_TLS_KEY }
           : undefined,
       maxPacketBytes: e.CITY_MAX_PACKET_BYTES,
+      proxyProtocol: e.CITY_MQTT_PROXY_PROTOCOL,
       authFailures: {
         perAddress: e.CITY_MQTT_AUTH_FAILURES_PER_ADDRESS,
         perUser: e.CITY_MQTT_AUTH_FAILURES_PER_USER,

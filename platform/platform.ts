@@ -184,7 +184,7 @@ interface Running extends Storage {
 
 /** The broker's listeners from the configuration, the TLS files read. */
 async function brokerConfig(config: Config): Promise<BrokerConfig> {
-  const { port, wsPort, tls, maxPacketBytes, authFailures } = config.mqtt;
+  const { port, wsPort, tls, maxPacketBytes, authFailures, proxyProtocol } = config.mqtt;
   const tlsFiles = tls && { cert: await fs.readFile(tls.certFile), key: await fs.readFile(tls.keyFile) };
   const { perAddress, perUser } = DEFAULT_ATTEMPT_LIMITS;
   const attemptLimits = {
@@ -192,7 +192,7 @@ async function brokerConfig(config: Config): Promise<BrokerConfig> {
     perAddress: { ...perAddress, threshold: authFailures.perAddress },
     perUser: { ...perUser, threshold: authFailures.perUser },
   };
-  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles, attemptLimits };
+  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles, attemptLimits, proxyProtocol };
 }
 
 /** The HTTP API, listening. */
