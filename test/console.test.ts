@@ -346,6 +346,40 @@ describe('the operations console', () => {
     await page.context().close();
   });
 
+  it('sends a lamp a command from its page, and lists it with its state and who sent it', async () => {
+    await platform.registry.provisionDevice({
+      id: 'sl-console',
+      kind: 'streetlight',
+      name: 'Đèn Lê Lợi 1',
+      district: 'Thuận Hóa',
+      location: { lat: 16.4622, lon: 107.5835 },
+      meta: { street: 'Lê Lợi', rated_w: 150 },
+    });
+    const page = await signedIn('truc-ban');
+    await page.goto(`${base}/console/#/devices/sl-console`);
+    const form = page.getByTestId('send-command');
+    await form.getByLabel('Lệnh').selectOption('set_dim');
+    await form.getByLabel('Mức sáng (%)').fill('30');
+    await form.getByRole('button', { name: 'Gửi lệnh' }).click();
+    // Nothing listens for the lamp here: the command waits for it.
+    await page
+      .getByTestId('commands')
+      .locator('li[data-state="queued"]')
+      .filter({ hasText: 'set_dim' })
+      .waitFor();
+    expect(await page.getByTestId('commands').textContent()).toContain('Trực ban IOC');
+    expect(
+      platform.commands.list({ device: 'sl-console', limit: 10 }).map((c) => [c.type, c.params, c.by]),
+    ).toEqual([['set_dim', { level_pct: 30 }, 'Trực ban IOC']]);
+    // A viewer sees the list, not the form.
+    const viewer = await signedIn('quan-sat');
+    await viewer.goto(`${base}/console/#/devices/sl-console`);
+    await viewer.getByTestId('commands').locator('li').first().waitFor();
+    expect(await viewer.getByTestId('send-command').count()).toBe(0);
+    await viewer.context().close();
+    await page.context().close();
+  });
+
   it('has no serious accessibility violation on any page (axe-core), at 1920×1080 and 390×844', async () => {
     const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
     const violations = async (page: Page) => {

@@ -138,6 +138,18 @@ export interface RuleSummary {
   readonly field?: string;
 }
 
+export interface CommandView {
+  readonly id: number;
+  readonly device: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly state: 'queued' | 'sent' | 'acknowledged' | 'failed' | 'expired';
+  readonly check: 'pending' | 'matched' | 'mismatched' | 'unverified' | null;
+  readonly detail: string | null;
+  readonly by: string;
+  readonly createdAt: string;
+}
+
 export interface ConsoleSettings {
   readonly map: { readonly tiles: string; readonly attribution: string };
   readonly timeZone: string;
@@ -200,6 +212,10 @@ export const api = {
   deviceStatus: () => call<{ devices: DeviceStatus[] }>('GET', '/api/status/devices'),
   alert: (id: number) => call<{ alert: Alert; events: AlertEvent[] }>('GET', `/api/alerts/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>('GET', `/api/alerts/${id}/deliveries`),
+  commandsOf: (id: string) =>
+    call<{ commands: CommandView[] }>('GET', `/api/commands?device=${encodeURIComponent(id)}&limit=10`),
+  sendCommand: (request: { target: { device: string }; type: string; params: Record<string, unknown> }) =>
+    call<{ batch: number; commands: CommandView[] }>('POST', '/api/commands', request),
   users: () => call<{ users: UserRecord[] }>('GET', '/api/users'),
   createUser: (user: NewUser) => call<UserRecord>('POST', '/api/users', user),
   updateUser: (username: string, change: UserChange) =>

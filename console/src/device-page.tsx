@@ -6,6 +6,8 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Alert, type DeadLetter, type DeviceRecord, type Latest, type User } from './api.ts';
 import { Chart } from './chart.tsx';
+import { CommandsPanel } from './commands-panel.tsx';
+import { OPERATOR_ROLES } from './actions.tsx';
 import { fill, formatNumber, formatTime, type Lang, type Strings } from './i18n.ts';
 
 const RANGES = [
@@ -117,6 +119,14 @@ export function DevicePage({ id, t, lang, user }: { id: string; t: Strings; lang
           />
         </>
       ) : null}
+
+      <CommandsPanel
+        id={device.id}
+        kind={device.kind}
+        canSend={OPERATOR_ROLES.has(user.role) && device.status === 'active'}
+        t={t}
+        lang={lang}
+      />
 
       <h3>{t.alertsOfDevice}</h3>
       <ul class="history" data-testid="device-alerts">
