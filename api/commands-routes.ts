@@ -6,7 +6,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   CommandRequest,
-  isCommandError,
   type CommandEvent,
   type CommandRecord,
   type CommandService,
@@ -81,21 +80,10 @@ export function commandsRoutes(deps: { auth: Auth; commands: ApiCommands }): Fas
         },
       },
       handler: (request, reply) => {
-        try {
-          const sent = commands.send(request.body, callerOf(auth, request));
-          reply.code(202);
-          return Promise.resolve({ batch: sent.batch, commands: sent.commands.map(view) });
-        } catch (err) {
-          if (isCommandError(err) && err.code !== 'COMMAND_ERR_STORE')
-            throw new ApiError('API_ERR_COMMAND', err.message, {
-              details: {
-                code: err.code,
-                problems: err.problems.length > 0 ? err.problems : [{ field: 'type', message: err.message }],
-              },
-              cause: err,
-            });
-          throw err;
-        }
+        // A refusal (CommandError) is API_ERR_COMMAND, with its code and fields (errors.ts).
+        const sent = commands.send(request.body, callerOf(auth, request));
+        reply.code(202);
+        return Promise.resolve({ batch: sent.batch, commands: sent.commands.map(view) });
       },
     });
 

@@ -8,6 +8,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import { isRegistryError, type RegistryErrorCode } from '../devices/index.ts';
 import { isInfluxError, type InfluxErrorCode } from '../influx/index.ts';
 import { isAlertsError, type AlertsErrorCode } from '../alerts/index.ts';
+import { isCommandError } from '../commands/index.ts';
 
 export const API_ERRORS = {
   API_ERR_UNAUTHORIZED: {
@@ -241,6 +242,17 @@ export function toApiError(err: unknown): ApiError {
     const code = ALERTS_TO_API[err.code];
     const message = code === 'API_ERR_INTERNAL' ? 'the alert store failed' : err.message;
     return new ApiError(code, message, { cause: err });
+  }
+  // A command refused before anything was sent says why in the command's own code and its fields; the
+  // store failing is ours.
+  if (isCommandError(err)) {
+    if (err.code === 'COMMAND_ERR_STORE')
+      return new ApiError('API_ERR_INTERNAL', 'the command store failed', { cause: err });
+    const problems = err.problems.length > 0 ? err.problems : [{ field: 'type', message: err.message }];
+    return new ApiError('API_ERR_COMMAND', err.message, {
+      cause: err,
+      details: { code: err.code, problems },
+    });
   }
   if (isInfluxError(err)) {
     const code = INFLUX_TO_API[err.code];

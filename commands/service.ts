@@ -15,7 +15,9 @@ import {
   COMMAND_PARAMS,
   COMMAND_TYPES,
   CommandAck,
+  CommandExpiry,
   DeviceId,
+  expiryMs,
   expectedReading,
   Kind,
   type CommandMessage,
@@ -28,7 +30,7 @@ import {
 } from '../devices/index.ts';
 import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
 import { COMMANDS, type CommandCheck, type CommandField, type CommandTag } from '../measurements/index.ts';
-import { CommandError, commandError, type CommandProblem } from './errors.ts';
+import { CommandError, commandError, type CommandErrorCode, type CommandProblem } from './errors.ts';
 import type { CommandEvent, CommandFilter, CommandRecord, CommandStore } from './store.ts';
 
 /** Whom a command goes to: one device, a list, a street's lamps, a district's or a tag's devices. */
@@ -44,8 +46,6 @@ export const CommandTarget = z.union([
 ]);
 export type CommandTarget = z.infer<typeof CommandTarget>;
 
-const DURATION = /^(\d+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export const DEFAULT_EXPIRY = '1h';
 const MIN_EXPIRY_MS = 1000;
 const MAX_EXPIRY_MS = 7 * 86_400_000;
@@ -55,13 +55,9 @@ export const CommandRequest = z.strictObject({
   target: CommandTarget,
   type: z.string().describe(COMMAND_TYPES.join(', ')),
   params: z.record(z.string(), z.unknown()).optional(),
-  expires_in: z
-    .string()
-    .regex(DURATION, 'a duration such as 90s, 10m, 1h or 2d')
-    .optional()
-    .describe(
-      `how long the command may wait for a device that is away; default ${DEFAULT_EXPIRY}, at most 7d`,
-    ),
+  expires_in: CommandExpiry.optional().describe(
+    `how long the command may wait for a device that is away; default ${DEFAULT_EXPIRY}, at most 7d`,
+  ),
 });
 export type CommandRequest = z.infer<typeof CommandRequest>;
 
@@ -77,6 +73,7 @@ export interface CommandServiceDeps {
   readonly store: CommandStore;
   readonly devices: {
     getDevice(id: string): DeviceRecord | undefined;
+    /** The devices in service (not the decommissioned). */
     listDevices(): DeviceRecord[];
   };
   readonly topics: Topics;
@@ -117,11 +114,6 @@ export interface CommandService {
 /** What a stored command's result should look like in a reading, if a reading shows it. */
 function expectedOf(c: CommandRecord): ExpectedReading | undefined {
   return expectedReading({ type: c.type, params: c.params } as CommandSpec);
-}
-
-function parseExpiry(text: string): number {
-  const m = DURATION.exec(text)!;
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
 /** The command's type and parameters, or why not (the type first, then every parameter problem). */
@@ -200,12 +192,15 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
 
   function resolveTarget(target: CommandTarget, spec: CommandSpec): DeviceRecord[] {
     const takes = (d: DeviceRecord) => COMMAND_KINDS[spec.type].includes(d.kind);
-    const one = (id: string, field: string): DeviceRecord | CommandProblem => {
+    type Refused = CommandProblem & { readonly code: CommandErrorCode };
+    const one = (id: string, field: string): DeviceRecord | Refused => {
       const d = deps.devices.getDevice(id);
-      if (d === undefined) return { field, message: `no device ${id}` };
-      if (d.status !== 'active') return { field, message: `device ${id} is decommissioned` };
+      if (d === undefined) return { code: 'COMMAND_ERR_TARGET', field, message: `no device ${id}` };
+      if (d.status !== 'active')
+        return { code: 'COMMAND_ERR_DECOMMISSIONED', field, message: `device ${id} is decommissioned` };
       if (!takes(d))
         return {
+          code: 'COMMAND_ERR_KIND',
           field,
           message: `${id} is a ${d.kind} device: ${spec.type} is for ${COMMAND_KINDS[spec.type].join(', ')}`,
         };
@@ -214,18 +209,20 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     if ('device' in target || 'devices' in target) {
       const ids = 'device' in target ? [target.device] : target.devices;
       const found = ids.map((id, i) => one(id, 'device' in target ? 'target.device' : `target.devices.${i}`));
-      const problems = found.filter((f): f is CommandProblem => 'message' in f);
-      if (problems.length > 0) {
-        const code = problems.every((p) => p.message.includes('decommissioned'))
-          ? 'COMMAND_ERR_DECOMMISSIONED'
-          : problems.every((p) => p.message.includes(' is a '))
-            ? 'COMMAND_ERR_KIND'
-            : 'COMMAND_ERR_TARGET';
-        throw commandError(code, problems);
+      const refused = found.filter((f): f is Refused => 'message' in f);
+      if (refused.length > 0) {
+        // One code for the request: the problems' own when they share it, else "no such target".
+        const codes = new Set(refused.map((r) => r.code));
+        const code = codes.size === 1 ? refused[0]!.code : 'COMMAND_ERR_TARGET';
+        throw commandError(
+          code,
+          refused.map(({ field, message }) => ({ field, message })),
+        );
       }
       return [...new Map((found as DeviceRecord[]).map((d) => [d.id, d])).values()];
     }
-    const active = deps.devices.listDevices().filter((d) => d.status === 'active');
+    // The registry lists the devices in service only.
+    const active = deps.devices.listDevices();
     let chosen: DeviceRecord[];
     let what: string;
     if ('street' in target) {
@@ -270,7 +267,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
   return {
     send(request, by) {
       const spec = checkSpec(request.type, request.params);
-      const expiresInMs = parseExpiry(request.expires_in ?? DEFAULT_EXPIRY);
+      const expiresInMs = expiryMs(request.expires_in ?? DEFAULT_EXPIRY);
       if (expiresInMs < MIN_EXPIRY_MS || expiresInMs > MAX_EXPIRY_MS)
         throw commandError('COMMAND_ERR_PARAMS', [{ field: 'expires_in', message: 'from 1s to 7d' }]);
       const devices = resolveTarget(request.target, spec);

@@ -68,6 +68,19 @@ export const CommandSpec = z.discriminatedUnion('type', [
 ]);
 export type CommandSpec = z.infer<typeof CommandSpec>;
 
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** How long a command may wait for a device that is away, as the API, the CLI and a rule write it. */
+export const CommandExpiry = z.string().regex(DURATION, 'a duration such as 90s, 10m, 1h or 2d');
+
+/** A CommandExpiry in milliseconds. */
+export function expiryMs(text: string): number {
+  const m = DURATION.exec(text);
+  if (m === null) throw new RangeError(`not a duration: ${JSON.stringify(text)}`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
 /** What a device receives on its commands topic (QoS 1). A device acts on an id once: it may come twice. */
 export interface CommandMessage {
   readonly id: number;

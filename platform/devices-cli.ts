@@ -203,9 +203,7 @@ async function importDevices(
     (n) => sending.update(n),
   ).catch((err: unknown) => {
     sending.stop();
-    throw new Error(
-      `cannot reach the platform's API at ${url.origin}: ${errorText(err)}; is it running (npm start or npm run demo)?`,
-    );
+    throw unreachable(url, err);
   });
   sending.stop();
   const json = JSON.parse(res.text || 'null') as unknown;
@@ -268,13 +266,19 @@ function parameter(text: string): [string, unknown] {
   return [text.slice(0, at), parsed];
 }
 
+/** The API not answering, said with what to do. */
+function unreachable(url: URL, err: unknown): Error {
+  return new Error(
+    `cannot reach the platform's API at ${url.origin}: ${errorText(err)}; is it running (npm start or npm run demo)?`,
+  );
+}
+
 async function call(
-  env: CliEnv,
+  { url, token }: { url: URL; token: string },
   method: string,
   route: string,
   body?: unknown,
 ): Promise<{ status: number; json: unknown }> {
-  const { url, token } = await apiOf(env);
   const res = await fetch(new URL(route, url), {
     method,
     headers: {
@@ -283,9 +287,7 @@ async function call(
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }).catch((err: unknown) => {
-    throw new Error(
-      `cannot reach the platform's API at ${url.origin}: ${errorText(err)}; is it running (npm start or npm run demo)?`,
-    );
+    throw unreachable(url, err);
   });
   const json: unknown = await res.json().catch(() => null);
   return { status: res.status, json };
@@ -349,7 +351,8 @@ async function sendCommand(args: readonly string[], env: CliEnv, print: Print, w
   if (waitText !== undefined && waitMatch == null)
     throw new UsageError('--wait takes seconds or minutes, such as 60s or 5m');
   const body = { target, type, params, ...(v.expires === undefined ? {} : { expires_in: v.expires }) };
-  const res = await call(env, 'POST', '/api/commands', body);
+  const api = await apiOf(env);
+  const res = await call(api, 'POST', '/api/commands', body);
   if (res.status !== 202) {
     const error = (
       res.json as {
@@ -378,7 +381,7 @@ async function sendCommand(args: readonly string[], env: CliEnv, print: Print, w
   const answered = bar('answered', sent.commands.length, 'devices');
   let last: z.infer<typeof Listed>['commands'] = [];
   for (;;) {
-    const list = await call(env, 'GET', `/api/commands?batch=${sent.batch}&limit=1000`);
+    const list = await call(api, 'GET', `/api/commands?batch=${sent.batch}&limit=1000`);
     last = Listed.parse(list.json).commands;
     const ended = last.filter((c) => ENDED.has(c.state)).length;
     answered.update(ended);

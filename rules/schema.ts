@@ -5,7 +5,7 @@
 // kind, a placeholder against the condition type) are rule-file.ts's, which runs them once the rule's own
 // shape is valid.
 import { z } from 'zod';
-import { COMMAND_TYPES, DEVICE_ID_PATTERN, Kind } from '../devices/index.ts';
+import { COMMAND_TYPES, CommandExpiry, DEVICE_ID_PATTERN, Kind } from '../devices/index.ts';
 import { US_CATEGORIES, VN_CATEGORIES } from '../aqi/index.ts';
 import { Severity } from '../alerts/index.ts';
 import { BUCKETS_PER_WINDOW } from './evaluators/buckets.ts';
@@ -259,10 +259,7 @@ export const RuleCommand = z.strictObject({
   type: z.enum(COMMAND_TYPES),
   params: z.record(z.string(), z.unknown()).optional(),
   to: z.enum(['device', 'street', 'district']).default('device'),
-  expires_in: z
-    .string()
-    .regex(/^\d+(s|m|h|d)$/, 'a duration such as 10m or 1h')
-    .optional(),
+  expires_in: CommandExpiry.optional(),
 });
 export type RuleCommand = z.infer<typeof RuleCommand>;
 
