@@ -26,6 +26,7 @@ import { createConnectAuth } from './connect-auth.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
+import { createCommandListeners } from './command-listeners.ts';
 import { createReadingsReaders } from './readings-readers.ts';
 import { createRefusalReporter, type BrokerMetrics, type Refusal } from './refusals.ts';
 
@@ -119,11 +120,15 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   // to subscribers, and neither are alert requests: they are for the platform, whose answer is the
   // transition it publishes. Aedes copies the packet before forwarding, but keeps the payload buffer.
   const unforwarded = new WeakSet<Buffer>();
-  /** Clients subscribed to each commands topic, and each client's commands topics (to forget it at once). */
-  const commandListeners = new Map<string, Set<Client>>();
-  const commandTopicsOf = new Map<Client, Set<string>>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
   const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
+  const commandListeners = createCommandListeners(topics, (device) => {
+    try {
+      on().onCommandsListener(device);
+    } catch (err) {
+      log.error({ err, device }, 'commands waiting for a device could not be sent');
+    }
+  });
   const attempts = createAttemptLimiter(config.attemptLimits);
   const authenticate = createConnectAuth({
     ...{ attempts, metrics, report },
@@ -303,31 +308,19 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   });
   aedes.on('unsubscribe', (filters: string[], client: Client) => {
     readers.unsubscribed(client, filters);
-    for (const f of filters) commandListeners.get(f)?.delete(client);
+    commandListeners.unsubscribed(client, filters);
   });
   aedes.on('clientDisconnect', (client: Client) => {
     readers.gone(client);
-    for (const topic of commandTopicsOf.get(client) ?? []) commandListeners.get(topic)?.delete(client);
-    commandTopicsOf.delete(client);
+    commandListeners.gone(client);
   });
   // Told after the subscription is in place, so that what is published for it then reaches the client.
-  aedes.on('subscribe', (subscriptions: Subscription[], client: Client) => {
-    for (const { topic } of subscriptions) {
-      const parsed = topics.parse(topic);
-      if (parsed?.type !== 'device' || parsed.channel !== 'commands') continue;
-      let listeners = commandListeners.get(topic);
-      if (listeners === undefined) commandListeners.set(topic, (listeners = new Set()));
-      listeners.add(client);
-      let mine = commandTopicsOf.get(client);
-      if (mine === undefined) commandTopicsOf.set(client, (mine = new Set()));
-      mine.add(topic);
-      try {
-        on().onCommandsListener(parsed.device);
-      } catch (err) {
-        log.error({ err, device: parsed.device }, 'commands waiting for a device could not be sent');
-      }
-    }
-  });
+  aedes.on('subscribe', (subscriptions: Subscription[], client: Client) =>
+    commandListeners.subscribed(
+      client,
+      subscriptions.map((s) => s.topic),
+    ),
+  );
 
   function handle(conn: Duplex, req?: http.IncomingMessage): void {
     const check = createPacketLimiter(config.maxPacketBytes);
@@ -358,8 +351,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         };
         aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
       }),
-    listensForCommands: (kind, deviceId) =>
-      (commandListeners.get(topics.commands(kind, deviceId))?.size ?? 0) > 0,
+    listensForCommands: commandListeners.listens,
     disconnect(id) {
       for (const client of Object.values(clients()))
         if (client !== undefined && principalId(principals.get(client)) === id) client.close();
