@@ -7,6 +7,7 @@
 // alert sinks and flows publish through it), and `listen` opens the listeners with the handlers of what
 // clients send. The handlers come last because they are the components that publish: no client can
 // reach the broker before it listens, so no hook runs without them.
+import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
@@ -27,7 +28,9 @@ import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts';
 import { createPacketLimiter } from './packet-limit.ts';
 import { createCommandListeners } from './command-listeners.ts';
+import { createClusterReaders, type ClusterReaders } from './cluster-readers.ts';
 import { createReadingsReaders } from './readings-readers.ts';
+import { connectRedisLink } from './redis-link.ts';
 import { createRefusalReporter, type BrokerMetrics, type Refusal } from './refusals.ts';
 
 export type { BrokerMetrics, Refusal } from './refusals.ts';
@@ -81,8 +84,17 @@ export interface CommandAckMessage {
   readonly payload: Buffer;
 }
 
+export interface ClusterStatus {
+  readonly node: string;
+  readonly redis: 'up' | 'down';
+  /** Why Redis is down. */
+  readonly problem: string | undefined;
+}
+
 export interface Broker {
   connectedClients(): number;
+  /** In a cluster, this node's id and whether it reaches Redis; undefined for a single node. */
+  cluster(): ClusterStatus | undefined;
   /** Addresses and user names whose CONNECTs are refused unchecked now, after failed ones. */
   blockedAttempts(): { address: number; user: number };
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
@@ -104,6 +116,8 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+const CLUSTER_HEARTBEAT_MS = 5_000;
+
 export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Promise<Broker> {
   const { log, topics, metrics } = deps;
   const report = createRefusalReporter(deps);
@@ -121,7 +135,17 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   // transition it publishes. Aedes copies the packet before forwarding, but keeps the payload buffer.
   const unforwarded = new WeakSet<Buffer>();
   const kindOf = (id: string): Kind | undefined => getDevice(id)?.kind;
-  const readers = createReadingsReaders(topics, (wanted) => on().onReadingsWanted(wanted));
+  // Whether anyone reads the decoded readings: here, or in a cluster on any node (cluster-readers.ts).
+  // Remembered, since another node may say so before this one listens.
+  let readingsWanted = false;
+  const wantReadings = (wanted: boolean) => {
+    readingsWanted = wanted;
+    handlers?.onReadingsWanted(wanted);
+  };
+  let clusterReaders: ClusterReaders | undefined;
+  const readers = createReadingsReaders(topics, (wanted) =>
+    clusterReaders ? clusterReaders.local(wanted) : wantReadings(wanted),
+  );
   const commandListeners = createCommandListeners(topics, (device) => {
     try {
       on().onCommandsListener(device);
@@ -130,10 +154,15 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     }
   });
   const attempts = createAttemptLimiter(config.attemptLimits);
+  const link = config.cluster && (await connectRedisLink(config.cluster, log));
   const authenticate = createConnectAuth({
     ...{ attempts, metrics, report },
     authenticate: (username, password) => on().authenticate(username, password),
     accepted: (client, principal) => principals.set(client, principal),
+    unavailable: () => {
+      const problem = link?.problem();
+      return problem && `this node has lost Redis (${problem}): connect to another node`;
+    },
   });
 
   function refuse(
@@ -293,6 +322,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   }
 
   const aedes = await Aedes.createBroker({
+    ...(link && { id: link.nodeId, mq: link.mq, persistence: link.persistence }),
     authenticate,
     authorizePublish,
     authorizeSubscribe,
@@ -300,8 +330,20 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       unforwarded.has(packet.payload as Buffer) ? null : packet,
     // Device ids go up to 64 characters (devices/schemas.ts), longer than MQTT 3.1.0's 23.
     maxClientsIdLength: 64,
-    heartbeatInterval: 60_000,
+    // In a cluster, the other nodes take a node for dead, and publish the wills of its clients, after
+    // three heartbeats missed (Aedes); alone, the heartbeat only feeds $SYS.
+    heartbeatInterval: link ? CLUSTER_HEARTBEAT_MS : 60_000,
     connectTimeout: 10_000,
+  }).catch(async (err: unknown) => {
+    await link?.close();
+    throw err;
+  });
+  // Aedes reports what fails outside any client's request here (a will it could not publish, Redis
+  // failing under the persistence): logged, never thrown.
+  (aedes as unknown as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
+  if (link) clusterReaders = createClusterReaders(aedes, link, CLUSTER_HEARTBEAT_MS, wantReadings);
+  link?.onChange((up) => {
+    if (!up) for (const id of Object.keys(clients())) clientOf(id)?.close();
   });
   aedes.on('clientError', (client: Client, err: Error) => {
     log.debug({ clientId: client.id, err }, 'client error');
@@ -338,6 +380,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   let closing: Promise<void> | undefined;
   return {
     connectedClients: () => aedes.connectedClients,
+    cluster: () => link && { node: link.nodeId, redis: link.up() ? 'up' : 'down', problem: link.problem() },
     blockedAttempts: () => attempts.blockedKeys(),
     publish: (topic, payload, options = {}) =>
       new Promise((resolve, reject) => {
@@ -359,6 +402,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     async listen(given) {
       if (handlers !== undefined) throw new Error('the broker is listening already');
       handlers = given;
+      if (readingsWanted) given.onReadingsWanted(true);
       listening = await openListeners(
         config,
         handle,
@@ -376,7 +420,9 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     close: () =>
       (closing ??= (async () => {
         await listening?.close();
+        clusterReaders?.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await link?.close();
       })()),
   };
 

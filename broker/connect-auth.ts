@@ -19,6 +19,8 @@ export interface ConnectAuthDeps {
   readonly authenticate: (username: string, password: Buffer) => Promise<Principal | undefined>;
   /** Told of each client accepted, with the principal it authenticated as. */
   readonly accepted: (client: Client, principal: Principal) => void;
+  /** Why this node cannot serve clients now (a cluster node without Redis), or undefined when it can. */
+  readonly unavailable?: () => string | undefined;
 }
 
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
@@ -45,6 +47,12 @@ export function createConnectAuth(deps: ConnectAuthDeps) {
       report(code, why, at(why));
       refuse(code, returnCode, why);
     };
+    const down = deps.unavailable?.();
+    if (down !== undefined) {
+      // Counted, not reported one by one: every device of the node comes back during an outage.
+      metrics.refused('BROKER_ERR_UNAVAILABLE');
+      return refuse('BROKER_ERR_UNAVAILABLE', 3, down);
+    }
     const attempt = attempts.admit(address, username);
     if (isBlocked(attempt)) {
       metrics.refused('BROKER_ERR_AUTH_BLOCKED');

@@ -16,6 +16,10 @@ export const BROKER_ERRORS = {
   BROKER_ERR_PACKET_TOO_LARGE: 'a packet is larger than the configured maximum; the connection is closed',
   BROKER_ERR_PROXY_HEADER:
     'a connection without a valid PROXY protocol header while CITY_MQTT_PROXY_PROTOCOL is on: only the load balancer may connect; it is closed',
+  BROKER_ERR_REDIS:
+    'cluster mode: Redis (CITY_REDIS_URL) cannot be reached at start; the platform does not start',
+  BROKER_ERR_UNAVAILABLE:
+    'cluster mode: this node has lost Redis, so it cannot reach the other nodes; CONNECTs are refused (CONNACK 3) and clients closed until it answers again',
   BROKER_ERR_NOT_STORED:
     "the readings (or a flow's alert request) could not be stored durably; not acknowledged, the connection is closed",
 } as const;

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AttemptLimits } from './attempts.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
+import type { ClusterConfig } from './redis-link.ts';
 
 export interface BrokerConfig {
   readonly host: string;
@@ -24,6 +25,8 @@ export interface BrokerConfig {
    * device's address (proxy-protocol.ts). Not with TLS: the balancer terminates TLS then.
    */
   readonly proxyProtocol?: boolean | undefined;
+  /** A node of a cluster: publishes, sessions, retained messages and wills shared through Redis. */
+  readonly cluster?: ClusterConfig | undefined;
 }
 
 export interface Listeners {

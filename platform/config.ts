@@ -118,6 +118,16 @@ export const Env = z
     /** How often every device's status (`device_status`: place, ok/alerting/silent) is written for the
      * city map: a minute keeps a 10 000-device city at 170 points a second, a sliver of its readings. */
     CITY_STATUS_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+    /** Cluster mode: the Redis every node's broker shares publishes, sessions, retained messages and wills
+     * through (redis://[user:password@]host:port[/db]). Unset: a single node. */
+    CITY_REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    /** This node's name in a cluster: unique among the nodes and the same across its restarts. */
+    CITY_NODE_ID: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, ".", "_" and "-", up to 63')
+        .optional(),
+    ),
     /** Unset: start Debian's influxd under the data folder. Set: use that InfluxDB (1.x, 2.x or 3.x). */
     INFLUX_URL: optionalText.pipe(z.url().optional()),
     INFLUX_DB: z.string().min(1).default('city'),
@@ -164,6 +174,14 @@ export const Env = z
           });
         }
       }
+      if (env.CITY_REDIS_URL && !env.CITY_NODE_ID) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CITY_NODE_ID'],
+          message:
+            'a cluster node needs a name of its own, unique among the nodes and stable across restarts (e.g. node-1)',
+        });
+      }
       if (env.INFLUX_TOKEN && env.INFLUX_USERNAME) {
         ctx.addIssue({
           code: 'custom',
@@ -190,6 +208,8 @@ export interface Config {
     readonly authFailures: { readonly perAddress: number; readonly perUser: number };
     readonly topicPrefix: string;
   };
+  /** A node of a cluster (CITY_REDIS_URL); undefined: a single node. */
+  readonly cluster: { readonly redisUrl: string; readonly nodeId: string } | undefined;
   readonly api: { readonly port: number; readonly adminToken: string | undefined };
   readonly dataDir: string;
   readonly spoolMaxBytes: number;
@@ -271,6 +291,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       },
       topicPrefix: e.CITY_TOPIC_PREFIX,
     },
+    cluster:
+      e.CITY_REDIS_URL && e.CITY_NODE_ID ? { redisUrl: e.CITY_REDIS_URL, nodeId: e.CITY_NODE_ID } : undefined,
     api: { port: e.CITY_API_PORT, adminToken: e.CITY_ADMIN_TOKEN },
     dataDir: path.resolve(e.CITY_DATA_DIR),
     spoolMaxBytes: e.CITY_SPOOL_MAX_BYTES,

@@ -1,8 +1,10 @@
 // What GET /health answers: InfluxDB reachable, the spool writable and its backlog, the writer moving, the
 // MQTT clients. `ok` is false when InfluxDB does not answer its ping (readings are then held in the
 // spool, not stored), when the spool cannot write (publishes are refused, not acknowledged), or when the
-// writer is stuck (InfluxDB, or reading and checkpointing the spool, failing): each part says why.
+// writer is stuck (InfluxDB, or reading and checkpointing the spool, failing), or, on a cluster node, when
+// Redis does not answer (the node refuses MQTT clients then): each part says why.
 import type { HealthReport } from '../api/index.ts';
+import type { ClusterStatus } from '../broker/index.ts';
 import type { Spool, Writer } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
 
@@ -11,6 +13,8 @@ export interface HealthCheckDeps {
   readonly spool: Pick<Spool, 'stats' | 'appendFailure'>;
   readonly writer: Pick<Writer, 'status'>;
   readonly clients: () => number;
+  /** A cluster node's link to Redis; undefined for a single node. */
+  readonly cluster?: () => ClusterStatus | undefined;
 }
 
 export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthReport> {
@@ -18,8 +22,9 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
     const ping = await deps.influx.ping();
     const appendFailure = deps.spool.appendFailure();
     const writer = deps.writer.status();
+    const cluster = deps.cluster?.();
     return {
-      ok: ping.ok && appendFailure === undefined && writer.ok,
+      ok: ping.ok && appendFailure === undefined && writer.ok && cluster?.redis !== 'down',
       influx: ping,
       spool: {
         ...deps.spool.stats(),
@@ -28,6 +33,7 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
       },
       writer,
       mqtt: { connectedClients: deps.clients() },
+      ...(cluster && { cluster }),
     };
   };
 }

@@ -192,7 +192,8 @@ async function brokerConfig(config: Config): Promise<BrokerConfig> {
     perAddress: { ...perAddress, threshold: authFailures.perAddress },
     perUser: { ...perUser, threshold: authFailures.perUser },
   };
-  return { host: config.host, port, wsPort, maxPacketBytes, tls: tlsFiles, attemptLimits, proxyProtocol };
+  const { host, cluster } = config;
+  return { host, port, wsPort, maxPacketBytes, tls: tlsFiles, attemptLimits, proxyProtocol, cluster };
 }
 
 /** The HTTP API, listening. */
@@ -207,7 +208,10 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       sessions: config.sessions,
       console: { dir: CONSOLE_DIR, settings: { map: config.map, timeZone: config.timeZone } },
       metricsText: () => p.metrics.text(),
-      health: createHealthCheck({ influx, spool: p.spool, writer: p.writer, clients }),
+      health: createHealthCheck({
+        ...{ influx, spool: p.spool, writer: p.writer, clients },
+        cluster: () => broker.cluster(),
+      }),
       onDecommission: (id) => {
         broker.disconnect(id);
         rules.syncDevices();

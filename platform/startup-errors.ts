@@ -2,6 +2,7 @@
 // command fixes it, without a stack trace. Each failure a user can cause is named here; anything else is
 // printed with its code and message and called what it is, a bug to report with the log.
 import path from 'node:path';
+import { BrokerError, redactedUrl } from '../broker/index.ts';
 import { isRegistryError } from '../devices/index.ts';
 import { errorText } from '../errors/index.ts';
 import { isInfluxError } from '../influx/index.ts';
@@ -15,6 +16,7 @@ export function startupAdvice(err: unknown, config: Config | undefined, env = pr
     listenAdvice(err, config) ??
     influxAdvice(err, config) ??
     tlsAdvice(err, config) ??
+    clusterAdvice(err, config) ??
     dataDirAdvice(err, config, env) ??
     `${errorText(err)}\nThis is not a setting we know how to fix: please report it with the log above.`
   );
@@ -83,6 +85,16 @@ function influxAdvice(err: unknown, config: Config | undefined): string | undefi
     default:
       return undefined;
   }
+}
+
+/** A cluster node's Redis that does not answer. */
+function clusterAdvice(err: unknown, config: Config | undefined): string | undefined {
+  if (!(err instanceof BrokerError) || err.code !== 'BROKER_ERR_REDIS') return undefined;
+  const where = config?.cluster ? redactedUrl(config.cluster.redisUrl) : 'CITY_REDIS_URL';
+  return (
+    `Redis at ${where} cannot be reached (${errorText(err.cause)}).\nIs it running? Check CITY_REDIS_URL ` +
+    '(host, port, password), or unset it to run a single node.'
+  );
 }
 
 /** The TLS certificate or key named by the configuration that cannot be read. */

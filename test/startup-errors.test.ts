@@ -1,6 +1,6 @@
 // A start a user can make fail says what happened and which setting or command fixes it, without a stack
 // trace: `npm start` (platform/main.ts) run for real with the MQTT or API port taken, the data folder
-// unwritable, InfluxDB unreachable, and influxd missing.
+// unwritable, InfluxDB unreachable, influxd missing, and a cluster node's Redis unreachable.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -89,6 +89,19 @@ describe('a start that fails says why and what to do', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`InfluxDB at http://127.0.0.1:${closedPort} cannot be reached`);
     expect(stderr).toContain('INFLUX_URL');
+    noStack(stderr);
+  });
+
+  it.concurrent('a cluster node whose Redis does not answer: names CITY_REDIS_URL', async () => {
+    const closedPort = await freePort();
+    const { code, stderr } = await start({
+      CITY_REDIS_URL: `redis://:hunter2@127.0.0.1:${closedPort}`,
+      CITY_NODE_ID: 'node-1',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`Redis at redis://:***@127.0.0.1:${closedPort} cannot be reached`);
+    expect(stderr).toContain('CITY_REDIS_URL');
+    expect(stderr).not.toContain('hunter2');
     noStack(stderr);
   });
 
