@@ -106,7 +106,7 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       },
       handler: (request) => {
         const { id } = gateway(request.params.id);
-        return Promise.resolve(registry.updateGateway(id, request.body));
+        return registry.updateGateway(id, request.body);
       },
     });
 
@@ -124,7 +124,7 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
           ...errorResponses(...AUTH_ERRORS, ...notFound, 'API_ERR_VALIDATION', 'API_ERR_DECOMMISSIONED'),
         },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = gateway(request.params.id);
         const problems: string[] = [];
         const found: DeviceRecord[] = [];
@@ -139,9 +139,9 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
             details: { problems },
           });
         for (const device of found)
-          if (device.gateway !== id) registry.updateDevice(device.id, { gateway: id });
+          if (device.gateway !== id) await registry.updateDevice(device.id, { gateway: id });
         request.log.info({ gateway: id, devices: found.length }, 'devices put behind a gateway');
-        return Promise.resolve(gateway(id));
+        return gateway(id);
       },
     });
 
@@ -174,13 +174,13 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         params: IdParam,
         response: { 204: z.null(), ...errorResponses(...AUTH_ERRORS, ...notFound, 'API_ERR_CONFLICT') },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const { id } = gateway(request.params.id);
-        registry.removeGateway(id);
+        await registry.removeGateway(id);
         deps.disconnect?.(id);
         request.log.info({ gateway: id }, 'gateway removed');
         reply.code(204);
-        return Promise.resolve(null);
+        return null;
       },
     });
 
@@ -223,12 +223,12 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         body: ServiceAccountPatch,
         response: { 200: ServiceAccountRecord, ...errorResponses(...AUTH_ERRORS, ...notFound) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = service(request.params.id);
-        const changed = registry.updateServiceAccount(id, request.body);
+        const changed = await registry.updateServiceAccount(id, request.body);
         deps.disconnect?.(id);
         request.log.info({ serviceAccount: id, ...request.body }, 'service account changed');
-        return Promise.resolve(changed);
+        return changed;
       },
     });
 
@@ -260,13 +260,13 @@ export function accountsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         params: IdParam,
         response: { 204: z.null(), ...errorResponses(...AUTH_ERRORS, ...notFound) },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const { id } = service(request.params.id);
-        registry.removeServiceAccount(id);
+        await registry.removeServiceAccount(id);
         deps.disconnect?.(id);
         request.log.info({ serviceAccount: id }, 'service account removed');
         reply.code(204);
-        return Promise.resolve(null);
+        return null;
       },
     });
 

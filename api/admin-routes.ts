@@ -124,12 +124,12 @@ export function adminRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         body: TokenInput,
         response: { 201: TokenCreated, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const { role, label } = request.body;
-        const token = registry.createApiToken(role, label);
+        const token = await registry.createApiToken(role, label);
         request.log.info({ role, label }, 'API token created');
         reply.code(201);
-        return Promise.resolve({ token, role, label });
+        return { token, role, label };
       },
     });
 

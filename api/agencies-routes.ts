@@ -75,12 +75,12 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
         body: AgencyInput,
         response: { 201: PublicAgency, ...errorResponses(...AUTH_ERRORS, 'API_ERR_CONFLICT') },
       },
-      handler: (request, reply) => {
-        const agency = registry.createAgency(request.body);
+      handler: async (request, reply) => {
+        const agency = await registry.createAgency(request.body);
         request.log.info({ agency: agency.id }, 'agency created');
         changed();
         reply.code(201);
-        return Promise.resolve(publicAgency(agency));
+        return publicAgency(agency);
       },
     });
 
@@ -97,14 +97,14 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
           ...errorResponses(...AUTH_ERRORS, 'API_ERR_AGENCY_NOT_FOUND'),
         },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = existing(request.params.id);
         if (request.body.id !== undefined && request.body.id !== id)
           throw new ApiError('API_ERR_VALIDATION', `body/id ${request.body.id} is not the path's id ${id}`);
-        const agency = registry.replaceAgency(id, { ...request.body, id });
+        const agency = await registry.replaceAgency(id, { ...request.body, id });
         request.log.info({ agency: id }, 'agency replaced');
         changed();
-        return Promise.resolve(publicAgency(agency));
+        return publicAgency(agency);
       },
     });
 
@@ -120,7 +120,7 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
           ...errorResponses(...AUTH_ERRORS, 'API_ERR_AGENCY_NOT_FOUND', 'API_ERR_AGENCY_IN_USE'),
         },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const { id } = existing(request.params.id);
         const owning = (deps.rules?.inForce() ?? []).filter((r) => r.rule.owner === id);
         const naming = deps.routing === undefined ? [] : routesNaming(deps.routing.routing(), id);
@@ -133,11 +133,11 @@ export function agenciesRoutes(deps: AgencyRouteDeps): FastifyPluginAsyncZod {
             details: { rules: owning.map((r) => r.rule.id), routes: naming.map((r) => r.index) },
           });
         }
-        registry.removeAgency(id);
+        await registry.removeAgency(id);
         request.log.info({ agency: id }, 'agency removed');
         changed();
         reply.code(204);
-        return Promise.resolve(null);
+        return null;
       },
     });
 

@@ -110,7 +110,7 @@ const OPENAPI_INFO = {
 export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> {
   installValidationMessages();
   if (config.adminToken !== undefined)
-    deps.registry.ensureApiToken(config.adminToken, 'admin', 'CITY_ADMIN_TOKEN');
+    await deps.registry.ensureApiToken(config.adminToken, 'admin', 'CITY_ADMIN_TOKEN');
 
   const app = fastify({
     loggerInstance: deps.log,

@@ -102,7 +102,7 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
           ...errorResponses(...AUTH_ERRORS, 'API_ERR_NOT_FOUND', 'API_ERR_DECOMMISSIONED'),
         },
       },
-      handler: (request) => Promise.resolve(registry.updateDevice(request.params.id, request.body)),
+      handler: (request) => registry.updateDevice(request.params.id, request.body),
     });
 
     app.post('/devices/:id/secret', {
@@ -139,16 +139,16 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         body: Maintenance,
         response: { 200: DeviceRecord, ...maintenanceErrors },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = existing(request.params.id);
         if (Date.parse(request.body.until) <= deps.clock())
           throw new ApiError(
             'API_ERR_VALIDATION',
             'body/until is in the past: the maintenance would hold nothing',
           );
-        const device = registry.setMaintenance(id, { ...request.body, by: callerOf(auth, request) });
+        const device = await registry.setMaintenance(id, { ...request.body, by: callerOf(auth, request) });
         request.log.info({ device: id, until: request.body.until }, 'device in maintenance');
-        return Promise.resolve(device);
+        return device;
       },
     });
 
@@ -161,11 +161,11 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         params: DeviceIdParam,
         response: { 200: DeviceRecord, ...maintenanceErrors },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = existing(request.params.id);
-        const device = registry.setMaintenance(id, null);
+        const device = await registry.setMaintenance(id, null);
         request.log.info({ device: id }, 'device back in service');
-        return Promise.resolve(device);
+        return device;
       },
     });
 
@@ -178,12 +178,12 @@ export function devicesRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         params: DeviceIdParam,
         response: { 200: DeviceRecord, ...errorResponses(...AUTH_ERRORS, 'API_ERR_NOT_FOUND') },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { id } = existing(request.params.id);
-        const device = registry.decommissionDevice(id);
+        const device = await registry.decommissionDevice(id);
         request.log.info({ device: id }, 'device decommissioned');
         deps.onDecommission?.(id);
-        return Promise.resolve(device);
+        return device;
       },
     });
 

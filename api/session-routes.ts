@@ -104,7 +104,7 @@ export function sessionRoutes(deps: SessionRouteDeps): {
           throw new ApiError('API_ERR_SIGN_IN', 'the user name or the password is wrong');
         }
         byUser.clear(username);
-        const session = users.openSession(user.username, clock(), deps.ttlMs);
+        const session = await users.openSession(user.username, clock(), deps.ttlMs);
         reply.header(
           'set-cookie',
           sessionCookie(session.token, Math.floor(deps.ttlMs / 1000), deps.secureCookie),
@@ -122,9 +122,9 @@ export function sessionRoutes(deps: SessionRouteDeps): {
       throw new ApiError('API_ERR_USER_NOT_FOUND', `no user ${JSON.stringify(username)}`);
     return user;
   };
-  const signOut = (request: FastifyRequest, reply: FastifyReply) => {
+  const signOut = async (request: FastifyRequest, reply: FastifyReply) => {
     const token = cookieValue(request.headers.cookie, SESSION_COOKIE);
-    if (token !== undefined) users.endSession(token);
+    if (token !== undefined) await users.endSession(token);
     reply.header('set-cookie', sessionCookie('', 0, deps.secureCookie));
   };
 
@@ -170,10 +170,10 @@ export function sessionRoutes(deps: SessionRouteDeps): {
         security: BEARER,
         response: { 204: z.null(), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request, reply) => {
-        signOut(request, reply);
+      handler: async (request, reply) => {
+        await signOut(request, reply);
         reply.code(204);
-        return Promise.resolve(null);
+        return null;
       },
     });
 
@@ -232,12 +232,12 @@ export function sessionRoutes(deps: SessionRouteDeps): {
         params: UsernameParam,
         response: { 204: z.null(), ...errorResponses(...AUTH_ERRORS, 'API_ERR_USER_NOT_FOUND') },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const { username } = existing(request.params.username);
-        users.remove(username);
+        await users.remove(username);
         request.log.info({ username }, 'user removed');
         reply.code(204);
-        return Promise.resolve(null);
+        return null;
       },
     });
 

@@ -36,7 +36,7 @@ export async function provisionProbe(platform: Platform): Promise<ProbeSetup> {
     alertFilter: `${topics.prefix}/alerts/flood/${PROBE_GAUGE_ID}/#`,
     api: {
       port: platform.apiPort,
-      token: platform.registry.createApiToken('engineer', 'bench alert probe'),
+      token: await platform.registry.createApiToken('engineer', 'bench alert probe'),
       agency: 'flood-control',
     },
   };

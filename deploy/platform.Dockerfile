@@ -31,6 +31,7 @@ COPY errors ./errors
 COPY cli ./cli
 COPY measurements ./measurements
 COPY sqlite ./sqlite
+COPY postgres ./postgres
 COPY devices ./devices
 COPY influx ./influx
 COPY aqi ./aqi

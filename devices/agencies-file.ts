@@ -29,11 +29,11 @@ export async function loadAgenciesFile(file: string = DEFAULT_AGENCIES_FILE): Pr
 }
 
 /** Creates the agencies the registry lacks; returns their ids. */
-export function seedAgencies(registry: Registry, agencies: readonly AgencyInput[]): string[] {
+export async function seedAgencies(registry: Registry, agencies: readonly AgencyInput[]): Promise<string[]> {
   const created: string[] = [];
   for (const a of agencies) {
     if (registry.getAgency(a.id) !== undefined) continue;
-    registry.createAgency(a);
+    await registry.createAgency(a);
     created.push(a.id);
   }
   return created;

@@ -219,17 +219,19 @@ export interface Agencies {
   list(): AgencyRecord[];
   get(id: string): AgencyRecord | undefined;
   /** REGISTRY_ERR_DUPLICATE when the id is taken. */
-  create(input: AgencyInput): AgencyRecord;
+  create(input: AgencyInput): Promise<AgencyRecord>;
   /** The whole record replaced (its id kept); receiver secrets left out are kept. REGISTRY_ERR_NOT_FOUND. */
-  replace(id: string, input: AgencyInput): AgencyRecord;
+  replace(id: string, input: AgencyInput): Promise<AgencyRecord>;
   /** REGISTRY_ERR_NOT_FOUND when there is none. */
-  remove(id: string): void;
+  remove(id: string): Promise<void>;
+  /** The stored records read again (another node changed them). */
+  reload(rows: readonly unknown[]): void;
 }
 
 export interface AgencyStorage {
-  insert(record: AgencyRecord): void;
-  update(record: AgencyRecord): void;
-  delete(id: string): void;
+  insert(record: AgencyRecord): Promise<void>;
+  update(record: AgencyRecord): Promise<void>;
+  delete(id: string): Promise<void>;
 }
 
 /** Agencies served from memory, written through `storage` first. `rows` are the stored records (JSON). */
@@ -239,26 +241,30 @@ export function createAgencies(
   iso: () => string,
 ): Agencies {
   const byId = new Map<string, AgencyRecord>();
-  for (const row of rows) {
-    const r = StoredAgency.parse(row);
-    byId.set(r.id, Object.freeze(r));
-  }
+  const replace = (all: readonly unknown[]) => {
+    byId.clear();
+    for (const row of all) {
+      const r = StoredAgency.parse(row);
+      byId.set(r.id, Object.freeze(r));
+    }
+  };
+  replace(rows);
   const sorted = () => [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 
   return {
     list: sorted,
     get: (id) => byId.get(id),
-    create(input) {
+    async create(input) {
       const parsed = parseInput(AgencyInput, input, 'agency');
       if (byId.has(parsed.id))
         throw new RegistryError('REGISTRY_ERR_DUPLICATE', `agency ${parsed.id} already exists`);
       const now = iso();
       const record: AgencyRecord = Object.freeze({ ...parsed, created_at: now, updated_at: now });
-      storage.insert(record);
+      await storage.insert(record);
       byId.set(record.id, record);
       return record;
     },
-    replace(id, input) {
+    async replace(id, input) {
       const prev = byId.get(id);
       if (prev === undefined) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `no agency ${id}`);
       const parsed = parseInput(AgencyInput, { ...(input as object), id }, 'agency');
@@ -267,15 +273,16 @@ export function createAgencies(
         created_at: prev.created_at,
         updated_at: iso(),
       });
-      storage.update(record);
+      await storage.update(record);
       byId.set(id, record);
       return record;
     },
-    remove(id) {
+    async remove(id) {
       if (!byId.has(id)) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `no agency ${id}`);
-      storage.delete(id);
+      await storage.delete(id);
       byId.delete(id);
     },
+    reload: replace,
   };
 }
 

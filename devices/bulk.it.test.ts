@@ -97,7 +97,7 @@ describe('checking a list', () => {
     const again = planBulk(rowsFromCsv(lampCsv(3)).rows, registry);
     expect([again.problems, again.create.length, again.unchanged.length]).toEqual([[], 0, 3]);
     // Lamp 1 renamed in the file, lamp 2 decommissioned meanwhile.
-    registry.decommissionDevice('sl-bulk-00002');
+    await registry.decommissionDevice('sl-bulk-00002');
     const changed = rowsFromCsv(lampCsv(3).replace('Đèn Trần Hưng Đạo 1', 'Đèn THĐ 1')).rows;
     expect(planBulk(changed, registry).problems.map((p) => [p.id, p.code, p.message])).toEqual([
       ['sl-bulk-00001', 'REGISTRY_ERR_DUPLICATE', expect.stringContaining('exists with other content')],

@@ -4,7 +4,7 @@
 // known one. A legacy scrypt hash is replaced by its HMAC at its first successful check; until then its
 // id takes tens of milliseconds to refuse, which shows that it exists (device ids are not secrets: they
 // are in every topic).
-import type { GatewayBase, ServiceAccount } from './registry-store.ts';
+import type { GatewayBase, ServiceAccount } from './registry-rows.ts';
 import type { DeviceRecord } from './schemas.ts';
 import { hashSecret, isLegacyHash, newSecret, verifySecret, type SecretKeys } from './secrets.ts';
 

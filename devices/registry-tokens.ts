@@ -16,32 +16,40 @@ const ExternalToken = z.string().min(16).max(512);
 const MAX_TOKEN_LENGTH = 512;
 
 export interface ApiTokens {
-  create(role: ApiRole, label: string): string;
+  create(role: ApiRole, label: string): Promise<string>;
   verify(token: string): ApiTokenInfo | undefined;
-  ensure(token: string, role: ApiRole, label: string): void;
+  ensure(token: string, role: ApiRole, label: string): Promise<void>;
+  /** The stored tokens read again (another node changed them). */
+  replace(rows: readonly TokenRow[]): void;
 }
 
+type TokenRow = { token_sha256: string; role: ApiRole; label: string };
+
 export function createApiTokens(
-  rows: readonly { token_sha256: string; role: ApiRole; label: string }[],
-  save: (digest: string, info: ApiTokenInfo) => void,
+  rows: readonly TokenRow[],
+  save: (digest: string, info: ApiTokenInfo) => Promise<void>,
 ): ApiTokens {
   const tokens = new Map<string, ApiTokenInfo>();
-  for (const t of rows) tokens.set(t.token_sha256, Object.freeze({ role: t.role, label: t.label }));
+  const replace = (all: readonly TokenRow[]) => {
+    tokens.clear();
+    for (const t of all) tokens.set(t.token_sha256, Object.freeze({ role: t.role, label: t.label }));
+  };
+  replace(rows);
 
-  function store(token: string, role: ApiRole, label: string): void {
+  async function store(token: string, role: ApiRole, label: string): Promise<void> {
     const info = Object.freeze({
       role: parseInput(ApiRole, role, 'role'),
       label: parseInput(Label, label, 'label'),
     });
     const digest = sha256Hex(token);
-    save(digest, info);
+    await save(digest, info);
     tokens.set(digest, info);
   }
 
   return {
-    create(role, label) {
+    async create(role, label) {
       const token = newSecret();
-      store(token, role, label);
+      await store(token, role, label);
       return token;
     },
     verify(token) {
@@ -49,8 +57,8 @@ export function createApiTokens(
         return undefined;
       return tokens.get(sha256Hex(token));
     },
-    ensure(token, role, label) {
-      store(parseInput(ExternalToken, token, 'API token (at least 16 characters)'), role, label);
-    },
+    ensure: (token, role, label) =>
+      store(parseInput(ExternalToken, token, 'API token (at least 16 characters)'), role, label),
+    replace,
   };
 }

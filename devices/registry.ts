@@ -1,9 +1,10 @@
-// The device registry: devices, gateways, service accounts, API tokens, agencies and users in SQLite (docs/architecture.md
-// decision 5), served from memory. `getDevice` runs for every MQTT message, so every read is a map
-// lookup; every write goes to SQLite first and then to the maps, so the two never disagree.
+// The device registry: devices, gateways, service accounts, API tokens, agencies and users, in SQLite on one
+// node (docs/architecture.md decision 5) or in PostgreSQL shared by a cluster's nodes (docs/cluster.md),
+// served from memory. `getDevice` runs for every MQTT message, so every read is a map lookup; every write
+// goes to the database first and then to the maps, so the two never disagree. In a cluster, a change
+// another node made is told by the database, and the tables it names are read again.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { RegistryError, parseInput } from './errors.ts';
 import type { Kind } from './kinds.ts';
 import { createPrincipals, type Principal } from './registry-auth.ts';
@@ -11,17 +12,19 @@ import {
   deviceFromRow,
   deviceToRow,
   gatewayFromRow,
-  loadAll,
-  loadSecretKeys,
-  openDatabase,
-  prepareWrites,
   storageError,
   type GatewayBase,
+  type RegistryBackend,
+  type RegistryChange,
+  type RegistryRows,
+  type RegistryTable,
   type ServiceAccount,
-} from './registry-store.ts';
+} from './registry-rows.ts';
+import { openPostgresRegistry } from './registry-postgres.ts';
+import { openSqliteRegistry } from './registry-sqlite.ts';
 import { createApiTokens, type ApiTokenInfo } from './registry-tokens.ts';
 import { createAgencies, type AgencyInput, type AgencyRecord } from './agencies.ts';
-import { createUsers, type Users } from './users.ts';
+import { createUsers, type UserRecord, type Users } from './users.ts';
 import {
   DeviceInput,
   DeviceMaintenance,
@@ -38,12 +41,14 @@ import {
 import { hashSecret, newSecret } from './secrets.ts';
 
 export type { Principal } from './registry-auth.ts';
-export type { ServiceAccount } from './registry-store.ts';
+export type { ServiceAccount } from './registry-rows.ts';
 export type { ApiTokenInfo } from './registry-tokens.ts';
 
 export interface OpenRegistryOptions {
   /** SQLite file, or `:memory:` for tests. Its folder is created if missing. */
-  readonly file: string;
+  readonly file?: string;
+  /** PostgreSQL instead (a cluster's nodes share it): `postgres://user:password@host:port/database`. */
+  readonly postgresUrl?: string;
   /** Milliseconds since the epoch, for created/updated times; `Date.now` unless a test sets it. */
   readonly clock?: () => number;
 }
@@ -64,59 +69,59 @@ export interface Registry {
    * says what is wrong with each row); each with its secret, shown once.
    */
   provisionDevices(inputs: readonly DeviceInput[]): Promise<Array<{ device: DeviceRecord; secret: string }>>;
-  updateDevice(id: string, patch: DevicePatch): DeviceRecord;
-  decommissionDevice(id: string): DeviceRecord;
+  updateDevice(id: string, patch: DevicePatch): Promise<DeviceRecord>;
+  decommissionDevice(id: string): Promise<DeviceRecord>;
   /** Puts an active device in maintenance until a time (`by` who), or back in service with null. */
-  setMaintenance(id: string, maintenance: DeviceMaintenance | null): DeviceRecord;
+  setMaintenance(id: string, maintenance: DeviceMaintenance | null): Promise<DeviceRecord>;
   /** A new secret for a device, gateway or service account; the old one stops working at once. */
   rotateSecret(id: string): Promise<string>;
   provisionGateway(input: GatewayInput): Promise<{ gateway: GatewayRecord; secret: string }>;
   getGateway(id: string): GatewayRecord | undefined;
   listGateways(): GatewayRecord[];
-  updateGateway(id: string, patch: GatewayPatch): GatewayRecord;
+  updateGateway(id: string, patch: GatewayPatch): Promise<GatewayRecord>;
   /** REGISTRY_ERR_IN_USE while active devices are behind it; decommissioned ones lose the link. */
-  removeGateway(id: string): void;
+  removeGateway(id: string): Promise<void>;
   provisionServiceAccount(
     input: ServiceAccountInput,
   ): Promise<{ serviceAccount: ServiceAccount; secret: string }>;
   getServiceAccount(id: string): ServiceAccount | undefined;
   listServiceAccounts(): ServiceAccount[];
-  updateServiceAccount(id: string, patch: ServiceAccountPatch): ServiceAccount;
-  removeServiceAccount(id: string): void;
+  updateServiceAccount(id: string, patch: ServiceAccountPatch): Promise<ServiceAccount>;
+  removeServiceAccount(id: string): Promise<void>;
   /** Whether a device (decommissioned too), gateway or service account has this id. */
   isKnown(id: string): boolean;
   /** MQTT CONNECT: username = id, password = the issued secret. Never throws on bad credentials. */
   authenticate(username: string, password: Buffer | string): Promise<Principal | undefined>;
   /** A new random API token, shown once; only its SHA-256 is stored. */
-  createApiToken(role: ApiRole, label: string): string;
+  createApiToken(role: ApiRole, label: string): Promise<string>;
   verifyApiToken(token: string): ApiTokenInfo | undefined;
   /** Makes a token known with this role (the admin token from the environment); safe to repeat. */
-  ensureApiToken(token: string, role: ApiRole, label: string): void;
+  ensureApiToken(token: string, role: ApiRole, label: string): Promise<void>;
   /** Agencies, by id. */
   listAgencies(): AgencyRecord[];
   getAgency(id: string): AgencyRecord | undefined;
-  createAgency(input: AgencyInput): AgencyRecord;
+  createAgency(input: AgencyInput): Promise<AgencyRecord>;
   /** The whole record replaced; receiver secrets left out are kept. */
-  replaceAgency(id: string, input: AgencyInput): AgencyRecord;
-  removeAgency(id: string): void;
+  replaceAgency(id: string, input: AgencyInput): Promise<AgencyRecord>;
+  removeAgency(id: string): Promise<void>;
   /** People who sign in, and their sessions (users.ts). */
   readonly users: Users;
+  /** Told after another node's change was read in (a cluster): what was cached from the registry is stale. */
+  onRemoteChange(listener: (tables: readonly RegistryTable[]) => void): void;
   close(): Promise<void>;
-}
-
-/** Everything read at open; the database is closed again if any of it fails. */
-function loadOrClose(db: Database.Database) {
-  try {
-    return { writes: prepareWrites(db), loaded: loadAll(db), keys: loadSecretKeys(db) };
-  } catch (err) {
-    db.close();
-    throw err;
-  }
 }
 
 /** Runs `run` now; its result or its throw as a promise, as the asynchronous contract says. */
 function settle<T>(run: () => T): Promise<T> {
   return new Promise((resolve) => resolve(run()));
+}
+
+async function openBackend(options: OpenRegistryOptions): Promise<RegistryBackend> {
+  if (options.postgresUrl !== undefined) return openPostgresRegistry(options.postgresUrl);
+  const file = options.file;
+  if (file === undefined) throw new Error('openRegistry needs a file or a PostgreSQL URL');
+  if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  return openSqliteRegistry(file);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -128,10 +133,9 @@ function deepFreeze<T>(value: T): T {
 }
 
 export async function openRegistry(options: OpenRegistryOptions): Promise<Registry> {
-  if (options.file !== ':memory:') await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
   const clock = options.clock ?? Date.now;
-  const db = openDatabase(options.file);
-  const { writes, loaded, keys } = loadOrClose(db);
+  const backend = await openBackend(options);
+  const { keys } = backend;
   const iso = () => new Date(clock()).toISOString();
 
   const devices = new Map<string, DeviceRecord>();
@@ -140,55 +144,30 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   const children = new Map<string, Set<string>>();
   const services = new Map<string, ServiceAccount>();
   const hashes = new Map<string, string>();
-  for (const g of loaded.gateways) {
-    gateways.set(g.id, deepFreeze(gatewayFromRow(g)));
-    children.set(g.id, new Set());
-    hashes.set(g.id, g.secret_hash);
-  }
-  for (const row of loaded.devices) {
-    const d = deepFreeze(deviceFromRow(row));
-    devices.set(d.id, d);
-    hashes.set(d.id, row.secret_hash);
-    if (d.gateway !== undefined && d.status === 'active') children.get(d.gateway)?.add(d.id);
-  }
-  for (const s of loaded.services) {
-    services.set(
-      s.id,
-      Object.freeze({ id: s.id, mayPublishAlerts: s.may_publish_alerts === 1, createdAt: s.created_at }),
-    );
-    hashes.set(s.id, s.secret_hash);
-  }
-  const tokens = createApiTokens(loaded.tokens, (digest, info) =>
-    write(info.label, () => writes.upsertToken.run(digest, info.role, info.label, iso())),
+  const tokens = createApiTokens([], (digest, info) =>
+    write(info.label, { op: 'upsert-token', digest, role: info.role, label: info.label, createdAt: iso() }),
   );
-
   const agencies = createAgencies(
-    loaded.agencies,
+    [],
     {
-      insert: (a) =>
-        write(a.id, () => writes.insertAgency.run(a.id, JSON.stringify(a), a.created_at, a.updated_at)),
-      update: (a) => write(a.id, () => writes.updateAgency.run(JSON.stringify(a), a.updated_at, a.id)),
-      delete: (id) => write(id, () => writes.deleteAgency.run(id)),
+      insert: (a) => write(a.id, agencyChange('insert-agency', a)),
+      update: (a) => write(a.id, agencyChange('update-agency', a)),
+      delete: (id) => write(id, { op: 'delete-agency', id }),
     },
     iso,
   );
-
   const users = createUsers(
-    loaded.users,
-    loaded.sessions,
+    [],
+    [],
     {
-      insert: (u, hash) =>
-        write(u.username, () =>
-          writes.insertUser.run(u.username, JSON.stringify(u), hash, u.created_at, u.updated_at),
-        ),
-      update: (u, hash) =>
-        write(u.username, () => writes.updateUser.run(JSON.stringify(u), hash, u.updated_at, u.username)),
-      delete: (username) => write(username, () => writes.deleteUser.run(username)),
+      insert: (u, hash) => write(u.username, userChange('insert-user', u, hash)),
+      update: (u, hash) => write(u.username, userChange('update-user', u, hash)),
+      delete: (username) => write(username, { op: 'delete-user', username }),
       insertSession: (digest, username, createdAt, expiresAt) =>
-        write(username, () => writes.insertSession.run(digest, username, createdAt, expiresAt)),
-      deleteSession: (digest) => write('a session', () => writes.deleteSession.run(digest)),
-      deleteSessionsOf: (username) => write(username, () => writes.deleteSessionsOf.run(username)),
-      deleteSessionsBefore: (at) => write('ended sessions', () => writes.deleteSessionsBefore.run(at)),
+        write(username, { op: 'insert-session', digest, username, createdAt, expiresAt }),
+      deleteSession: (digest) => write('a session', { op: 'delete-session', digest }),
+      deleteSessionsOf: (username) => write(username, { op: 'delete-sessions-of', username }),
+      deleteSessionsBefore: (at) => write('ended sessions', { op: 'delete-sessions-before', at }),
     },
     iso,
   );
@@ -196,24 +175,121 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   let closed = false;
   const principals = createPrincipals({ devices, gateways, children, services, hashes, keys, rehash });
 
-  /** Best effort: when the write fails, the legacy hash stays and is replaced at a later CONNECT. */
-  function rehash(id: string, prev: string, next: string): void {
-    if (closed || hashes.get(id) !== prev) return;
-    try {
-      const changed = writes.rehash.reduce((n, statement) => n + statement.run(next, id, prev).changes, 0);
-      if (changed === 1) hashes.set(id, next);
-    } catch {
-      // Kept as it was: the next successful CONNECT tries again.
+  /** Brings the maps to these tables' rows; every id whose credentials or standing changed is invalidated. */
+  function fill(rows: Partial<RegistryRows>): void {
+    const before = new Map(hashes);
+    const standing = (id: string) => devices.get(id)?.status ?? (gateways.has(id) || services.has(id));
+    const was = new Map([...before.keys()].map((id) => [id, standing(id)]));
+    if (rows.gateways !== undefined) {
+      for (const id of gateways.keys()) hashes.delete(id);
+      gateways.clear();
+      for (const g of rows.gateways) {
+        gateways.set(g.id, deepFreeze(gatewayFromRow(g)));
+        hashes.set(g.id, g.secret_hash);
+        if (!children.has(g.id)) children.set(g.id, new Set());
+      }
+      for (const id of children.keys()) if (!gateways.has(id)) children.delete(id);
+    }
+    if (rows.devices !== undefined) {
+      for (const id of devices.keys()) hashes.delete(id);
+      devices.clear();
+      for (const row of rows.devices) {
+        devices.set(row.id, deepFreeze(deviceFromRow(row)));
+        hashes.set(row.id, row.secret_hash);
+      }
+    }
+    if (rows.devices !== undefined || rows.gateways !== undefined) {
+      // The sets are kept, emptied and filled again: connected gateways' principals hold them.
+      for (const set of children.values()) set.clear();
+      for (const d of devices.values())
+        if (d.gateway !== undefined && d.status === 'active') children.get(d.gateway)?.add(d.id);
+    }
+    if (rows.service_accounts !== undefined) {
+      for (const id of services.keys()) hashes.delete(id);
+      services.clear();
+      for (const r of rows.service_accounts) {
+        services.set(
+          r.id,
+          Object.freeze({ id: r.id, mayPublishAlerts: r.may_publish_alerts === 1, createdAt: r.created_at }),
+        );
+        hashes.set(r.id, r.secret_hash);
+      }
+    }
+    if (rows.api_tokens !== undefined) tokens.replace(rows.api_tokens);
+    if (rows.agencies !== undefined) agencies.reload(rows.agencies);
+    if (rows.users !== undefined || rows.sessions !== undefined)
+      users.reload({ users: rows.users, sessions: rows.sessions });
+    for (const [id, hash] of before)
+      if (hashes.get(id) !== hash || standing(id) !== was.get(id)) principals.invalidate(id);
+  }
+
+  try {
+    fill(await backend.load());
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+
+  // Another node's changes, read in one table set at a time. A write of ours that lands while a table is
+  // being read again makes it be read once more, so an older read never overwrites a newer write.
+  const remoteListeners: Array<(tables: readonly RegistryTable[]) => void> = [];
+  let localWrites = 0;
+  let pending = new Set<RegistryTable>();
+  let reading: Promise<void> | undefined;
+  backend.onRemoteChange((tables) => {
+    for (const t of tables) pending.add(t);
+    reading ??= readAgain().finally(() => (reading = undefined));
+  });
+  async function readAgain(): Promise<void> {
+    while (pending.size > 0 && !closed) {
+      const tables = [...pending];
+      pending = new Set();
+      const mark = localWrites;
+      try {
+        const rows = await backend.load(tables);
+        if (closed) return;
+        if (localWrites !== mark) {
+          for (const t of tables) pending.add(t);
+          continue;
+        }
+        fill(rows);
+        for (const listener of remoteListeners) listener(tables);
+      } catch {
+        // The database is away: read them again once it tells of a change (it tells of everything then).
+        return;
+      }
     }
   }
 
-  function write(id: string, run: () => unknown): void {
+  /** Best effort: when the write fails, the legacy hash stays and is replaced at a later CONNECT. */
+  function rehash(id: string, prev: string, next: string): void {
+    if (closed || hashes.get(id) !== prev) return;
+    backend.rehash(id, prev, next).then(
+      (changed) => {
+        if (changed && hashes.get(id) === prev) hashes.set(id, next);
+      },
+      () => undefined, // kept as it was: the next successful CONNECT tries again
+    );
+  }
+
+  async function write(id: string, change: RegistryChange): Promise<void> {
     if (closed) throw new RegistryError('REGISTRY_ERR_CLOSED', 'the registry is closed');
     try {
-      run();
+      await backend.apply(change);
     } catch (err) {
       throw storageError(err, id);
+    } finally {
+      localWrites += 1;
     }
+  }
+
+  function agencyChange(op: 'insert-agency' | 'update-agency', a: AgencyRecord): RegistryChange {
+    return { op, id: a.id, record: JSON.stringify(a), createdAt: a.created_at, updatedAt: a.updated_at };
+  }
+
+  function userChange(op: 'insert-user' | 'update-user', u: UserRecord, hash: string): RegistryChange {
+    const record = JSON.stringify(u);
+    return { op, username: u.username, record, hash, createdAt: u.created_at, updatedAt: u.updated_at };
   }
 
   function assertFreeId(id: string): void {
@@ -238,8 +314,8 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   }
 
   /** Writes a changed device and brings the cache and the children sets in step. */
-  function saveDevice(prev: DeviceRecord, next: DeviceRecord, hash: string): DeviceRecord {
-    write(next.id, () => writes.updateDevice.run(deviceToRow(next, hash)));
+  async function saveDevice(prev: DeviceRecord, next: DeviceRecord, hash: string): Promise<DeviceRecord> {
+    await write(next.id, { op: 'update-device', row: deviceToRow(next, hash) });
     const frozen = deepFreeze(next);
     devices.set(next.id, frozen);
     hashes.set(next.id, hash);
@@ -271,6 +347,38 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     return { ...g, children: [...(children.get(g.id) ?? [])].sort() };
   }
 
+  /** Parsed, checked and written new devices, each with its secret, all or none. */
+  async function provision(
+    inputs: readonly DeviceInput[],
+  ): Promise<Array<{ device: DeviceRecord; secret: string }>> {
+    const seen = new Set<string>();
+    const parsed = inputs.map((input) => {
+      const d = parseInput(DeviceInput, input, 'device');
+      assertFreeId(d.id);
+      if (seen.has(d.id)) throw new RegistryError('REGISTRY_ERR_DUPLICATE', `${d.id} is twice in the list`);
+      seen.add(d.id);
+      assertGateway(d.gateway);
+      return d;
+    });
+    const now = iso();
+    const made = parsed.map((d) => {
+      const secret = newSecret();
+      const hash = hashSecret(secret, keys);
+      const device = deepFreeze(
+        DeviceRecord.parse({ ...d, status: 'active', createdAt: now, updatedAt: now }),
+      );
+      return { device, secret, hash };
+    });
+    const what = made.length === 1 ? made[0]!.device.id : `${made.length} devices`;
+    await write(what, { op: 'insert-devices', rows: made.map((m) => deviceToRow(m.device, m.hash)) });
+    for (const { device, hash } of made) {
+      devices.set(device.id, device);
+      hashes.set(device.id, hash);
+      if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
+    }
+    return made.map(({ device, secret }) => ({ device, secret }));
+  }
+
   return {
     getDevice: (id) => devices.get(id),
 
@@ -286,57 +394,10 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
 
-    provisionDevice: (input) =>
-      settle(() => {
-        const parsed = parseInput(DeviceInput, input, 'device');
-        assertFreeId(parsed.id);
-        assertGateway(parsed.gateway);
-        const secret = newSecret();
-        const hash = hashSecret(secret, keys);
-        const now = iso();
-        const device = deepFreeze(
-          DeviceRecord.parse({ ...parsed, status: 'active', createdAt: now, updatedAt: now }),
-        );
-        write(device.id, () => writes.insertDevice.run(deviceToRow(device, hash)));
-        devices.set(device.id, device);
-        hashes.set(device.id, hash);
-        if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
-        return { device, secret };
-      }),
+    provisionDevice: async (input) => (await provision([input]))[0]!,
+    provisionDevices: (inputs) => provision(inputs),
 
-    provisionDevices: (inputs) =>
-      settle(() => {
-        const seen = new Set<string>();
-        const parsed = inputs.map((input) => {
-          const d = parseInput(DeviceInput, input, 'device');
-          assertFreeId(d.id);
-          if (seen.has(d.id))
-            throw new RegistryError('REGISTRY_ERR_DUPLICATE', `${d.id} is twice in the list`);
-          seen.add(d.id);
-          assertGateway(d.gateway);
-          return d;
-        });
-        const now = iso();
-        const made = parsed.map((d) => {
-          const secret = newSecret();
-          const hash = hashSecret(secret, keys);
-          const device = deepFreeze(
-            DeviceRecord.parse({ ...d, status: 'active', createdAt: now, updatedAt: now }),
-          );
-          return { device, secret, hash };
-        });
-        write(`${made.length} devices`, () =>
-          writes.insertDevices(made.map((m) => deviceToRow(m.device, m.hash))),
-        );
-        for (const { device, hash } of made) {
-          devices.set(device.id, device);
-          hashes.set(device.id, hash);
-          if (device.gateway !== undefined) children.get(device.gateway)?.add(device.id);
-        }
-        return made.map(({ device, secret }) => ({ device, secret }));
-      }),
-
-    updateDevice(id, patch) {
+    async updateDevice(id, patch) {
       const prev = activeDevice(id);
       const p = parseInput(DevicePatch, patch, 'device patch');
       const gateway = p.gateway === undefined ? prev.gateway : (p.gateway ?? undefined);
@@ -359,7 +420,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       return saveDevice(prev, next, hashes.get(id)!);
     },
 
-    setMaintenance(id, maintenance) {
+    async setMaintenance(id, maintenance) {
       const prev = activeDevice(id);
       const { maintenance: _previous, ...rest } = prev;
       const m =
@@ -370,63 +431,57 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       return saveDevice(prev, next, hashes.get(id)!);
     },
 
-    decommissionDevice(id) {
+    async decommissionDevice(id) {
       const prev = devices.get(id);
       if (prev === undefined)
         throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `device ${id} does not exist`);
       if (prev.status === 'decommissioned') return prev;
-      const next = saveDevice(prev, { ...prev, status: 'decommissioned', updatedAt: iso() }, hashes.get(id)!);
+      principals.invalidate(id); // now: a CONNECT being checked must not outlive the write
+      const next = await saveDevice(
+        prev,
+        { ...prev, status: 'decommissioned', updatedAt: iso() },
+        hashes.get(id)!,
+      );
       principals.invalidate(id);
       return next;
     },
 
-    rotateSecret: (id) =>
-      settle(() => {
-        const kindOfId = () =>
-          devices.has(id)
-            ? 'device'
-            : gateways.has(id)
-              ? 'gateway'
-              : services.has(id)
-                ? 'service'
-                : undefined;
-        if (kindOfId() === 'device') activeDevice(id);
-        if (kindOfId() === undefined)
-          throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `${id} does not exist`);
-        const secret = newSecret();
-        const hash = hashSecret(secret, keys);
-        const type = kindOfId();
-        if (type === 'device') {
-          const prev = activeDevice(id);
-          saveDevice(prev, { ...prev, updatedAt: iso() }, hash);
-        } else if (type === 'gateway') {
-          write(id, () => writes.setGatewaySecret.run(hash, id));
-        } else {
-          write(id, () => writes.setServiceSecret.run(hash, id));
-        }
-        hashes.set(id, hash);
-        principals.invalidate(id);
-        return secret;
-      }),
+    async rotateSecret(id) {
+      if (devices.has(id)) activeDevice(id);
+      else if (!gateways.has(id) && !services.has(id))
+        throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `${id} does not exist`);
+      const secret = newSecret();
+      const hash = hashSecret(secret, keys);
+      principals.invalidate(id); // now: a CONNECT being checked with the old secret must not outlive the write
+      if (devices.has(id)) {
+        const prev = activeDevice(id);
+        await saveDevice(prev, { ...prev, updatedAt: iso() }, hash);
+      } else {
+        await write(id, {
+          op: 'set-secret',
+          table: gateways.has(id) ? 'gateways' : 'service_accounts',
+          id,
+          hash,
+        });
+      }
+      hashes.set(id, hash);
+      principals.invalidate(id);
+      return secret;
+    },
 
     provisionGateway: (input) =>
-      settle(() => {
-        const g = parseInput(GatewayInput, input, 'gateway');
+      settle(() => parseInput(GatewayInput, input, 'gateway')).then(async (g) => {
         assertFreeId(g.id);
         const secret = newSecret();
         const hash = hashSecret(secret, keys);
         const base = deepFreeze({ ...g, createdAt: iso() });
-        write(g.id, () =>
-          writes.insertGateway.run({
-            ...g,
-            lat: g.location.lat,
-            lon: g.location.lon,
-            secret_hash: hash,
-            created_at: base.createdAt,
-          }),
-        );
+        const row = {
+          ...{ id: g.id, name: g.name, district: g.district, lat: g.location.lat, lon: g.location.lon },
+          ...{ secret_hash: hash, created_at: base.createdAt },
+        };
+        await write(g.id, { op: 'insert-gateway', row });
         gateways.set(g.id, base);
-        children.set(g.id, new Set());
+        if (!children.has(g.id)) children.set(g.id, new Set());
         hashes.set(g.id, hash);
         return { gateway: gatewayRecord(base), secret };
       }),
@@ -438,24 +493,20 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
 
     listGateways: () => [...gateways.values()].map(gatewayRecord).sort((a, b) => (a.id < b.id ? -1 : 1)),
 
-    updateGateway(id, patch) {
+    async updateGateway(id, patch) {
       const prev = existingGateway(id);
       const p = parseInput(GatewayPatch, patch, 'gateway patch');
       const next = deepFreeze({ ...prev, ...p });
-      write(id, () =>
-        writes.updateGateway.run({
-          id,
-          name: next.name,
-          district: next.district,
-          lat: next.location.lat,
-          lon: next.location.lon,
-        }),
-      );
+      const { name, district, location } = next;
+      await write(id, {
+        op: 'update-gateway',
+        row: { id, name, district, lat: location.lat, lon: location.lon },
+      });
       gateways.set(id, next);
       return gatewayRecord(next);
     },
 
-    removeGateway(id) {
+    async removeGateway(id) {
       const g = existingGateway(id);
       const active = [...(children.get(id) ?? [])].sort();
       if (active.length > 0)
@@ -463,7 +514,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
           'REGISTRY_ERR_IN_USE',
           `gateway ${id} has ${active.length} active device(s) behind it (${active.slice(0, 5).join(', ')}${active.length > 5 ? ', …' : ''}): move, detach or decommission them first`,
         );
-      write(id, () => writes.deleteGateway(g.id));
+      await write(id, { op: 'delete-gateway', id: g.id });
       for (const d of devices.values())
         if (d.gateway === id) {
           const { gateway: _gone, ...rest } = d;
@@ -475,8 +526,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     },
 
     provisionServiceAccount: (input) =>
-      settle(() => {
-        const s = parseInput(ServiceAccountInput, input, 'service account');
+      settle(() => parseInput(ServiceAccountInput, input, 'service account')).then(async (s) => {
         assertFreeId(s.id);
         const secret = newSecret();
         const hash = hashSecret(secret, keys);
@@ -485,9 +535,11 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
           mayPublishAlerts: s.mayPublishAlerts,
           createdAt: iso(),
         });
-        write(s.id, () =>
-          writes.insertService.run(s.id, hash, s.mayPublishAlerts ? 1 : 0, serviceAccount.createdAt),
-        );
+        const row = {
+          ...{ id: s.id, secret_hash: hash, may_publish_alerts: s.mayPublishAlerts ? 1 : 0 },
+          created_at: serviceAccount.createdAt,
+        };
+        await write(s.id, { op: 'insert-service', row });
         services.set(s.id, serviceAccount);
         hashes.set(s.id, hash);
         return { serviceAccount, secret };
@@ -496,18 +548,18 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     getServiceAccount: (id) => services.get(id),
     listServiceAccounts: () => [...services.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
 
-    updateServiceAccount(id, patch) {
+    async updateServiceAccount(id, patch) {
       const prev = existingService(id);
       const p = parseInput(ServiceAccountPatch, patch, 'service account patch');
       const next = Object.freeze({ ...prev, mayPublishAlerts: p.mayPublishAlerts });
-      write(id, () => writes.setServiceRights.run(p.mayPublishAlerts ? 1 : 0, id));
+      await write(id, { op: 'set-service-rights', id, mayPublishAlerts: p.mayPublishAlerts });
       services.set(id, next);
       return next;
     },
 
-    removeServiceAccount(id) {
+    async removeServiceAccount(id) {
       existingService(id);
-      write(id, () => writes.deleteService.run(id));
+      await write(id, { op: 'delete-service', id });
       services.delete(id);
       forget(id);
     },
@@ -527,13 +579,13 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     removeAgency: (id) => agencies.remove(id),
 
     users,
+    onRemoteChange: (listener) => void remoteListeners.push(listener),
 
-    close() {
-      if (!closed) {
-        closed = true;
-        db.close();
-      }
-      return Promise.resolve();
+    async close() {
+      if (closed) return;
+      closed = true;
+      await reading;
+      await backend.close();
     },
   };
 }

@@ -81,7 +81,7 @@ describe('users', () => {
 describe('sessions', () => {
   it('last until their end, and survive a reopen', async () => {
     await registry.users.create(operator);
-    const { token, expiresAt } = registry.users.openSession('truc-ban.pctt', T0, 8 * HOUR);
+    const { token, expiresAt } = await registry.users.openSession('truc-ban.pctt', T0, 8 * HOUR);
     expect(expiresAt).toBe(T0 + 8 * HOUR);
     expect(registry.users.session(token, T0 + HOUR)?.user.username).toBe('truc-ban.pctt');
     expect(registry.users.session(token, T0 + 8 * HOUR)).toBeUndefined();
@@ -93,11 +93,11 @@ describe('sessions', () => {
 
   it('end on sign-out, a new password, a new role, disabling and removal', async () => {
     await registry.users.create(operator);
-    const open = () => registry.users.openSession('truc-ban.pctt', T0, HOUR).token;
+    const open = async () => (await registry.users.openSession('truc-ban.pctt', T0, HOUR)).token;
     const alive = (token: string) => registry.users.session(token, T0 + 1) !== undefined;
 
-    const signedOut = open();
-    registry.users.endSession(signedOut);
+    const signedOut = await open();
+    await registry.users.endSession(signedOut);
     expect(alive(signedOut)).toBe(false);
 
     for (const change of [
@@ -105,16 +105,16 @@ describe('sessions', () => {
       { role: 'viewer' as const },
       { disabled: true },
     ]) {
-      const token = open();
-      const other = registry.users.openSession('truc-ban.pctt', T0, HOUR).token;
+      const token = await open();
+      const other = await open();
       expect(alive(token)).toBe(true);
       await registry.users.update('truc-ban.pctt', change);
       expect([alive(token), alive(other)]).toEqual([false, false]);
       await registry.users.update('truc-ban.pctt', { disabled: false });
     }
 
-    const token = open();
-    registry.users.remove('truc-ban.pctt');
+    const token = await open();
+    await registry.users.remove('truc-ban.pctt');
     expect(alive(token)).toBe(false);
     await registry.close();
     registry = await openRegistry({ file });

@@ -60,14 +60,18 @@ export interface Session {
 }
 
 export interface UserStorage {
-  insert(user: UserRecord, passwordHash: string): void;
-  update(user: UserRecord, passwordHash: string): void;
-  delete(username: string): void;
-  insertSession(digest: string, username: string, createdAt: number, expiresAt: number): void;
-  deleteSession(digest: string): void;
-  deleteSessionsOf(username: string): void;
-  deleteSessionsBefore(expiresBefore: number): void;
+  insert(user: UserRecord, passwordHash: string): Promise<void>;
+  update(user: UserRecord, passwordHash: string): Promise<void>;
+  /** The user and their sessions. */
+  delete(username: string): Promise<void>;
+  insertSession(digest: string, username: string, createdAt: number, expiresAt: number): Promise<void>;
+  deleteSession(digest: string): Promise<void>;
+  deleteSessionsOf(username: string): Promise<void>;
+  deleteSessionsBefore(expiresBefore: number): Promise<void>;
 }
+
+type UserRows = readonly { record: unknown; password_hash: string }[];
+type SessionRows = readonly { token_sha256: string; username: string; expires_at: number }[];
 
 export interface Users {
   list(): UserRecord[];
@@ -76,17 +80,19 @@ export interface Users {
   create(input: UserInput): Promise<UserRecord>;
   /** REGISTRY_ERR_NOT_FOUND when there is none. */
   update(username: string, patch: UserPatch): Promise<UserRecord>;
-  remove(username: string): void;
+  remove(username: string): Promise<void>;
   /**
    * The user when the password is theirs and they are not disabled; undefined otherwise, after the same
    * slow hash either way, so the answer's time does not tell whether the user name exists.
    */
   verify(username: string, password: string): Promise<UserRecord | undefined>;
   /** Opens a session for `ttlMs`; the token is for the cookie and is not kept. */
-  openSession(username: string, now: number, ttlMs: number): { token: string; expiresAt: number };
+  openSession(username: string, now: number, ttlMs: number): Promise<{ token: string; expiresAt: number }>;
   /** The session of a token, if it is open at `now` and its user may still sign in. */
   session(token: string, now: number): Session | undefined;
-  endSession(token: string): void;
+  endSession(token: string): Promise<void>;
+  /** The stored users or sessions read again (another node changed them). */
+  reload(rows: { users?: UserRows; sessions?: SessionRows }): void;
 }
 
 interface Row {
@@ -99,19 +105,28 @@ let decoy: Promise<string> | undefined;
 const decoyHash = () => (decoy ??= hashPassword(newSecret()));
 
 export function createUsers(
-  rows: readonly { record: unknown; password_hash: string }[],
-  sessionRows: readonly { token_sha256: string; username: string; expires_at: number }[],
+  rows: UserRows,
+  sessionRows: SessionRows,
   storage: UserStorage,
   iso: () => string,
 ): Users {
   const users = new Map<string, Row>();
-  for (const r of rows) {
-    const record = UserRecord.parse(r.record);
-    users.set(record.username, { record: Object.freeze(record), hash: r.password_hash });
-  }
   const sessions = new Map<string, { username: string; expiresAt: number }>();
-  for (const s of sessionRows)
-    sessions.set(s.token_sha256, { username: s.username, expiresAt: s.expires_at });
+  function reload(given: { users?: UserRows; sessions?: SessionRows }): void {
+    if (given.users !== undefined) {
+      users.clear();
+      for (const r of given.users) {
+        const record = UserRecord.parse(r.record);
+        users.set(record.username, { record: Object.freeze(record), hash: r.password_hash });
+      }
+    }
+    if (given.sessions !== undefined) {
+      sessions.clear();
+      for (const s of given.sessions)
+        sessions.set(s.token_sha256, { username: s.username, expiresAt: s.expires_at });
+    }
+  }
+  reload({ users: rows, sessions: sessionRows });
 
   function existing(username: string): Row {
     const row = users.get(username);
@@ -120,8 +135,8 @@ export function createUsers(
     return row;
   }
 
-  function endSessionsOf(username: string): void {
-    storage.deleteSessionsOf(username);
+  async function endSessionsOf(username: string): Promise<void> {
+    await storage.deleteSessionsOf(username);
     for (const [digest, s] of sessions) if (s.username === username) sessions.delete(digest);
   }
 
@@ -146,7 +161,7 @@ export function createUsers(
         created_at: now,
         updated_at: now,
       });
-      storage.insert(record, hash);
+      await storage.insert(record, hash);
       users.set(record.username, { record, hash });
       return record;
     },
@@ -165,17 +180,17 @@ export function createUsers(
         updated_at: iso(),
       });
       const hash = newHash ?? prev.hash;
-      storage.update(record, hash);
+      await storage.update(record, hash);
       users.set(username, { record, hash });
       if (newHash !== undefined || record.disabled || record.role !== prev.record.role)
-        endSessionsOf(username);
+        await endSessionsOf(username);
       return record;
     },
 
-    remove(username) {
+    async remove(username) {
       existing(username);
-      endSessionsOf(username);
-      storage.delete(username);
+      await storage.delete(username);
+      for (const [digest, s] of sessions) if (s.username === username) sessions.delete(digest);
       users.delete(username);
     },
 
@@ -185,16 +200,16 @@ export function createUsers(
       return ok && row !== undefined && !row.record.disabled ? row.record : undefined;
     },
 
-    openSession(username, now, ttlMs) {
+    async openSession(username, now, ttlMs) {
       const { record } = existing(username);
       if (record.disabled) throw new RegistryError('REGISTRY_ERR_NOT_FOUND', `user ${username} is disabled`);
       // Sessions that ended are forgotten as new ones open: the table holds the open ones and a few more.
-      storage.deleteSessionsBefore(now);
+      await storage.deleteSessionsBefore(now);
       for (const [digest, s] of sessions) if (s.expiresAt <= now) sessions.delete(digest);
       const token = newSecret();
       const digest = sha256Hex(token);
       const expiresAt = now + ttlMs;
-      storage.insertSession(digest, username, now, expiresAt);
+      await storage.insertSession(digest, username, now, expiresAt);
       sessions.set(digest, { username, expiresAt });
       return { token, expiresAt };
     },
@@ -207,10 +222,11 @@ export function createUsers(
       return { user: row.record, expiresAt: s.expiresAt };
     },
 
-    endSession(token) {
+    async endSession(token) {
       const digest = sha256Hex(token);
-      storage.deleteSession(digest);
+      await storage.deleteSession(digest);
       sessions.delete(digest);
     },
+    reload,
   };
 }

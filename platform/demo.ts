@@ -106,7 +106,7 @@ async function demoUser(
     return saved;
   }
   const operator = { username: 'demo', password: crypto.randomBytes(12).toString('base64url') };
-  if (registry.users.get(operator.username) !== undefined) registry.users.remove(operator.username);
+  if (registry.users.get(operator.username) !== undefined) await registry.users.remove(operator.username);
   await registry.users.create({ ...operator, name: 'Demo admin', role: 'admin' });
   await fs.writeFile(file, JSON.stringify(operator), { mode: 0o600 });
   return operator;

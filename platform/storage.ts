@@ -64,7 +64,7 @@ async function openFleetRegistry(
   const registry = await openRegistry({ file: path.join(config.dataDir, 'registry.db') });
   try {
     if (config.agenciesFile !== undefined) {
-      const created = seedAgencies(registry, await loadAgenciesFile(config.agenciesFile));
+      const created = await seedAgencies(registry, await loadAgenciesFile(config.agenciesFile));
       if (created.length > 0) log.info({ created }, 'agencies seeded');
     }
     if (!config.seedFleet) return { registry, seeded: [] };

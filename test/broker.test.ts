@@ -210,7 +210,7 @@ describe('service accounts and the subscribe ACL', () => {
 describe('decommissioned devices', () => {
   it('a decommissioned device is refused with CONNACK 4', async () => {
     await provision('aq-retired');
-    platform.registry.decommissionDevice('aq-retired');
+    await platform.registry.decommissionDevice('aq-retired');
     await expect(connect('aq-retired')).rejects.toMatchObject({ code: 4 });
   });
 

@@ -449,7 +449,7 @@ describe('bad requests', () => {
 
   it('refuses a command to a decommissioned lamp', async () => {
     await platform.registry.provisionDevice(lamp(9, 'Hùng Vương'));
-    platform.registry.decommissionDevice('sl-cmd-009');
+    await platform.registry.decommissionDevice('sl-cmd-009');
     const res = await send({ target: { device: 'sl-cmd-009' }, type: 'ping' });
     expect((res.body.error as { details: { code: string } }).details.code).toBe('COMMAND_ERR_DECOMMISSIONED');
   });

@@ -71,7 +71,7 @@ describe('npm run devices -- import', () => {
   });
 
   it('says so when the token is not allowed to onboard', async () => {
-    const viewer = platform.registry.createApiToken('viewer', 'cli test viewer');
+    const viewer = await platform.registry.createApiToken('viewer', 'cli test viewer');
     const file = path.join(dir, 'more.csv');
     await writeFile(file, lampCsv(2, 500));
     const res = await cli(['import', file], viewer);

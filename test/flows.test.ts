@@ -366,7 +366,7 @@ describe('alert requests', () => {
       location: { lat: 16.46, lon: 107.59 },
       meta: { type: 'street' },
     });
-    platform.registry.decommissionDevice('sf-retired');
+    await platform.registry.decommissionDevice('sf-retired');
     await request('raise', raise, 'sf-nowhere');
     await request('raise', raise, 'sf-retired');
     await flows.publishAsync(`city/alerts/flood/sl-le-loi-01/${RULE}/raise`, JSON.stringify(raise), {

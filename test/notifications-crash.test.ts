@@ -67,7 +67,7 @@ describe('notifications across kill -9', () => {
     const registry = await openRegistry({ file: path.join(dataDir, 'registry.db') });
     const first = await registry.provisionDevice(gauge('sf-crash-a', 'Ngập đường Lê Lợi'));
     const second = await registry.provisionDevice(gauge('sf-crash-b', 'Ngập đường Hùng Vương'));
-    registry.createAgency({
+    await registry.createAgency({
       id: 'flood-control',
       name: { vi: 'Ban Chỉ huy PCTT và TKCN', en: 'Flood steering committee' },
       receivers: [{ id: 'duty-desk', type: 'webhook', url }],

@@ -184,9 +184,9 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   };
   const api = await createApi({ host: options.host ?? '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, deps);
   const tokens: Record<ApiRole, string> = {
-    viewer: registry.createApiToken('viewer', 'test viewer'),
-    operator: registry.createApiToken('operator', 'test operator'),
-    engineer: registry.createApiToken('engineer', 'test engineer'),
+    viewer: await registry.createApiToken('viewer', 'test viewer'),
+    operator: await registry.createApiToken('operator', 'test operator'),
+    engineer: await registry.createApiToken('engineer', 'test engineer'),
     admin: ADMIN_TOKEN,
   };
 

@@ -1,11 +1,25 @@
-// The registry's SQLite schema and row mapping (better-sqlite3 12; docs/architecture.md decision 5). Rows are
-// parsed with zod on the way out, so a hand-edited database cannot put a malformed record in the cache.
+// The registry in SQLite (better-sqlite3 12; docs/architecture.md decision 5), the single node's storage:
+// its schema, and the storage contract (registry-rows.ts) over prepared statements. Every write is one
+// transaction synced to disk before it returns.
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../sqlite/index.ts';
-import { z } from 'zod';
 import { RegistryError } from './errors.ts';
-import { ApiRole, DeviceRecord, type GatewayRecord, type ServiceAccountRecord } from './schemas.ts';
-import { newSecretKey, type SecretKeys } from './secrets.ts';
+import {
+  AgencyRow,
+  DeviceRow,
+  GatewayRow,
+  REGISTRY_TABLES,
+  ServiceRow,
+  SessionRow,
+  TokenRow,
+  UserRow,
+  secretKeysOf,
+  type RegistryBackend,
+  type RegistryChange,
+  type RegistryRows,
+  type RegistryTable,
+} from './registry-rows.ts';
+import { newSecretKey } from './secrets.ts';
 
 // STRICT tables (SQLite 3.37) refuse values of the wrong type instead of silently storing them. A step is
 // SQL, or a function for what SQL cannot make (a random key); each runs in the migration's transaction.
@@ -86,7 +100,7 @@ const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
    CREATE INDEX sessions_by_user ON sessions (username);`,
 ];
 
-export function openDatabase(file: string): Database.Database {
+function openDatabase(file: string): Database.Database {
   try {
     // Provisioning returns a secret shown once: the row holding its hash must be on disk before that.
     return openSqlite({ file, what: 'the registry', migrations: MIGRATIONS });
@@ -95,161 +109,40 @@ export function openDatabase(file: string): Database.Database {
   }
 }
 
-export function storageError(err: unknown, id: string): RegistryError {
-  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
-    return new RegistryError('REGISTRY_ERR_DUPLICATE', `${id} already exists`, { cause: err });
-  return new RegistryError('REGISTRY_ERR_STORAGE', `registry write for ${id} failed`, { cause: err });
-}
-
-const DeviceRow = z.object({
-  id: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  district: z.string(),
-  lat: z.number(),
-  lon: z.number(),
-  gateway: z.string().nullable(),
-  meta: z.string(),
-  tags: z.string(),
-  status: z.string(),
-  secret_hash: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  maintenance: z.string().nullable(),
-});
-export type DeviceRow = z.infer<typeof DeviceRow>;
-
-const GatewayRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  district: z.string(),
-  lat: z.number(),
-  lon: z.number(),
-  secret_hash: z.string(),
-  created_at: z.string(),
-});
-export type GatewayRow = z.infer<typeof GatewayRow>;
-
-const ServiceRow = z.object({
-  id: z.string(),
-  secret_hash: z.string(),
-  may_publish_alerts: z.number(),
-  created_at: z.string(),
-});
-const TokenRow = z.object({ token_sha256: z.string(), role: ApiRole, label: z.string() });
-const AgencyRow = z.object({ record: z.string() });
-const UserRow = z.object({ record: z.string(), password_hash: z.string() });
-const SessionRow = z.object({ token_sha256: z.string(), username: z.string(), expires_at: z.number() });
-const KeyRow = z.object({ id: z.number().int().positive(), key: z.instanceof(Buffer) });
-
-export function deviceFromRow(row: DeviceRow): DeviceRecord {
-  return DeviceRecord.parse({
-    id: row.id,
-    kind: row.kind,
-    name: row.name,
-    district: row.district,
-    location: { lat: row.lat, lon: row.lon },
-    gateway: row.gateway ?? undefined,
-    meta: JSON.parse(row.meta) as unknown,
-    tags: JSON.parse(row.tags) as unknown,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    ...(row.maintenance === null ? {} : { maintenance: JSON.parse(row.maintenance) as unknown }),
-  });
-}
-
-export function deviceToRow(d: DeviceRecord, secretHash: string): DeviceRow {
+/** Each table's rows as the registry keeps them. */
+function loader(db: Database.Database): { [T in RegistryTable]: () => RegistryRows[T] } {
+  const all = (query: string) => db.prepare(query).all();
   return {
-    id: d.id,
-    kind: d.kind,
-    name: d.name,
-    district: d.district,
-    lat: d.location.lat,
-    lon: d.location.lon,
-    gateway: d.gateway ?? null,
-    meta: JSON.stringify(d.meta),
-    tags: JSON.stringify(d.tags),
-    status: d.status,
-    secret_hash: secretHash,
-    created_at: d.createdAt,
-    updated_at: d.updatedAt,
-    maintenance: d.maintenance === undefined ? null : JSON.stringify(d.maintenance),
+    devices: () => all('SELECT * FROM devices').map((r) => DeviceRow.parse(r)),
+    gateways: () => all('SELECT * FROM gateways').map((r) => GatewayRow.parse(r)),
+    service_accounts: () =>
+      all('SELECT id, secret_hash, may_publish_alerts, created_at FROM service_accounts').map((r) =>
+        ServiceRow.parse(r),
+      ),
+    api_tokens: () => all('SELECT token_sha256, role, label FROM api_tokens').map((r) => TokenRow.parse(r)),
+    agencies: () =>
+      all('SELECT record FROM agencies').map((r) => JSON.parse(AgencyRow.parse(r).record) as unknown),
+    users: () =>
+      all('SELECT record, password_hash FROM users').map((r) => {
+        const row = UserRow.parse(r);
+        return { record: JSON.parse(row.record) as unknown, password_hash: row.password_hash };
+      }),
+    sessions: () =>
+      all('SELECT token_sha256, username, expires_at FROM sessions').map((r) => SessionRow.parse(r)),
   };
-}
-
-export type GatewayBase = Omit<GatewayRecord, 'children'>;
-
-export function gatewayFromRow(row: GatewayRow): GatewayBase {
-  return {
-    id: row.id,
-    name: row.name,
-    district: row.district,
-    location: { lat: row.lat, lon: row.lon },
-    createdAt: row.created_at,
-  };
-}
-
-export type ServiceAccount = ServiceAccountRecord;
-
-/** Everything the registry keeps in memory, read once at open. */
-export function loadAll(db: Database.Database) {
-  const devices = db
-    .prepare('SELECT * FROM devices')
-    .all()
-    .map((r) => DeviceRow.parse(r));
-  const gateways = db
-    .prepare('SELECT * FROM gateways')
-    .all()
-    .map((r) => GatewayRow.parse(r));
-  const services = db
-    .prepare('SELECT id, secret_hash, may_publish_alerts, created_at FROM service_accounts')
-    .all()
-    .map((r) => ServiceRow.parse(r));
-  const tokens = db
-    .prepare('SELECT token_sha256, role, label FROM api_tokens')
-    .all()
-    .map((r) => TokenRow.parse(r));
-  const agencies = db
-    .prepare('SELECT record FROM agencies')
-    .all()
-    .map((r) => JSON.parse(AgencyRow.parse(r).record) as unknown);
-  const users = db
-    .prepare('SELECT record, password_hash FROM users')
-    .all()
-    .map((r) => {
-      const row = UserRow.parse(r);
-      return { record: JSON.parse(row.record) as unknown, password_hash: row.password_hash };
-    });
-  const sessions = db
-    .prepare('SELECT token_sha256, username, expires_at FROM sessions')
-    .all()
-    .map((r) => SessionRow.parse(r));
-  return { devices, gateways, services, tokens, agencies, users, sessions };
-}
-
-/** The registry's HMAC keys for secrets (the first is made by migration 2). */
-export function loadSecretKeys(db: Database.Database): SecretKeys {
-  const rows = db
-    .prepare('SELECT id, key FROM secret_keys ORDER BY id')
-    .all()
-    .map((r) => KeyRow.parse(r));
-  const last = rows.at(-1);
-  if (last === undefined) throw new RegistryError('REGISTRY_ERR_STORAGE', 'the registry has no secret key');
-  return { current: { id: last.id, key: last.key }, byId: new Map(rows.map((r) => [r.id, r.key])) };
 }
 
 /** The prepared statements of every write; prepared once at open. */
-export function prepareWrites(db: Database.Database) {
+function prepareWrites(db: Database.Database) {
   const insertDevice = db.prepare<[DeviceRow]>(
     `INSERT INTO devices (id, kind, name, district, lat, lon, gateway, meta, tags, status, secret_hash, created_at,
        updated_at, maintenance)
      VALUES (@id, @kind, @name, @district, @lat, @lon, @gateway, @meta, @tags, @status, @secret_hash, @created_at,
        @updated_at, @maintenance)`,
   );
+  const deleteSessionsOf = db.prepare<[string]>('DELETE FROM sessions WHERE username = ?');
+  const deleteUser = db.prepare<[string]>('DELETE FROM users WHERE username = ?');
   return {
-    insertDevice,
     /** All or none: one transaction (and one sync to disk) for a whole list. */
     insertDevices: db.transaction((rows: readonly DeviceRow[]) => {
       for (const row of rows) insertDevice.run(row);
@@ -263,20 +156,22 @@ export function prepareWrites(db: Database.Database) {
       `INSERT INTO gateways (id, name, district, lat, lon, secret_hash, created_at)
        VALUES (@id, @name, @district, @lat, @lon, @secret_hash, @created_at)`,
     ),
-    setGatewaySecret: db.prepare<[string, string]>('UPDATE gateways SET secret_hash = ? WHERE id = ?'),
+    setSecret: {
+      gateways: db.prepare<[string, string]>('UPDATE gateways SET secret_hash = ? WHERE id = ?'),
+      service_accounts: db.prepare<[string, string]>(
+        'UPDATE service_accounts SET secret_hash = ? WHERE id = ?',
+      ),
+    },
     updateGateway: db.prepare<[{ id: string; name: string; district: string; lat: number; lon: number }]>(
       'UPDATE gateways SET name = @name, district = @district, lat = @lat, lon = @lon WHERE id = @id',
     ),
-    // Decommissioned devices keep their history, not a link to a gateway that is gone.
     deleteGateway: db.transaction((id: string) => {
       db.prepare('UPDATE devices SET gateway = NULL WHERE gateway = ?').run(id);
       db.prepare('DELETE FROM gateways WHERE id = ?').run(id);
     }),
-    insertService: db.prepare<[string, string, number, string]>(
-      'INSERT INTO service_accounts (id, secret_hash, may_publish_alerts, created_at) VALUES (?, ?, ?, ?)',
-    ),
-    setServiceSecret: db.prepare<[string, string]>(
-      'UPDATE service_accounts SET secret_hash = ? WHERE id = ?',
+    insertService: db.prepare<[ServiceRow]>(
+      `INSERT INTO service_accounts (id, secret_hash, may_publish_alerts, created_at)
+       VALUES (@id, @secret_hash, @may_publish_alerts, @created_at)`,
     ),
     setServiceRights: db.prepare<[number, string]>(
       'UPDATE service_accounts SET may_publish_alerts = ? WHERE id = ?',
@@ -298,12 +193,15 @@ export function prepareWrites(db: Database.Database) {
     updateUser: db.prepare<[string, string, string, string]>(
       'UPDATE users SET record = ?, password_hash = ?, updated_at = ? WHERE username = ?',
     ),
-    deleteUser: db.prepare<[string]>('DELETE FROM users WHERE username = ?'),
+    deleteUser: db.transaction((username: string) => {
+      deleteSessionsOf.run(username);
+      deleteUser.run(username);
+    }),
     insertSession: db.prepare<[string, string, number, number]>(
       'INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
     deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE token_sha256 = ?'),
-    deleteSessionsOf: db.prepare<[string]>('DELETE FROM sessions WHERE username = ?'),
+    deleteSessionsOf,
     deleteSessionsBefore: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
     insertAgency: db.prepare<[string, string, string, string]>(
       'INSERT INTO agencies (id, record, created_at, updated_at) VALUES (?, ?, ?, ?)',
@@ -314,4 +212,79 @@ export function prepareWrites(db: Database.Database) {
     deleteAgency: db.prepare<[string]>('DELETE FROM agencies WHERE id = ?'),
   };
 }
-export type Writes = ReturnType<typeof prepareWrites>;
+
+function write(w: ReturnType<typeof prepareWrites>, c: RegistryChange): void {
+  switch (c.op) {
+    case 'insert-devices':
+      return void w.insertDevices(c.rows);
+    case 'update-device':
+      return void w.updateDevice.run(c.row);
+    case 'insert-gateway':
+      return void w.insertGateway.run(c.row);
+    case 'update-gateway':
+      return void w.updateGateway.run(c.row);
+    case 'delete-gateway':
+      return void w.deleteGateway(c.id);
+    case 'set-secret':
+      return void w.setSecret[c.table].run(c.hash, c.id);
+    case 'insert-service':
+      return void w.insertService.run(c.row);
+    case 'set-service-rights':
+      return void w.setServiceRights.run(c.mayPublishAlerts ? 1 : 0, c.id);
+    case 'delete-service':
+      return void w.deleteService.run(c.id);
+    case 'upsert-token':
+      return void w.upsertToken.run(c.digest, c.role, c.label, c.createdAt);
+    case 'insert-user':
+      return void w.insertUser.run(c.username, c.record, c.hash, c.createdAt, c.updatedAt);
+    case 'update-user':
+      return void w.updateUser.run(c.record, c.hash, c.updatedAt, c.username);
+    case 'delete-user':
+      return void w.deleteUser(c.username);
+    case 'insert-session':
+      return void w.insertSession.run(c.digest, c.username, c.createdAt, c.expiresAt);
+    case 'delete-session':
+      return void w.deleteSession.run(c.digest);
+    case 'delete-sessions-of':
+      return void w.deleteSessionsOf.run(c.username);
+    case 'delete-sessions-before':
+      return void w.deleteSessionsBefore.run(c.at);
+    case 'insert-agency':
+      return void w.insertAgency.run(c.id, c.record, c.createdAt, c.updatedAt);
+    case 'update-agency':
+      return void w.updateAgency.run(c.record, c.updatedAt, c.id);
+    case 'delete-agency':
+      return void w.deleteAgency.run(c.id);
+  }
+}
+
+/** The registry's SQLite file (`:memory:` for tests), open and up to date. */
+export function openSqliteRegistry(file: string): RegistryBackend {
+  const db = openDatabase(file);
+  try {
+    const writes = prepareWrites(db);
+    const load = loader(db);
+    const keys = secretKeysOf(db.prepare('SELECT id, key FROM secret_keys ORDER BY id').all());
+    let closed = false;
+    const settle = <T>(run: () => T): Promise<T> => new Promise((resolve) => resolve(run()));
+    return {
+      keys,
+      load: (tables = REGISTRY_TABLES) =>
+        settle(() => Object.fromEntries(tables.map((t) => [t, load[t]()])) as Partial<RegistryRows>),
+      apply: (change) => settle(() => write(writes, change)),
+      rehash: (id, prev, next) =>
+        settle(() => writes.rehash.reduce((n, s) => n + s.run(next, id, prev).changes, 0) === 1),
+      onRemoteChange: () => undefined,
+      close() {
+        if (!closed) {
+          closed = true;
+          db.close();
+        }
+        return Promise.resolve();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
