@@ -74,7 +74,12 @@ export async function connectRedisLink(config: ClusterConfig, log: Logger): Prom
   );
   const [sub, pub, db] = conns as [Redis, Redis, Redis];
   let lastError: string | undefined;
-  for (const c of conns) c.on('error', (err: Error) => (lastError = errorText(err)));
+  for (const c of conns) {
+    c.on('error', (err: Error) => (lastError = errorText(err)));
+    // ioredis listens once for its socket's errors; a write failing after a read did (EPIPE after
+    // ECONNRESET when Redis dies) would be thrown at the process. It has been handled already: ignored.
+    c.on('connect', () => c.stream.on('error', () => undefined));
+  }
   try {
     await Promise.all(conns.map((c) => c.connect()));
   } catch (err) {

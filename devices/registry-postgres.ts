@@ -5,6 +5,7 @@
 // same secrets.
 import { randomUUID } from 'node:crypto';
 import { openPostgres, watchChanges, EVERYTHING, type Sql, type TransactionSql } from '../postgres/index.ts';
+import { errorText } from '../errors/index.ts';
 import { RegistryError } from './errors.ts';
 import {
   AgencyRow,
@@ -237,6 +238,17 @@ export async function openPostgresRegistry(url: string): Promise<RegistryBackend
         feed.on((topic) =>
           listener(topic === EVERYTHING ? REGISTRY_TABLES : (topic.split(',') as RegistryTable[])),
         ),
+      ping: async () => {
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref(),
+        );
+        try {
+          await Promise.race([sql`SELECT 1`, timeout]);
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, problem: errorText(err) };
+        }
+      },
       async close() {
         await feed.close();
         await sql.end({ timeout: 5 });

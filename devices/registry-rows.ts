@@ -182,6 +182,8 @@ export interface RegistryBackend {
   rehash(id: string, prev: string, next: string): Promise<boolean>;
   /** Told the tables another node changed, after its commit (never on a single node). */
   onRemoteChange(listener: (tables: readonly RegistryTable[]) => void): void;
+  /** Whether the database answers now (within 2 s); why not. */
+  ping(): Promise<{ readonly ok: boolean; readonly problem?: string }>;
   close(): Promise<void>;
 }
 

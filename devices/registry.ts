@@ -108,6 +108,12 @@ export interface Registry {
   readonly users: Users;
   /** Told after another node's change was read in (a cluster): what was cached from the registry is stale. */
   onRemoteChange(listener: (tables: readonly RegistryTable[]) => void): void;
+  /** Its database: which, and whether it answers now (PostgreSQL may be away; reads go on from memory). */
+  storage(): Promise<{
+    readonly database: 'sqlite' | 'postgresql';
+    readonly ok: boolean;
+    readonly problem?: string;
+  }>;
   close(): Promise<void>;
 }
 
@@ -580,6 +586,10 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
 
     users,
     onRemoteChange: (listener) => void remoteListeners.push(listener),
+    storage: async () => ({
+      database: options.postgresUrl === undefined ? 'sqlite' : 'postgresql',
+      ...(await backend.ping()),
+    }),
 
     async close() {
       if (closed) return;

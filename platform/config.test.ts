@@ -55,6 +55,7 @@ describe('loadConfig defaults', () => {
         proxyProtocol: false,
         authFailures: { perAddress: 50, perUser: 5 },
       },
+      databaseUrl: undefined,
       cluster: undefined,
       api: { port: 8080, adminToken: undefined },
       dataDir: path.resolve('./var'),
@@ -175,15 +176,21 @@ describe('loadConfig refusals', () => {
     expect(loadConfig({ CITY_MQTT_PORT: '0', CITY_API_PORT: '0' }).api.port).toBe(0);
   });
 
-  it('a cluster node needs a name of its own, and a Redis URL', () => {
+  it('a cluster node needs a name of its own, a Redis URL and PostgreSQL', () => {
     expect(() => loadConfig({ CITY_REDIS_URL: 'redis://10.0.0.5:6379' })).toThrow(
-      /CITY_NODE_ID: a cluster node/,
+      /CITY_DATABASE_URL: a cluster's nodes share[\s\S]*CITY_NODE_ID: a cluster node/,
     );
+    expect(() => loadConfig({ CITY_DATABASE_URL: 'mysql://10.0.0.6/city' })).toThrow(/CITY_DATABASE_URL/);
     expect(() => loadConfig({ CITY_REDIS_URL: 'http://10.0.0.5', CITY_NODE_ID: 'node 1' })).toThrow(
       /CITY_REDIS_URL[\s\S]*CITY_NODE_ID: letters, digits/,
     );
-    const config = loadConfig({ CITY_REDIS_URL: 'redis://10.0.0.5:6379', CITY_NODE_ID: 'node-1' });
+    const config = loadConfig({
+      CITY_REDIS_URL: 'redis://10.0.0.5:6379',
+      CITY_DATABASE_URL: 'postgres://city@10.0.0.6/city',
+      CITY_NODE_ID: 'node-1',
+    });
     expect(config.cluster).toEqual({ redisUrl: 'redis://10.0.0.5:6379', nodeId: 'node-1' });
+    expect(config.databaseUrl).toBe('postgres://city@10.0.0.6/city');
   });
 
   it('refuses an InfluxDB token together with a 1.x user name', () => {

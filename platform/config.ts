@@ -121,6 +121,9 @@ export const Env = z
     /** Cluster mode: the Redis every node's broker shares publishes, sessions, retained messages and wills
      * through (redis://[user:password@]host:port[/db]). Unset: a single node. */
     CITY_REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    /** PostgreSQL for the state the nodes of a cluster share, the registry first (postgres://user:password@
+     * host:port/database). Unset: SQLite files in the data folder. */
+    CITY_DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     /** This node's name in a cluster: unique among the nodes and the same across its restarts. */
     CITY_NODE_ID: optionalText.pipe(
       z
@@ -174,6 +177,13 @@ export const Env = z
           });
         }
       }
+      if (env.CITY_REDIS_URL && !env.CITY_DATABASE_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CITY_DATABASE_URL'],
+          message: "a cluster's nodes share their registry in PostgreSQL: set it with CITY_REDIS_URL",
+        });
+      }
       if (env.CITY_REDIS_URL && !env.CITY_NODE_ID) {
         ctx.addIssue({
           code: 'custom',
@@ -208,6 +218,8 @@ export interface Config {
     readonly authFailures: { readonly perAddress: number; readonly perUser: number };
     readonly topicPrefix: string;
   };
+  /** PostgreSQL for the shared state; undefined: SQLite files in the data folder. */
+  readonly databaseUrl: string | undefined;
   /** A node of a cluster (CITY_REDIS_URL); undefined: a single node. */
   readonly cluster: { readonly redisUrl: string; readonly nodeId: string } | undefined;
   readonly api: { readonly port: number; readonly adminToken: string | undefined };
@@ -291,6 +303,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       },
       topicPrefix: e.CITY_TOPIC_PREFIX,
     },
+    databaseUrl: e.CITY_DATABASE_URL,
     cluster:
       e.CITY_REDIS_URL && e.CITY_NODE_ID ? { redisUrl: e.CITY_REDIS_URL, nodeId: e.CITY_NODE_ID } : undefined,
     api: { port: e.CITY_API_PORT, adminToken: e.CITY_ADMIN_TOKEN },

@@ -5,6 +5,7 @@
 // Redis does not answer (the node refuses MQTT clients then): each part says why.
 import type { HealthReport } from '../api/index.ts';
 import type { ClusterStatus } from '../broker/index.ts';
+import type { Registry } from '../devices/index.ts';
 import type { Spool, Writer } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
 
@@ -13,6 +14,8 @@ export interface HealthCheckDeps {
   readonly spool: Pick<Spool, 'stats' | 'appendFailure'>;
   readonly writer: Pick<Writer, 'status'>;
   readonly clients: () => number;
+  /** The registry's database: PostgreSQL may be away (reads go on from memory; writes are refused). */
+  readonly registry?: Pick<Registry, 'storage'>;
   /** A cluster node's link to Redis; undefined for a single node. */
   readonly cluster?: () => ClusterStatus | undefined;
 }
@@ -23,8 +26,14 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
     const appendFailure = deps.spool.appendFailure();
     const writer = deps.writer.status();
     const cluster = deps.cluster?.();
+    const registry = await deps.registry?.storage();
     return {
-      ok: ping.ok && appendFailure === undefined && writer.ok && cluster?.redis !== 'down',
+      ok:
+        ping.ok &&
+        appendFailure === undefined &&
+        writer.ok &&
+        cluster?.redis !== 'down' &&
+        registry?.ok !== false,
       influx: ping,
       spool: {
         ...deps.spool.stats(),
@@ -34,6 +43,7 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
       writer,
       mqtt: { connectedClients: deps.clients() },
       ...(cluster && { cluster }),
+      ...(registry && { registry }),
     };
   };
 }

@@ -211,6 +211,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       health: createHealthCheck({
         ...{ influx, spool: p.spool, writer: p.writer, clients },
         cluster: () => broker.cluster(),
+        registry,
       }),
       onDecommission: (id) => {
         broker.disconnect(id);

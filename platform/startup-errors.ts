@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { BrokerError, redactedUrl } from '../broker/index.ts';
 import { isRegistryError } from '../devices/index.ts';
+import { redactedPostgresUrl } from '../postgres/index.ts';
 import { errorText } from '../errors/index.ts';
 import { isInfluxError } from '../influx/index.ts';
 import type { Config } from './config.ts';
@@ -17,6 +18,7 @@ export function startupAdvice(err: unknown, config: Config | undefined, env = pr
     influxAdvice(err, config) ??
     tlsAdvice(err, config) ??
     clusterAdvice(err, config) ??
+    databaseAdvice(err, config) ??
     dataDirAdvice(err, config, env) ??
     `${errorText(err)}\nThis is not a setting we know how to fix: please report it with the log above.`
   );
@@ -94,6 +96,16 @@ function clusterAdvice(err: unknown, config: Config | undefined): string | undef
   return (
     `Redis at ${where} cannot be reached (${errorText(err.cause)}).\nIs it running? Check CITY_REDIS_URL ` +
     '(host, port, password), or unset it to run a single node.'
+  );
+}
+
+/** The PostgreSQL of CITY_DATABASE_URL that does not answer or refuses us. */
+function databaseAdvice(err: unknown, config: Config | undefined): string | undefined {
+  const url = config?.databaseUrl;
+  if (url === undefined || !isRegistryError(err) || err.code !== 'REGISTRY_ERR_STORAGE') return undefined;
+  return (
+    `PostgreSQL at ${redactedPostgresUrl(url)} cannot be used (${errorText(err.cause)}).\nIs it running, and ` +
+    'may this user connect and create tables? Check CITY_DATABASE_URL (host, port, user, password, database).'
   );
 }
 

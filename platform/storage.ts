@@ -61,7 +61,11 @@ async function openFleetRegistry(
   config: Config,
   log: Logger,
 ): Promise<{ registry: Registry; seeded: SeededPrincipal[] }> {
-  const registry = await openRegistry({ file: path.join(config.dataDir, 'registry.db') });
+  const registry = await openRegistry(
+    config.databaseUrl === undefined
+      ? { file: path.join(config.dataDir, 'registry.db') }
+      : { postgresUrl: config.databaseUrl },
+  );
   try {
     if (config.agenciesFile !== undefined) {
       const created = await seedAgencies(registry, await loadAgenciesFile(config.agenciesFile));

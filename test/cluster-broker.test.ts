@@ -2,7 +2,7 @@
 // reaches subscribers on another, retained messages and QoS 1 sessions are found on any node, a client id
 // connecting on a second node closes its connection on the first; Redis missing at start stops the start
 // with a clear error, and Redis lost while running makes the node refuse clients, and its /health say so,
-// until it is back.
+// until it is back; so does PostgreSQL lost.
 // Each node has its own spool and ingest, as platform nodes do; they share one registry.
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { freePort } from '../influx/index.ts';
 import { createIngest, createSpool, openDeadLetters } from '../ingest/index.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import { closed, connectClient, eventually, startTestPlatform } from './kits/platform.ts';
+import { startPostgres } from './kits/postgres.ts';
 import { startRedis, type TestRedis } from './kits/redis.ts';
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -93,6 +94,8 @@ async function connect(node: Node, id: string, options: Parameters<typeof connec
     password: secrets.get(username),
     ...options,
   });
+  // The nodes close their clients in these tests (a takeover, Redis lost): the socket's end is expected.
+  client.on('error', () => undefined);
   cleanups.push(() => client.endAsync(true));
   return client;
 }
@@ -248,8 +251,13 @@ describe('Redis faults', () => {
 });
 
 describe('a platform node', () => {
-  it('tells in /health whether it reaches Redis: 503 naming the cluster part while it does not', async () => {
-    const platform = await startTestPlatform({ CITY_REDIS_URL: redis.url, CITY_NODE_ID: 'node-f' });
+  it('tells in /health whether it reaches Redis and PostgreSQL: 503 naming the part that does not answer', async () => {
+    const pg = await startPostgres();
+    cleanups.push(() => pg.stop());
+    const platform = await startTestPlatform({
+      ...{ CITY_REDIS_URL: redis.url, CITY_NODE_ID: 'node-f' },
+      CITY_DATABASE_URL: await pg.database('node_f'),
+    });
     cleanups.push(() => platform.destroy());
     const health = async () => {
       const res = await fetch(`http://127.0.0.1:${platform.apiPort}/health`);
@@ -271,6 +279,22 @@ describe('a platform node', () => {
       });
     } finally {
       await redis.start();
+    }
+    await eventually(async () => ((await health()).status === 200 ? true : undefined));
+
+    await pg.kill();
+    try {
+      const down = await eventually(async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      });
+      expect(down.body).toMatchObject({
+        ok: false,
+        cluster: { redis: 'up' },
+        registry: { database: 'postgresql', ok: false, problem: expect.any(String) as unknown },
+      });
+    } finally {
+      await pg.start();
     }
     await eventually(async () => ((await health()).status === 200 ? true : undefined));
   });

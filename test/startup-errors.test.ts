@@ -9,11 +9,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../influx/index.ts';
+import { startPostgres, type TestPostgres } from './kits/postgres.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
 let taken: net.Server;
 let takenPort: number;
+let pg: Promise<TestPostgres> | undefined;
+/** A PostgreSQL for the cluster node whose Redis is missing: only what is tested may fail. */
+const postgresServer = () => (pg ??= startPostgres());
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'startup-errors-'));
@@ -24,6 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((resolve) => taken.close(resolve));
+  await (await pg)?.stop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -96,11 +101,24 @@ describe('a start that fails says why and what to do', () => {
     const closedPort = await freePort();
     const { code, stderr } = await start({
       CITY_REDIS_URL: `redis://:hunter2@127.0.0.1:${closedPort}`,
+      CITY_DATABASE_URL: await (await postgresServer()).database(`startup_${process.pid}`),
       CITY_NODE_ID: 'node-1',
     });
     expect(code).toBe(1);
     expect(stderr).toContain(`Redis at redis://:***@127.0.0.1:${closedPort} cannot be reached`);
     expect(stderr).toContain('CITY_REDIS_URL');
+    expect(stderr).not.toContain('hunter2');
+    noStack(stderr);
+  });
+
+  it.concurrent('PostgreSQL not answering: names CITY_DATABASE_URL, without its password', async () => {
+    const closedPort = await freePort();
+    const { code, stderr } = await start({
+      CITY_DATABASE_URL: `postgres://city:hunter2@127.0.0.1:${closedPort}/city`,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`PostgreSQL at postgres://city:***@127.0.0.1:${closedPort}/city cannot be used`);
+    expect(stderr).toContain('CITY_DATABASE_URL');
     expect(stderr).not.toContain('hunter2');
     noStack(stderr);
   });
