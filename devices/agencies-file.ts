@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AgencyInput } from './agencies.ts';
+import { isRegistryError } from './errors.ts';
 import { loadJsonFile } from './fleet.ts';
 import type { Registry } from './registry.ts';
 
@@ -33,8 +34,13 @@ export async function seedAgencies(registry: Registry, agencies: readonly Agency
   const created: string[] = [];
   for (const a of agencies) {
     if (registry.getAgency(a.id) !== undefined) continue;
-    await registry.createAgency(a);
-    created.push(a.id);
+    try {
+      await registry.createAgency(a);
+      created.push(a.id);
+    } catch (err) {
+      // Another node of a cluster starting at the same moment made it first.
+      if (!(isRegistryError(err) && err.code === 'REGISTRY_ERR_DUPLICATE')) throw err;
+    }
   }
   return created;
 }

@@ -137,6 +137,12 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       commands,
       startedAt,
     };
+    // Another node's change to the registry: devices to watch or let go, agencies the rules and the
+    // routing name (a cluster; docs/cluster.md).
+    registry.onRemoteChange((tables) => {
+      if (tables.includes('devices')) rules.syncDevices();
+      if (tables.includes('agencies')) reloadAgencies(rules, routing, log);
+    });
     const { api, apiPort } = await startApi(running, child('api'), stack);
     // Started last, so it stops first: a round in progress reaches the spool before the spool closes.
     await startHealth(running, child('health'), stack);
@@ -180,6 +186,12 @@ interface Running extends Storage {
   readonly routing: RoutingService;
   readonly notifications: Notifications;
   readonly startedAt: number;
+}
+
+/** The agencies changed: the rules and the routing that name them are read again. */
+function reloadAgencies(rules: RuleEngine, routing: RoutingService, log: Logger): void {
+  rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
+  routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));
 }
 
 /** The broker's listeners from the configuration, the TLS files read. */
@@ -227,10 +239,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       deliveries: p.notifications.store,
       silences: p.notifications.store,
       commands: p.commands,
-      onAgenciesChanged: () => {
-        rules.reload().catch((err: unknown) => log.error({ err }, 'rules not read again'));
-        routing.reload().catch((err: unknown) => log.error({ err }, 'routing file not read again'));
-      },
+      onAgenciesChanged: () => reloadAgencies(rules, routing, log),
     },
   );
   stack.push('api', api, (a) => a.close());

@@ -2,7 +2,7 @@
 # Installs what the platform and its tests need on a fresh Debian or Ubuntu machine, and is a no-op when it
 # is there: npm dependencies (exactly as locked) and InfluxDB 1.x (Debian's `influxdb` package) when
 # `influxd` is missing and INFLUX_URL does not point at an InfluxDB of your own, Chromium for the console's
-# browser tests, Redis and PostgreSQL for the cluster's tests, and the console built (console/dist). That is every system package `npm test` needs. Extra Debian packages can be named as arguments: `npm run bench` adds mosquitto,
+# browser tests, Redis, PostgreSQL and HAProxy for the cluster's tests, and the console built (console/dist). That is every system package `npm test` needs. Extra Debian packages can be named as arguments: `npm run bench` adds mosquitto,
 # its baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +20,11 @@ packages=("$@")
 if [ -z "${INFLUX_URL:-}" ] && ! command -v influxd >/dev/null; then packages+=(influxdb); fi
 # The console's browser tests drive Debian's Chromium (Playwright cannot download its own here).
 if [ "${CITY_SKIP_BROWSER:-}" != 1 ] && ! command -v chromium >/dev/null; then packages+=(chromium); fi
-# The cluster's tests start their own Redis and PostgreSQL (Debian's redis-server and postgresql, whose
-# server binaries live outside PATH).
+# The cluster's tests start their own Redis, PostgreSQL and HAProxy (Debian's redis-server, postgresql,
+# whose server binaries live outside PATH, and haproxy, in /usr/sbin).
 if ! command -v redis-server >/dev/null; then packages+=(redis-server); fi
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then packages+=(postgresql); fi
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then packages+=(haproxy); fi
 missing=()
 for p in "${packages[@]}"; do
   case "$p" in
@@ -31,6 +32,7 @@ for p in "${packages[@]}"; do
     mosquitto) command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=("$p") ;;
     chromium) command -v chromium >/dev/null || missing+=("$p") ;;
     redis-server) command -v redis-server >/dev/null || missing+=("$p") ;;
+    haproxy) command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=("$p") ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=("$p") ;;
     *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
   esac

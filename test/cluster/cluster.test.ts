@@ -1,0 +1,208 @@
+// Three platform nodes behind HAProxy on Redis and PostgreSQL, on this machine: 1,000 devices publish QoS 1
+// through HAProxy, one node is killed with SIGKILL in the middle and started again, and every reading any
+// node acknowledged is in InfluxDB. A device's second connection on another node closes its first; a
+// registry change made through one node is honoured by another within a second; an alert raised on one
+// node reaches an MQTT subscriber on another.
+import net from 'node:net';
+import { MqttClient, type IClientOptions } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startCluster, type ClusterNode, type TestCluster } from '../kits/cluster.ts';
+import { closed, connectClient, eventually } from '../kits/platform.ts';
+
+const DEVICES = 1_000;
+const READINGS_PER_DEVICE = 12;
+const at = { lat: 16.4637, lon: 107.5909 };
+
+let cluster: TestCluster;
+const secrets = new Map<string, string>();
+
+async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${cluster.adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
+}
+
+/** InfluxQL against the nodes' database. */
+async function query(q: string): Promise<Array<[string, ...unknown[]]>> {
+  const url = `${inject('influxUrl')}/query?db=${cluster.db}&q=${encodeURIComponent(q)}`;
+  const body = (await (await fetch(url)).json()) as {
+    results: Array<{ series?: Array<{ tags?: Record<string, string>; values: unknown[][] }> }>;
+  };
+  return (body.results[0]?.series ?? []).flatMap((s) =>
+    s.values.map((v) => [s.tags?.device ?? '', ...v] as [string, ...unknown[]]),
+  );
+}
+
+/** An MQTT client connected straight to one node, its connection opening with the PROXY header HAProxy sends. */
+function connectToNode(node: ClusterNode, options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = new MqttClient(
+      () => {
+        const socket = net.connect(node.mqttPort, '127.0.0.1');
+        socket.write(`PROXY TCP4 10.20.0.7 127.0.0.1 40000 ${node.mqttPort}\r\n`);
+        return socket;
+      },
+      { protocolVersion: 4, reconnectPeriod: 0, ...options },
+    );
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+    client.on('error', () => undefined);
+  });
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3 });
+  await cluster.nodesUp(3);
+  const devices = Array.from({ length: DEVICES }, (_, i) => ({
+    id: `aq-cl-${String(i).padStart(4, '0')}`,
+    kind: 'air_quality',
+    name: `Trạm ${i}`,
+    district: 'Thuận Hóa',
+    location: at,
+  }));
+  const street = { id: 'sf-cl-le-loi', kind: 'flood', name: 'Ngập đường Lê Lợi', district: 'Thuận Hóa' };
+  devices.push({
+    ...street,
+    location: at,
+    meta: { type: 'street', street: 'Lê Lợi' },
+    tags: ['street-flood'],
+  } as (typeof devices)[number]);
+  const made = await api('POST', `${cluster.apiUrl}/api/devices/bulk`, { devices });
+  expect(made.status).toBe(201);
+  for (const d of (made.body as { devices: Array<{ id: string; secret: string }> }).devices)
+    secrets.set(d.id, d.secret);
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+describe('a cluster of three nodes behind HAProxy', () => {
+  it('keeps every acknowledged reading when a node is killed with SIGKILL under load and started again', async () => {
+    const t0 = Date.now() - 10 * 60_000;
+    const acked = new Map<string, Set<number>>();
+    const clients: MqttClient[] = [];
+    let reconnected = 0;
+    for (const id of [...secrets.keys()].filter((d) => d.startsWith('aq-cl-'))) {
+      const client = await connectClient(cluster.mqttUrl, {
+        clientId: id,
+        username: id,
+        password: secrets.get(id),
+        reconnectPeriod: 300,
+        connectTimeout: 5_000,
+      });
+      client.on('error', () => undefined);
+      client.on('reconnect', () => (reconnected += 1));
+      clients.push(client);
+      acked.set(id, new Set());
+    }
+
+    // Each device sends a reading every 250 ms; the second node dies after a third of them.
+    const publishing = clients.map(async (client, n) => {
+      const id = client.options.clientId!;
+      for (let i = 0; i < READINGS_PER_DEVICE; i++) {
+        const ts = t0 + i * 1_000 + (n % 1_000);
+        client
+          .publishAsync(`city/air_quality/${id}/telemetry`, JSON.stringify({ ts, pm25: 10 + i }), { qos: 1 })
+          .then(
+            () => acked.get(id)!.add(ts),
+            () => undefined, // not acknowledged: not promised
+          );
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    });
+    await new Promise((r) => setTimeout(r, READINGS_PER_DEVICE * 80));
+    const victim = cluster.nodes[1]!;
+    await victim.kill();
+    await Promise.all(publishing);
+    // What was in flight is resent by the clients once they are back on a node.
+    const total = () => [...acked.values()].reduce((n, s) => n + s.size, 0);
+    await eventually(() => (total() === DEVICES * READINGS_PER_DEVICE ? true : undefined), 60_000).catch(
+      () => undefined,
+    );
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await victim.start();
+    await cluster.nodesUp(3);
+
+    // About a third of the devices were on the node that died, and came back through HAProxy.
+    expect(reconnected).toBeGreaterThan(DEVICES / 6);
+    const expected = total();
+    expect(expected).toBeGreaterThan(DEVICES * READINGS_PER_DEVICE * 0.9);
+    const stored = await eventually(async () => {
+      const rows = await query(`SELECT pm25 FROM air_quality WHERE device =~ /^aq-cl-/ GROUP BY device`);
+      return rows.length >= expected ? rows : undefined;
+    }, 60_000);
+    const have = new Set(stored.map(([device, time]) => `${device} ${Date.parse(String(time))}`));
+    const missing = [...acked].flatMap(([device, tss]) =>
+      [...tss].filter((ts) => !have.has(`${device} ${ts}`)).map((ts) => `${device} ${ts}`),
+    );
+    expect(missing).toEqual([]);
+  }, 240_000);
+
+  it("a device's second connection, on another node, closes its first", async () => {
+    const id = 'aq-cl-0001';
+    const options = { clientId: id, username: id, password: secrets.get(id) };
+    const first = await connectToNode(cluster.nodes[0]!, options);
+    const gone = closed(first);
+    const second = await connectToNode(cluster.nodes[2]!, options);
+    await gone;
+    expect(second.connected).toBe(true);
+    await second.endAsync(true);
+  });
+
+  it('a device decommissioned through one node is refused by another within a second', async () => {
+    const id = 'aq-cl-0002';
+    const gone = await api('DELETE', `${cluster.nodes[0]!.apiUrl}/api/devices/${id}`);
+    expect(gone.status).toBe(200);
+    await eventually(async () => {
+      const seen = await api('GET', `${cluster.nodes[2]!.apiUrl}/api/devices/${id}`);
+      return (seen.body as { status?: string }).status === 'decommissioned' ? true : undefined;
+    }, 1_000);
+    await expect(
+      connectToNode(cluster.nodes[2]!, { clientId: id, username: id, password: secrets.get(id) }),
+    ).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('an alert raised on one node reaches an MQTT subscriber on another', async () => {
+    const made = await api('POST', `${cluster.apiUrl}/api/service-accounts`, { id: 'ops-wall' });
+    expect(made.status).toBe(201);
+    const secret = (made.body as { secret: string }).secret;
+    const reader = await eventually(
+      () =>
+        connectToNode(cluster.nodes[2]!, { clientId: 'ops-wall', username: 'ops-wall', password: secret }),
+      2_000,
+    );
+    const seen: string[] = [];
+    reader.on('message', (topic) => seen.push(topic));
+    await reader.subscribeAsync('city/alerts/#', { qos: 1 });
+    const gauge = 'sf-cl-le-loi';
+    await floodStreetOn(cluster.nodes[0]!, gauge);
+    await eventually(() => seen.find((t) => t.includes(gauge)), 20_000);
+    await reader.endAsync(true);
+  });
+});
+
+/** The street gauge's readings as water rises over the road, sent to one node. */
+async function floodStreetOn(node: ClusterNode, id: string): Promise<void> {
+  const client = await connectToNode(node, { clientId: id, username: id, password: secrets.get(id) });
+  const now = Date.now();
+  for (const [ago, depth] of [
+    [3, 0.31],
+    [1, 0.34],
+  ] as const) {
+    const ts = new Date(now - ago * 60_000).toISOString();
+    await client.publishAsync(`city/flood/${id}/telemetry`, JSON.stringify({ water_level_m: depth, ts }), {
+      qos: 1,
+    });
+  }
+  await client.endAsync();
+}
