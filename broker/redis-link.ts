@@ -8,6 +8,7 @@
 // publish passes through it: while Redis does not answer, the broker refuses CONNECTs and closes what is
 // connected, so devices reconnect through the balancer to a node that can serve them. "Answers" is a PING
 // every second with a deadline: a Redis that stops answering keeps its sockets open.
+import type { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import mqemitterRedis from 'mqemitter-redis';
@@ -76,9 +77,6 @@ export async function connectRedisLink(config: ClusterConfig, log: Logger): Prom
   let lastError: string | undefined;
   for (const c of conns) {
     c.on('error', (err: Error) => (lastError = errorText(err)));
-    // ioredis listens once for its socket's errors; a write failing after a read did (EPIPE after
-    // ECONNRESET when Redis dies) would be thrown at the process. It has been handled already: ignored.
-    c.on('connect', () => c.stream.on('error', () => undefined));
   }
   try {
     await Promise.all(conns.map((c) => c.connect()));
@@ -128,6 +126,9 @@ export async function connectRedisLink(config: ClusterConfig, log: Logger): Prom
 
   // matchEmptyLevels: `a/#` matches `a`, as MQTT says (MQTT-4.7.1-2) and Aedes' own emitter does.
   const mq = mqemitterRedis({ subConn: sub, pubConn: pub, matchEmptyLevels: true });
+  // The emitter re-emits its connections' errors on an emitter of its own, which throws when nobody
+  // listens: they are the connections' errors, already heard above.
+  (mq as unknown as { state: EventEmitter }).state.on('error', () => undefined);
   const persistence = redisPersistence({ conn: db });
   let closing: Promise<void> | undefined;
   return {

@@ -59,6 +59,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
       'api',
       'simulators',
       'cli',
+      'postgres',
     ],
   ],
   [

@@ -122,7 +122,7 @@ describe('the YAML files', () => {
   });
 
   it('declare apiVersion 1 when they are Grafana provisioning files', () => {
-    const provisioning = files.filter((f) => f !== 'deploy/compose.yaml' && f !== PROMETHEUS);
+    const provisioning = files.filter((f) => !f.endsWith('compose.yaml') && f !== PROMETHEUS);
     expect(provisioning.length).toBeGreaterThanOrEqual(3);
     for (const f of provisioning)
       expect(z.looseObject({ apiVersion: z.unknown() }).parse(readYaml(f)).apiVersion, f).toBe(1);
@@ -255,6 +255,43 @@ describe('the compose file', () => {
       const first = service.image.split('/')[0] ?? '';
       expect(service.image.includes('/') && /[.:]|^localhost$/.test(first), name).toBe(false);
     }
+  });
+});
+
+describe('the cluster in containers', () => {
+  const cluster = ComposeFile.parse(parse(read('deploy/cluster/compose.yaml'), { merge: true }) as unknown);
+  const nodes = Object.entries(cluster.services).filter(([name]) => /^node\d$/.test(name));
+  const haproxy = cluster.services.haproxy?.environment ?? {};
+  const variables = new Set(Object.keys(Env.shape));
+
+  it('runs three nodes, each with a name of its own, on the Redis and PostgreSQL services, behind HAProxy', () => {
+    expect(nodes.map(([name]) => name)).toEqual(['node1', 'node2', 'node3']);
+    const ids = nodes.map(([, s]) => s.environment?.CITY_NODE_ID);
+    expect(new Set(ids).size).toBe(3);
+    for (const [name, service] of nodes) {
+      const e = service.environment ?? {};
+      for (const variable of Object.keys(e))
+        expect(variables.has(variable), `${name}: ${variable}`).toBe(true);
+      expect(Object.keys(cluster.services)).toContain(new URL(e.CITY_REDIS_URL ?? 'x:').hostname);
+      expect(Object.keys(cluster.services)).toContain(new URL(e.CITY_DATABASE_URL ?? 'x:').hostname);
+      expect(e.CITY_MQTT_PROXY_PROTOCOL).toBe('true');
+      expect(service.image).toBe(compose.services.platform?.image);
+    }
+  });
+
+  it("gives HAProxy every variable its configuration reads, pointing at the nodes' ports", () => {
+    const cfg = read('deploy/cluster/haproxy.cfg');
+    const read_ = [...cfg.matchAll(/\$\{([A-Z0-9_]+)(-[^}]*)?\}/g)];
+    for (const [, name, fallback] of read_)
+      expect(name !== undefined && (name in haproxy || fallback !== undefined), name).toBe(true);
+    for (const [i, [name, service]] of nodes.entries()) {
+      expect(haproxy[`CITY_NODE${i + 1}_HOST`]).toBe(name);
+      expect(haproxy[`CITY_NODE${i + 1}_MQTT_PORT`]).toBe(service.environment?.CITY_MQTT_PORT);
+      expect(haproxy[`CITY_NODE${i + 1}_API_PORT`]).toBe(service.environment?.CITY_API_PORT);
+    }
+    expect(cluster.services.haproxy?.volumes).toContain(
+      './haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro',
+    );
   });
 });
 

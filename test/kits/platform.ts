@@ -73,6 +73,8 @@ export function connectClient(url: string, options: IClientOptions): Promise<Mqt
     });
     client.once('connect', () => resolve(client));
     client.once('error', (err) => {
+      // Refused: the socket may still report its reset after the CONNACK; this client is done with.
+      client.on('error', () => undefined);
       client.end(true);
       reject(err);
     });
