@@ -11,4 +11,4 @@ export type {
 export type { BrokerConfig, Listeners } from './listeners.ts';
 export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.ts';
 export { DEFAULT_ATTEMPT_LIMITS, type AttemptLimit, type AttemptLimits } from './attempts.ts';
-export { redactedUrl, type ClusterConfig } from './redis-link.ts';
+export type { ClusterConfig } from './redis-link.ts';

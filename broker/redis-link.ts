@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import mqemitterRedis from 'mqemitter-redis';
 import redisPersistence from 'aedes-persistence-redis';
-import { errorText } from '../errors/index.ts';
+import { errorText, redactedUrl } from '../errors/index.ts';
 import { BrokerError } from './errors.ts';
 
 export interface ClusterConfig {
@@ -41,17 +41,6 @@ export interface RedisLink {
 const CONNECT_TIMEOUT_MS = 5_000;
 const PING_EVERY_MS = 1_000;
 const PING_DEADLINE_MS = 2_000;
-
-/** The URL without its password, for messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an unreadable URL)';
-  }
-}
 
 function connection(url: string, name: string): Redis {
   return new Redis(url, {

@@ -54,4 +54,15 @@ export function errorText(err: unknown): string {
   return named ? err.message : `${code}: ${err.message}`;
 }
 
+/** A service's URL for a message: its password, when it has one, hidden (`redis://:***@host:6379`). */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an unreadable URL)';
+  }
+}
+
 export { createLogBudget, type LogBudget } from './log-budget.ts';

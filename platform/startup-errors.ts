@@ -2,10 +2,9 @@
 // command fixes it, without a stack trace. Each failure a user can cause is named here; anything else is
 // printed with its code and message and called what it is, a bug to report with the log.
 import path from 'node:path';
-import { BrokerError, redactedUrl } from '../broker/index.ts';
+import { BrokerError } from '../broker/index.ts';
 import { isRegistryError } from '../devices/index.ts';
-import { redactedPostgresUrl } from '../postgres/index.ts';
-import { errorText } from '../errors/index.ts';
+import { errorText, redactedUrl } from '../errors/index.ts';
 import { isInfluxError } from '../influx/index.ts';
 import type { Config } from './config.ts';
 
@@ -104,7 +103,7 @@ function databaseAdvice(err: unknown, config: Config | undefined): string | unde
   const url = config?.databaseUrl;
   if (url === undefined || !isRegistryError(err) || err.code !== 'REGISTRY_ERR_STORAGE') return undefined;
   return (
-    `PostgreSQL at ${redactedPostgresUrl(url)} cannot be used (${errorText(err.cause)}).\nIs it running, and ` +
+    `PostgreSQL at ${redactedUrl(url)} cannot be used (${errorText(err.cause)}).\nIs it running, and ` +
     'may this user connect and create tables? Check CITY_DATABASE_URL (host, port, user, password, database).'
   );
 }

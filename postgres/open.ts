@@ -21,17 +21,6 @@ export interface PostgresOptions {
   readonly max?: number;
 }
 
-/** The URL without its password, for messages. */
-export function redactedPostgresUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an unreadable URL)';
-  }
-}
-
 /** The lock's key: one per store, the same on every node. */
 function lockKey(store: string): number {
   let h = 0x811c9dc5;

@@ -263,16 +263,18 @@ describe('a platform node', () => {
       const res = await fetch(`http://127.0.0.1:${platform.apiPort}/health`);
       return { status: res.status, body: (await res.json()) as { ok: boolean; cluster?: unknown } };
     };
+    const unhealthy = () =>
+      eventually(async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      });
     expect(await health()).toMatchObject({
       status: 200,
       body: { ok: true, cluster: { node: 'node-f', redis: 'up' } },
     });
     await redis.kill();
     try {
-      const down = await eventually(async () => {
-        const h = await health();
-        return h.status === 503 ? h : undefined;
-      });
+      const down = await unhealthy();
       expect(down.body).toMatchObject({
         ok: false,
         cluster: { node: 'node-f', redis: 'down', problem: expect.any(String) as unknown },
@@ -280,14 +282,12 @@ describe('a platform node', () => {
     } finally {
       await redis.start();
     }
-    await eventually(async () => ((await health()).status === 200 ? true : undefined));
+    const healthy = () => eventually(async () => ((await health()).status === 200 ? true : undefined));
+    await healthy();
 
     await pg.kill();
     try {
-      const down = await eventually(async () => {
-        const h = await health();
-        return h.status === 503 ? h : undefined;
-      });
+      const down = await unhealthy();
       expect(down.body).toMatchObject({
         ok: false,
         cluster: { redis: 'up' },
@@ -296,6 +296,6 @@ describe('a platform node', () => {
     } finally {
       await pg.start();
     }
-    await eventually(async () => ((await health()).status === 200 ? true : undefined));
+    await healthy();
   });
 });

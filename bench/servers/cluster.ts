@@ -31,7 +31,7 @@ interface NodeProcess {
   readonly exited: Promise<unknown>;
 }
 
-/** `platform/main.ts` with `env`; resolves once it logs that it started. */
+/** `platform/main.ts` with `env`; resolves once it logs that it started (at level info: keep it on). */
 async function spawnNode(env: Record<string, string>): Promise<NodeProcess> {
   const main = fileURLToPath(new URL('../../platform/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', main], {

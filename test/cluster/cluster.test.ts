@@ -7,7 +7,7 @@ import net from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCluster, type ClusterNode, type TestCluster } from '../kits/cluster.ts';
-import { closed, connectClient, eventually } from '../kits/platform.ts';
+import { closed, connectClient, eventually, floodStreetWith } from '../kits/platform.ts';
 
 const DEVICES = 1_000;
 const READINGS_PER_DEVICE = 12;
@@ -185,24 +185,12 @@ describe('a cluster of three nodes behind HAProxy', () => {
     reader.on('message', (topic) => seen.push(topic));
     await reader.subscribeAsync('city/alerts/#', { qos: 1 });
     const gauge = 'sf-cl-le-loi';
-    await floodStreetOn(cluster.nodes[0]!, gauge);
+    const password = secrets.get(gauge);
+    await floodStreetWith(
+      await connectToNode(cluster.nodes[0]!, { clientId: gauge, username: gauge, password }),
+      gauge,
+    );
     await eventually(() => seen.find((t) => t.includes(gauge)), 20_000);
     await reader.endAsync(true);
   });
 });
-
-/** The street gauge's readings as water rises over the road, sent to one node. */
-async function floodStreetOn(node: ClusterNode, id: string): Promise<void> {
-  const client = await connectToNode(node, { clientId: id, username: id, password: secrets.get(id) });
-  const now = Date.now();
-  for (const [ago, depth] of [
-    [3, 0.31],
-    [1, 0.34],
-  ] as const) {
-    const ts = new Date(now - ago * 60_000).toISOString();
-    await client.publishAsync(`city/flood/${id}/telemetry`, JSON.stringify({ water_level_m: depth, ts }), {
-      qos: 1,
-    });
-  }
-  await client.endAsync();
-}

@@ -187,7 +187,11 @@ export async function spawnPlatform(env: {
 
 /** Two readings a street gauge sends as water rises over the road, minutes apart: street-flooded is raised. */
 export async function floodStreet(mqttUrl: string, id: string, secret: string): Promise<void> {
-  const client = await connectClient(mqttUrl, { clientId: id, username: id, password: secret });
+  await floodStreetWith(await connectClient(mqttUrl, { clientId: id, username: id, password: secret }), id);
+}
+
+/** The same, from a client already connected as the gauge (to one node of a cluster, say); it is ended. */
+export async function floodStreetWith(client: MqttClient, id: string): Promise<void> {
   const now = Date.now();
   for (const [ago, depth] of [
     [3, 0.31],
