@@ -159,10 +159,22 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Api> 
   if (deps.console !== undefined) await app.register(consoleRoutes(deps.console.dir, deps.console.settings));
 
   const clock = deps.clock ?? Date.now;
+  // A token or session this node does not know may have been made through another node of a cluster
+  // a moment ago: the registry reads them again before the request is refused.
+  const { registry } = deps;
   const auth = createAuth(
-    (token) => deps.registry.verifyApiToken(token),
-    (token) => {
-      const session = deps.registry.users.session(token, clock());
+    async (token) => {
+      const known = registry.verifyApiToken(token);
+      if (known !== undefined) return known;
+      await registry.catchUp(['api_tokens']);
+      return registry.verifyApiToken(token);
+    },
+    async (token) => {
+      let session = registry.users.session(token, clock());
+      if (session === undefined) {
+        await registry.catchUp(['users', 'sessions']);
+        session = registry.users.session(token, clock());
+      }
       if (session === undefined) return undefined;
       const { username, name, role } = session.user;
       return { role, label: name, username };

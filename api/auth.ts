@@ -58,7 +58,7 @@ export interface Auth {
 }
 
 /** The caller of a session cookie's token, if the session is open. */
-export type VerifySession = (token: string) => ApiCaller | undefined;
+export type VerifySession = (token: string) => ApiCaller | undefined | Promise<ApiCaller | undefined>;
 
 export function createAuth(verify: VerifyToken, verifySession?: VerifySession): Auth {
   const principals = new WeakMap<FastifyRequest, ApiCaller>();
@@ -78,7 +78,7 @@ export function createAuth(verify: VerifyToken, verifySession?: VerifySession): 
         'sign in (POST /api/session) or send Authorization: Bearer <token>',
       );
     }
-    const principal = verifySession(cookie);
+    const principal = await verifySession(cookie);
     if (principal === undefined)
       throw new ApiError('API_ERR_UNAUTHORIZED', 'the session has ended: sign in again');
     if (!SAFE_METHODS.has(request.method)) assertSameOrigin(request);

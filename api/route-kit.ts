@@ -35,6 +35,7 @@ export type ApiRegistry = Pick<
   | 'removeServiceAccount'
   | 'createApiToken'
   | 'verifyApiToken'
+  | 'catchUp'
   | 'ensureApiToken'
   | 'listAgencies'
   | 'getAgency'

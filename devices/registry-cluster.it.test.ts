@@ -1,14 +1,16 @@
 // Two nodes' registries on one real PostgreSQL, as in a cluster: what one node changes the other honours
 // within a second (a device provisioned, decommissioned or given a new secret, a session, an agency, a
-// token), the database settles two nodes creating one id at once, and a registry that loses PostgreSQL
+// token), and at once when asked (a session used through another node before its notice came), the database settles two nodes creating one id at once, and a registry that loses PostgreSQL
 // keeps answering from memory, refuses writes with a code, and catches up with what it missed once the
 // database is back.
+import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
 import { eventually } from '../test/kits/platform.ts';
 import { isRegistryError } from './errors.ts';
 import { openRegistry, type Registry } from './registry.ts';
 import type { DeviceInput } from './schemas.ts';
+import { sha256Hex } from './secrets.ts';
 
 const gauge: DeviceInput = {
   id: 'rg-kim-long',
@@ -23,6 +25,7 @@ let pg: TestPostgres;
 let n = 0;
 let a: Registry;
 let b: Registry;
+let url: string;
 
 /** Within a second, as the cluster promises. */
 const soon = <T>(check: () => Promise<T | undefined> | T | undefined) => eventually(check, 1_000);
@@ -34,9 +37,9 @@ afterAll(async () => {
   await pg?.stop();
 });
 beforeEach(async () => {
-  const postgresUrl = await pg.database(`cluster_registry_${n++}`);
-  a = await openRegistry({ postgresUrl });
-  b = await openRegistry({ postgresUrl });
+  url = await pg.database(`cluster_registry_${n++}`);
+  a = await openRegistry({ postgresUrl: url });
+  b = await openRegistry({ postgresUrl: url });
 });
 afterEach(async () => {
   await a.close();
@@ -67,6 +70,20 @@ describe("one node's change, honoured by another", () => {
     await soon(() => b.users.session(token, Date.now()));
     await b.users.endSession(token);
     await soon(() => (a.users.session(token, Date.now()) === undefined ? true : undefined));
+  });
+
+  it('reads sessions again when asked, for a cookie used through another node before the notice came', async () => {
+    await a.users.create({ username: 'truc-ban', role: 'operator', password: 'Sông Hương lũ 2020' });
+    await soon(() => b.users.get('truc-ban'));
+    // A session written past the registries: no notice at all, as if it were still on its way.
+    const token = 'a-session-token-made-elsewhere-0123456789';
+    const sql = postgres(url, { max: 1 });
+    await sql`INSERT INTO sessions (token_sha256, username, created_at, expires_at)
+      VALUES (${sha256Hex(token)}, 'truc-ban', ${Date.now()}, ${Date.now() + 3_600_000})`;
+    await sql.end();
+    expect(b.users.session(token, Date.now())).toBeUndefined();
+    await b.catchUp(['users', 'sessions']);
+    expect(b.users.session(token, Date.now())?.user.username).toBe('truc-ban');
   });
 
   it('agencies, tokens, gateways and service accounts made on one node are known on the other', async () => {

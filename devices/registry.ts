@@ -106,6 +106,12 @@ export interface Registry {
   removeAgency(id: string): Promise<void>;
   /** People who sign in, and their sessions (users.ts). */
   readonly users: Users;
+  /**
+   * Reads these tables again now, when another node may have changed them a moment ago (a cluster; at once
+   * on a single node, whose memory is the truth): a session opened or a token made through another node,
+   * used here before its notice came. At most four reads a second, however many ask.
+   */
+  catchUp(tables: readonly RegistryTable[]): Promise<void>;
   /** Told after another node's change was read in (a cluster): what was cached from the registry is stale. */
   onRemoteChange(listener: (tables: readonly RegistryTable[]) => void): void;
   /** Its database: which, and whether it answers now (PostgreSQL may be away; reads go on from memory). */
@@ -242,10 +248,13 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   let localWrites = 0;
   let pending = new Set<RegistryTable>();
   let reading: Promise<void> | undefined;
-  backend.onRemoteChange((tables) => {
+  const readSoon = (tables: readonly RegistryTable[]) => {
     for (const t of tables) pending.add(t);
     reading ??= readAgain().finally(() => (reading = undefined));
-  });
+    return reading;
+  };
+  backend.onRemoteChange((tables) => void readSoon(tables));
+  let lastCatchUp = -Infinity;
   async function readAgain(): Promise<void> {
     while (pending.size > 0 && !closed) {
       const tables = [...pending];
@@ -586,6 +595,13 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
 
     users,
     onRemoteChange: (listener) => void remoteListeners.push(listener),
+    async catchUp(tables) {
+      if (options.postgresUrl === undefined || closed) return;
+      const now = Date.now();
+      if (now - lastCatchUp < 250) return reading;
+      lastCatchUp = now;
+      await readSoon(tables);
+    },
     storage: async () => ({
       database: options.postgresUrl === undefined ? 'sqlite' : 'postgresql',
       ...(await backend.ping()),
