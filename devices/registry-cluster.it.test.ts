@@ -72,6 +72,22 @@ describe("one node's change, honoured by another", () => {
     await soon(() => (a.users.session(token, Date.now()) === undefined ? true : undefined));
   });
 
+  it('a device changed on one node is read again alone on the other, not the whole table', async () => {
+    await a.provisionDevice(gauge);
+    await a.provisionDevice({ ...gauge, id: 'rg-phu-oc', name: 'Phú Ốc' });
+    await soon(() => b.getDevice('rg-phu-oc'));
+    // Kim Long renamed past the registries (no notice), then Phú Ốc renamed through node a.
+    const sql = postgres(url, { max: 1 });
+    await sql`UPDATE devices SET name = 'Kim Long (behind)' WHERE id = ${gauge.id}`;
+    await sql.end();
+    await a.updateDevice('rg-phu-oc', { name: 'Phú Ốc (trạm mới)' });
+    await soon(() => (b.getDevice('rg-phu-oc')?.name === 'Phú Ốc (trạm mới)' ? true : undefined));
+    expect(b.getDevice(gauge.id)?.name).toBe('Kim Long');
+    // A whole-table read (what a node does when its listening connection comes back) sees both.
+    await b.catchUp(['devices']);
+    expect(b.getDevice(gauge.id)?.name).toBe('Kim Long (behind)');
+  });
+
   it('reads sessions again when asked, for a cookie used through another node before the notice came', async () => {
     await a.users.create({ username: 'truc-ban', role: 'operator', password: 'Sông Hương lũ 2020' });
     await soon(() => b.users.get('truc-ban'));

@@ -17,7 +17,9 @@ import {
   TokenRow,
   UserRow,
   secretKeysOf,
-  tablesOf,
+  decodeTouch,
+  encodeTouch,
+  touchOf,
   type RegistryBackend,
   type RegistryChange,
   type RegistryRows,
@@ -221,7 +223,7 @@ export async function openPostgresRegistry(url: string): Promise<RegistryBackend
       apply: async (change) => {
         await sql.begin(async (tx) => {
           await write(tx, change);
-          await feed.notify(tx, tablesOf(change).join(','));
+          await feed.notify(tx, encodeTouch(touchOf(change)));
         });
       },
       rehash: async (id, prev, next) =>
@@ -234,10 +236,10 @@ export async function openPostgresRegistry(url: string): Promise<RegistryBackend
           if (changed === 1) await feed.notify(tx, 'devices,gateways,service_accounts');
           return changed === 1;
         }),
+      loadDevices: async (ids) =>
+        (await sql`SELECT * FROM devices WHERE id = ANY(${ids as string[]})`).map((r) => DeviceRow.parse(r)),
       onRemoteChange: (listener) =>
-        feed.on((topic) =>
-          listener(topic === EVERYTHING ? REGISTRY_TABLES : (topic.split(',') as RegistryTable[])),
-        ),
+        feed.on((topic) => listener(topic === EVERYTHING ? { tables: REGISTRY_TABLES } : decodeTouch(topic))),
       ping: async () => {
         const timeout = new Promise<never>((_, reject) =>
           setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref(),

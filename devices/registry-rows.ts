@@ -132,6 +132,40 @@ export type RegistryChange =
     }
   | { readonly op: 'delete-agency'; readonly id: string };
 
+/**
+ * What a change touched, as the other nodes are told: its tables, and for the devices table the ids when
+ * they are named (then only those rows are read again: a country's million devices are not read for one).
+ */
+export interface RegistryTouch {
+  readonly tables: readonly RegistryTable[];
+  readonly devices?: readonly string[];
+}
+
+/** A notice's payload is at most 8,000 bytes (PostgreSQL's NOTIFY): beyond this, the whole table. */
+const MAX_TOUCH_TEXT = 7_000;
+
+export function touchOf(change: RegistryChange): RegistryTouch {
+  const tables = tablesOf(change);
+  if (change.op === 'update-device') return { tables, devices: [change.row.id] };
+  if (change.op === 'insert-devices') return { tables, devices: change.rows.map((r) => r.id) };
+  return { tables };
+}
+
+/** `devices,gateways` or `devices|id1 id2`: device ids hold neither `,` nor `|` nor spaces. */
+export function encodeTouch(touch: RegistryTouch): string {
+  const tables = touch.tables.join(',');
+  if (touch.devices === undefined) return tables;
+  const text = `${tables}|${touch.devices.join(' ')}`;
+  return text.length > MAX_TOUCH_TEXT ? tables : text;
+}
+
+export function decodeTouch(text: string): RegistryTouch {
+  const [tables = '', ids] = text.split('|');
+  const known = new Set<string>(REGISTRY_TABLES);
+  const named = tables.split(',').filter((t): t is RegistryTable => known.has(t));
+  return ids === undefined ? { tables: named } : { tables: named, devices: ids.split(' ').filter(Boolean) };
+}
+
 /** The tables a change writes: the ones other nodes read again. */
 export function tablesOf(change: RegistryChange): readonly RegistryTable[] {
   switch (change.op) {
@@ -176,12 +210,14 @@ export interface RegistryBackend {
   readonly keys: SecretKeys;
   /** The rows of these tables (all when not given). */
   load(tables?: readonly RegistryTable[]): Promise<Partial<RegistryRows>>;
+  /** These devices' rows (the ids without one are gone). */
+  loadDevices(ids: readonly string[]): Promise<DeviceRow[]>;
   /** Writes one change in one transaction; throws what the database said (see `storageError`). */
   apply(change: RegistryChange): Promise<void>;
   /** Replaces `id`'s legacy hash `prev` by `next` if it still holds it; whether it did. */
   rehash(id: string, prev: string, next: string): Promise<boolean>;
-  /** Told the tables another node changed, after its commit (never on a single node). */
-  onRemoteChange(listener: (tables: readonly RegistryTable[]) => void): void;
+  /** Told what another node changed, after its commit (never on a single node). */
+  onRemoteChange(listener: (touch: RegistryTouch) => void): void;
   /** Whether the database answers now (within 2 s); why not. */
   ping(): Promise<{ readonly ok: boolean; readonly problem?: string }>;
   close(): Promise<void>;

@@ -271,6 +271,14 @@ export function openSqliteRegistry(file: string): RegistryBackend {
       keys,
       load: (tables = REGISTRY_TABLES) =>
         settle(() => Object.fromEntries(tables.map((t) => [t, load[t]()])) as Partial<RegistryRows>),
+      loadDevices: (ids) =>
+        settle(() => {
+          const one = db.prepare<[string]>('SELECT * FROM devices WHERE id = ?');
+          return ids.flatMap((id) => {
+            const row = one.get(id);
+            return row === undefined ? [] : [DeviceRow.parse(row)];
+          });
+        }),
       apply: (change) => settle(() => write(writes, change)),
       rehash: (id, prev, next) =>
         settle(() => writes.rehash.reduce((n, s) => n + s.run(next, id, prev).changes, 0) === 1),

@@ -18,6 +18,8 @@ import {
   type RegistryChange,
   type RegistryRows,
   type RegistryTable,
+  type RegistryTouch,
+  type DeviceRow,
   type ServiceAccount,
 } from './registry-rows.ts';
 import { openPostgresRegistry } from './registry-postgres.ts';
@@ -235,6 +237,29 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       if (hashes.get(id) !== hash || standing(id) !== was.get(id)) principals.invalidate(id);
   }
 
+  /** Brings these devices to their rows (an id without one is gone), touching no other device. */
+  function fillDevices(rows: readonly DeviceRow[], ids: readonly string[]): void {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) {
+      const prev = devices.get(id);
+      const prevHash = hashes.get(id);
+      if (prev?.gateway !== undefined) children.get(prev.gateway)?.delete(id);
+      const row = byId.get(id);
+      if (row === undefined) {
+        if (prev !== undefined) {
+          devices.delete(id);
+          forget(id);
+        }
+        continue;
+      }
+      const d = deepFreeze(deviceFromRow(row));
+      devices.set(id, d);
+      hashes.set(id, row.secret_hash);
+      if (d.gateway !== undefined && d.status === 'active') children.get(d.gateway)?.add(id);
+      if (prevHash !== row.secret_hash || prev?.status !== d.status) principals.invalidate(id);
+    }
+  }
+
   try {
     fill(await backend.load());
   } catch (err) {
@@ -246,29 +271,39 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
   // being read again makes it be read once more, so an older read never overwrites a newer write.
   const remoteListeners: Array<(tables: readonly RegistryTable[]) => void> = [];
   let localWrites = 0;
+  // Whole tables to read again, and devices named one by one (while their table is not read whole).
   let pending = new Set<RegistryTable>();
+  let pendingDevices = new Set<string>();
   let reading: Promise<void> | undefined;
-  const readSoon = (tables: readonly RegistryTable[]) => {
-    for (const t of tables) pending.add(t);
+  const readSoon = (touch: RegistryTouch) => {
+    for (const t of touch.tables) if (t !== 'devices' || touch.devices === undefined) pending.add(t);
+    if (pending.has('devices')) pendingDevices.clear();
+    else for (const id of touch.devices ?? []) pendingDevices.add(id);
     reading ??= readAgain().finally(() => (reading = undefined));
     return reading;
   };
-  backend.onRemoteChange((tables) => void readSoon(tables));
+  backend.onRemoteChange((touch) => void readSoon(touch));
   let lastCatchUp = -Infinity;
   async function readAgain(): Promise<void> {
-    while (pending.size > 0 && !closed) {
+    while ((pending.size > 0 || pendingDevices.size > 0) && !closed) {
       const tables = [...pending];
+      const ids = [...pendingDevices];
       pending = new Set();
+      pendingDevices = new Set();
       const mark = localWrites;
       try {
-        const rows = await backend.load(tables);
+        const rows = tables.length > 0 ? await backend.load(tables) : {};
+        const deviceRows = ids.length > 0 ? await backend.loadDevices(ids) : [];
         if (closed) return;
         if (localWrites !== mark) {
-          for (const t of tables) pending.add(t);
+          void readSoon({ tables, devices: ids });
           continue;
         }
         fill(rows);
-        for (const listener of remoteListeners) listener(tables);
+        fillDevices(deviceRows, ids);
+        const told: readonly RegistryTable[] =
+          ids.length > 0 && !tables.includes('devices') ? [...tables, 'devices'] : tables;
+        for (const listener of remoteListeners) listener(told);
       } catch {
         // The database is away: read them again once it tells of a change (it tells of everything then).
         return;
@@ -600,7 +635,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       const now = Date.now();
       if (now - lastCatchUp < 250) return reading;
       lastCatchUp = now;
-      await readSoon(tables);
+      await readSoon({ tables });
     },
     storage: async () => ({
       database: options.postgresUrl === undefined ? 'sqlite' : 'postgresql',
