@@ -343,7 +343,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   (aedes as unknown as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
   if (link) clusterReaders = createClusterReaders(aedes, link, CLUSTER_HEARTBEAT_MS, wantReadings);
   link?.onChange((up) => {
-    if (!up) for (const id of Object.keys(clients())) clientOf(id)?.close();
+    if (!up) closeAllClients();
   });
   aedes.on('clientError', (client: Client, err: Error) => {
     log.debug({ clientId: client.id, err }, 'client error');
@@ -403,17 +403,11 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
       if (handlers !== undefined) throw new Error('the broker is listening already');
       handlers = given;
       if (readingsWanted) given.onReadingsWanted(true);
-      listening = await openListeners(
-        config,
-        handle,
-        () => {
-          for (const id of Object.keys(clients())) clientOf(id)?.close();
-        },
-        (why, from) =>
-          report('BROKER_ERR_PROXY_HEADER', why, {
-            log: { address: from },
-            detail: `${why} (from ${from ?? 'an unknown address'})`,
-          }),
+      listening = await openListeners(config, handle, closeAllClients, (why, from) =>
+        report('BROKER_ERR_PROXY_HEADER', why, {
+          log: { address: from },
+          detail: `${why} (from ${from ?? 'an unknown address'})`,
+        }),
       );
       return listening;
     },
@@ -435,5 +429,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   }
   function clientOf(id: string): Client | undefined {
     return clients()[id];
+  }
+  function closeAllClients(): void {
+    for (const id of Object.keys(clients())) clientOf(id)?.close();
   }
 }

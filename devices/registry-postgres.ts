@@ -241,14 +241,17 @@ export async function openPostgresRegistry(url: string): Promise<RegistryBackend
       onRemoteChange: (listener) =>
         feed.on((topic) => listener(topic === EVERYTHING ? { tables: REGISTRY_TABLES } : decodeTouch(topic))),
       ping: async () => {
-        const timeout = new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref(),
-        );
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000);
+        });
         try {
           await Promise.race([sql`SELECT 1`, timeout]);
           return { ok: true };
         } catch (err) {
           return { ok: false, problem: errorText(err) };
+        } finally {
+          clearTimeout(timer);
         }
       },
       async close() {
