@@ -15,13 +15,15 @@ export {
   Severity,
   type AlertChange,
   type AlertStore,
+  type EventScope,
   type SavedState,
   type TriggerInput,
   type TriggerItem,
   type TriggerOutcome,
 } from './types.ts';
 export { ALERTS_ERRORS, AlertsError, isAlertsError, type AlertsErrorCode } from './errors.ts';
-export { openAlertStore, type AlertStoreOptions } from './store.ts';
+export { openAlertStore, type AlertStoreOptions } from './store-sqlite.ts';
+export { openPostgresAlertStore, type PostgresAlertStoreOptions } from './store-postgres.ts';
 export {
   createAlertService,
   type AlertListener,

@@ -151,6 +151,13 @@ export const AlertFilter = z.object({
 });
 export type AlertFilter = z.input<typeof AlertFilter>;
 
+/**
+ * Whose events `eventsAfter` reads: `all`, or `raised-here`, those of the alerts this node raised (in a
+ * cluster each node's notifier tells the alerts it raised, whichever node changes them later; in one
+ * process every alert is raised here).
+ */
+export type EventScope = 'all' | 'raised-here';
+
 export interface AlertStore {
   /**
    * Applies a trigger. raise with no open alert for (rule, device) opens one (`raised`); raise or escalate
@@ -158,50 +165,57 @@ export interface AlertStore {
    * clear resolves it (`resolved`, resolution `auto`). Returns `undefined` when nothing changes (escalate
    * or clear with no open alert). `state`, when given, is saved in the same transaction.
    */
-  trigger(input: TriggerInput, state?: SavedState): AlertChange | undefined;
+  trigger(input: TriggerInput, state?: SavedState): Promise<AlertChange | undefined>;
   /**
    * Applies several triggers in one transaction (one disk sync for the lot: a storm of transitions, such
    * as a district's gauges raising together, must not hold the event loop for a sync each). Each has its
    * own savepoint: one that fails is rolled back alone and its slot holds the error; the others stand.
    */
-  triggerAll(items: readonly TriggerItem[]): TriggerOutcome[];
+  triggerAll(items: readonly TriggerItem[]): Promise<TriggerOutcome[]>;
   /** An operator acknowledges an open alert. Throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
-  acknowledge(id: number, by: string, note: string | undefined, at: number): AlertChange;
+  acknowledge(id: number, by: string, note: string | undefined, at: number): Promise<AlertChange>;
   /** An operator resolves an open or acknowledged alert. Throws ALERTS_ERR_NOT_FOUND / ALERTS_ERR_STATE. */
-  resolve(id: number, by: string, note: string | undefined, at: number): AlertChange;
+  resolve(id: number, by: string, note: string | undefined, at: number): Promise<AlertChange>;
   /**
    * Refers an open alert to step `step` (0-based) of its escalation chain: a `referred` event with `note`.
    * Nothing is written (undefined) when the alert is no longer open (acknowledged or resolved: the chain
    * stops) or has not had exactly `step` referrals (that step is taken). Throws ALERTS_ERR_NOT_FOUND.
    */
-  refer(id: number, step: number, note: string, at: number): AlertChange | undefined;
-  get(id: number): { alert: Alert; events: AlertEvent[] } | undefined;
+  refer(id: number, step: number, note: string, at: number): Promise<AlertChange | undefined>;
+  get(id: number): Promise<{ alert: Alert; events: AlertEvent[] } | undefined>;
   /** Newest raised first. */
-  list(filter?: AlertFilter): Alert[];
+  list(filter?: AlertFilter): Promise<Alert[]>;
   /** The open (or acknowledged) alert for a (rule, device), if any. */
-  openFor(rule: string, device: string): Alert | undefined;
+  openFor(rule: string, device: string): Promise<Alert | undefined>;
   /** Every alert not yet resolved. */
-  listOpen(): Alert[];
+  listOpen(): Promise<Alert[]>;
   /**
    * The events after event id `afterId`, oldest first, at most `limit`, each with its alert as it is now:
    * the log every transition writes in its own transaction, which the notifier reads as its outbox.
    */
-  eventsAfter(afterId: number, limit: number): AlertChange[];
+  eventsAfter(afterId: number, limit: number, scope?: EventScope): Promise<AlertChange[]>;
   /** Saves evaluator states in one transaction (the engine's periodic checkpoint). */
-  saveStates(states: readonly SavedState[]): void;
+  saveStates(states: readonly SavedState[]): Promise<void>;
   /** The saved states, each with when it was saved (ms since the epoch). */
-  loadStates(): Array<SavedState & { readonly savedAt: number }>;
+  loadStates(): Promise<Array<SavedState & { readonly savedAt: number }>>;
   /**
    * Time to acknowledge and to resolve, per owner, over the alerts raised in [from, to) (ms since the
    * epoch; either end open when absent): how many of them were acknowledged and resolved (by an operator
    * or by the rule's clear condition), and the mean ms from raised to each, null when there is none.
    */
-  responseTimes(filter: { from?: number; to?: number }): Array<{
-    owner: string;
-    acknowledged: number;
-    meanAckMs: number | null;
-    resolved: number;
-    meanResolveMs: number | null;
-  }>;
-  close(): void;
+  responseTimes(filter: { from?: number; to?: number }): Promise<
+    Array<{
+      owner: string;
+      acknowledged: number;
+      meanAckMs: number | null;
+      resolved: number;
+      meanResolveMs: number | null;
+    }>
+  >;
+  /**
+   * A cluster's store (PostgreSQL): `listener` is told of the changes other nodes made, in order, soon
+   * after they commit (this node's own changes are told by the alert service as it makes them).
+   */
+  onOthers?(listener: (changes: AlertChange[]) => void): void;
+  close(): Promise<void>;
 }

@@ -139,9 +139,13 @@ function openStream(reply: FastifyReply, alerts: ApiAlerts, filter: Filter): () 
     if (res.writableLength > MAX_UNSENT_BYTES) end();
     else res.write(text);
   };
-  const unsubscribe = alerts.subscribe((change) => {
-    if (matches(filter, change.alert)) send(frame(change));
-  });
+  // Every node's changes: in a cluster an operator sees the same stream through any node.
+  const unsubscribe = alerts.subscribe(
+    (change) => {
+      if (matches(filter, change.alert)) send(frame(change));
+    },
+    { everywhere: true },
+  );
   const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
   function end(): void {
     if (ended) return;
@@ -198,14 +202,14 @@ export function alertsRoutes({ auth, alerts, clock }: AlertRouteDeps): FastifyPl
         querystring: ListQuery,
         response: { 200: AlertList, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { state, severity, ...rest } = request.query;
         const filter = {
           ...rest,
           ...(state?.length ? { state } : {}),
           ...(severity?.length ? { severity } : {}),
         };
-        return Promise.resolve({ alerts: alerts.list(filter) });
+        return { alerts: await alerts.list(filter) };
       },
     });
 
@@ -218,7 +222,7 @@ export function alertsRoutes({ auth, alerts, clock }: AlertRouteDeps): FastifyPl
         querystring: ResponseTimesQuery,
         response: { 200: ResponseTimes, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => Promise.resolve({ owners: alerts.responseTimes(request.query) }),
+      handler: async (request) => ({ owners: await alerts.responseTimes(request.query) }),
     });
 
     app.get(ALERT_STREAM_PATH, {
@@ -253,33 +257,33 @@ export function alertsRoutes({ auth, alerts, clock }: AlertRouteDeps): FastifyPl
         params: AlertIdParam,
         response: { 200: AlertWithHistory, ...errorResponses(...AUTH_ERRORS, 'API_ERR_ALERT_NOT_FOUND') },
       },
-      handler: (request) => {
-        const found = alerts.get(alertId(request.params.id));
+      handler: async (request) => {
+        const found = await alerts.get(alertId(request.params.id));
         if (found === undefined)
           throw new ApiError('API_ERR_ALERT_NOT_FOUND', `no alert ${request.params.id}`);
-        return Promise.resolve(found);
+        return found;
       },
     });
 
     app.post('/alerts/:id/acknowledge', {
       onRequest: auth.requireRole('operator'),
       schema: actionSchema('Acknowledge an open alert: someone is on it'),
-      handler: (request) => {
+      handler: async (request) => {
         const id = alertId(request.params.id);
-        const change = alerts.acknowledge(id, caller(request), request.body?.note);
+        const change = await alerts.acknowledge(id, caller(request), request.body?.note);
         request.log.info({ alert: id }, 'alert acknowledged');
-        return Promise.resolve({ alert: change.alert, event: change.event });
+        return { alert: change.alert, event: change.event };
       },
     });
 
     app.post('/alerts/:id/resolve', {
       onRequest: auth.requireRole('operator'),
       schema: actionSchema('Resolve an open or acknowledged alert'),
-      handler: (request) => {
+      handler: async (request) => {
         const id = alertId(request.params.id);
-        const change = alerts.resolve(id, caller(request), request.body?.note);
+        const change = await alerts.resolve(id, caller(request), request.body?.note);
         request.log.info({ alert: id }, 'alert resolved');
-        return Promise.resolve({ alert: change.alert, event: change.event });
+        return { alert: change.alert, event: change.event };
       },
     });
 

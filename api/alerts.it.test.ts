@@ -72,8 +72,8 @@ const LAMP: TriggerInput = {
   at: NOW - HOUR,
 };
 
-function raise(input: TriggerInput): Alert {
-  const change = h.alerts.trigger(input);
+async function raise(input: TriggerInput): Promise<Alert> {
+  const change = await h.alerts.trigger(input);
   if (change === undefined) throw new Error('the trigger changed nothing');
   return change.alert;
 }
@@ -90,10 +90,10 @@ async function listed(query: string): Promise<string[]> {
 
 describe('GET /api/alerts', () => {
   it('lists alerts newest raised first, filtered by state, severity, owner, kind, place, rule and time', async () => {
-    raise(FLOOD);
-    raise(AIR);
-    const lamp = raise(LAMP);
-    h.alerts.acknowledge(lamp.id, 'ops desk');
+    await raise(FLOOD);
+    await raise(AIR);
+    const lamp = await raise(LAMP);
+    await h.alerts.acknowledge(lamp.id, 'ops desk');
     const all = ['lamp-power-high', 'pm25-unhealthy', 'river-kim-long-alarm'];
 
     expect(await listed('')).toEqual(all);
@@ -137,9 +137,9 @@ describe('GET /api/alerts', () => {
 
 describe('GET /api/alerts/:id', () => {
   it('answers the alert with its history, oldest first', async () => {
-    const first = raise({ ...FLOOD, device: 'flood-bach-ho', at: NOW - 50 * 60_000 });
-    raise({ ...FLOOD, device: 'flood-bach-ho', value: 2.7, at: NOW - 40 * 60_000 });
-    raise({
+    const first = await raise({ ...FLOOD, device: 'flood-bach-ho', at: NOW - 50 * 60_000 });
+    await raise({ ...FLOOD, device: 'flood-bach-ho', value: 2.7, at: NOW - 40 * 60_000 });
+    await raise({
       ...FLOOD,
       device: 'flood-bach-ho',
       type: 'escalate',
@@ -148,7 +148,7 @@ describe('GET /api/alerts/:id', () => {
       value: 3.6,
       at: NOW - 30 * 60_000,
     });
-    h.alerts.acknowledge(first.id, 'ops desk', 'team sent to Bạch Hổ bridge');
+    await h.alerts.acknowledge(first.id, 'ops desk', 'team sent to Bạch Hổ bridge');
     const res = await h.request({ url: `/api/alerts/${first.id}`, as: 'viewer' });
     expect(res.status).toBe(200);
     const { alert, events } = AlertWithHistory.parse(res.body);
@@ -168,7 +168,7 @@ describe('GET /api/alerts/:id', () => {
 
 describe('acknowledge and resolve', () => {
   it('acknowledges in the name of the token, then refuses a second acknowledge with 409', async () => {
-    const { id } = raise({ ...AIR, device: 'aq-kim-long' });
+    const { id } = await raise({ ...AIR, device: 'aq-kim-long' });
     const res = await h.request({
       method: 'POST',
       url: `/api/alerts/${id}/acknowledge`,
@@ -183,11 +183,11 @@ describe('acknowledge and resolve', () => {
 
     const again = await h.request({ method: 'POST', url: `/api/alerts/${id}/acknowledge`, as: 'operator' });
     expect(errorCode(again)).toBe('API_ERR_ALERT_STATE');
-    expect(h.alerts.get(id)?.events.map((e) => e.type)).toEqual(['raised', 'acknowledged']);
+    expect((await h.alerts.get(id))?.events.map((e) => e.type)).toEqual(['raised', 'acknowledged']);
   });
 
   it('resolves an open alert without a body, then refuses to resolve or acknowledge it again', async () => {
-    const { id } = raise({ ...LAMP, device: 'sl-le-loi-002' });
+    const { id } = await raise({ ...LAMP, device: 'sl-le-loi-002' });
     const res = await h.request({ method: 'POST', url: `/api/alerts/${id}/resolve`, as: 'engineer' });
     expect(res.status).toBe(200);
     expect(AlertChanged.parse(res.body).alert).toMatchObject({
@@ -207,7 +207,7 @@ describe('acknowledge and resolve', () => {
   });
 
   it('refuses a viewer (403), a caller without a token (401), and a bad body (400)', async () => {
-    const { id } = raise({ ...FLOOD, device: 'flood-phu-oc' });
+    const { id } = await raise({ ...FLOOD, device: 'flood-phu-oc' });
     const url = `/api/alerts/${id}/acknowledge`;
     expect(errorCode(await h.request({ method: 'POST', url, as: 'viewer' }))).toBe('API_ERR_FORBIDDEN');
     expect(errorCode(await h.request({ method: 'POST', url }))).toBe('API_ERR_UNAUTHORIZED');
@@ -219,18 +219,18 @@ describe('acknowledge and resolve', () => {
     expect(errorCode(await h.request({ method: 'POST', url, as: 'operator', body: typo }))).toBe(
       'API_ERR_VALIDATION',
     );
-    expect(h.alerts.get(id)?.alert.state).toBe('open');
+    expect((await h.alerts.get(id))?.alert.state).toBe('open');
   });
 });
 
 describe('GET /api/alerts/response-times', () => {
   it('answers, per owner, the mean time to acknowledge and to resolve of the alerts raised in the range', async () => {
     const owner = 'water utility';
-    const old = raise({ ...FLOOD, owner, device: 'flood-old', at: NOW - 5 * HOUR });
-    const a = raise({ ...FLOOD, owner, device: 'flood-a', at: NOW - 20 * 60_000 });
-    const b = raise({ ...FLOOD, owner, device: 'flood-b', at: NOW - 10 * 60_000 });
-    for (const { id } of [old, a, b]) h.alerts.acknowledge(id, 'ops desk'); // the service's clock: NOW
-    h.alerts.resolve(a.id, 'ops desk');
+    const old = await raise({ ...FLOOD, owner, device: 'flood-old', at: NOW - 5 * HOUR });
+    const a = await raise({ ...FLOOD, owner, device: 'flood-a', at: NOW - 20 * 60_000 });
+    const b = await raise({ ...FLOOD, owner, device: 'flood-b', at: NOW - 10 * 60_000 });
+    for (const { id } of [old, a, b]) await h.alerts.acknowledge(id, 'ops desk'); // the service's clock: NOW
+    await h.alerts.resolve(a.id, 'ops desk');
 
     const Times = z.object({
       owners: z.array(
@@ -328,8 +328,8 @@ describe('GET /api/alerts/stream (server-sent events over a real socket)', () =>
     expect(stream.response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     await vi.waitFor(() => expect(h.alertListeners()).toBe(before + 1));
 
-    raise({ ...LAMP, device: 'sl-le-loi-003' }); // another kind: not sent on this stream
-    const raised = raise({ ...FLOOD, device: 'flood-kim-long-2' });
+    await raise({ ...LAMP, device: 'sl-le-loi-003' }); // another kind: not sent on this stream
+    const raised = await raise({ ...FLOOD, device: 'flood-kim-long-2' });
     const event = await stream.nextEvent();
     expect(event.event).toBe('alert');
     const change = AlertChanged.parse(JSON.parse(event.data));
@@ -337,7 +337,7 @@ describe('GET /api/alerts/stream (server-sent events over a real socket)', () =>
     expect(change.event.type).toBe('raised');
     expect(event.id).toBe(String(change.event.id));
 
-    h.alerts.acknowledge(raised.id, 'ops desk');
+    await h.alerts.acknowledge(raised.id, 'ops desk');
     const acknowledged = AlertChanged.parse(JSON.parse((await stream.nextEvent()).data));
     expect([acknowledged.alert.id, acknowledged.event.type]).toEqual([raised.id, 'acknowledged']);
 
@@ -349,7 +349,7 @@ describe('GET /api/alerts/stream (server-sent events over a real socket)', () =>
     const stream = await connect(`${base}?access_token=${h.tokens.viewer}&severity=critical`);
     expect(stream.response.statusCode).toBe(200);
     await vi.waitFor(() => expect(h.alertListeners()).toBeGreaterThan(0));
-    const raised = raise({ ...AIR, device: 'aq-thuan-an' });
+    const raised = await raise({ ...AIR, device: 'aq-thuan-an' });
     expect(AlertChanged.parse(JSON.parse((await stream.nextEvent()).data)).alert.id).toBe(raised.id);
     stream.close();
 

@@ -41,9 +41,9 @@ export function deviceStatusRoutes(deps: {
         security: BEARER,
         response: { 200: z.object({ devices: z.array(DeviceStatus) }), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: () => {
+      handler: async () => {
         const silence = absenceRuleIds((deps.rules?.inForce() ?? []).map((r) => r.rule));
-        const stateOf = deviceAlertStates(deps.alerts.listOpen(), silence);
+        const stateOf = deviceAlertStates(await deps.alerts.listOpen(), silence);
         const devices = deps.registry.listDevices().map((d) => {
           const { status, open } = stateOf(d.id);
           return {
@@ -56,7 +56,7 @@ export function deviceStatusRoutes(deps: {
             openAlerts: open,
           };
         });
-        return Promise.resolve({ devices });
+        return { devices };
       },
     });
     return Promise.resolve();

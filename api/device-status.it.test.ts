@@ -53,8 +53,8 @@ describe('GET /api/status/devices', () => {
       [HUNG_VUONG.id]: ['ok', 0],
       [LE_LOI_LAMP.id]: ['ok', 0],
     });
-    const lamp = h.alerts.trigger(raise({}))!;
-    h.alerts.trigger(
+    const lamp = (await h.alerts.trigger(raise({})))!;
+    await h.alerts.trigger(
       raise({
         rule: 'silent-air-station',
         device: HUNG_VUONG.id,
@@ -71,7 +71,7 @@ describe('GET /api/status/devices', () => {
       [HUNG_VUONG.id]: ['silent', 1],
       [LE_LOI_LAMP.id]: ['alerting', 1],
     });
-    h.alerts.resolve(lamp.alert.id, 'test operator', 'lamp replaced');
+    await h.alerts.resolve(lamp.alert.id, 'test operator', 'lamp replaced');
     expect((await statuses())[LE_LOI_LAMP.id]).toEqual(['ok', 0]);
     const one = await h.request({ url: '/api/status/devices', as: 'viewer' });
     expect((one.body as { devices: Array<{ id: string; location: unknown }> }).devices).toContainEqual(

@@ -104,9 +104,9 @@ export function routingRoutes(deps: RoutingRouteDeps): FastifyPluginAsyncZod {
   const { auth, routing, registry } = deps;
   const tags = ['routing'];
 
-  function planned(body: z.infer<typeof PlanBody>): { facts: AlertFacts; raisedAt: number } {
+  async function planned(body: z.infer<typeof PlanBody>): Promise<{ facts: AlertFacts; raisedAt: number }> {
     if ('alert' in body) {
-      const alert: Alert | undefined = deps.alerts?.get(body.alert)?.alert;
+      const alert: Alert | undefined = (await deps.alerts?.get(body.alert))?.alert;
       if (alert === undefined) throw new ApiError('API_ERR_ALERT_NOT_FOUND', `no alert ${body.alert}`);
       const device = registry.getDevice(alert.device);
       return {
@@ -186,14 +186,14 @@ export function routingRoutes(deps: RoutingRouteDeps): FastifyPluginAsyncZod {
         body: PlanBody,
         response: { 200: PlanView, ...errorResponses(...AUTH_ERRORS, 'API_ERR_ALERT_NOT_FOUND') },
       },
-      handler: (request) => {
-        const { facts, raisedAt } = planned(request.body);
+      handler: async (request) => {
+        const { facts, raisedAt } = await planned(request.body);
         const routes = routing.plan(facts).map((p) => view(p, raisedAt));
-        return Promise.resolve({
+        return {
           alert: { ...facts, tags: [...facts.tags] },
           raisedAt: iso(raisedAt),
           routes,
-        });
+        };
       },
     });
 

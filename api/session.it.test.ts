@@ -79,7 +79,7 @@ describe('/api/session', () => {
       body: { note: 'forged' },
     });
     expect(errorOf(res).code).toBe('API_ERR_CROSS_SITE');
-    expect(h.alerts.get(alertId)!.alert.state).not.toBe('resolved');
+    expect((await h.alerts.get(alertId))!.alert.state).not.toBe('resolved');
   });
 
   it('gives a wrong password and an unknown user the same answer, and makes a failing name wait', async () => {

@@ -79,8 +79,8 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
     if (s === undefined) throw new ApiError('API_ERR_SILENCE_NOT_FOUND', `no silence ${id}`);
     return s;
   };
-  const holding = (s: Silence): number[] =>
-    (deps.alerts?.listOpen() ?? [])
+  const holding = async (s: Silence): Promise<number[]> =>
+    ((await deps.alerts?.listOpen()) ?? [])
       .filter((a: Alert) => matches(s.match, factsOf(a, deps.registry.getDevice(a.device)?.tags ?? [])))
       .map((a) => a.id);
 
@@ -113,7 +113,7 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
         body: SilenceInput,
         response: { 201: Created, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         const now = clock();
         const window = silenceWindow(request.body, now);
         if ('problem' in window) throw new ApiError('API_ERR_VALIDATION', `body/ends_at ${window.problem}`);
@@ -126,7 +126,7 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
         });
         request.log.info({ silence: s.id, match: s.match, endsAt: iso(s.endsAt) }, 'silence created');
         reply.code(201);
-        return Promise.resolve({ ...view(s, now), holding: holding(s) });
+        return { ...view(s, now), holding: await holding(s) };
       },
     });
 

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     }
     const now = Date.now();
     const items = Array.from({ length: opts.alerts }, (_, i) => ({ input: alert(i, now - 60_000) }));
-    for (let i = 0; i < items.length; i += 200) platform.alerts.triggerAll(items.slice(i, i + 200));
+    for (let i = 0; i < items.length; i += 200) await platform.alerts.triggerAll(items.slice(i, i + 200));
     await platform.registry.users.create({ username: 'bench', role: 'viewer', password: PASSWORD });
 
     const base = `http://127.0.0.1:${platform.apiPort}`;
@@ -163,7 +163,10 @@ async function main(): Promise<void> {
     const histogram = createLatencyHistogram();
     for (let i = 0; i < opts.events; i++) {
       const raisedAt = Date.now();
-      const change = platform.alerts.trigger({ ...alert(opts.alerts + i, raisedAt), severity: 'critical' })!;
+      const change = (await platform.alerts.trigger({
+        ...alert(opts.alerts + i, raisedAt),
+        severity: 'critical',
+      }))!;
       const id = String(change.alert.id);
       const shownAt = await page.waitForFunction(
         (key) => (globalThis as unknown as { __seen: Record<string, number> }).__seen[key],

@@ -159,16 +159,16 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
   let t = performance.now();
   // The rules engine raises a storm in batches of its transitions (one transaction each).
   const items = storm(opts.alerts, now);
-  for (let i = 0; i < items.length; i += 200) alerts.triggerAll(items.slice(i, i + 200));
+  for (let i = 0; i < items.length; i += 200) await alerts.triggerAll(items.slice(i, i + 200));
   const raiseMs = performance.now() - t;
 
   t = performance.now();
-  while (notifier.step().events > 0);
+  while ((await notifier.step()).events > 0);
   const consumeMs = performance.now() - t;
 
   now += 30_000; // the groups' wait
   t = performance.now();
-  const flushed = notifier.step();
+  const flushed = await notifier.step();
   const flushMs = performance.now() - t;
 
   t = performance.now();
@@ -187,7 +187,7 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
     deliverMs,
     received: received() - before,
   };
-  store.close();
+  await store.close();
   notify.close();
   await rm(dir, { recursive: true, force: true });
   return result;

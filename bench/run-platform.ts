@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const probe = settings.probe ? await provisionProbe(platform) : undefined;
   // Devices provisioned after start are watched from their first reading; the probe's readings carry
   // device time hours in the past, which would start its absence watch there. Watch everyone from now.
-  platform.rules.syncDevices();
+  await platform.rules.syncDevices();
   const rules = ruleCoverage(platform, devices[0]?.id ?? '', probe?.gauge.id);
 
   const progress = setInterval(

@@ -62,7 +62,7 @@ export interface BrokerHandlers {
    * is acknowledged all the same; an error back means it could not be recorded at all (the alert store
    * failed): it is not acknowledged and the connection is closed, so the client sends it again.
    */
-  readonly alertRequest: (request: AlertRequest) => Error | undefined;
+  readonly alertRequest: (request: AlertRequest) => Promise<Error | undefined>;
   /** Told each time the decoded readings gain their first subscriber or lose their last. */
   readonly onReadingsWanted: (wanted: boolean) => void;
   /**
@@ -243,12 +243,17 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     const payload = packet.payload as Buffer;
     unforwarded.add(payload);
     packet.retain = false; // nor kept for later subscribers
-    const err = on().alertRequest({ topic: packet.topic, source: principal.id, request: parsed, payload });
-    callback(
-      err
-        ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
-        : null,
-    );
+    const request = { topic: packet.topic, source: principal.id, request: parsed, payload };
+    void on()
+      .alertRequest(request)
+      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
+      .then((err) =>
+        callback(
+          err
+            ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
+            : null,
+        ),
+      );
   }
 
   /** A command's answer: for the platform only, never forwarded nor retained. */

@@ -78,7 +78,7 @@ function context(over: Partial<FlowContext> = {}): FlowContext {
   return {
     getDevice: (id) => devices.get(id),
     isFileRule: (id) => id === 'river-alarm-level',
-    openFor: () => undefined,
+    open: undefined,
     now: NOW,
     ...over,
   };
@@ -225,7 +225,7 @@ describe('decideFlowRequest: raise', () => {
   });
 
   it('refuses to touch an open alert a rule file raised, even after its file is gone', () => {
-    const ctx = context({ openFor: () => openAlert({ source: 'rule' }) });
+    const ctx = context({ open: openAlert({ source: 'rule' }) });
     expect(decideFlowRequest(topic('raise'), json(raise), ctx)).toMatchObject({
       ok: false,
       code: 'RULES_ERR_FLOW_RULE',
@@ -256,7 +256,7 @@ describe('decideFlowRequest: clear', () => {
   });
 
   it('resolves the open alert as it stands, with the message a rule file says by default', () => {
-    const d = decideFlowRequest(topic('clear'), Buffer.alloc(0), context({ openFor: () => openAlert() }));
+    const d = decideFlowRequest(topic('clear'), Buffer.alloc(0), context({ open: openAlert() }));
     expect(d).toEqual({
       ok: true,
       trigger: {
@@ -283,7 +283,7 @@ describe('decideFlowRequest: clear', () => {
     const d = decideFlowRequest(
       topic('clear'),
       json({ message: 'back to normal', at }),
-      context({ openFor: () => openAlert() }),
+      context({ open: openAlert() }),
     );
     expect(d).toMatchObject({ ok: true, trigger: { message: 'back to normal', at: Date.parse(at) } });
   });
@@ -319,9 +319,9 @@ describe('createFlowRequests', () => {
         trigger: (input) => {
           trigger(input);
           triggered.push(input);
-          return undefined;
+          return Promise.resolve(undefined);
         },
-        openFor: () => undefined,
+        openFor: () => Promise.resolve(undefined),
       },
       getDevice: (id) => devices.get(id),
       isFileRule: (id) => id === 'river-alarm-level',
@@ -339,19 +339,19 @@ describe('createFlowRequests', () => {
     payload,
   });
 
-  it('triggers the alert service with a valid request and counts it', () => {
+  it('triggers the alert service with a valid request and counts it', async () => {
     const h = harness();
-    expect(h.handle(message(topic('raise'), json(raise)))).toBeUndefined();
+    expect(await h.handle(message(topic('raise'), json(raise)))).toBeUndefined();
     expect(h.triggered).toMatchObject([{ type: 'raise', source: 'flow', rule: 'nr-river-trend' }]);
     expect(h.letters).toEqual([]);
     expect(h.counts).toEqual(['raise accepted']);
   });
 
-  it('dead-letters a bad request with its code, the sender, the topic and the payload, and acknowledges it', () => {
+  it('dead-letters a bad request with its code, the sender, the topic and the payload, and acknowledges it', async () => {
     const h = harness();
     const payload = Buffer.from('{"title":');
     const m = message(topic('raise'), payload);
-    expect(h.handle(m)).toBeUndefined();
+    expect(await h.handle(m)).toBeUndefined();
     expect(h.triggered).toEqual([]);
     expect(h.letters).toEqual([
       {
@@ -366,27 +366,27 @@ describe('createFlowRequests', () => {
     expect(h.counts).toEqual(['raise RULES_ERR_FLOW_REQUEST']);
   });
 
-  it('dead-letters what the alert store finds invalid, and acknowledges it', () => {
+  it('dead-letters what the alert store finds invalid, and acknowledges it', async () => {
     const h = harness(() => {
       throw new AlertsError('ALERTS_ERR_INVALID', 'trigger');
     });
-    expect(h.handle(message(topic('raise'), json(raise)))).toBeUndefined();
+    expect(await h.handle(message(topic('raise'), json(raise)))).toBeUndefined();
     expect(h.letters.map((l) => l.code)).toEqual(['RULES_ERR_FLOW_REQUEST']);
   });
 
-  it('gives back the error when the alert store fails, so the request is not acknowledged', () => {
+  it('gives back the error when the alert store fails, so the request is not acknowledged', async () => {
     const failure = new AlertsError('ALERTS_ERR_STORE', 'disk full');
     const h = harness(() => {
       throw failure;
     });
-    expect(h.handle(message(topic('raise'), json(raise)))).toBe(failure);
+    expect(await h.handle(message(topic('raise'), json(raise)))).toBe(failure);
     expect(h.letters).toEqual([]);
     expect(h.counts).toEqual([]);
   });
 
-  it('keeps serving when the dead letters cannot be written', () => {
+  it('keeps serving when the dead letters cannot be written', async () => {
     const h = createFlowRequests({
-      alerts: { trigger: () => undefined, openFor: () => undefined },
+      alerts: { trigger: () => Promise.resolve(undefined), openFor: () => Promise.resolve(undefined) },
       getDevice: () => undefined,
       isFileRule: () => false,
       deadLetter: () => {
@@ -396,7 +396,7 @@ describe('createFlowRequests', () => {
       log,
       clock: () => NOW,
     });
-    expect(h(message(topic('raise'), json(raise)))).toBeUndefined();
+    expect(await h(message(topic('raise'), json(raise)))).toBeUndefined();
   });
 
   it('documents every code it can dead-letter in the rules error table', () => {

@@ -21,7 +21,7 @@ export interface Flows {
   /** Ingest's listener for durable readings: publishes them while anyone subscribes, else does nothing. */
   onReadings(readings: readonly Reading[], device: DeviceRecord): void;
   /** The broker's alert request handler (requests.ts, createFlowRequests). */
-  readonly request: (message: FlowRequestMessage) => Error | undefined;
+  readonly request: (message: FlowRequestMessage) => Promise<Error | undefined>;
   /** The broker's news: decoded readings gained their first subscriber, or lost their last. */
   readonly readingsWanted: (wanted: boolean) => void;
   /** Whether decoded readings are being published now. */

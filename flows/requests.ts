@@ -60,7 +60,8 @@ export interface FlowContext {
   readonly isFileRule: (ruleId: string) => boolean;
   /** Whether the registry has this agency; owners are unchecked when left out. */
   readonly isAgency?: ((id: string) => boolean) | undefined;
-  readonly openFor: (rule: string, device: string) => Alert | undefined;
+  /** The open alert of (rule, device), read before deciding. */
+  readonly open: Alert | undefined;
   readonly now: number;
 }
 
@@ -95,7 +96,7 @@ export function decideFlowRequest(topic: FlowRequestTopic, payload: Buffer, ctx:
   }
   // The store keeps one open alert per (rule, device), whatever its source: a file rule's id would let
   // a flow update, escalate or resolve that rule's alerts.
-  const open = ctx.openFor(topic.rule, device.id);
+  const open = ctx.open;
   if (ctx.isFileRule(topic.rule) || (open !== undefined && open.source !== 'flow')) {
     return refused('RULES_ERR_FLOW_RULE', `rule ${topic.rule} is a rule file's`);
   }
@@ -220,7 +221,7 @@ export interface FlowRequestDeps {
  */
 export function createFlowRequests(
   deps: FlowRequestDeps,
-): (message: FlowRequestMessage) => Error | undefined {
+): (message: FlowRequestMessage) => Promise<Error | undefined> {
   const { alerts, log, metrics, clock } = deps;
 
   function reject(message: FlowRequestMessage, code: FlowErrorCode, detail: string): undefined {
@@ -235,19 +236,19 @@ export function createFlowRequests(
     return undefined;
   }
 
-  return (message) => {
+  return async (message) => {
     const { request } = message;
     try {
       const ctx: FlowContext = {
         getDevice: deps.getDevice,
         isFileRule: deps.isFileRule,
         isAgency: deps.isAgency,
-        openFor: (rule, device) => alerts.openFor(rule, device),
+        open: await alerts.openFor(request.rule, request.device),
         now: clock(),
       };
       const decision = decideFlowRequest(request, message.payload, ctx);
       if (!decision.ok) return reject(message, decision.code, decision.detail);
-      if (decision.trigger !== undefined) alerts.trigger(decision.trigger);
+      if (decision.trigger !== undefined) await alerts.trigger(decision.trigger);
       metrics.request(request.channel, 'accepted');
       return undefined;
     } catch (err) {

@@ -17,8 +17,8 @@ function counting(fail = false) {
   const notifier: Notifier = {
     step() {
       counts.steps++;
-      if (fail) throw new Error('notify.db is locked');
-      return { events: 0, notifications: 0, deliveries: 0, referred: 0 };
+      if (fail) return Promise.reject(new Error('notify.db is locked'));
+      return Promise.resolve({ events: 0, notifications: 0, deliveries: 0, referred: 0 });
     },
   };
   return { counts, notifier };

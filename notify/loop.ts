@@ -39,7 +39,7 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
 
   async function once(): Promise<void> {
     try {
-      notifier.step();
+      await notifier.step();
       for (const outcome of await deliverer.deliverDue()) options.onOutcome?.(outcome);
       failures = 0;
     } catch (err) {

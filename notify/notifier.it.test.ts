@@ -109,40 +109,40 @@ beforeEach(async () => {
   store = openNotifyStore(path.join(dir, 'notify.db'));
 });
 afterEach(async () => {
-  alerts.close();
+  await alerts.close();
   store.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('the notifier', () => {
-  it("tells each of the owner's receivers of a new alert once its group has waited", () => {
+  it("tells each of the owner's receivers of a new alert once its group has waited", async () => {
     const n = notifier();
-    const { alert } = alerts.trigger(raise())!;
-    expect(n.step()).toMatchObject({ events: 1, deliveries: 0 });
+    const { alert } = (await alerts.trigger(raise()))!;
+    expect(await n.step()).toMatchObject({ events: 1, deliveries: 0 });
     now += 29 * SEC;
-    expect(n.step().deliveries).toBe(0);
+    expect((await n.step()).deliveries).toBe(0);
     now += SEC;
-    expect(n.step().deliveries).toBe(2);
+    expect((await n.step()).deliveries).toBe(2);
     expect(told().map((t) => t.receiver)).toEqual(['flood-control/control-room', 'flood-control/duty-desk']);
     expect(told()[0]).toMatchObject({
       status: 'firing',
       group: { agency: 'flood-control', rule: 'silent-flood-gauge', district: 'Phú Hội' },
       alerts: [{ id: alert.id, device: 'sf-le-loi' }],
     });
-    expect(n.step().deliveries).toBe(0);
+    expect((await n.step()).deliveries).toBe(0);
   });
 
-  it("makes a district's thirty gauges going silent in the same minute one notification listing the thirty", () => {
+  it("makes a district's thirty gauges going silent in the same minute one notification listing the thirty", async () => {
     const n = notifier();
     for (let i = 0; i < 30; i++) {
-      alerts.trigger(raise({ device: `sf-${i}`, at: now + i * SEC }));
+      await alerts.trigger(raise({ device: `sf-${i}`, at: now + i * SEC }));
       now += SEC;
-      n.step();
+      await n.step();
     }
-    alerts.trigger(raise({ device: 'sf-elsewhere', district: 'Kim Long' }));
-    n.step();
+    await alerts.trigger(raise({ device: 'sf-elsewhere', district: 'Kim Long' }));
+    await n.step();
     now += MIN;
-    n.step();
+    await n.step();
     const byDistrict = told().filter((t) => t.receiver === 'flood-control/duty-desk');
     expect(byDistrict.map((t) => [t.group.district, t.alerts.length])).toEqual([
       ['Phú Hội', 30],
@@ -150,65 +150,65 @@ describe('the notifier', () => {
     ]);
   });
 
-  it('mutes a lower alert of a device with an open critical one, in the notification only', () => {
+  it('mutes a lower alert of a device with an open critical one, in the notification only', async () => {
     const n = notifier();
-    alerts.trigger(raise({ rule: 'river-alarm-level', device: 'rg-kim-long', severity: 'critical' }));
-    const low = alerts.trigger(raise({ rule: 'river-fast-rise', device: 'rg-kim-long' }))!;
-    n.step();
+    await alerts.trigger(raise({ rule: 'river-alarm-level', device: 'rg-kim-long', severity: 'critical' }));
+    const low = (await alerts.trigger(raise({ rule: 'river-fast-rise', device: 'rg-kim-long' })))!;
+    await n.step();
     now += MIN;
-    n.step();
+    await n.step();
     expect(told().map((t) => t.group.rule)).toEqual(['river-alarm-level', 'river-alarm-level']);
-    expect(alerts.get(low.alert.id)?.alert.state).toBe('open');
+    expect((await alerts.get(low.alert.id))?.alert.state).toBe('open');
   });
 
-  it('tells an open group again after its repeat interval, but not its acknowledged alerts', () => {
+  it('tells an open group again after its repeat interval, but not its acknowledged alerts', async () => {
     const n = notifier();
-    const a = alerts.trigger(raise())!;
-    const b = alerts.trigger(raise({ device: 'sf-nguyen-hue' }))!;
-    n.step();
+    const a = (await alerts.trigger(raise()))!;
+    const b = (await alerts.trigger(raise({ device: 'sf-nguyen-hue' })))!;
+    await n.step();
     now += MIN;
-    n.step();
-    alerts.acknowledge(a.alert.id, 'operator', 'crew sent', now);
+    await n.step();
+    await alerts.acknowledge(a.alert.id, 'operator', 'crew sent', now);
     now += 59 * MIN;
-    expect(n.step().deliveries).toBe(0);
+    expect((await n.step()).deliveries).toBe(0);
     now += MIN;
-    expect(n.step().deliveries).toBe(2);
+    expect((await n.step()).deliveries).toBe(2);
     const repeat = told().at(-1)!;
     expect(repeat.key).toMatch(/#2$/);
     expect(repeat.alerts.map((x) => x.id)).toEqual([b.alert.id]);
   });
 
-  it('tells a resolution, within the group interval, and the group ends with its last alert', () => {
+  it('tells a resolution, within the group interval, and the group ends with its last alert', async () => {
     const n = notifier();
-    const a = alerts.trigger(raise())!;
-    n.step();
+    const a = (await alerts.trigger(raise()))!;
+    await n.step();
     now += MIN;
-    n.step();
-    alerts.trigger({ ...raise(), type: 'clear', at: now });
-    n.step();
+    await n.step();
+    await alerts.trigger({ ...raise(), type: 'clear', at: now });
+    await n.step();
     now += 4 * MIN;
-    expect(n.step().deliveries).toBe(0);
+    expect((await n.step()).deliveries).toBe(0);
     now += MIN;
-    expect(n.step().deliveries).toBe(2);
+    expect((await n.step()).deliveries).toBe(2);
     expect(told().at(-1)).toMatchObject({
       status: 'resolved',
       alerts: [{ id: a.alert.id, state: 'resolved' }],
     });
     now += 2 * 60 * MIN;
-    expect(n.step().deliveries).toBe(0);
+    expect((await n.step()).deliveries).toBe(0);
   });
 
-  it('tells a group that ended and starts again under the same labels, under keys of its own', () => {
+  it('tells a group that ended and starts again under the same labels, under keys of its own', async () => {
     const n = notifier();
     for (let round = 0; round < 3; round++) {
-      alerts.trigger(raise({ at: now }));
-      n.step();
+      await alerts.trigger(raise({ at: now }));
+      await n.step();
       now += MIN;
-      n.step();
-      alerts.trigger({ ...raise(), type: 'clear', at: now });
-      n.step();
+      await n.step();
+      await alerts.trigger({ ...raise(), type: 'clear', at: now });
+      await n.step();
       now += 5 * MIN;
-      n.step();
+      await n.step();
     }
     const toDesk = told().filter((t) => t.receiver === 'flood-control/duty-desk');
     expect(toDesk.map((t) => [t.status, t.alerts[0]!.id])).toEqual([
@@ -222,40 +222,40 @@ describe('the notifier', () => {
     expect(new Set(toDesk.map((t) => t.key)).size).toBe(6);
   });
 
-  it('queues nothing twice, also when started again over the same files', () => {
-    alerts.trigger(raise());
-    notifier().step();
+  it('queues nothing twice, also when started again over the same files', async () => {
+    await alerts.trigger(raise());
+    await notifier().step();
     now += MIN;
-    notifier().step();
+    await notifier().step();
     expect(store.deliveries()).toHaveLength(2);
     store.close();
     store = openNotifyStore(path.join(dir, 'notify.db'));
     expect(store.cursor()).toBeGreaterThan(0);
-    expect(notifier().step()).toMatchObject({ events: 0, deliveries: 0 });
+    expect(await notifier().step()).toMatchObject({ events: 0, deliveries: 0 });
     expect(store.deliveries()).toHaveLength(2);
   });
 
-  it("refers an alert nobody acknowledges along its route's chain, each step once and in its history", () => {
+  it("refers an alert nobody acknowledges along its route's chain, each step once and in its history", async () => {
     const n = notifier(ESCALATING);
-    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
-    n.step();
+    const { alert } = (await alerts.trigger(raise({ severity: 'critical' })))!;
+    await n.step();
     now += 14 * MIN;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
     now += MIN; // flood-control's target for a critical alert: 15 min
-    expect(n.step().referred).toBe(1);
+    expect((await n.step()).referred).toBe(1);
     now += 10 * SEC;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
     now += 30 * MIN; // 45 min
-    expect(n.step().referred).toBe(1);
+    expect((await n.step()).referred).toBe(1);
     now += 5 * 60 * MIN;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
 
     const referrals = told().filter((t) => t.referral !== undefined);
     expect(referrals.map((t) => [t.receiver, t.referral?.step, t.alerts.map((a) => a.id)])).toEqual([
       ['ioc/control-room', 1, [alert.id]],
       ['ioc/supervisor', 2, [alert.id]],
     ]);
-    const history = alerts.get(alert.id)!.events.filter((e) => e.type === 'referred');
+    const history = (await alerts.get(alert.id))!.events.filter((e) => e.type === 'referred');
     expect(history.map((e) => [e.at, e.note])).toEqual([
       [
         new Date(T0 + 15 * MIN).toISOString(),
@@ -268,57 +268,61 @@ describe('the notifier', () => {
     ]);
   });
 
-  it('stops the chain when the alert is acknowledged', () => {
+  it('stops the chain when the alert is acknowledged', async () => {
     const n = notifier(ESCALATING);
-    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
-    n.step();
+    const { alert } = (await alerts.trigger(raise({ severity: 'critical' })))!;
+    await n.step();
     now += 16 * MIN;
-    expect(n.step().referred).toBe(1);
-    alerts.acknowledge(alert.id, 'duty officer', 'crew on the way', now);
+    expect((await n.step()).referred).toBe(1);
+    await alerts.acknowledge(alert.id, 'duty officer', 'crew on the way', now);
     now += 60 * MIN;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
     expect(told().filter((t) => t.receiver === 'ioc/supervisor')).toEqual([]);
-    expect(alerts.get(alert.id)!.events.map((e) => e.type)).toEqual(['raised', 'referred', 'acknowledged']);
+    expect((await alerts.get(alert.id))!.events.map((e) => e.type)).toEqual([
+      'raised',
+      'referred',
+      'acknowledged',
+    ]);
   });
 
-  it("follows the agency's target for the alert's severity: a warning waits two hours", () => {
+  it("follows the agency's target for the alert's severity: a warning waits two hours", async () => {
     const n = notifier(ESCALATING);
-    alerts.trigger(raise({ severity: 'warning' }));
-    n.step();
+    await alerts.trigger(raise({ severity: 'warning' }));
+    await n.step();
     now += 45 * MIN;
     // The 45-minute step comes first in time, so it is the chain's first step for a warning.
-    expect(n.step().referred).toBe(1);
+    expect((await n.step()).referred).toBe(1);
     now += 74 * MIN;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
     now += MIN;
-    expect(n.step().referred).toBe(1);
+    expect((await n.step()).referred).toBe(1);
     expect(told().flatMap((t) => (t.referral === undefined ? [] : [t.receiver]))).toEqual([
       'ioc/supervisor',
       'ioc/control-room',
     ]);
   });
 
-  it('counts the target from when it was told of the alert, not from the reading that raised it', () => {
+  it('counts the target from when it was told of the alert, not from the reading that raised it', async () => {
     const n = notifier(ESCALATING);
     // A gateway's backlog: the reading is two hours old when it raises the alert.
-    alerts.trigger(raise({ severity: 'critical', at: now - 120 * MIN }));
-    expect(n.step().referred).toBe(0);
+    await alerts.trigger(raise({ severity: 'critical', at: now - 120 * MIN }));
+    expect((await n.step()).referred).toBe(0);
     now += 14 * MIN;
-    expect(n.step().referred).toBe(0);
+    expect((await n.step()).referred).toBe(0);
     now += MIN;
-    expect(n.step().referred).toBe(1);
+    expect((await n.step()).referred).toBe(1);
   });
 
-  it('refers each step once when two notifiers share the files', () => {
+  it('refers each step once when two notifiers share the files', async () => {
     const first = notifier(ESCALATING);
     const second = notifier(ESCALATING);
-    const { alert } = alerts.trigger(raise({ severity: 'critical' }))!;
-    first.step();
-    second.step();
+    const { alert } = (await alerts.trigger(raise({ severity: 'critical' })))!;
+    await first.step();
+    await second.step();
     now += 15 * MIN;
-    expect(first.step().referred + second.step().referred).toBe(1);
-    expect(second.step().deliveries + first.step().deliveries).toBe(0);
-    expect(alerts.get(alert.id)!.events.filter((e) => e.type === 'referred')).toHaveLength(1);
+    expect((await first.step()).referred + (await second.step()).referred).toBe(1);
+    expect((await second.step()).deliveries + (await first.step()).deliveries).toBe(0);
+    expect((await alerts.get(alert.id))!.events.filter((e) => e.type === 'referred')).toHaveLength(1);
     expect(told().filter((t) => t.referral !== undefined)).toHaveLength(1);
   });
 });
@@ -336,63 +340,63 @@ describe('silences and maintenance', () => {
   const toDesk = () => told().filter((t) => t.receiver === 'flood-control/duty-desk');
   const devicesTold = () => toDesk().map((t) => t.alerts.map((a) => a.device));
 
-  it("holds a silenced alert's notifications and tells them when the silence ends, while the alert stays open", () => {
+  it("holds a silenced alert's notifications and tells them when the silence ends, while the alert stays open", async () => {
     const n = notifier();
     silence('sf-le-loi', 60);
-    const held = alerts.trigger(raise())!;
-    alerts.trigger(raise({ device: 'sf-nguyen-hue' }));
-    n.step();
+    const held = (await alerts.trigger(raise()))!;
+    await alerts.trigger(raise({ device: 'sf-nguyen-hue' }));
+    await n.step();
     now += MIN;
-    n.step();
+    await n.step();
     expect(devicesTold()).toEqual([['sf-nguyen-hue']]);
-    expect(alerts.get(held.alert.id)!.alert.state).toBe('open');
+    expect((await alerts.get(held.alert.id))!.alert.state).toBe('open');
     now += 58 * MIN;
-    n.step();
+    await n.step();
     expect(devicesTold()).toHaveLength(1);
     now += MIN; // the silence ends
-    n.step();
+    await n.step();
     expect(devicesTold()).toEqual([['sf-nguyen-hue'], ['sf-le-loi', 'sf-nguyen-hue']]);
     now += 10 * MIN;
-    n.step();
+    await n.step();
     expect(devicesTold()).toHaveLength(2);
   });
 
-  it('tells nothing of a held alert resolved before the hold ends', () => {
+  it('tells nothing of a held alert resolved before the hold ends', async () => {
     const n = notifier();
     silence('sf-le-loi', 60);
-    alerts.trigger(raise());
-    n.step();
+    await alerts.trigger(raise());
+    await n.step();
     now += 30 * MIN;
-    alerts.trigger({ ...raise(), type: 'clear', at: now });
-    n.step();
+    await alerts.trigger({ ...raise(), type: 'clear', at: now });
+    await n.step();
     now += 60 * MIN;
-    n.step();
+    await n.step();
     expect(told()).toEqual([]);
   });
 
-  it('releases what a silence ended early held within the group interval', () => {
+  it('releases what a silence ended early held within the group interval', async () => {
     const n = notifier();
     const s = silence('sf-le-loi', 8 * 60);
-    alerts.trigger(raise());
-    n.step();
+    await alerts.trigger(raise());
+    await n.step();
     now += MIN;
-    n.step();
+    await n.step();
     expect(store.endSilence(s.id, 'operator', now)?.endsAt).toBe(now);
     now += 5 * MIN;
-    n.step();
+    await n.step();
     expect(devicesTold()).toEqual([['sf-le-loi']]);
   });
 
-  it('holds the alerts of a device in maintenance, escalation too, until the maintenance ends', () => {
+  it('holds the alerts of a device in maintenance, escalation too, until the maintenance ends', async () => {
     const n = notifier(ESCALATING);
     maintenance.set('sf-le-loi', now + 30 * MIN);
-    alerts.trigger(raise({ severity: 'critical' }));
-    n.step();
+    await alerts.trigger(raise({ severity: 'critical' }));
+    await n.step();
     now += 20 * MIN; // past flood-control's 15 min target, but the device is in maintenance
-    expect(n.step()).toMatchObject({ referred: 0, deliveries: 0 });
+    expect(await n.step()).toMatchObject({ referred: 0, deliveries: 0 });
     now += 10 * MIN;
-    expect(n.step().referred).toBe(1);
-    n.step();
+    expect((await n.step()).referred).toBe(1);
+    await n.step();
     expect(
       told()
         .map((t) => t.receiver)

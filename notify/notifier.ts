@@ -13,7 +13,7 @@
 // queues the step's deliveries. The log stays the one outbox: a crash between the two replays the event.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Alert, AlertChange, AlertEvent, AlertEventType } from '../alerts/index.ts';
+import type { Alert, AlertChange, AlertEvent, AlertEventType, EventScope } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
 import { referralSteps, type AlertFacts, type PlannedRoute, type ReferralStep } from './plan.ts';
 import { heldUntil, type Silence } from './silences.ts';
@@ -25,10 +25,10 @@ const TOLD: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'resol
 export interface NotifierDeps {
   readonly store: NotifyStore;
   readonly alerts: {
-    eventsAfter(afterId: number, limit: number): AlertChange[];
-    get(id: number): { alert: Alert; events: readonly AlertEvent[] } | undefined;
-    listOpen(): Alert[];
-    refer(id: number, step: number, note: string): AlertChange | undefined;
+    eventsAfter(afterId: number, limit: number, scope: EventScope): Promise<AlertChange[]>;
+    get(id: number): Promise<{ alert: Alert; events: readonly AlertEvent[] } | undefined>;
+    listOpen(): Promise<Alert[]>;
+    refer(id: number, step: number, note: string): Promise<AlertChange | undefined>;
   };
   /** The routes an alert takes (the routing in force). */
   readonly plan: (alert: AlertFacts) => PlannedRoute[];
@@ -75,12 +75,12 @@ export interface Notification {
 
 export interface Notifier {
   /** Reads new events and queues the deliveries of the groups now due; returns what it did. */
-  step(): {
+  step(): Promise<{
     readonly events: number;
     readonly notifications: number;
     readonly deliveries: number;
     readonly referred: number;
-  };
+  }>;
 }
 
 const BATCH = 500;
@@ -106,6 +106,9 @@ function referralNote(step: ReferralStep, index: number, steps: number): string 
 /** Events that are news to a receiver of a notification: TOLD, and the steps of escalation. */
 const NEWS: ReadonlySet<AlertEventType> = new Set([...TOLD, 'referred']);
 
+/** Alerts read ahead of a transaction, by id. */
+type Read = ReadonlyMap<number, { readonly alert: Alert; readonly events: readonly AlertEvent[] }>;
+
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { store, alerts, clock, log } = deps;
   /** The alert as a notification carries it. */
@@ -125,14 +128,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   let nextReferCheck = 0;
 
   /** Refers each watched alert past its next escalation step; the events are read back by `consume`. */
-  function refer(now: number): number {
+  async function refer(now: number): Promise<number> {
     if (now < nextReferCheck) return 0;
     nextReferCheck = now + REFER_CHECK_MS;
     let referred = 0;
     const silences = silencesAt(now);
     for (const { alertId, since } of store.watched()) {
       try {
-        const found = alerts.get(alertId);
+        const found = await alerts.get(alertId);
         const steps = found === undefined ? [] : stepsOf(found.alert);
         const done = found?.events.filter((e) => e.type === 'referred').length ?? 0;
         const step = steps[done];
@@ -141,7 +144,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           continue;
         }
         if (since + step.afterMs > now || heldAt(found.alert, silences, now) !== undefined) continue;
-        if (alerts.refer(alertId, done, referralNote(step, done, steps.length)) !== undefined) referred++;
+        if ((await alerts.refer(alertId, done, referralNote(step, done, steps.length))) !== undefined)
+          referred++;
       } catch (err) {
         log.error({ err, alert: alertId }, 'alert not referred; will try again');
       }
@@ -149,10 +153,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return referred;
   }
 
-  /** The deliveries of a `referred` event: the step's receivers, told of the one alert. */
-  function referral(change: AlertChange, now: number): void {
+  /** The deliveries of a `referred` event: the step's receivers, told of the one alert, whose events are `events`. */
+  function referral(change: AlertChange, events: readonly AlertEvent[], now: number): void {
     const { alert, event } = change;
-    const history = (alerts.get(alert.id)?.events ?? []).filter((e) => e.id <= event.id);
+    const history = events.filter((e) => e.id <= event.id);
     const n = history.filter((e) => e.type === 'referred').length;
     const steps = stepsOf(alert);
     const step = steps[n - 1];
@@ -174,13 +178,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
   }
 
-  function consume(now: number): number {
-    const changes = alerts.eventsAfter(store.cursor(), BATCH);
+  async function consume(now: number): Promise<number> {
+    const changes = await alerts.eventsAfter(store.cursor(), BATCH, 'raised-here');
     if (changes.length === 0) return 0;
+    // The alerts are read before the notifications' transaction, which cannot wait for them.
+    const referred = changes.filter((c) => c.event.type === 'referred').map((c) => c.alert.id);
+    const histories = await eventsOf(referred);
     store.transaction(() => {
       for (const change of changes) {
         const { alert, event } = change;
-        if (event.type === 'referred') referral(change, now);
+        if (event.type === 'referred') referral(change, histories.get(alert.id)?.events ?? [], now);
         if (!TOLD.has(event.type)) continue;
         const routes = deps.plan(facts(alert));
         if (event.type === 'raised' && referralSteps(routes).length > 0) store.watch(alert.id, now);
@@ -208,10 +215,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return changes.length;
   }
 
+  /** The alerts of these ids with their events, read together; a missing id is left out. */
+  async function eventsOf(ids: readonly number[]) {
+    const unique = [...new Set(ids)];
+    const found = await Promise.all(unique.map((id) => alerts.get(id)));
+    return new Map(found.flatMap((f) => (f === undefined ? [] : [[f.alert.id, f] as const])));
+  }
+
   /** Open critical alerts by device and kind: they mute the lower alerts of theirs. */
-  function mutingAlerts(): Map<string, Alert> {
+  async function mutingAlerts(): Promise<Map<string, Alert>> {
     const muting = new Map<string, Alert>();
-    for (const a of alerts.listOpen())
+    for (const a of await alerts.listOpen())
       if (a.severity === 'critical') muting.set(`${a.device}\u0000${a.kind}`, a);
     return muting;
   }
@@ -222,9 +236,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    * looks again when the hold ends (or after its group interval, for a silence ended early or a muting
    * alert resolved).
    */
-  function flush(group: GroupRow, now: number, muting: Map<string, Alert>, silences: Silence[]): number {
+  function flush(
+    group: GroupRow,
+    now: number,
+    muting: Map<string, Alert>,
+    silences: Silence[],
+    read: Read,
+  ): number {
     const current = group.alerts.flatMap((id) => {
-      const found = alerts.get(id);
+      const found = read.get(id);
       return found === undefined ? [] : [asNotified(found.alert, found.events)];
     });
     const repeat = group.nextFlushAt === null;
@@ -268,17 +288,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   return {
-    step() {
+    async step() {
       const now = clock();
-      const referred = refer(now);
-      const events = consume(now);
+      const referred = await refer(now);
+      const events = await consume(now);
       const due = store.dueGroups(now);
       let deliveries = 0;
       if (due.length > 0) {
-        const muting = mutingAlerts();
+        const muting = await mutingAlerts();
+        const read = await eventsOf(due.flatMap((g) => g.alerts));
         const silences = silencesAt(now);
         store.transaction(() => {
-          for (const g of due) deliveries += flush(g, now, muting, silences);
+          for (const g of due) deliveries += flush(g, now, muting, silences, read);
         });
         log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
       }

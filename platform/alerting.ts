@@ -3,7 +3,13 @@
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import { createAlertService, createAlertSinks, openAlertStore, type AlertService } from '../alerts/index.ts';
+import {
+  createAlertService,
+  createAlertSinks,
+  openAlertStore,
+  openPostgresAlertStore,
+  type AlertService,
+} from '../alerts/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Registry, Topics } from '../devices/index.ts';
 import type { Spool } from '../ingest/index.ts';
@@ -52,8 +58,18 @@ export async function startAlerting(
 }> {
   const { clock, spool, registry } = deps;
   const log = deps.log.child({ component: 'alerts' });
-  const store = openAlertStore({ file: path.join(config.dataDir, 'alerts.db') });
-  stack.push('alert store', store, (s) => s.close());
+  // A cluster's nodes share the alert store in PostgreSQL (docs/cluster.md); one process keeps it in SQLite.
+  const store = stack.push(
+    'alert store',
+    config.databaseUrl === undefined
+      ? openAlertStore({ file: path.join(config.dataDir, 'alerts.db') })
+      : await openPostgresAlertStore({
+          url: config.databaseUrl,
+          origin: config.cluster?.nodeId ?? 'single',
+          log,
+        }),
+    (s) => s.close(),
+  );
   const alerts = createAlertService({ store, log, clock });
   alerts.subscribe(
     createAlertSinks({

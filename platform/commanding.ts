@@ -31,7 +31,7 @@ export interface CommandingDeps {
   readonly spool: Pick<Spool, 'append'>;
   readonly deadLetters: Pick<DeadLetterStore, 'record'>;
   readonly broker: Pick<Broker, 'publish' | 'listensForCommands'>;
-  readonly alerts: Pick<AlertService, 'trigger' | 'listOpen' | 'subscribe'>;
+  readonly alerts: Pick<AlertService, 'trigger' | 'openFor' | 'subscribe'>;
   readonly rules: Pick<RuleEngine, 'status'>;
 }
 
@@ -46,14 +46,14 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     registry.listAgencies()[0]?.id ??
     'ioc';
 
-  function onCheck(c: CommandRecord, check: CommandCheck, detail: string): void {
+  async function onCheck(c: CommandRecord, check: CommandCheck, detail: string): Promise<void> {
     if (check === 'unverified') return;
     const matched = check === 'matched';
     const device = registry.getDevice(c.device);
-    const open = alerts.listOpen().find((a) => a.rule === COMMAND_ALERT_RULE && a.device === c.device);
+    const open = await alerts.openFor(COMMAND_ALERT_RULE, c.device);
     if (matched && open === undefined) return;
     const what = `${c.type} ${JSON.stringify(c.params)}`;
-    alerts.trigger({
+    await alerts.trigger({
       type: matched ? 'clear' : 'raise',
       rule: COMMAND_ALERT_RULE,
       device: c.device,
@@ -83,7 +83,10 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     deadLetter: ({ source, topic, payload, code, detail }) =>
       deps.deadLetters.record({ at: clock(), source, topic, payload, code, detail }),
     checkWindowMs: config.commands.checkWindowMs,
-    onCheck,
+    onCheck: (c, check, detail) =>
+      void onCheck(c, check, detail).catch((err: unknown) =>
+        log.error({ err, command: c.id }, 'command check not recorded as an alert'),
+      ),
     clock,
     log,
   });

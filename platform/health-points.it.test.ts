@@ -124,13 +124,12 @@ describe('the health report in InfluxDB', () => {
     // 60 mm of rain: rain-burst-1h, very-heavy-rain-12h and heavy-rain-24h (rules/hue/flood.yaml) fire at once.
     await publish('rain-phu-bai', { rain_mm: 60 });
     const rules = ['heavy-rain-24h', 'rain-burst-1h', 'very-heavy-rain-12h'];
-    await eventually(() => {
-      const open = platform.alerts.listOpen().filter((a) => a.device === 'rain-phu-bai');
+    await eventually(async () => {
+      const open = (await platform.alerts.listOpen()).filter((a) => a.device === 'rain-phu-bai');
       return open.length === rules.length ? open : undefined;
     });
     expect(
-      platform.alerts
-        .listOpen()
+      (await platform.alerts.listOpen())
         .filter((a) => a.device === 'rain-phu-bai')
         .map((a) => a.rule)
         .sort(),

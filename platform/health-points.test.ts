@@ -286,7 +286,7 @@ describe('startHealthPoints', () => {
             stats: () => ({ pendingBytes: 0, pendingLines: 0, segments: 1 }),
           },
           clients: () => 0,
-          openAlerts: () => [],
+          openAlerts: () => Promise.resolve([]),
           devices: () => [device('rg-a')],
           rules: () => [],
         },

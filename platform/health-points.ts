@@ -166,7 +166,7 @@ export interface HealthPointsDeps {
   readonly spool: Pick<Spool, 'append' | 'stats'>;
   readonly clients: () => number;
   /** Every alert open or acknowledged. */
-  readonly openAlerts: () => ReadonlyArray<Pick<Alert, 'device' | 'rule'>>;
+  readonly openAlerts: () => Promise<ReadonlyArray<Pick<Alert, 'device' | 'rule'>>>;
   /** The devices in service. */
   readonly devices: () => readonly StatusDevice[];
   /** The rules in force. */
@@ -211,7 +211,7 @@ export async function startHealthPoints(
       spool: deps.spool.stats(),
       clients: deps.clients(),
       writes: deps.metrics.takeWriteTimes(),
-      openAlerts: deps.openAlerts().length,
+      openAlerts: (await deps.openAlerts()).length,
       eventLoop: deps.metrics.takeEventLoopLag(),
     };
     previous = { at, totals };
@@ -222,7 +222,7 @@ export async function startHealthPoints(
     const snapshot: DeviceSnapshot = {
       at: clock(),
       devices: deps.devices(),
-      openAlerts: deps.openAlerts(),
+      openAlerts: await deps.openAlerts(),
       silenceRules: absenceRuleIds(deps.rules()),
     };
     await append('device status', deviceStatusLines(snapshot));

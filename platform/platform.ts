@@ -140,7 +140,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     // Another node's change to the registry: devices to watch or let go, agencies the rules and the
     // routing name (a cluster; docs/cluster.md).
     registry.onRemoteChange((tables) => {
-      if (tables.includes('devices')) rules.syncDevices();
+      if (tables.includes('devices')) void rules.syncDevices();
       if (tables.includes('agencies')) reloadAgencies(rules, routing, log);
     });
     const { api, apiPort } = await startApi(running, child('api'), stack);
@@ -227,7 +227,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       }),
       onDecommission: (id) => {
         broker.disconnect(id);
-        rules.syncDevices();
+        void rules.syncDevices();
       },
       disconnect: (id) => broker.disconnect(id),
       rules: createRuleOperations(

@@ -20,7 +20,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['influx', ['measurements', 'devices']],
   ['aqi', ['measurements', 'devices']],
   ['ingest', ['measurements', 'devices', 'influx', 'sqlite']],
-  ['alerts', ['measurements', 'devices', 'influx', 'sqlite']],
+  ['alerts', ['measurements', 'devices', 'influx', 'sqlite', 'postgres']],
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
   ['notify', ['measurements', 'devices', 'alerts', 'rules', 'sqlite']],

@@ -68,7 +68,7 @@ async function startNode(nodeId: string, redisUrl = redis.url): Promise<Node> {
     authenticate: (user, password) => registry.authenticate(user, password),
     getDevice,
     ingest,
-    alertRequest: () => undefined,
+    alertRequest: () => Promise.resolve(undefined),
     onReadingsWanted: (now) => (wanted = now),
     commandAck: () => undefined,
     onCommandsListener: () => undefined,

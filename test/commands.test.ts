@@ -286,8 +286,10 @@ describe('a command not carried out', () => {
       JSON.stringify({ dim_pct: 100, lamp_on: true }),
       { qos: 1 },
     );
-    const alert = await eventually(() =>
-      platform.alerts.listOpen().find((a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-002'),
+    const alert = await eventually(async () =>
+      (await platform.alerts.listOpen()).find(
+        (a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-002',
+      ),
     );
     expect(alert.source).toBe('command');
     expect(alert.owner).toBe('hepco');
@@ -308,8 +310,10 @@ describe('a command not carried out', () => {
       JSON.stringify({ dim_pct: 40, lamp_on: true }),
       { qos: 1 },
     );
-    await eventually(() =>
-      platform.alerts.listOpen().some((a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-002')
+    await eventually(async () =>
+      (await platform.alerts.listOpen()).some(
+        (a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-002',
+      )
         ? undefined
         : true,
     );
@@ -362,7 +366,9 @@ describe('a newer command', () => {
       expect.objectContaining({ detail: `superseded by command ${ids[1]}` }),
     ]);
     expect(
-      platform.alerts.listOpen().some((a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-003'),
+      (await platform.alerts.listOpen()).some(
+        (a) => a.rule === 'command-not-executed' && a.device === 'sl-cmd-003',
+      ),
     ).toBe(false);
     await client.endAsync();
   });

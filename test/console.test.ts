@@ -151,8 +151,8 @@ describe('the operations console', () => {
     await row.getByRole('button', { name: 'Xử lý xong' }).click();
     await expect.poll(() => page.getByTestId('alert').count()).toBe(0);
 
-    const id = platform.alerts.list({ device: 'sf-console' })[0]!.id;
-    const history = platform.alerts.get(id)!.events.map((e) => [e.type, e.by, e.note]);
+    const id = (await platform.alerts.list({ device: 'sf-console' }))[0]!.id;
+    const history = (await platform.alerts.get(id))!.events.map((e) => [e.type, e.by, e.note]);
     expect(history).toEqual([
       ['raised', null, null],
       ['acknowledged', 'Trực ban IOC', 'đội ứng cứu đang đến'],
@@ -284,7 +284,7 @@ describe('the operations console', () => {
     await bar.getByLabel('Ghi chú').fill('đã báo đội cơ động');
     await bar.getByRole('button', { name: 'Tiếp nhận' }).click();
     await expect
-      .poll(() => platform.alerts.listOpen().map((a) => [a.device, a.state, a.acknowledgeNote]))
+      .poll(async () => (await platform.alerts.listOpen()).map((a) => [a.device, a.state, a.acknowledgeNote]))
       .toEqual(
         expect.arrayContaining([
           ['sf-console-2', 'acknowledged', 'đã báo đội cơ động'],
@@ -408,7 +408,7 @@ describe('the operations console', () => {
       });
       return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     };
-    const alertId = platform.alerts.listOpen()[0]!.id;
+    const alertId = (await platform.alerts.listOpen())[0]!.id;
     const pages: ReadonlyArray<readonly [string, string, (page: Page) => Promise<void>]> = [
       ['inbox', '#/', (p) => p.getByTestId('alert').first().waitFor()],
       ['alert', `#/alerts/${alertId}`, (p) => p.getByTestId('history').locator('li').first().waitFor()],
@@ -473,8 +473,8 @@ describe('the operations console', () => {
         source: 'rule',
       } satisfies TriggerInput,
     }));
-    platform.alerts.triggerAll(many);
-    const open = platform.alerts.listOpen().length;
+    await platform.alerts.triggerAll(many);
+    const open = (await platform.alerts.listOpen()).length;
     expect(open).toBeGreaterThanOrEqual(150);
     const page = await signedIn('quan-sat');
     await page

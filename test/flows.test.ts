@@ -319,7 +319,7 @@ describe('alert requests', () => {
   });
 
   it('a registry sync or a rule reload leaves the open alert of a flow alone', async () => {
-    platform.rules.syncDevices();
+    await platform.rules.syncDevices();
     expect(await platform.rules.reload()).toEqual([]);
     expect((await alertsOf(RULE, STREET))[0]).toMatchObject({ state: 'open' });
   });

@@ -126,7 +126,7 @@ describe('the simulated fleet', () => {
       return r.length === 3 && r.every((x) => x.dim === 40) ? r : undefined;
     });
     expect(latest).toHaveLength(3);
-    expect(platform.alerts.listOpen().filter((a) => a.rule === 'command-not-executed')).toEqual([]);
+    expect((await platform.alerts.listOpen()).filter((a) => a.rule === 'command-not-executed')).toEqual([]);
   });
 
   it('has a gauge report at the interval it is told', async () => {

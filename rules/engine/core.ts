@@ -64,8 +64,8 @@ export interface RuleCore {
   forget(deviceId: string): void;
   /** Feeds one reading of a watched device (an unwatched one is watched first). */
   reading(reading: Reading, device: RuleDevice): Firing[];
-  /** Lets time pass: absence fires, windows and rates let old values go. */
-  tick(now: number): Firing[];
+  /** Lets time pass: absence fires, windows and rates let old values go; `skip`ped devices wait for the next. */
+  tick(now: number, skip?: (deviceId: string) => boolean): Firing[];
   /** Puts persisted states back; a state that no longer validates or fits its rule starts afresh. */
   /**
    * Puts persisted states back; a state that no longer validates or fits its rule starts afresh. `downSince`:
@@ -194,9 +194,10 @@ export function createRuleCore(initialRules: readonly Rule[], options: RuleCoreO
       }
       return out;
     },
-    tick(now) {
+    tick(now, skip) {
       const out: Firing[] = [];
-      for (const w of watched.values()) {
+      for (const [id, w] of watched) {
+        if (skip?.(id) === true) continue;
         for (const e of w.entries) {
           if (e.rule.condition.type === 'threshold') continue;
           const ctx = w.ctx;

@@ -64,21 +64,25 @@ let fleet: RuleDevice[];
 const changes: AlertChange[] = [];
 const log = pino({ level: 'silent' });
 
-async function start(watch = false): Promise<RuleEngine> {
+/** The engine on a fresh service; `through` may stand between them (to hold a write back). */
+async function start(
+  watch = false,
+  through: (service: AlertService) => AlertService = (real) => real,
+): Promise<RuleEngine> {
   store = openAlertStore({ file: path.join(dir, 'alerts.db'), clock: () => now });
   service = createAlertService({ store, log, clock: () => now });
   service.subscribe((c) => changes.push(c));
   engine = await createRuleEngine(
     { dir: path.join(dir, 'rules'), tickMs: 60_000, checkpointMs: 60_000, syncMs: 60_000, watch },
-    { alerts: service, store, devices: () => fleet, log, clock: () => now },
+    { alerts: through(service), store, devices: () => fleet, log, clock: () => now },
   );
   return engine;
 }
 
-function stop(): void {
-  engine?.close();
+async function stop(): Promise<void> {
+  await engine?.close();
   engine = undefined;
-  store.close();
+  await store.close();
 }
 
 beforeEach(async () => {
@@ -91,11 +95,15 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  stop();
+  await stop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const events = () => changes.map((c) => [c.alert.rule, c.event.type]);
+/** The changes so far, once the engine's writes in flight have settled. */
+const events = async () => {
+  await engine?.settled();
+  return changes.map((c) => [c.alert.rule, c.event.type]);
+};
 
 describe('createRuleEngine', () => {
   it('readings in the same millisecond give one alert, updated rather than duplicated', async () => {
@@ -103,39 +111,39 @@ describe('createRuleEngine', () => {
     e.onReadings([depth(T0, 0.3)], GAUGE);
     e.onReadings([depth(T0 + MIN, 0.3), depth(T0 + MIN, 0.35)], GAUGE);
     e.onReadings([depth(T0 + MIN, 0.4)], GAUGE);
-    expect(events()).toEqual([['street-flooded', 'raised']]);
-    expect(service.list({ rule: 'street-flooded' })).toHaveLength(1);
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
+    expect(await service.list({ rule: 'street-flooded' })).toHaveLength(1);
   });
 
   it('a sustain timer survives a restart: the reading after it completes the `for`', async () => {
     let e = await start();
     e.onReadings([depth(T0, 0.3)], GAUGE);
-    stop();
+    await stop();
     e = await start();
     e.onReadings([depth(T0 + MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([['street-flooded', 'raised']]);
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
   });
 
   it('an open alert survives a restart and clears once, with no second raise', async () => {
     let e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
-    stop();
+    await stop();
     e = await start();
     e.onReadings([depth(T0 + 2 * MIN, 0.5), depth(T0 + 3 * MIN, 0.1)], GAUGE);
-    expect(events()).toEqual([
+    expect(await events()).toEqual([
       ['street-flooded', 'raised'],
       ['street-flooded', 'resolved'],
     ]);
-    expect(service.list({ rule: 'street-flooded' }).map((a) => a.resolution)).toEqual(['auto']);
+    expect((await service.list({ rule: 'street-flooded' })).map((a) => a.resolution)).toEqual(['auto']);
   });
 
   it('a silent device raises on a tick with no reading at all, and clears when it reports', async () => {
     const e = await start();
     now = T0 + 31 * MIN;
-    e.tick();
-    expect(events()).toEqual([['silent-gauge', 'raised']]);
+    await e.tick();
+    expect(await events()).toEqual([['silent-gauge', 'raised']]);
     e.onReadings([depth(now, 0)], GAUGE);
-    expect(events()).toEqual([
+    expect(await events()).toEqual([
       ['silent-gauge', 'raised'],
       ['silent-gauge', 'resolved'],
     ]);
@@ -148,7 +156,7 @@ describe('createRuleEngine', () => {
     expect(problems.map((p) => [p.code, p.line])).toEqual([['RULES_ERR_SCHEMA', 12]]);
     expect(e.status().problems).toHaveLength(1);
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([['street-flooded', 'raised']]);
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
   });
 
   it('a reload that validates replaces the rules; an unchanged rule keeps its state', async () => {
@@ -158,17 +166,17 @@ describe('createRuleEngine', () => {
     expect(await e.reload()).toEqual([]);
     expect(e.status().rules.map((r) => r.rule.title)).toEqual(['Street flooded', 'Gauge quiet']);
     e.onReadings([depth(T0 + MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([['street-flooded', 'raised']]);
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
   });
 
   it('an operator who resolves an alert while the street is still flooded gets a new one after `for`', async () => {
     const e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
-    const [open] = service.list({ rule: 'street-flooded' });
+    const [open] = await service.list({ rule: 'street-flooded' });
     now = T0 + 2 * MIN;
-    service.resolve(open!.id, 'operator on duty', 'pump team sent');
+    await service.resolve(open!.id, 'operator on duty', 'pump team sent');
     e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([
+    expect(await events()).toEqual([
       ['street-flooded', 'raised'],
       ['street-flooded', 'resolved'],
       ['street-flooded', 'raised'],
@@ -188,14 +196,17 @@ describe('createRuleEngine', () => {
 
 describe('the engine keeps alerts and states in step', () => {
   const writeRules = (text: string) => fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), text);
-  const flooded = () => service.list({ rule: 'street-flooded' });
+  const flooded = async () => {
+    await engine?.settled();
+    return await service.list({ rule: 'street-flooded' });
+  };
 
   it('resolves, with a note, the open alert of a rule removed by a reload', async () => {
     const e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
     await writeRules(RULES.slice(RULES.indexOf('  - id: silent-gauge')).replace(/^/, 'rules:\n'));
     expect(await e.reload()).toEqual([]);
-    expect(flooded().map((a) => [a.state, a.resolution, a.resolveNote])).toEqual([
+    expect((await flooded()).map((a) => [a.state, a.resolution, a.resolveNote])).toEqual([
       ['resolved', 'auto', expect.stringContaining('no longer applies') as string],
     ]);
   });
@@ -205,9 +216,9 @@ describe('the engine keeps alerts and states in step', () => {
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
     await writeRules(RULES.replace('value: 0.2', 'value: 0.25'));
     expect(await e.reload()).toEqual([]);
-    expect(flooded()[0]?.resolveNote).toContain('changed');
+    expect((await flooded())[0]?.resolveNote).toContain('changed');
     e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([
+    expect(await events()).toEqual([
       ['street-flooded', 'raised'],
       ['street-flooded', 'resolved'],
       ['street-flooded', 'raised'],
@@ -220,19 +231,19 @@ describe('the engine keeps alerts and states in step', () => {
     await writeRules(RULES.replace('Street flooded', 'Street under water').replace('of water', 'deep'));
     expect(await e.reload()).toEqual([]);
     e.onReadings([depth(T0 + 2 * MIN, 0.1)], GAUGE);
-    expect(events()).toEqual([
+    expect(await events()).toEqual([
       ['street-flooded', 'raised'],
       ['street-flooded', 'resolved'],
     ]);
-    expect(flooded()[0]).toMatchObject({ resolution: 'auto', resolveNote: null });
+    expect((await flooded())[0]).toMatchObject({ resolution: 'auto', resolveNote: null });
   });
 
   it('resolves the open alerts of a decommissioned device at the next registry sync', async () => {
     const e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
     fleet = [];
-    e.syncDevices();
-    expect(flooded().map((a) => a.state)).toEqual(['resolved']);
+    await e.syncDevices();
+    expect((await flooded()).map((a) => a.state)).toEqual(['resolved']);
   });
 
   it('a transition the store refuses is not lost: the state goes back and the next reading makes it', async () => {
@@ -241,46 +252,75 @@ describe('the engine keeps alerts and states in step', () => {
     const other = new Database(path.join(dir, 'alerts.db'));
     other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'refused'); END`);
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([]);
+    expect(await events()).toEqual([]);
     other.exec('DROP TRIGGER refuse');
     other.close();
     e.onReadings([depth(T0 + 2 * MIN, 0.3)], GAUGE);
-    expect(events()).toEqual([['street-flooded', 'raised']]);
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
+  });
+
+  it("a reading that comes while its device's transition is being written waits for it, and makes it again if refused", async () => {
+    // The store answers the first batch late and refuses it (another connection's trigger, as a full disk
+    // would); the reading that came meanwhile must run against the state put back, not the refused one.
+    let open!: () => void;
+    const late = new Promise<void>((resolve) => (open = resolve));
+    let calls = 0;
+    const e = await start(false, (real) => ({
+      ...real,
+      async triggerAll(items) {
+        const first = calls++ === 0;
+        if (first) await late;
+        const outcomes = await real.triggerAll(items);
+        if (first) other.exec('DROP TRIGGER refuse');
+        return outcomes;
+      },
+    }));
+    const other = new Database(path.join(dir, 'alerts.db'));
+    other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
+    e.onReadings([depth(T0 + 2 * MIN, 0.3)], GAUGE);
+    const lamp = { ...GAUGE, id: 'sf-other', tags: [] };
+    e.onReadings([{ ...depth(T0 + 2 * MIN, 0.1), device: lamp.id }], lamp); // another device goes on
+    expect(calls).toBe(1);
+    open();
+    expect(await events()).toEqual([['street-flooded', 'raised']]);
+    expect(calls).toBe(2);
+    other.close();
   });
 
   it('after a long stop, a device keeps what it had of its silence, and the stop itself does not count', async () => {
     let e = await start();
     e.onReadings([depth(T0, 0)], GAUGE);
     now = T0 + 25 * MIN;
-    stop(); // 25 of the 30 minutes silent
+    await stop(); // 25 of the 30 minutes silent
     now = T0 + 25 * MIN + 3 * 60 * MIN;
     e = await start();
-    e.tick();
-    expect(events()).toEqual([]);
+    await e.tick();
+    expect(await events()).toEqual([]);
     now += 6 * MIN;
-    e.tick();
-    expect(events()).toEqual([['silent-gauge', 'raised']]);
+    await e.tick();
+    expect(await events()).toEqual([['silent-gauge', 'raised']]);
   });
 
   it('a rule whose condition changed while the platform was stopped starts afresh, as on a reload', async () => {
     let e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
-    stop();
+    await stop();
     await writeRules(RULES.replace('value: 0.2', 'value: 0.25'));
     e = await start();
-    expect(flooded().map((a) => [a.state, a.resolveNote])).toEqual([
+    expect((await flooded()).map((a) => [a.state, a.resolveNote])).toEqual([
       ['resolved', expect.stringContaining('changed') as string],
     ]);
     e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
-    expect(flooded().map((a) => a.state)).toEqual(['open', 'resolved']);
+    expect((await flooded()).map((a) => a.state)).toEqual(['open', 'resolved']);
   });
 
   it('a registry change that takes the device out of a rule resolves its open alert at the next sync', async () => {
     const e = await start();
     e.onReadings([depth(T0, 0.3), depth(T0 + MIN, 0.3)], GAUGE);
     fleet = [{ ...GAUGE, tags: [] }];
-    e.syncDevices();
-    expect(flooded().map((a) => [a.state, a.resolveNote])).toEqual([
+    await e.syncDevices();
+    expect((await flooded()).map((a) => [a.state, a.resolveNote])).toEqual([
       ['resolved', expect.stringContaining('no longer applies') as string],
     ]);
   });
@@ -288,11 +328,11 @@ describe('the engine keeps alerts and states in step', () => {
   it('a reading in flight when the device is decommissioned does not bring it back', async () => {
     const e = await start();
     fleet = [];
-    e.syncDevices();
+    await e.syncDevices();
     e.onReadings([depth(T0 + MIN, 0.3), depth(T0 + 2 * MIN, 0.3)], GAUGE);
     now = T0 + 3 * 60 * MIN;
-    e.tick();
-    expect(events()).toEqual([]);
+    await e.tick();
+    expect(await events()).toEqual([]);
   });
 
   it('a reload that only widens the selection keeps the open alerts of the devices already selected', async () => {
@@ -302,7 +342,7 @@ describe('the engine keeps alerts and states in step', () => {
       RULES.replace('select: { kind: flood, tags: [street-flood] }', 'select: { kind: flood }'),
     );
     expect(await e.reload()).toEqual([]);
-    expect(flooded().map((a) => a.state)).toEqual(['open']);
+    expect((await flooded()).map((a) => a.state)).toEqual(['open']);
   });
 
   it('a state that is up with no open alert starts afresh, so the rule raises again', async () => {
@@ -312,9 +352,9 @@ describe('the engine keeps alerts and states in step', () => {
     const raw = new Database(path.join(dir, 'alerts.db'));
     raw.exec(`UPDATE alerts SET state = 'resolved', resolved_at = ${T0 + MIN}, resolution = 'operator'`);
     raw.close();
-    e.syncDevices();
+    await e.syncDevices();
     e.onReadings([depth(T0 + 2 * MIN, 0.3), depth(T0 + 3 * MIN, 0.3)], GAUGE);
-    expect(flooded().map((a) => a.state)).toEqual(['open', 'resolved']);
+    expect((await flooded()).map((a) => a.state)).toEqual(['open', 'resolved']);
   });
 });
 

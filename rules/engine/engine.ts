@@ -11,6 +11,7 @@ import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../..
 import { loadRuleFiles, type LoadedRule, type RuleContext, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore } from './core.ts';
+import { createHolds } from './holds.ts';
 import type { RuleDevice } from './rule-device.ts';
 import { reconcileAlerts } from './reconcile.ts';
 import { seal, unseal } from './sealed-states.ts';
@@ -56,12 +57,14 @@ export interface RuleEngine {
   /** Reads the folder again; resolves with the problems (none when the new set is in force). */
   reload(): Promise<readonly RuleProblem[]>;
   status(): RuleStatus;
-  /** Lets time pass now (the timer does it every tickMs); for tests and the backtest's parity. */
-  tick(): void;
-  /** Re-reads the registry: new devices watched, changed ones updated, gone ones forgotten. */
-  syncDevices(): void;
-  /** Saves every state and stops the timers and the watcher; safe to call twice. */
-  close(): void;
+  /** Lets time pass now (the timer does it every tickMs); resolves once its transitions are recorded. */
+  tick(): Promise<void>;
+  /** Re-reads the registry: new devices watched, changed ones updated, gone ones forgotten; then reconciles. */
+  syncDevices(): Promise<void>;
+  /** Resolves when every transition so far is recorded (or refused) and no reading waits. */
+  settled(): Promise<void>;
+  /** Stops the timers and the watcher, lets the writes in flight settle and saves every state; safe to call twice. */
+  close(): Promise<void>;
 }
 
 export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngineDeps): Promise<RuleEngine> {
@@ -95,19 +98,23 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   // it is still marked to be saved at the next checkpoint, and an older unsaved one must not win.
   const saveReset = (st: SavedState) => {
     unsaved.delete(keyOf(st));
-    try {
-      store.saveStates(sealed([st]));
-    } catch (err) {
-      log.error(
-        { err, rule: st.rule, device: st.device },
-        'rule state not saved; retrying at the next checkpoint',
+    store
+      .saveStates(sealed([st]))
+      .catch((err: unknown) =>
+        log.error(
+          { err, rule: st.rule, device: st.device },
+          'rule state not saved; retrying at the next checkpoint',
+        ),
       );
-    }
   };
   const append = deps.appendLines;
   const stations = append && createAqiWriter((line) => append(line, 1));
+  // A device's readings wait while a transition of its own is in flight (holds.ts).
+  const holds = createHolds<{ readings: readonly Reading[]; device: RuleDevice }>((_, { readings, device }) =>
+    evaluate(readings, device),
+  );
   syncDevices();
-  const states = store.loadStates();
+  const states = await store.loadStates();
   stations?.restore(states);
   // The last save before the stop (every state is saved at a stop, the changed ones every few seconds):
   // the platform was running until about then.
@@ -119,8 +126,9 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   );
   const restored = core.restore(ruleStates, clock(), downSince);
   log.info({ rules: first.rules.length, ...restored, changed }, 'rules loaded, states restored');
-  const reconcile = () => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset });
-  reconcile();
+  const reconcile = () =>
+    holds.exclusive(() => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset }));
+  await reconcile();
 
   // Devices provisioned since the last sync are watched for silence from now on; changed records (new
   // alarm levels, a new district) take effect; decommissioned devices are let go.
@@ -141,17 +149,40 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   }
 
   // Every sync also reconciles: a registry change (tags, district) can take a device out of a rule.
-  function sync(): void {
+  // Never rejects: the reconciliation logs what it could not do, and the next sync tries again.
+  function sync(): Promise<void> {
     syncDevices();
-    reconcile();
+    return reconcile().catch((err: unknown) => log.error({ err }, 'alerts not reconciled with the rules'));
+  }
+
+  // One reading at a time: a transition holds its device's next readings until it is recorded, so that one
+  // the store refuses is reverted before they move the state on.
+  function evaluate(readings: readonly Reading[], device: RuleDevice): void {
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      stations?.onReading(r, device);
+      const firings = core.reading(r, device);
+      if (firings.length === 0) continue;
+      holds.hold([device.id], apply(firings));
+      if (i + 1 < readings.length) holds.offer(device.id, { readings: readings.slice(i + 1), device });
+      return;
+    }
+  }
+
+  // A tick leaves the devices with a transition in flight to the next one; its transitions share a transaction.
+  function tick(): Promise<void> {
+    const firings = core.tick(clock(), (id) => holds.isHeld(id));
+    if (firings.length === 0) return Promise.resolve();
+    const write = apply(firings);
+    holds.hold([...new Set(firings.map((f) => f.device.id))], write);
+    return write;
   }
 
   // The transitions of one reading, or of one tick, go to the store in one transaction.
-  function apply(firings: readonly Firing[]): void {
-    if (firings.length === 0) return;
+  async function apply(firings: readonly Firing[]): Promise<void> {
     let outcomes: TriggerOutcome[];
     try {
-      outcomes = alerts.triggerAll(
+      outcomes = await alerts.triggerAll(
         firings.map((f) => ({
           input: triggerOf(f),
           state: seal({ rule: f.rule.id, device: f.device.id, state: f.state }, f.rule),
@@ -176,37 +207,47 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   }
 
   // An operator who resolves an alert by hand starts its (rule, device) afresh: if the condition still
-  // holds, the rule raises a new alert after its sustain, rather than staying silent until it clears.
-  const unsubscribe = alerts.subscribe(({ alert, event }) => {
-    if (event.type !== 'resolved' || alert.resolution !== 'operator' || alert.source !== 'rule') return;
-    const saved = core.reset(alert.rule, alert.device, clock());
-    if (saved) saveReset(saved);
-  });
+  // holds, the rule raises a new alert after its sustain, rather than staying silent until it clears. In a
+  // cluster the operator may have acted through another node.
+  const unsubscribe = alerts.subscribe(
+    ({ alert, event }) => {
+      if (event.type !== 'resolved' || alert.resolution !== 'operator' || alert.source !== 'rule') return;
+      const saved = core.reset(alert.rule, alert.device, clock());
+      if (saved) saveReset(saved);
+    },
+    { everywhere: true },
+  );
 
-  const checkpoint = () => {
+  const checkpoint = async () => {
     for (const st of [...sealed(core.takeDirty()), ...(stations?.takeDirty() ?? [])])
       unsaved.set(keyOf(st), st);
     if (unsaved.size === 0) return;
     const batch = unsaved;
     unsaved = new Map();
     try {
-      store.saveStates([...batch.values()]);
+      await store.saveStates([...batch.values()]);
     } catch (err) {
       for (const [key, st] of batch) if (!unsaved.has(key)) unsaved.set(key, st);
       log.error({ err, states: batch.size }, 'rule states not saved; retrying at the next checkpoint');
     }
   };
-  const guarded = (what: string, run: () => void) => () => {
-    try {
-      run();
-    } catch (err) {
-      log.error({ err }, `${what} failed; trying again at the next one`);
-    }
+  // A timer's work that is still running when the timer fires again is left to finish: no overlap.
+  const guarded = (what: string, run: () => Promise<void>) => {
+    let running = false;
+    return () => {
+      if (running) return;
+      running = true;
+      const done = () => (running = false);
+      const failed = (err: unknown) => log.error({ err }, `${what} failed; trying again at the next one`);
+      try {
+        run().catch(failed).finally(done);
+      } catch (err) {
+        failed(err);
+        done();
+      }
+    };
   };
-  const ticker = setInterval(
-    guarded('tick', () => apply(core.tick(clock()))),
-    config.tickMs,
-  );
+  const ticker = setInterval(guarded('tick', tick), config.tickMs);
   const saver = setInterval(guarded('checkpoint', checkpoint), config.checkpointMs);
   const syncer = setInterval(guarded('registry sync', sync), config.syncMs);
   for (const timer of [ticker, saver, syncer]) timer.unref();
@@ -233,7 +274,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     );
     status = statusOf(loaded.rules, [], clock());
     log.info({ rules: loaded.rules.length }, 'rules reloaded');
-    reconcile();
+    await reconcile();
     return [];
   }
 
@@ -253,18 +294,14 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   return {
     onReadings(readings, device) {
       if (gone.has(device.id)) return;
-      // One reading at a time: a transition the store refuses is reverted before the next reading moves
-      // the state on (a tick's transitions, of different (rule, device)s, share one transaction).
-      for (const r of readings) {
-        stations?.onReading(r, device);
-        apply(core.reading(r, device));
-      }
+      holds.offer(device.id, { readings, device });
     },
     reload,
     status: () => status,
-    tick: () => apply(core.tick(clock())),
+    tick,
     syncDevices: sync,
-    close() {
+    settled: () => holds.settled(),
+    async close() {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
@@ -273,8 +310,9 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       clearTimeout(debounce);
       watcher?.close();
       unsubscribe();
+      await holds.settled();
       try {
-        store.saveStates([...sealed(core.allStates()), ...(stations?.all() ?? [])]);
+        await store.saveStates([...sealed(core.allStates()), ...(stations?.all() ?? [])]);
       } catch (err) {
         log.error({ err }, 'rule states not saved at stop; the last checkpoint will be restored');
       }

@@ -25,10 +25,10 @@ export interface ReconcileDeps {
   readonly onReset: (state: SavedState) => void;
 }
 
-export function reconcileAlerts({ alerts, core, log, clock, onReset }: ReconcileDeps): void {
+export async function reconcileAlerts({ alerts, core, log, clock, onReset }: ReconcileDeps): Promise<void> {
   let open: Alert[];
   try {
-    open = alerts.listOpen().filter((a) => a.source === 'rule');
+    open = (await alerts.listOpen()).filter((a) => a.source === 'rule');
   } catch (err) {
     log.error({ err }, 'open alerts not read; not reconciled with the rules');
     return;
@@ -38,7 +38,7 @@ export function reconcileAlerts({ alerts, core, log, clock, onReset }: Reconcile
     if (up === true) continue;
     const note = up === undefined ? ORPHAN_NOTES.gone : ORPHAN_NOTES.restarted;
     try {
-      alerts.trigger(closingOf(a, clock(), note));
+      await alerts.trigger(closingOf(a, clock(), note));
       log.warn({ alert: a.id, rule: a.rule, device: a.device, note }, 'open alert resolved by the engine');
     } catch (err) {
       log.error({ err, alert: a.id }, 'open alert not resolved');

@@ -227,7 +227,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await api.close();
       await registry.close();
       deadLetters.close();
-      alertStore.close();
+      await alertStore.close();
       notifyStore.close();
       commandStore.close();
       await db.drop();
@@ -281,7 +281,7 @@ export function errorOf(res: { status: number; body: unknown }) {
 /** Raises an alert on the Kim Long gauge (provisioned first): a river past its alarm level 1. */
 export async function raiseKimLongAlert(h: Pick<Harness, 'registry' | 'alerts'>): Promise<number> {
   await h.registry.provisionDevice(KIM_LONG);
-  return h.alerts.trigger({
+  const change = await h.alerts.trigger({
     type: 'raise',
     rule: 'river-alarm-level',
     device: KIM_LONG.id,
@@ -296,5 +296,6 @@ export async function raiseKimLongAlert(h: Pick<Harness, 'registry' | 'alerts'>)
     level: 1,
     at: NOW,
     source: 'rule',
-  })!.alert.id;
+  });
+  return change!.alert.id;
 }

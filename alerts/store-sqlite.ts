@@ -5,25 +5,38 @@
 // the database's own rule (a partial UNIQUE index), not only this file's. Times are kept as ms integers
 // and shown as RFC 3339; `updatedAt` is the time of the alert's latest event and never moves backwards.
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../sqlite/index.ts';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { Kind } from '../devices/index.ts';
-import { SEVERITY_RANK } from '../measurements/index.ts';
-import { AlertsError, isAlertsError } from './errors.ts';
+import { openSqlite } from '../sqlite/index.ts';
+import { AlertsError } from './errors.ts';
 import {
-  Alert,
-  AlertEvent,
+  Action,
+  after,
+  ALERT_COLUMNS,
+  EVENT_COLUMNS,
+  FILTER_KEYS,
+  MAX_MS,
+  operatorAllowed,
+  parseInput,
+  RangeFilter,
+  Referral,
+  ResponseRow,
+  State,
+  stateText,
+  storeError,
+  toAlert,
+  toEvent,
+  Trigger,
+  triggerStep,
+} from './store-rows.ts';
+import {
   AlertFilter,
-  AlertSource,
   type AlertChange,
   type AlertEventType,
   type AlertStore,
   type SavedState,
-  type TriggerInput,
   type TriggerItem,
   type TriggerOutcome,
-  Severity,
+  type Severity,
 } from './types.ts';
 
 export interface AlertStoreOptions {
@@ -147,87 +160,6 @@ export const ALERT_STORE_MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_by_raised ON alerts (raised_at);`,
 ];
 
-/** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write. */
-const MAX_MS = 253_402_300_799_999;
-const Ms = z.number().int().min(0).max(MAX_MS);
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-
-const Trigger = z.object({
-  type: z.enum(['raise', 'escalate', 'clear']),
-  rule: z.string().min(1),
-  device: z.string().min(1),
-  kind: Kind,
-  district: z.string(),
-  owner: z.string(),
-  title: z.string(),
-  severity: Severity,
-  message: z.string(),
-  value: z.number().nullable(),
-  threshold: z.number().nullable(),
-  level: z.number().int().min(0),
-  at: Ms,
-  source: AlertSource,
-  note: z.string().optional(),
-}) satisfies z.ZodType<TriggerInput>;
-type Trigger = z.infer<typeof Trigger>;
-const Action = z.object({ id: z.number().int(), by: z.string(), note: z.string().optional(), at: Ms });
-type Action = z.infer<typeof Action>;
-const Referral = z.object({ id: z.number().int(), step: z.number().int().min(0), note: z.string(), at: Ms });
-type Referral = z.infer<typeof Referral>;
-const State = z.object({ rule: z.string(), device: z.string(), state: z.unknown() });
-const RangeFilter = z.object({ from: z.number().optional(), to: z.number().optional() });
-
-// Rows come out under the contract's names; only the times need converting.
-const ALERT_COLUMNS = `id, rule, device, kind, district, owner, title, severity, state, source, message, value,
-  threshold, level, raised_at AS raisedAt, updated_at AS updatedAt, acknowledged_at AS acknowledgedAt,
-  acknowledged_by AS acknowledgedBy, acknowledge_note AS acknowledgeNote, resolved_at AS resolvedAt,
-  resolved_by AS resolvedBy, resolve_note AS resolveNote, resolution`;
-const EVENT_COLUMNS = `id, alert_id AS alertId, type, at, severity, state, message, value, threshold, level,
-  actor AS "by", note`;
-const AlertRow = Alert.extend({
-  raisedAt: Ms,
-  updatedAt: Ms,
-  acknowledgedAt: Ms.nullable(),
-  resolvedAt: Ms.nullable(),
-});
-const EventRow = AlertEvent.extend({ at: Ms });
-
-function toAlert(row: unknown): Alert {
-  const r = AlertRow.parse(row);
-  return {
-    ...r,
-    raisedAt: iso(r.raisedAt),
-    updatedAt: iso(r.updatedAt),
-    acknowledgedAt: isoOrNull(r.acknowledgedAt),
-    resolvedAt: isoOrNull(r.resolvedAt),
-  };
-}
-
-function toEvent(row: unknown): AlertEvent {
-  const r = EventRow.parse(row);
-  return { ...r, at: iso(r.at) };
-}
-
-/** Parses input at the store's boundary; a mismatch is ALERTS_ERR_INVALID with the zod error as cause. */
-function parseInput<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new AlertsError('ALERTS_ERR_INVALID', `${what}: ${z.prettifyError(r.error)}`, { cause: r.error });
-}
-
-/** The state as JSON text, or null to delete it; what JSON cannot write (undefined, cycles, BigInt) is invalid. */
-function stateText(s: SavedState): string | null {
-  if (s.state === null) return null;
-  let text: unknown;
-  try {
-    text = JSON.stringify(s.state);
-  } catch (err) {
-    throw new AlertsError('ALERTS_ERR_INVALID', `state of ${s.rule}/${s.device}`, { cause: err });
-  }
-  if (typeof text !== 'string') throw new AlertsError('ALERTS_ERR_INVALID', `state of ${s.rule}/${s.device}`);
-  return text;
-}
 function openDatabase(file: string, log: Logger | undefined): Database.Database {
   try {
     // FULL: a committed change is told to InfluxDB, MQTT and the API at once; a power cut must not take
@@ -245,14 +177,6 @@ function openDatabase(file: string, log: Logger | undefined): Database.Database 
 
 type Params = Record<string, string | number | null>;
 
-/**
- * The time of an alert's next event: never before its latest one, and at least 1 ms after it. InfluxDB
- * keys a point by its time and tags, so two events of one alert in the same millisecond (two readings
- * in one ms, an operator's click as the rule clears) would keep only the last; and a reading from a
- * lagging clock or a gateway's backlog must not put an escalation before the raise it follows.
- */
-const after = (latestMs: number, atMs: number): number => Math.max(atMs, latestMs + 1);
-
 function prepare(db: Database.Database) {
   return {
     openFor: db.prepare<[string, string]>(
@@ -261,6 +185,13 @@ function prepare(db: Database.Database) {
     byId: db.prepare<[number]>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`),
     stateOf: db.prepare<[number], { state: string; updatedAt: number }>(
       'SELECT state, updated_at AS updatedAt FROM alerts WHERE id = ?',
+    ),
+    openRow: db.prepare<
+      [string, string],
+      { id: number; severity: Severity; level: number; updatedAt: number }
+    >(
+      `SELECT id, severity, level, updated_at AS updatedAt FROM alerts
+       WHERE rule = ? AND device = ? AND state != 'resolved'`,
     ),
     // The partial index holds only the unresolved alerts; without the hint the planner walks every alert
     // ever raised through alerts_by_raised to get them in order.
@@ -319,28 +250,20 @@ function prepare(db: Database.Database) {
   };
 }
 
-const ResponseRow = z.object({
-  owner: z.string(),
-  acknowledged: z.number().int(),
-  meanAckMs: z.number().nullable(),
-  resolved: z.number().int(),
-  meanResolveMs: z.number().nullable(),
-});
-
 // Each filter's clause, bound by name; arrays are bound as one JSON text and expanded by json_each, so the
 // SQL depends only on which filters are present (at most 2^9 shapes, each prepared once). An empty list
 // matches nothing, as `IN ()` would.
-const FILTER_CLAUSES = [
-  ['state', 'state IN (SELECT value FROM json_each(@state))'],
-  ['severity', 'severity IN (SELECT value FROM json_each(@severity))'],
-  ['owner', 'owner = @owner'],
-  ['kind', 'kind = @kind'],
-  ['district', 'district = @district'],
-  ['device', 'device = @device'],
-  ['rule', 'rule = @rule'],
-  ['from', 'raised_at >= @from'],
-  ['to', 'raised_at < @to'],
-] as const;
+const FILTER_CLAUSES: Record<(typeof FILTER_KEYS)[number], string> = {
+  state: 'state IN (SELECT value FROM json_each(@state))',
+  severity: 'severity IN (SELECT value FROM json_each(@severity))',
+  owner: 'owner = @owner',
+  kind: 'kind = @kind',
+  district: 'district = @district',
+  device: 'device = @device',
+  rule: 'rule = @rule',
+  from: 'raised_at >= @from',
+  to: 'raised_at < @to',
+};
 
 export function openAlertStore(options: AlertStoreOptions): AlertStore {
   const clock = options.clock ?? Date.now;
@@ -349,14 +272,16 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
   const listStatements = new Map<string, Database.Statement<[Params]>>();
   let closed = false;
 
-  /** Runs a read or a write; anything but an AlertsError becomes ALERTS_ERR_STORE, cause kept. */
-  function guard<T>(what: string, run: () => T): T {
-    if (closed) throw new AlertsError('ALERTS_ERR_CLOSED', what);
+  /**
+   * Runs a read or a write; anything but an AlertsError becomes ALERTS_ERR_STORE, cause kept. SQLite answers
+   * at once: the promise only gives both databases one contract.
+   */
+  function guard<T>(what: string, run: () => T): Promise<T> {
+    if (closed) return Promise.reject(new AlertsError('ALERTS_ERR_CLOSED', what));
     try {
-      return run();
+      return Promise.resolve(run());
     } catch (err) {
-      if (isAlertsError(err)) throw err;
-      throw new AlertsError('ALERTS_ERR_STORE', what, { cause: err });
+      return Promise.reject(storeError(err, what));
     }
   }
 
@@ -376,28 +301,18 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
   }
 
   function applyTrigger(t: Trigger): AlertChange | undefined {
-    const row = s.openFor.get(t.rule, t.device);
-    if (row === undefined) {
-      if (t.type !== 'raise') return undefined;
+    const step = triggerStep(s.openRow.get(t.rule, t.device), t);
+    if (step === undefined) return undefined;
+    if (step.type === 'raised') {
       const { lastInsertRowid } = s.insert.run(t);
       return record(Number(lastInsertRowid), 'raised', t.at, null, null);
     }
-    const open = toAlert(row);
-    const at = after(Date.parse(open.updatedAt), t.at);
-    const fields = { message: t.message, value: t.value, threshold: t.threshold, at };
-    if (t.type === 'clear') {
-      const note = t.note ?? null;
-      s.refresh.run({ ...fields, id: open.id, severity: open.severity, level: open.level });
-      s.resolve.run({ id: open.id, at, by: null, note, resolution: 'auto' });
-      return record(open.id, 'resolved', at, null, note);
-    }
-    // Severity and level only go up: a lower trigger refreshes the message but keeps the alert's level.
-    const higherSeverity = SEVERITY_RANK[t.severity] > SEVERITY_RANK[open.severity];
-    const severity = higherSeverity ? t.severity : open.severity;
-    const level = Math.max(open.level, t.level);
-    s.refresh.run({ ...fields, id: open.id, severity, level });
-    const type = higherSeverity || t.level > open.level ? 'escalated' : 'updated';
-    return record(open.id, type, at, null, null);
+    const { id, at, severity, level } = step;
+    s.refresh.run({ message: t.message, value: t.value, threshold: t.threshold, at, id, severity, level });
+    if (step.type !== 'resolved') return record(id, step.type, at, null, null);
+    const note = t.note ?? null;
+    s.resolve.run({ id, at, by: null, note, resolution: 'auto' });
+    return record(id, 'resolved', at, null, note);
   }
 
   // IMMEDIATE: the write lock is taken before the open alert is read, so two processes on one file cannot
@@ -419,9 +334,7 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         // Some errors (a full disk, an I/O error) roll back the whole transaction, not the savepoint: the
         // batch is then over, and nothing of it may be committed by the items after this one.
         if (!db.inTransaction) throw err;
-        const what = `trigger ${item.input.rule}/${item.input.device}`;
-        const error = isAlertsError(err) ? err : new AlertsError('ALERTS_ERR_STORE', what, { cause: err });
-        return { ok: false, error };
+        return { ok: false, error: storeError(err, `trigger ${item.input.rule}/${item.input.device}`) };
       }
     }),
   );
@@ -429,8 +342,8 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
   const operatorTx = db.transaction((a: Action, type: 'acknowledged' | 'resolved') => {
     const row = s.stateOf.get(a.id);
     if (row === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${a.id}`);
-    const allowed = type === 'acknowledged' ? row.state === 'open' : row.state !== 'resolved';
-    if (!allowed) throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${row.state}`);
+    if (!operatorAllowed(type, row.state))
+      throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${row.state}`);
     const params = { id: a.id, at: after(row.updatedAt, a.at), by: a.by, note: a.note ?? null };
     if (type === 'acknowledged') s.acknowledge.run(params);
     else s.resolve.run({ ...params, resolution: 'operator' });
@@ -452,7 +365,7 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     for (const state of states) putState(state, now);
   });
 
-  function operator(type: 'acknowledged' | 'resolved', input: Action): AlertChange {
+  function operator(type: 'acknowledged' | 'resolved', input: Action): Promise<AlertChange> {
     const a = parseInput(Action, input, type === 'acknowledged' ? 'acknowledge' : 'resolve');
     return guard(`${type} alert ${a.id}`, () => operatorTx.immediate(a, type));
   }
@@ -464,18 +377,18 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
   }
 
   return {
-    trigger(input, state) {
+    async trigger(input, state) {
       const t = parseInput(Trigger, input, 'trigger');
       const saved = state === undefined ? undefined : parseInput(State, state, 'saved state');
       return guard(`trigger ${t.rule}/${t.device}`, () => triggerTx.immediate(t, saved, clock()));
     },
-    triggerAll(items) {
+    async triggerAll(items) {
       if (items.length === 0) return [];
       return guard(`trigger ${items.length} transitions`, () => batchTx.immediate(items, clock()));
     },
-    acknowledge: (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
-    resolve: (id, by, note, at) => operator('resolved', { id, by, note, at }),
-    refer(id, step, note, at) {
+    acknowledge: async (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
+    resolve: async (id, by, note, at) => operator('resolved', { id, by, note, at }),
+    async refer(id, step, note, at) {
       const r = parseInput(Referral, { id, step, note, at }, 'referral');
       return guard(`refer alert ${id}`, () => referTx.immediate(r));
     },
@@ -486,14 +399,14 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         return row === undefined ? undefined : { alert: toAlert(row), events: s.events.all(id).map(toEvent) };
       }),
 
-    list(filter = {}) {
+    async list(filter = {}) {
       const f = parseInput(AlertFilter, filter, 'alert filter');
       const where: string[] = [];
       const params: Params = { limit: f.limit };
-      for (const [key, clause] of FILTER_CLAUSES) {
+      for (const key of FILTER_KEYS) {
         const value = f[key];
         if (value === undefined) continue;
-        where.push(clause);
+        where.push(FILTER_CLAUSES[key]);
         params[key] = Array.isArray(value) ? JSON.stringify(value) : value;
       }
       const sql = `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -507,6 +420,7 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         return row === undefined ? undefined : toAlert(row);
       }),
     listOpen: () => guard('list open alerts', () => s.listOpen.all().map(toAlert)),
+    // One process: every alert was raised here, whatever the scope.
     eventsAfter: (afterId, limit) =>
       guard(`events after ${afterId}`, () =>
         s.eventsAfter.all(afterId, limit).map((row) => {
@@ -515,9 +429,9 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         }),
       ),
 
-    saveStates(states) {
+    async saveStates(states) {
       const parsed = states.map((st) => parseInput(State, st, 'saved state'));
-      guard('save rule states', () => statesTx.immediate(parsed, clock()));
+      await guard('save rule states', () => statesTx.immediate(parsed, clock()));
     },
     loadStates: () =>
       guard('load rule states', () =>
@@ -529,16 +443,16 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         })),
       ),
 
-    responseTimes(filter) {
+    async responseTimes(filter) {
       const f = parseInput(RangeFilter, filter, 'response time range');
       const range = { from: f.from ?? 0, to: f.to ?? MAX_MS + 1 };
       return guard('response times', () => s.responseTimes.all(range).map((r) => ResponseRow.parse(r)));
     },
 
     close() {
-      if (closed) return;
+      if (!closed) db.close();
       closed = true;
-      db.close();
+      return Promise.resolve();
     },
   };
 }

@@ -1,0 +1,453 @@
+// The alert store in PostgreSQL, shared by the nodes of a cluster (docs/cluster.md): the same tables as in
+// SQLite (store-sqlite.ts), the same contract and the same decisions (store-rows.ts). "One open alert per
+// (rule, device)" is a partial unique index here too. Every change of an alert takes one advisory lock
+// first and holds it to its commit, so the cluster's alert changes happen one after the other, as they do
+// in SQLite's one writer: two nodes raising the same (rule, device) together make one alert and an
+// update, not a refused insert; no two changes can wait for each other; and event ids, the notifier's
+// cursor, become visible in id order, so a reader never passes an event that commits later. Alert
+// changes are rare next to readings (a storm is a few thousand), so one at a time is affordable. Each
+// change is also told to the other nodes (LISTEN/NOTIFY); they read the events after the last they saw.
+import type { Logger } from 'pino';
+import { openPostgres, watchChanges, type Sql, type TransactionSql } from '../postgres/index.ts';
+import { AlertsError } from './errors.ts';
+import {
+  Action,
+  ALERT_COLUMNS,
+  EVENT_COLUMNS,
+  FILTER_KEYS,
+  MAX_MS,
+  operatorAllowed,
+  parseInput,
+  RangeFilter,
+  Referral,
+  ResponseRow,
+  State,
+  stateText,
+  storeError,
+  toAlert,
+  toEvent,
+  Trigger,
+  triggerStep,
+  after,
+  type OpenRow,
+} from './store-rows.ts';
+import {
+  AlertFilter,
+  type AlertChange,
+  type AlertEventType,
+  type AlertStore,
+  type SavedState,
+  type TriggerOutcome,
+} from './types.ts';
+
+const MIGRATIONS = [
+  `CREATE TABLE alerts (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     rule text NOT NULL,
+     device text NOT NULL,
+     kind text NOT NULL,
+     district text NOT NULL,
+     owner text NOT NULL,
+     title text NOT NULL,
+     severity text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+     state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+     source text NOT NULL CHECK (source IN ('rule', 'flow', 'command')),
+     message text NOT NULL,
+     value double precision,
+     threshold double precision,
+     level integer NOT NULL CHECK (level >= 0),
+     raised_at bigint NOT NULL,
+     updated_at bigint NOT NULL,
+     acknowledged_at bigint,
+     acknowledged_by text,
+     acknowledge_note text,
+     resolved_at bigint,
+     resolved_by text,
+     resolve_note text,
+     resolution text CHECK (resolution IN ('auto', 'operator')),
+     origin text NOT NULL,
+     CHECK ((state = 'resolved') = (resolved_at IS NOT NULL AND resolution IS NOT NULL))
+   );
+   CREATE UNIQUE INDEX alerts_one_open ON alerts (rule, device) WHERE state <> 'resolved';
+   CREATE INDEX alerts_by_raised ON alerts (raised_at);
+   CREATE TABLE alert_events (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     alert_id bigint NOT NULL REFERENCES alerts (id),
+     type text NOT NULL
+       CHECK (type IN ('raised', 'updated', 'escalated', 'referred', 'acknowledged', 'resolved')),
+     at bigint NOT NULL,
+     severity text NOT NULL,
+     state text NOT NULL,
+     message text NOT NULL,
+     value double precision,
+     threshold double precision,
+     level integer NOT NULL,
+     actor text,
+     note text,
+     origin text NOT NULL
+   );
+   CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);
+   CREATE TABLE rule_states (
+     rule text NOT NULL,
+     device text NOT NULL,
+     state json NOT NULL,
+     updated_at bigint NOT NULL,
+     PRIMARY KEY (rule, device)
+   );`,
+];
+
+/** The advisory lock every change of an alert is made under. */
+const CHANGES_LOCK = 0x616c7274; // 'alrt'
+const CHANNEL = 'city_alerts';
+/** The most events read at once when another node's change is told. */
+const FEED_BATCH = 500;
+
+export interface PostgresAlertStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly url: string;
+  readonly log?: Logger;
+  /** ms since the epoch, for the saved states' `updated_at`; `Date.now` unless a test sets it. */
+  readonly clock?: () => number;
+  /**
+   * This node's name (CITY_NODE_ID), stable across restarts: the mark on the alerts it raises and the events
+   * it writes, so that it notifies what it raised and is not told back its own changes.
+   */
+  readonly origin: string;
+}
+
+type Tx = TransactionSql;
+
+/** Opens the store, its schema up to date; ALERTS_ERR_STORE when the database cannot be reached. */
+export async function openPostgresAlertStore(options: PostgresAlertStoreOptions): Promise<AlertStore> {
+  const clock = options.clock ?? Date.now;
+  const { origin } = options;
+  let sql: Sql;
+  try {
+    sql = await openPostgres({
+      url: options.url,
+      store: 'alerts',
+      what: 'the alert store',
+      migrations: MIGRATIONS,
+    });
+  } catch (err) {
+    throw new AlertsError('ALERTS_ERR_STORE', 'cannot open the alert store in PostgreSQL', { cause: err });
+  }
+  let closed = false;
+  const others: Array<(changes: AlertChange[]) => void> = [];
+  let feed: Awaited<ReturnType<typeof watchChanges>> | undefined;
+  let cursor = 0;
+
+  async function guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (closed) throw new AlertsError('ALERTS_ERR_CLOSED', what);
+    try {
+      return await run();
+    } catch (err) {
+      throw storeError(err, what);
+    }
+  }
+
+  /** A transaction that changes alerts, under the changes' lock. */
+  function changing<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+    return sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${CHANGES_LOCK})`;
+      return run(tx);
+    });
+  }
+
+  /** The event, and the alert as it is now. */
+  async function record(
+    tx: Tx,
+    id: number,
+    type: AlertEventType,
+    at: number,
+    by: string | null,
+    note: string | null,
+  ): Promise<AlertChange> {
+    const [event] = await tx.unsafe(
+      `INSERT INTO alert_events (alert_id, type, at, severity, state, message, value, threshold, level, actor,
+         note, origin)
+       SELECT id, $2, $3, severity, state, message, value, threshold, level, $4, $5, $6 FROM alerts WHERE id = $1
+       RETURNING ${EVENT_COLUMNS}`,
+      [id, type, at, by, note, origin],
+    );
+    const [alert] = await tx.unsafe(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`, [id]);
+    await feed?.notify(tx, 'alerts');
+    return { alert: toAlert(alert), event: toEvent(event) };
+  }
+
+  async function putState(tx: Tx, state: SavedState, now: number): Promise<void> {
+    const text = stateText(state);
+    if (text === null)
+      await tx`DELETE FROM rule_states WHERE rule = ${state.rule} AND device = ${state.device}`;
+    else
+      await tx`INSERT INTO rule_states (rule, device, state, updated_at)
+               VALUES (${state.rule}, ${state.device}, ${text}::text::json, ${now})
+               ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
+  }
+
+  async function applyTrigger(tx: Tx, t: Trigger): Promise<AlertChange | undefined> {
+    const [open] = await tx<OpenRow[]>`SELECT id, severity, level, updated_at AS "updatedAt" FROM alerts
+      WHERE rule = ${t.rule} AND device = ${t.device} AND state <> 'resolved'`;
+    const step = triggerStep(open, t);
+    if (step === undefined) return undefined;
+    if (step.type === 'raised') {
+      const [row] = await tx<{ id: number }[]>`INSERT INTO alerts (rule, device, kind, district, owner, title,
+          severity, state, source, message, value, threshold, level, raised_at, updated_at, origin)
+        VALUES (${t.rule}, ${t.device}, ${t.kind}, ${t.district}, ${t.owner}, ${t.title}, ${t.severity}, 'open',
+          ${t.source}, ${t.message}, ${t.value}, ${t.threshold}, ${t.level}, ${t.at}, ${t.at}, ${origin})
+        RETURNING id`;
+      return record(tx, row!.id, 'raised', t.at, null, null);
+    }
+    const { id, at, severity, level } = step;
+    await tx`UPDATE alerts SET message = ${t.message}, value = ${t.value}, threshold = ${t.threshold},
+      severity = ${severity}, level = ${level}, updated_at = greatest(updated_at, ${at}) WHERE id = ${id}`;
+    if (step.type !== 'resolved') return record(tx, id, step.type, at, null, null);
+    const note = t.note ?? null;
+    await tx`UPDATE alerts SET state = 'resolved', resolved_at = ${at}, resolved_by = NULL,
+      resolve_note = ${note}, resolution = 'auto' WHERE id = ${id}`;
+    return record(tx, id, 'resolved', at, null, note);
+  }
+
+  async function triggerIn(tx: Tx, t: Trigger, state: SavedState | undefined, now: number) {
+    const change = await applyTrigger(tx, t);
+    if (state !== undefined) await putState(tx, state, now);
+    return change;
+  }
+
+  /** The alert's state and latest time, locked for the transaction; ALERTS_ERR_NOT_FOUND when none. */
+  async function locked(tx: Tx, id: number): Promise<{ state: string; updatedAt: number }> {
+    const [row] = await tx<{ state: string; updatedAt: number }[]>`
+      SELECT state, updated_at AS "updatedAt" FROM alerts WHERE id = ${id} FOR UPDATE`;
+    if (row === undefined) throw new AlertsError('ALERTS_ERR_NOT_FOUND', `alert ${id}`);
+    return row;
+  }
+
+  async function operator(type: 'acknowledged' | 'resolved', input: Action): Promise<AlertChange> {
+    const a = parseInput(Action, input, type === 'acknowledged' ? 'acknowledge' : 'resolve');
+    return guard(`${type} alert ${a.id}`, () =>
+      changing(async (tx) => {
+        const row = await locked(tx, a.id);
+        if (!operatorAllowed(type, row.state))
+          throw new AlertsError('ALERTS_ERR_STATE', `alert ${a.id} is ${row.state}`);
+        const at = after(row.updatedAt, a.at);
+        const note = a.note ?? null;
+        if (type === 'acknowledged')
+          await tx`UPDATE alerts SET state = 'acknowledged', acknowledged_at = ${at}, acknowledged_by = ${a.by},
+            acknowledge_note = ${note}, updated_at = greatest(updated_at, ${at}) WHERE id = ${a.id}`;
+        else
+          await tx`UPDATE alerts SET state = 'resolved', resolved_at = ${at}, resolved_by = ${a.by},
+            resolve_note = ${note}, resolution = 'operator', updated_at = greatest(updated_at, ${at})
+            WHERE id = ${a.id}`;
+        return record(tx, a.id, type, at, a.by, note);
+      }),
+    );
+  }
+
+  /** Reads the events other nodes wrote since the last read and tells them; runs one at a time. */
+  let reading: Promise<void> | undefined;
+  let again = false;
+  function readOthers(): void {
+    if (reading !== undefined) {
+      again = true;
+      return;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        let changes: AlertChange[];
+        do {
+          changes = await eventsAfter(cursor, FEED_BATCH, { madeElsewhere: true });
+          if (changes.length > 0) cursor = changes.at(-1)!.event.id;
+          if (changes.length > 0) for (const listener of others) listener(changes);
+        } while (changes.length === FEED_BATCH);
+      } while (again && !closed);
+    })()
+      .catch((err: unknown) =>
+        options.log?.error({ err }, "other nodes' alert changes not read; at the next"),
+      )
+      .finally(() => (reading = undefined));
+  }
+
+  /**
+   * The events after `afterId`, each with its alert as it is now: those this node did not make, or those of
+   * the alerts it raised, or all.
+   */
+  async function eventsAfter(
+    afterId: number,
+    limit: number,
+    only: { madeElsewhere?: boolean; raisedHere?: boolean },
+  ): Promise<AlertChange[]> {
+    const rows = await sql.unsafe(
+      `SELECT e.*, row_to_json(a) AS alert
+       FROM (SELECT ${EVENT_COLUMNS} FROM alert_events
+             WHERE id > $1 AND ($3::text IS NULL OR origin <> $3)
+               AND ($4::text IS NULL OR alert_id IN (SELECT id FROM alerts WHERE origin = $4))
+             ORDER BY id LIMIT $2) e
+       JOIN (SELECT ${ALERT_COLUMNS} FROM alerts) a ON a.id = e."alertId"
+       ORDER BY e.id`,
+      [afterId, limit, only.madeElsewhere ? origin : null, only.raisedHere ? origin : null],
+    );
+    return rows.map(({ alert, ...event }) => ({ alert: toAlert(alert), event: toEvent(event) }));
+  }
+
+  const store: AlertStore = {
+    async trigger(input, state) {
+      const t = parseInput(Trigger, input, 'trigger');
+      const saved = state === undefined ? undefined : parseInput(State, state, 'saved state');
+      return guard(`trigger ${t.rule}/${t.device}`, () => changing((tx) => triggerIn(tx, t, saved, clock())));
+    },
+    async triggerAll(items) {
+      if (items.length === 0) return [];
+      const now = clock();
+      return guard(`trigger ${items.length} transitions`, () =>
+        changing(async (tx) => {
+          const outcomes: TriggerOutcome[] = [];
+          // Each item in its own savepoint: one the database refuses is rolled back alone.
+          for (const item of items) {
+            try {
+              const t = parseInput(Trigger, item.input, 'trigger');
+              const saved =
+                item.state === undefined ? undefined : parseInput(State, item.state, 'saved state');
+              outcomes.push({ ok: true, change: await tx.savepoint((sp) => triggerIn(sp, t, saved, now)) });
+            } catch (err) {
+              outcomes.push({
+                ok: false,
+                error: storeError(err, `trigger ${item.input.rule}/${item.input.device}`),
+              });
+            }
+          }
+          return outcomes;
+        }),
+      );
+    },
+    acknowledge: (id, by, note, at) => operator('acknowledged', { id, by, note, at }),
+    resolve: (id, by, note, at) => operator('resolved', { id, by, note, at }),
+    async refer(id, step, note, at) {
+      const r = parseInput(Referral, { id, step, note, at }, 'referral');
+      return guard(`refer alert ${id}`, () =>
+        changing(async (tx) => {
+          const row = await locked(tx, r.id);
+          const [{ n } = { n: 0 }] = await tx<{ n: number }[]>`
+            SELECT count(*) AS n FROM alert_events WHERE alert_id = ${r.id} AND type = 'referred'`;
+          if (row.state !== 'open' || n !== r.step) return undefined;
+          const stamp = after(row.updatedAt, r.at);
+          await tx`UPDATE alerts SET updated_at = greatest(updated_at, ${stamp}) WHERE id = ${r.id}`;
+          return record(tx, r.id, 'referred', stamp, null, r.note);
+        }),
+      );
+    },
+
+    get: (id) =>
+      guard(`get alert ${id}`, async () => {
+        const [alert] = await sql.unsafe(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`, [id]);
+        if (alert === undefined) return undefined;
+        const events = await sql.unsafe(
+          `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = $1 ORDER BY id`,
+          [id],
+        );
+        return { alert: toAlert(alert), events: events.map(toEvent) };
+      }),
+
+    async list(filter = {}) {
+      const f = parseInput(AlertFilter, filter, 'alert filter');
+      const where: string[] = [];
+      const params: Array<string | number | string[]> = [];
+      for (const key of FILTER_KEYS) {
+        const value = f[key];
+        if (value === undefined) continue;
+        params.push(value);
+        where.push(FILTER_CLAUSES[key](`$${params.length}`));
+      }
+      params.push(f.limit);
+      const text = `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY raised_at DESC, id DESC LIMIT $${params.length}`;
+      return guard('list alerts', async () => (await sql.unsafe(text, params)).map(toAlert));
+    },
+
+    openFor: (rule, device) =>
+      guard(`open alert of ${rule}/${device}`, async () => {
+        const [row] = await sql.unsafe(
+          `SELECT ${ALERT_COLUMNS} FROM alerts WHERE rule = $1 AND device = $2 AND state <> 'resolved'`,
+          [rule, device],
+        );
+        return row === undefined ? undefined : toAlert(row);
+      }),
+    listOpen: () =>
+      guard('list open alerts', async () =>
+        (
+          await sql.unsafe(
+            `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY raised_at DESC, id DESC`,
+          )
+        ).map(toAlert),
+      ),
+    eventsAfter: (afterId, limit, scope = 'all') =>
+      guard(`events after ${afterId}`, () =>
+        eventsAfter(afterId, limit, { raisedHere: scope === 'raised-here' }),
+      ),
+
+    async saveStates(states) {
+      const parsed = states.map((st) => parseInput(State, st, 'saved state'));
+      const now = clock();
+      await guard('save rule states', () =>
+        sql.begin(async (tx) => {
+          for (const state of parsed) await putState(tx, state, now);
+        }),
+      );
+    },
+    loadStates: () =>
+      guard('load rule states', async () => {
+        const rows = await sql<{ rule: string; device: string; state: string; savedAt: number }[]>`
+          SELECT rule, device, state::text AS state, updated_at AS "savedAt" FROM rule_states ORDER BY rule, device`;
+        return rows.map((r) => ({ ...r, state: JSON.parse(r.state) as unknown }));
+      }),
+
+    async responseTimes(filter) {
+      const f = parseInput(RangeFilter, filter, 'response time range');
+      const from = f.from ?? 0;
+      const to = f.to ?? MAX_MS + 1;
+      return guard('response times', async () => {
+        const rows = await sql`SELECT owner, count(acknowledged_at) AS acknowledged,
+            avg(acknowledged_at - raised_at)::float8 AS "meanAckMs", count(resolved_at) AS resolved,
+            avg(resolved_at - raised_at)::float8 AS "meanResolveMs"
+          FROM alerts WHERE raised_at >= ${from} AND raised_at < ${to} GROUP BY owner ORDER BY owner`;
+        return rows.map((r) => ResponseRow.parse(r));
+      });
+    },
+
+    onOthers(listener) {
+      others.push(listener);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await feed?.close();
+      await reading;
+      await sql.end({ timeout: 5 });
+    },
+  };
+
+  try {
+    const [last] = await sql<{ id: number | null }[]>`SELECT max(id) AS id FROM alert_events`;
+    cursor = last?.id ?? 0;
+    feed = await watchChanges(sql, CHANNEL, origin);
+    feed.on(readOthers);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw new AlertsError('ALERTS_ERR_STORE', 'cannot listen for the alert store’s changes', { cause: err });
+  }
+  return store;
+}
+
+// Each filter's clause, with its parameter's placeholder; lists are bound as one text array.
+const FILTER_CLAUSES: Record<(typeof FILTER_KEYS)[number], (p: string) => string> = {
+  state: (p) => `state = ANY(${p}::text[])`,
+  severity: (p) => `severity = ANY(${p}::text[])`,
+  owner: (p) => `owner = ${p}`,
+  kind: (p) => `kind = ${p}`,
+  district: (p) => `district = ${p}`,
+  device: (p) => `device = ${p}`,
+  rule: (p) => `rule = ${p}`,
+  from: (p) => `raised_at >= ${p}`,
+  to: (p) => `raised_at < ${p}`,
+};
