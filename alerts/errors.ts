@@ -11,6 +11,8 @@ export const ALERTS_ERRORS = {
     'a trigger, filter or saved state does not validate (bad time, value, severity or JSON)',
   ALERTS_ERR_STORE: 'the alert database could not be opened, migrated, read or written',
   ALERTS_ERR_CLOSED: 'the alert store was used after close()',
+  ALERTS_ERR_FENCED:
+    "in a cluster, a rule's transition or state came from a node whose lease on the device's partition another node has taken since; the new owner's evaluation stands",
 } as const;
 
 export type AlertsErrorCode = keyof typeof ALERTS_ERRORS;

@@ -23,7 +23,20 @@ export {
 } from './types.ts';
 export { ALERTS_ERRORS, AlertsError, isAlertsError, type AlertsErrorCode } from './errors.ts';
 export { openAlertStore, type AlertStoreOptions } from './store-sqlite.ts';
-export { openPostgresAlertStore, type PostgresAlertStoreOptions } from './store-postgres.ts';
+export {
+  openPostgresAlertStore,
+  type PostgresAlertStore,
+  type PostgresAlertStoreOptions,
+} from './store-postgres.ts';
+export {
+  partitionOf,
+  PARTITIONS,
+  startRuleLeases,
+  type Fence,
+  type LeaseChange,
+  type RuleLeases,
+  type RuleLeaseOptions,
+} from './partitions.ts';
 export {
   createAlertService,
   type AlertListener,

@@ -7,9 +7,16 @@
 // cursor, become visible in id order, so a reader never passes an event that commits later. Alert
 // changes are rare next to readings (a storm is a few thousand), so one at a time is affordable. Each
 // change is also told to the other nodes (LISTEN/NOTIFY); they read the events after the last they saw.
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { openPostgres, watchChanges, type Sql, type TransactionSql } from '../postgres/index.ts';
 import { AlertsError } from './errors.ts';
+import {
+  partitionOf,
+  RULE_LEASE_TABLES,
+  startRuleLeases,
+  type Fence,
+  type RuleLeases,
+} from './partitions.ts';
 import {
   Action,
   ALERT_COLUMNS,
@@ -90,10 +97,13 @@ const MIGRATIONS = [
    CREATE TABLE rule_states (
      rule text NOT NULL,
      device text NOT NULL,
+     part integer NOT NULL,
      state json NOT NULL,
      updated_at bigint NOT NULL,
      PRIMARY KEY (rule, device)
-   );`,
+   );
+   CREATE INDEX rule_states_by_part ON rule_states (part);
+   ${RULE_LEASE_TABLES}`,
 ];
 
 /** The advisory lock every change of an alert is made under. */
@@ -113,12 +123,22 @@ export interface PostgresAlertStoreOptions {
    * it writes, so that it notifies what it raised and is not told back its own changes.
    */
   readonly origin: string;
+  /**
+   * Lease partitions of the device space to this node for its rules engine (partitions.ts), through the
+   * store's pool: a cluster's nodes. Leave out to hold none (a single process on PostgreSQL, or a test).
+   */
+  readonly leases?: { readonly ttlMs?: number; readonly renewMs?: number };
 }
+
+/** The store, and the partitions it leases to this node when asked to. */
+export type PostgresAlertStore = AlertStore & { readonly leases: RuleLeases | undefined };
 
 type Tx = TransactionSql;
 
 /** Opens the store, its schema up to date; ALERTS_ERR_STORE when the database cannot be reached. */
-export async function openPostgresAlertStore(options: PostgresAlertStoreOptions): Promise<AlertStore> {
+export async function openPostgresAlertStore(
+  options: PostgresAlertStoreOptions,
+): Promise<PostgresAlertStore> {
   const clock = options.clock ?? Date.now;
   const { origin } = options;
   let sql: Sql;
@@ -180,9 +200,25 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
     if (text === null)
       await tx`DELETE FROM rule_states WHERE rule = ${state.rule} AND device = ${state.device}`;
     else
-      await tx`INSERT INTO rule_states (rule, device, state, updated_at)
-               VALUES (${state.rule}, ${state.device}, ${text}::text::json, ${now})
+      await tx`INSERT INTO rule_states (rule, device, part, state, updated_at)
+               VALUES (${state.rule}, ${state.device}, ${partitionOf(state.device)}, ${text}::text::json, ${now})
                ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
+  }
+
+  /**
+   * Whether this node still holds the lease (none given: one process, or not a rule's); the lease row is
+   * locked for the transaction, so a node taking the partition waits for this one to commit.
+   */
+  async function holds(tx: Tx, fence: Fence | undefined): Promise<boolean> {
+    if (fence === undefined) return true;
+    const rows = await tx`SELECT 1 FROM rule_partitions
+      WHERE partition = ${fence.partition} AND owner = ${origin} AND token = ${fence.token} FOR SHARE`;
+    return rows.length > 0;
+  }
+
+  async function fenced(tx: Tx, fence: Fence | undefined, what: string): Promise<void> {
+    if (!(await holds(tx, fence)))
+      throw new AlertsError('ALERTS_ERR_FENCED', `${what}: partition ${fence?.partition} has another owner`);
   }
 
   async function applyTrigger(tx: Tx, t: Trigger): Promise<AlertChange | undefined> {
@@ -290,11 +326,21 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
     return rows.map(({ alert, ...event }) => ({ alert: toAlert(alert), event: toEvent(event) }));
   }
 
-  const store: AlertStore = {
+  let leases: RuleLeases | undefined;
+  const store: PostgresAlertStore = {
+    get leases() {
+      return leases;
+    },
     async trigger(input, state) {
       const t = parseInput(Trigger, input, 'trigger');
       const saved = state === undefined ? undefined : parseInput(State, state, 'saved state');
-      return guard(`trigger ${t.rule}/${t.device}`, () => changing((tx) => triggerIn(tx, t, saved, clock())));
+      const what = `trigger ${t.rule}/${t.device}`;
+      return guard(what, () =>
+        changing(async (tx) => {
+          await fenced(tx, state?.fence, what);
+          return triggerIn(tx, t, saved, clock());
+        }),
+      );
     },
     async triggerAll(items) {
       if (items.length === 0) return [];
@@ -308,7 +354,12 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
               const t = parseInput(Trigger, item.input, 'trigger');
               const saved =
                 item.state === undefined ? undefined : parseInput(State, item.state, 'saved state');
-              outcomes.push({ ok: true, change: await tx.savepoint((sp) => triggerIn(sp, t, saved, now)) });
+              const what = `trigger ${t.rule}/${t.device}`;
+              const change = await tx.savepoint(async (sp) => {
+                await fenced(sp, item.fence, what);
+                return triggerIn(sp, t, saved, now);
+              });
+              outcomes.push({ ok: true, change });
             } catch (err) {
               outcomes.push({
                 ok: false,
@@ -390,14 +441,25 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
       const now = clock();
       await guard('save rule states', () =>
         sql.begin(async (tx) => {
-          for (const state of parsed) await putState(tx, state, now);
+          const held = new Map<string, boolean>();
+          for (const [i, state] of parsed.entries()) {
+            const fence = states[i]!.fence;
+            const key = fence === undefined ? '' : `${fence.partition}:${fence.token}`;
+            if (!held.has(key)) held.set(key, await holds(tx, fence));
+            // A state whose partition another node took since is that node's to save.
+            if (held.get(key) === true) await putState(tx, state, now);
+          }
         }),
       );
     },
-    loadStates: () =>
+    loadStates: (filter = {}) =>
       guard('load rule states', async () => {
-        const rows = await sql<{ rule: string; device: string; state: string; savedAt: number }[]>`
-          SELECT rule, device, state::text AS state, updated_at AS "savedAt" FROM rule_states ORDER BY rule, device`;
+        const parts = filter.partitions === undefined ? null : [...filter.partitions];
+        const rows = await sql.unsafe<{ rule: string; device: string; state: string; savedAt: number }[]>(
+          `SELECT rule, device, state::text AS state, updated_at AS "savedAt" FROM rule_states
+           WHERE $1::int[] IS NULL OR part = ANY($1::int[]) ORDER BY rule, device`,
+          [parts],
+        );
         return rows.map((r) => ({ ...r, state: JSON.parse(r.state) as unknown }));
       }),
 
@@ -420,6 +482,8 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
 
     async close() {
       if (closed) return;
+      // The partitions go back first, their states saved while the store is still open.
+      await leases?.close();
       closed = true;
       await feed?.close();
       await reading;
@@ -432,6 +496,13 @@ export async function openPostgresAlertStore(options: PostgresAlertStoreOptions)
     cursor = last?.id ?? 0;
     feed = await watchChanges(sql, CHANNEL, origin);
     feed.on(readOthers);
+    if (options.leases !== undefined)
+      leases = startRuleLeases({
+        sql,
+        node: origin,
+        log: options.log ?? pino({ level: 'silent' }),
+        ...options.leases,
+      });
   } catch (err) {
     await sql.end({ timeout: 1 });
     throw new AlertsError('ALERTS_ERR_STORE', 'cannot listen for the alert store’s changes', { cause: err });

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openSqlite } from '../sqlite/index.ts';
 import { AlertsError } from './errors.ts';
+import { partitionOf } from './partitions.ts';
 import {
   Action,
   after,
@@ -433,15 +434,19 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
       const parsed = states.map((st) => parseInput(State, st, 'saved state'));
       await guard('save rule states', () => statesTx.immediate(parsed, clock()));
     },
-    loadStates: () =>
-      guard('load rule states', () =>
-        s.loadStates.all().map((r) => ({
-          rule: r.rule,
-          device: r.device,
-          state: JSON.parse(r.state) as unknown,
-          savedAt: r.savedAt,
-        })),
-      ),
+    loadStates: (filter = {}) =>
+      guard('load rule states', () => {
+        const parts = filter.partitions && new Set(filter.partitions);
+        return s.loadStates
+          .all()
+          .filter((r) => parts === undefined || parts.has(partitionOf(r.device)))
+          .map((r) => ({
+            rule: r.rule,
+            device: r.device,
+            state: JSON.parse(r.state) as unknown,
+            savedAt: r.savedAt,
+          }));
+      }),
 
     async responseTimes(filter) {
       const f = parseInput(RangeFilter, filter, 'response time range');

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
 import { SEVERITIES, SEVERITY_RANK } from '../measurements/index.ts';
 import { isAlertsError, type AlertsErrorCode } from './errors.ts';
+import { partitionOf } from './partitions.ts';
 import { openPostgresAlertStore } from './store-postgres.ts';
 import { ALERT_STORE_MIGRATIONS, openAlertStore } from './store-sqlite.ts';
 import type { AlertStore, TriggerInput } from './types.ts';
@@ -456,6 +457,19 @@ describe.each([sqliteBackend(), postgresBackend()])('the alert store in $name', 
         { rule: 'river-alarm', device: 'rg-kim-long', state: { n: 1 }, savedAt: T0 },
       ]);
       expect((await second.trigger(trigger({ device: 'rg-phu-oc' })))!.alert.id).toBeGreaterThan(id);
+    });
+  });
+
+  describe('saved states by partition', () => {
+    it("gives a node taking partitions over only their devices' states", async () => {
+      const store = await open();
+      const devices = ['rg-kim-long', 'rg-phu-oc', 'sf-le-loi', 'sf-ba-trieu', 'aq-1', 'aq-2'];
+      await store.saveStates(devices.map((device) => ({ rule: 'r', device, state: { device } })));
+      const some = [...new Set(devices.slice(0, 3).map((d) => partitionOf(d)))];
+      const wanted = devices.filter((d) => some.includes(partitionOf(d))).sort();
+      expect((await store.loadStates({ partitions: some })).map((s) => s.device).sort()).toEqual(wanted);
+      expect(await store.loadStates({ partitions: [] })).toEqual([]);
+      expect(await store.loadStates()).toHaveLength(devices.length);
     });
   });
 

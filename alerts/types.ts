@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Kind } from '../devices/index.ts';
 import { SEVERITIES } from '../measurements/index.ts';
+import type { Fence } from './partitions.ts';
 
 /** How urgent an alert is, least first; ranked 1 to 3 by SEVERITY_RANK (measurements/alerts.ts). */
 export const Severity = z.enum(SEVERITIES);
@@ -121,6 +122,11 @@ export interface TriggerInput {
 export interface TriggerItem {
   readonly input: TriggerInput;
   readonly state?: SavedState | undefined;
+  /**
+   * In a cluster, the lease of the device's partition (partitions.ts) the transition is made under: refused
+   * with ALERTS_ERR_FENCED when another node has taken the partition since. One process has none.
+   */
+  readonly fence?: Fence | undefined;
 }
 
 /** What one trigger of a batch did: the change, nothing (`undefined`), or the error that refused it. */
@@ -134,6 +140,8 @@ export interface SavedState {
   readonly device: string;
   /** Plain JSON (the evaluator's state); `null` deletes the saved state. */
   readonly state: unknown;
+  /** In a cluster, the lease it is saved under; a state whose lease was taken since is not saved. */
+  readonly fence?: Fence | undefined;
 }
 
 export const AlertFilter = z.object({
@@ -197,7 +205,10 @@ export interface AlertStore {
   /** Saves evaluator states in one transaction (the engine's periodic checkpoint). */
   saveStates(states: readonly SavedState[]): Promise<void>;
   /** The saved states, each with when it was saved (ms since the epoch). */
-  loadStates(): Promise<Array<SavedState & { readonly savedAt: number }>>;
+  loadStates(filter?: {
+    /** Only the states of the devices of these partitions (a cluster's node taking them over). */
+    readonly partitions?: readonly number[];
+  }): Promise<Array<SavedState & { readonly savedAt: number }>>;
   /**
    * Time to acknowledge and to resolve, per owner, over the alerts raised in [from, to) (ms since the
    * epoch; either end open when absent): how many of them were acknowledged and resolved (by an operator

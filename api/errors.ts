@@ -169,6 +169,7 @@ const ALERTS_TO_API: Readonly<Record<AlertsErrorCode, ApiErrorCode>> = {
   ALERTS_ERR_INVALID: 'API_ERR_INTERNAL',
   ALERTS_ERR_STORE: 'API_ERR_INTERNAL',
   ALERTS_ERR_CLOSED: 'API_ERR_INTERNAL',
+  ALERTS_ERR_FENCED: 'API_ERR_INTERNAL',
 };
 
 // Every parameter is validated and bounded before a query is made, so a query-input refusal is our bug:

@@ -5,7 +5,9 @@
 // QoS 1 readings as fast as they are acknowledged, one at a time; the figure is the readings acknowledged
 // divided by the time from the first publish until InfluxDB holds every one of them. The machine's cores
 // are shared by every process (nodes, HAProxy, Redis, influxd, and this one, which plays the devices), so
-// the CPU per reading is the figure that carries to machines of their own. A dev tool, not a test.
+// the CPU per reading is the figure that carries to machines of their own. With two nodes or more, the
+// last node is then killed with SIGKILL and the time until the survivors hold every partition of the
+// device space (their rules evaluated again, alerts/partitions.ts) is measured. A dev tool, not a test.
 //
 //   npm run bench:cluster -- [--devices 300] [--readings 40] [--configs plain,1,2,3] [--markdown]
 import fs from 'node:fs/promises';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { readCommandLine } from '../cli/index.ts';
+import { PARTITIONS } from '../alerts/index.ts';
 import { startLocalInfluxd } from '../influx/index.ts';
 import { sampleProc } from './proc.ts';
 import { machineLine } from './report.ts';
@@ -55,6 +58,30 @@ interface Result {
   readonly perSecond: number;
   /** CPU ms per 1,000 readings, by process. */
   readonly cpu: ReadonlyArray<{ name: string; msPer1000: number }>;
+  /** Seconds from a node's SIGKILL until the others hold all its partitions (two nodes or more). */
+  readonly moveSeconds?: number;
+}
+
+/** How many partitions the nodes say they hold, in all (a node down says nothing). */
+async function partitionsHeld(nodes: TestCluster['nodes']): Promise<number> {
+  let held = 0;
+  for (const node of nodes) {
+    const health = await fetch(`${node.apiUrl}/health`)
+      .then((r) => r.json() as Promise<{ cluster?: { partitions?: number[] } }>)
+      .catch(() => undefined);
+    held += health?.cluster?.partitions?.length ?? 0;
+  }
+  return held;
+}
+
+/** Kills the last node and waits until the others hold every partition; the seconds it took. */
+async function partitionMove(cluster: TestCluster): Promise<number> {
+  const survivors = cluster.nodes.slice(0, -1);
+  while ((await partitionsHeld(cluster.nodes)) < PARTITIONS) await new Promise((r) => setTimeout(r, 100));
+  const started = performance.now();
+  await cluster.nodes.at(-1)!.kill();
+  while ((await partitionsHeld(survivors)) < PARTITIONS) await new Promise((r) => setTimeout(r, 50));
+  return (performance.now() - started) / 1000;
 }
 
 async function api(cluster: TestCluster, method: string, url: string, body: unknown): Promise<unknown> {
@@ -132,7 +159,8 @@ async function run(config: string, influxUrl: string): Promise<Result> {
       name: p.name,
       msPer1000: (((sampleProc(p.pid)?.cpuMs ?? p.cpuMs) - p.cpuMs) / acked) * 1000,
     }));
-    return { config, readings: acked, seconds, perSecond: acked / seconds, cpu };
+    const moveSeconds = nodes >= 2 && config !== 'plain' ? await partitionMove(cluster) : undefined;
+    return { config, readings: acked, seconds, perSecond: acked / seconds, cpu, moveSeconds };
   } finally {
     await Promise.all(clients.map((c) => c.endAsync(true)));
     await cluster.stop();
@@ -155,7 +183,14 @@ try {
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
-const header = ['configuration', 'readings', 'seconds', 'stored/s', 'CPU ms per 1,000 readings'];
+const header = [
+  'configuration',
+  'readings',
+  'seconds',
+  'stored/s',
+  'CPU ms per 1,000 readings',
+  'partitions moved after a SIGKILL',
+];
 const rows = results.map((r) => [
   r.config === 'plain' ? 'the platform alone (SQLite, no Redis)' : `${r.config} node(s) behind HAProxy`,
   fmt(r.readings),
@@ -166,6 +201,7 @@ const rows = results.map((r) => [
       r.cpu.reduce((n, c) => n + c.msPer1000, 0),
       1,
     )})`,
+  r.moveSeconds === undefined ? '–' : `${fmt(r.moveSeconds, 1)} s`,
 ]);
 console.log(`${machineLine()}; ${opts.devices} devices × ${opts.readings} QoS 1 readings each\n`);
 if (opts.markdown) {

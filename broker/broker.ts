@@ -29,6 +29,7 @@ import { openListeners, type BrokerConfig, type Listeners } from './listeners.ts
 import { createPacketLimiter } from './packet-limit.ts';
 import { createCommandListeners } from './command-listeners.ts';
 import { createClusterReaders, type ClusterReaders } from './cluster-readers.ts';
+import { createNodeBus, type NodeBus } from './node-bus.ts';
 import { createReadingsReaders } from './readings-readers.ts';
 import { connectRedisLink } from './redis-link.ts';
 import { createRefusalReporter, type BrokerMetrics, type Refusal } from './refusals.ts';
@@ -95,6 +96,8 @@ export interface Broker {
   connectedClients(): number;
   /** In a cluster, this node's id and whether it reaches Redis; undefined for a single node. */
   cluster(): ClusterStatus | undefined;
+  /** In a cluster, messages to the other nodes (node-bus.ts); undefined for a single node. */
+  readonly bus: NodeBus | undefined;
   /** Addresses and user names whose CONNECTs are refused unchecked now, after failed ones. */
   blockedAttempts(): { address: number; user: number };
   /** Publishes as the platform itself (alerts, commands), bypassing the ACL. */
@@ -386,6 +389,7 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
   return {
     connectedClients: () => aedes.connectedClients,
     cluster: () => link && { node: link.nodeId, redis: link.up() ? 'up' : 'down', problem: link.problem() },
+    bus: link && createNodeBus(aedes, link),
     blockedAttempts: () => attempts.blockedKeys(),
     publish: (topic, payload, options = {}) =>
       new Promise((resolve, reject) => {

@@ -9,6 +9,8 @@ import {
   openAlertStore,
   openPostgresAlertStore,
   type AlertService,
+  type AlertStore,
+  type RuleLeases,
 } from '../alerts/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Registry, Topics } from '../devices/index.ts';
@@ -55,21 +57,28 @@ export async function startAlerting(
   rules: RuleEngine;
   routing: RoutingService;
   notifications: Notifications;
+  /** In a cluster, the partitions of the device space this node evaluates. */
+  leases: RuleLeases | undefined;
 }> {
   const { clock, spool, registry } = deps;
   const log = deps.log.child({ component: 'alerts' });
   // A cluster's nodes share the alert store in PostgreSQL (docs/cluster.md); one process keeps it in SQLite.
-  const store = stack.push(
-    'alert store',
+  const shared =
     config.databaseUrl === undefined
-      ? openAlertStore({ file: path.join(config.dataDir, 'alerts.db') })
+      ? undefined
       : await openPostgresAlertStore({
           url: config.databaseUrl,
           origin: config.cluster?.nodeId ?? 'single',
+          // A cluster's nodes share the device space out for their rules (alerts/partitions.ts).
+          ...(config.cluster === undefined ? {} : { leases: {} }),
           log,
-        }),
+        });
+  const store: AlertStore = stack.push(
+    'alert store',
+    shared ?? openAlertStore({ file: path.join(config.dataDir, 'alerts.db') }),
     (s) => s.close(),
   );
+  const leases = shared?.leases;
   const alerts = createAlertService({ store, log, clock });
   alerts.subscribe(
     createAlertSinks({
@@ -90,6 +99,7 @@ export async function startAlerting(
     store,
     devices: () => registry.listDevices(),
     agencies: () => agencyIds(registry),
+    leases,
     appendLines: (text, lines) =>
       spool.append(text, lines, (err) => err && log.error({ err }, 'air-quality index not spooled')),
     log: deps.log.child({ component: 'rules' }),
@@ -106,7 +116,7 @@ export async function startAlerting(
   });
   stack.push('routing', routing, (r) => r.close());
   const notifying = startNotifying(config, { ...deps, alerts, routing }, stack);
-  return { alerts, rules, routing, notifications: notifying };
+  return { alerts, rules, routing, notifications: notifying, leases };
 }
 
 /** The ids rules may name as their owner. */

@@ -2,7 +2,8 @@
 // MQTT clients. `ok` is false when InfluxDB does not answer its ping (readings are then held in the
 // spool, not stored), when the spool cannot write (publishes are refused, not acknowledged), or when the
 // writer is stuck (InfluxDB, or reading and checkpointing the spool, failing), or, on a cluster node, when
-// Redis does not answer (the node refuses MQTT clients then): each part says why.
+// Redis does not answer (the node refuses MQTT clients then): each part says why. A cluster node also says
+// which partitions of the device space it evaluates the rules of.
 import type { HealthReport } from '../api/index.ts';
 import type { ClusterStatus } from '../broker/index.ts';
 import type { Registry } from '../devices/index.ts';
@@ -18,6 +19,8 @@ export interface HealthCheckDeps {
   readonly registry?: Pick<Registry, 'storage'>;
   /** A cluster node's link to Redis; undefined for a single node. */
   readonly cluster?: () => ClusterStatus | undefined;
+  /** A cluster node's partitions of the device space, whose devices' rules it evaluates (alerts/partitions.ts). */
+  readonly partitions?: () => number[];
 }
 
 export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthReport> {
@@ -42,7 +45,7 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
       },
       writer,
       mqtt: { connectedClients: deps.clients() },
-      ...(cluster && { cluster }),
+      ...(cluster && { cluster: { ...cluster, ...(deps.partitions && { partitions: deps.partitions() }) } }),
       ...(registry && { registry }),
     };
   };

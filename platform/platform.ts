@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { AlertService } from '../alerts/index.ts';
+import type { AlertService, RuleLeases } from '../alerts/index.ts';
 import { createApi, type Api } from '../api/index.ts';
 import { createBroker, DEFAULT_ATTEMPT_LIMITS, type Broker, type BrokerConfig } from '../broker/index.ts';
 import type { CommandService } from '../commands/index.ts';
@@ -15,6 +15,7 @@ import { createFlows, type Flows } from '../flows/index.ts';
 import { createIngest, type Ingest } from '../ingest/index.ts';
 import { createRuleOperations, type RuleEngine } from '../rules/index.ts';
 import { agencyIds, startAlerting, type Notifications } from './alerting.ts';
+import { startRuleRouting } from './rule-routing.ts';
 import type { RoutingService } from '../notify/index.ts';
 import { createCloseStack, type CloseStack } from './close-stack.ts';
 import type { Config } from './config.ts';
@@ -86,6 +87,16 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       stack,
     );
     const { alerts, rules, routing, notifications } = alerting;
+    // In a cluster, readings go to the node that evaluates their device's rules (rule-routing.ts).
+    const { leases } = alerting;
+    const toRules =
+      leases && broker.bus
+        ? stack.push(
+            'rule routing',
+            startRuleRouting({ rules, leases, bus: broker.bus, getDevice, log: child('rules') }),
+            (r) => r.close(),
+          )
+        : rules;
     const flows = createFlows({
       ...{ topics, alerts, getDevice, clock, log: child('flows'), metrics: metrics.flows },
       publish: broker.publish,
@@ -101,7 +112,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
     );
     ingest.onReadings((readings, device) => {
       try {
-        rules.onReadings(readings, device);
+        toRules.onReadings(readings, device);
       } finally {
         flows.onReadings(readings, device);
         observeCommands(commands, readings, log);
@@ -135,6 +146,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       routing,
       notifications,
       commands,
+      leases,
       startedAt,
     };
     // Another node's change to the registry: devices to watch or let go, agencies the rules and the
@@ -185,6 +197,8 @@ interface Running extends Storage {
   readonly rules: RuleEngine;
   readonly routing: RoutingService;
   readonly notifications: Notifications;
+  /** In a cluster, the partitions of the device space this node evaluates. */
+  readonly leases: RuleLeases | undefined;
   readonly startedAt: number;
 }
 
@@ -223,6 +237,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       health: createHealthCheck({
         ...{ influx, spool: p.spool, writer: p.writer, clients },
         cluster: () => broker.cluster(),
+        ...(p.leases && { partitions: () => p.leases?.held() ?? [] }),
         registry,
       }),
       onDecommission: (id) => {

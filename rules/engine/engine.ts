@@ -7,7 +7,15 @@ import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Reading } from '../../devices/index.ts';
 import type { AlertService } from '../../alerts/index.ts';
-import type { AlertStore, SavedState, TriggerInput, TriggerOutcome } from '../../alerts/index.ts';
+import {
+  partitionOf,
+  type AlertStore,
+  type LeaseChange,
+  type RuleLeases,
+  type SavedState,
+  type TriggerInput,
+  type TriggerOutcome,
+} from '../../alerts/index.ts';
 import { loadRuleFiles, type LoadedRule, type RuleContext, type RuleProblem } from '../loader.ts';
 import { createAqiWriter, STATION_STATE_KEY } from './aqi-writer.ts';
 import { createRuleCore, type Firing, type RuleCore } from './core.ts';
@@ -39,6 +47,12 @@ export interface RuleEngineDeps {
   readonly appendLines?: (text: string, lines: number) => void;
   /** The agencies a rule's owner may name, read at each load; owners are unchecked when left out. */
   readonly agencies?: () => ReadonlySet<string>;
+  /**
+   * In a cluster, the partitions of the device space this node holds (alerts/partitions.ts): only their
+   * devices are evaluated here, their states taken over and handed back as the leases move. One process
+   * evaluates every device.
+   */
+  readonly leases?: Pick<RuleLeases, 'fenceOf' | 'onChange'>;
   readonly log: Logger;
   readonly clock: () => number;
 }
@@ -54,6 +68,8 @@ export interface RuleStatus {
 export interface RuleEngine {
   /** The ingest listener: readings of one device, once durable. */
   onReadings(readings: readonly Reading[], device: RuleDevice): void;
+  /** Whether this node evaluates the device's rules (in a cluster, the holder of its partition). */
+  owns(device: string): boolean;
   /** Reads the folder again; resolves with the problems (none when the new set is in force). */
   reload(): Promise<readonly RuleProblem[]>;
   status(): RuleStatus;
@@ -94,12 +110,23 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       return rule === undefined ? st : seal(st, rule);
     });
   };
+  // In a cluster: whether this node evaluates the device, and the lease its states are written under.
+  const fenceOf = (device: string) => deps.leases?.fenceOf(partitionOf(device));
+  const owns = (device: string) => deps.leases === undefined || fenceOf(device) !== undefined;
+  /** The states to save, each with its lease; in a cluster, those of devices not held here are not ours. */
+  const leased = (list: readonly SavedState[]): SavedState[] =>
+    deps.leases === undefined
+      ? [...list]
+      : list.flatMap((st) => {
+          const fence = fenceOf(st.device);
+          return fence === undefined ? [] : [{ ...st, fence }];
+        });
   // A state started afresh (an operator's resolve, a reconciliation) is saved at once; should that fail,
   // it is still marked to be saved at the next checkpoint, and an older unsaved one must not win.
   const saveReset = (st: SavedState) => {
     unsaved.delete(keyOf(st));
     store
-      .saveStates(sealed([st]))
+      .saveStates(leased(sealed([st])))
       .catch((err: unknown) =>
         log.error(
           { err, rule: st.rule, device: st.device },
@@ -114,36 +141,72 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     evaluate(readings, device),
   );
   syncDevices();
-  const states = await store.loadStates();
-  stations?.restore(states);
+  // In a cluster the states come with the partitions, once leased.
+  const states = deps.leases === undefined ? await store.loadStates() : [];
   // The last save before the stop (every state is saved at a stop, the changed ones every few seconds):
   // the platform was running until about then.
   let downSince = states.length === 0 ? clock() : -Infinity;
   for (const st of states) if (st.savedAt > downSince) downSince = st.savedAt;
-  const { states: ruleStates, changed } = unseal(
-    states.filter((s) => s.rule !== STATION_STATE_KEY),
-    new Map(core.rules().map((r) => [r.id, r])),
-  );
-  const restored = core.restore(ruleStates, clock(), downSince);
-  log.info({ rules: first.rules.length, ...restored, changed }, 'rules loaded, states restored');
+  log.info({ rules: first.rules.length, ...restore(states, downSince) }, 'rules loaded, states restored');
   const reconcile = () =>
-    holds.exclusive(() => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset }));
+    holds.exclusive(() => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns }));
   await reconcile();
+  deps.leases?.onChange((change) => holds.exclusive(() => moved(change)));
+
+  /** Puts saved states back; the time from `downSince` to now does not count towards an absence. */
+  function restore(list: readonly SavedState[], since: number) {
+    stations?.restore(list);
+    const { states: ruleStates, changed } = unseal(
+      list.filter((s) => s.rule !== STATION_STATE_KEY),
+      new Map(core.rules().map((r) => [r.id, r])),
+    );
+    return { ...core.restore(ruleStates, clock(), since), changed };
+  }
+
+  /**
+   * Partitions given up or lost: their states saved (under the lease they had: refused if another node took
+   * it meanwhile) and their devices let go. Partitions taken: their states read and evaluation continued
+   * from them, the alerts of their devices reconciled. Runs as an exclusive turn: no reading meanwhile.
+   */
+  async function moved({ gained, lost }: LeaseChange): Promise<void> {
+    if (lost.length > 0) {
+      const leaving = new Map(lost.map((f) => [f.partition, f]));
+      const states = [...sealed(core.allStates()), ...(stations?.all() ?? [])].flatMap((st) => {
+        const fence = leaving.get(partitionOf(st.device));
+        return fence === undefined ? [] : [{ ...st, fence }];
+      });
+      await store
+        .saveStates(states)
+        .catch((err: unknown) => log.error({ err }, 'states of partitions let go not saved'));
+      syncDevices(); // no longer held: let go
+    }
+    if (gained.length > 0) {
+      const states = await store.loadStates({ partitions: gained.map((f) => f.partition) });
+      syncDevices();
+      const restored = restore(states, clock());
+      log.info({ partitions: gained.length, ...restored }, 'rule partitions taken over');
+      await reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns });
+    }
+  }
 
   // Devices provisioned since the last sync are watched for silence from now on; changed records (new
-  // alarm levels, a new district) take effect; decommissioned devices are let go.
+  // alarm levels, a new district) take effect; decommissioned devices are let go, as are, in a cluster,
+  // those of partitions no longer held here.
   function syncDevices(): void {
     const now = clock();
     const seen = new Set<string>();
+    const active = new Set<string>();
     for (const d of deps.devices()) {
-      seen.add(d.id);
+      active.add(d.id);
       gone.delete(d.id);
+      if (!owns(d.id)) continue;
+      seen.add(d.id);
       core.watch(d, now);
     }
     for (const id of synced)
       if (!seen.has(id)) {
         core.forget(id);
-        gone.add(id);
+        if (!active.has(id)) gone.add(id);
       }
     synced = seen;
   }
@@ -186,6 +249,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
         firings.map((f) => ({
           input: triggerOf(f),
           state: seal({ rule: f.rule.id, device: f.device.id, state: f.state }, f.rule),
+          fence: fenceOf(f.device.id),
         })),
       );
     } catch (err) {
@@ -225,7 +289,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
     const batch = unsaved;
     unsaved = new Map();
     try {
-      await store.saveStates([...batch.values()]);
+      await store.saveStates(leased([...batch.values()]));
     } catch (err) {
       for (const [key, st] of batch) if (!unsaved.has(key)) unsaved.set(key, st);
       log.error({ err, states: batch.size }, 'rule states not saved; retrying at the next checkpoint');
@@ -296,6 +360,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       if (gone.has(device.id)) return;
       holds.offer(device.id, { readings, device });
     },
+    owns,
     reload,
     status: () => status,
     tick,
@@ -312,7 +377,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       unsubscribe();
       await holds.settled();
       try {
-        await store.saveStates([...sealed(core.allStates()), ...(stations?.all() ?? [])]);
+        await store.saveStates(leased([...sealed(core.allStates()), ...(stations?.all() ?? [])]));
       } catch (err) {
         log.error({ err }, 'rule states not saved at stop; the last checkpoint will be restored');
       }

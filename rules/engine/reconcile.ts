@@ -23,12 +23,15 @@ export interface ReconcileDeps {
   readonly clock: () => number;
   /** A state the reconciliation started afresh, to save. */
   readonly onReset: (state: SavedState) => void;
+  /** Whether this node evaluates the device (in a cluster, the others' alerts are theirs to reconcile). */
+  readonly owns?: (device: string) => boolean;
 }
 
-export async function reconcileAlerts({ alerts, core, log, clock, onReset }: ReconcileDeps): Promise<void> {
+export async function reconcileAlerts(deps: ReconcileDeps): Promise<void> {
+  const { alerts, core, log, clock, onReset, owns = () => true } = deps;
   let open: Alert[];
   try {
-    open = (await alerts.listOpen()).filter((a) => a.source === 'rule');
+    open = (await alerts.listOpen()).filter((a) => a.source === 'rule' && owns(a.device));
   } catch (err) {
     log.error({ err }, 'open alerts not read; not reconciled with the rules');
     return;

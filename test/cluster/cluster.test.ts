@@ -2,12 +2,16 @@
 // through HAProxy, one node is killed with SIGKILL in the middle and started again, and every reading any
 // node acknowledged is in InfluxDB. A device's second connection on another node closes its first; a
 // registry change made through one node is honoured by another within a second; an alert raised on one
-// node reaches an MQTT subscriber on another.
+// node reaches an MQTT subscriber and a stream of server-sent events on others; and when the node that
+// evaluates a street gauge's rules is killed, its partition moves to a survivor, which raises the
+// gauge's alert once and clears it once.
+import http from 'node:http';
 import net from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCluster, type ClusterNode, type TestCluster } from '../kits/cluster.ts';
 import { closed, connectClient, eventually, floodStreetWith } from '../kits/platform.ts';
+import { partitionOf } from '../../alerts/index.ts';
 
 const DEVICES = 1_000;
 const READINGS_PER_DEVICE = 12;
@@ -37,6 +41,51 @@ async function query(q: string): Promise<Array<[string, ...unknown[]]>> {
   return (body.results[0]?.series ?? []).flatMap((s) =>
     s.values.map((v) => [s.tags?.device ?? '', ...v] as [string, ...unknown[]]),
   );
+}
+
+/** The partitions of the device space each node says it evaluates, by node (a node down says nothing). */
+async function partitionsByNode(): Promise<Map<ClusterNode, number[]>> {
+  const out = new Map<ClusterNode, number[]>();
+  for (const node of cluster.nodes) {
+    const health = await fetch(`${node.apiUrl}/health`)
+      .then((r) => r.json() as Promise<{ cluster?: { partitions?: number[] } }>)
+      .catch(() => undefined);
+    if (health?.cluster?.partitions) out.set(node, health.cluster.partitions);
+  }
+  return out;
+}
+
+/** The node that evaluates the device's rules now, once one does. */
+async function ownerOf(device: string, timeoutMs = 30_000): Promise<ClusterNode> {
+  const p = partitionOf(device);
+  return eventually(
+    async () => [...(await partitionsByNode())].find(([, held]) => held.includes(p))?.[0],
+    timeoutMs,
+  );
+}
+
+/** Reads a stream of server-sent events until `until` holds for the text so far (or 20 s pass). */
+function readEvents(
+  url: string,
+  until: (text: string) => boolean,
+  opened: () => Promise<void>,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const headers = { authorization: `Bearer ${cluster.adminToken}`, accept: 'text/event-stream' };
+    const request = http.get(url, { headers }, (response) => {
+      if (response.statusCode !== 200) reject(new Error(`the stream answered ${response.statusCode}`));
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+        if (until(text)) request.destroy();
+      });
+      opened().catch(reject);
+    });
+    request.on('close', () => resolve(text));
+    request.on('error', () => resolve(text));
+    setTimeout(() => request.destroy(), 20_000).unref();
+  });
 }
 
 /** An MQTT client connected straight to one node, its connection opening with the PROXY header HAProxy sends. */
@@ -69,13 +118,15 @@ beforeAll(async () => {
     district: 'Thuận Hóa',
     location: at,
   }));
-  const street = { id: 'sf-cl-le-loi', kind: 'flood', name: 'Ngập đường Lê Lợi', district: 'Thuận Hóa' };
-  devices.push({
-    ...street,
-    location: at,
-    meta: { type: 'street', street: 'Lê Lợi' },
-    tags: ['street-flood'],
-  } as (typeof devices)[number]);
+  for (const [id, name, street] of [
+    ['sf-cl-le-loi', 'Ngập đường Lê Lợi', 'Lê Lợi'],
+    ['sf-cl-ba-trieu', 'Ngập đường Bà Triệu', 'Bà Triệu'],
+  ] as const)
+    devices.push({
+      ...{ id, kind: 'flood', name, district: 'Thuận Hóa', location: at },
+      meta: { type: 'street', street },
+      tags: ['street-flood'],
+    } as (typeof devices)[number]);
   const made = await api('POST', `${cluster.apiUrl}/api/devices/bulk`, { devices });
   expect(made.status).toBe(201);
   for (const d of (made.body as { devices: Array<{ id: string; secret: string }> }).devices)
@@ -192,5 +243,85 @@ describe('a cluster of three nodes behind HAProxy', () => {
     );
     await eventually(() => seen.find((t) => t.includes(gauge)), 20_000);
     await reader.endAsync(true);
+  });
+
+  it("an alert raised on one node reaches an operator's event stream on another", async () => {
+    const gauge = 'sf-cl-le-loi';
+    const owner = await ownerOf(gauge);
+    const watcher = cluster.nodes.find((n) => n !== owner)!;
+    const text = await readEvents(
+      `${watcher.apiUrl}/api/alerts/stream`,
+      (t) => t.includes(`"device":"${gauge}"`) && t.includes('"type":"resolved"'),
+      async () => {
+        // The gauge clears: its open alert (raised by the test before) is resolved on the owner.
+        const client = await connectToNode(owner, {
+          clientId: gauge,
+          username: gauge,
+          password: secrets.get(gauge),
+        });
+        const ts = new Date().toISOString();
+        await client.publishAsync(
+          `city/flood/${gauge}/telemetry`,
+          JSON.stringify({ water_level_m: 0.05, ts }),
+          {
+            qos: 1,
+          },
+        );
+        await client.endAsync();
+      },
+    );
+    expect(text).toContain('event: alert');
+    expect(text).toContain(`"device":"${gauge}"`);
+  });
+
+  it('moves the rules of a killed node to a survivor, which raises the alert once and clears it once', async () => {
+    const gauge = 'sf-cl-ba-trieu';
+    const owner = await ownerOf(gauge);
+    const through = cluster.nodes.find((n) => n !== owner)!;
+    const send = async (points: ReadonlyArray<readonly [number, number]>) => {
+      const client = await connectToNode(through, {
+        clientId: gauge,
+        username: gauge,
+        password: secrets.get(gauge),
+      });
+      for (const [minutesAgo, depth] of points) {
+        const ts = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+        await client.publishAsync(
+          `city/flood/${gauge}/telemetry`,
+          JSON.stringify({ water_level_m: depth, ts }),
+          {
+            qos: 1,
+          },
+        );
+      }
+      await client.endAsync();
+    };
+    await send([[4, 0.31]]); // the sustain starts on the owner
+    await owner.kill();
+    const survivor = await ownerOf(gauge);
+    expect(survivor).not.toBe(owner);
+    await send([
+      [3, 0.32],
+      [1, 0.34],
+    ]);
+    const alerts = async () =>
+      (
+        (await api('GET', `${through.apiUrl}/api/alerts?device=${gauge}`)).body as {
+          alerts: Array<{ id: number; state: string }>;
+        }
+      ).alerts;
+    const [raised] = await eventually(
+      async () => ((await alerts()).length > 0 ? alerts() : undefined),
+      20_000,
+    );
+    await send([[0, 0.05]]);
+    await eventually(async () => ((await alerts())[0]?.state === 'resolved' ? true : undefined), 20_000);
+    expect((await alerts()).map((a) => [a.id, a.state])).toEqual([[raised!.id, 'resolved']]);
+    const history = (await api('GET', `${through.apiUrl}/api/alerts/${raised!.id}`)).body as {
+      events: Array<{ type: string }>;
+    };
+    expect(history.events.map((e) => e.type)).toEqual(['raised', 'resolved']);
+    await owner.start();
+    await cluster.nodesUp(3);
   });
 });
