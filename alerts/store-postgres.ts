@@ -196,13 +196,35 @@ export async function openPostgresAlertStore(
   }
 
   async function putState(tx: Tx, state: SavedState, now: number): Promise<void> {
-    const text = stateText(state);
-    if (text === null)
-      await tx`DELETE FROM rule_states WHERE rule = ${state.rule} AND device = ${state.device}`;
-    else
-      await tx`INSERT INTO rule_states (rule, device, part, state, updated_at)
-               VALUES (${state.rule}, ${state.device}, ${partitionOf(state.device)}, ${text}::text::json, ${now})
-               ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
+    await putStates(tx, [{ state, text: stateText(state) }], now);
+  }
+
+  /** States written in two statements however many (a checkpoint of a busy node has thousands); null deletes. */
+  async function putStates(
+    tx: Tx,
+    list: ReadonlyArray<{ state: SavedState; text: string | null }>,
+    now: number,
+  ): Promise<void> {
+    const gone = list.filter((e) => e.text === null).map((e) => e.state);
+    const kept = list.filter((e) => e.text !== null);
+    if (gone.length > 0)
+      await tx.unsafe(
+        `DELETE FROM rule_states WHERE (rule, device) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [gone.map((s) => s.rule), gone.map((s) => s.device)],
+      );
+    if (kept.length > 0)
+      await tx.unsafe(
+        `INSERT INTO rule_states (rule, device, part, state, updated_at)
+         SELECT r, d, p, s::json, $5 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS t (r, d, p, s)
+         ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+        [
+          kept.map((e) => e.state.rule),
+          kept.map((e) => e.state.device),
+          kept.map((e) => partitionOf(e.state.device)),
+          kept.map((e) => e.text!),
+          now,
+        ],
+      );
   }
 
   /**
@@ -437,18 +459,25 @@ export async function openPostgresAlertStore(
       ),
 
     async saveStates(states) {
-      const parsed = states.map((st) => parseInput(State, st, 'saved state'));
+      // Parsed (and refused as a whole) before anything is written; the last of one (rule, device) wins.
+      const texts = new Map<string, { state: SavedState; text: string | null }>();
+      for (const st of states) {
+        const state = { ...parseInput(State, st, 'saved state'), fence: st.fence };
+        texts.set(`${state.rule}\u0000${state.device}`, { state, text: stateText(state) });
+      }
       const now = clock();
       await guard('save rule states', () =>
         sql.begin(async (tx) => {
           const held = new Map<string, boolean>();
-          for (const [i, state] of parsed.entries()) {
-            const fence = states[i]!.fence;
+          const kept: Array<{ state: SavedState; text: string | null }> = [];
+          for (const entry of texts.values()) {
+            const { fence } = entry.state;
             const key = fence === undefined ? '' : `${fence.partition}:${fence.token}`;
             if (!held.has(key)) held.set(key, await holds(tx, fence));
             // A state whose partition another node took since is that node's to save.
-            if (held.get(key) === true) await putState(tx, state, now);
+            if (held.get(key) === true) kept.push(entry);
           }
+          await putStates(tx, kept, now);
         }),
       );
     },

@@ -461,6 +461,17 @@ describe.each([sqliteBackend(), postgresBackend()])('the alert store in $name', 
   });
 
   describe('saved states by partition', () => {
+    it('saves a checkpoint of thousands of states in one call, the last of one (rule, device) winning', async () => {
+      const store = await open();
+      const many = Array.from({ length: 3_000 }, (_, i) => ({ rule: 'r', device: `d-${i}`, state: { i } }));
+      await store.saveStates([...many, { rule: 'r', device: 'd-7', state: { i: 'last' } }]);
+      await store.saveStates([{ rule: 'r', device: 'd-8', state: null }]);
+      const saved = await store.loadStates();
+      expect(saved).toHaveLength(2_999);
+      expect(saved.find((s) => s.device === 'd-7')?.state).toEqual({ i: 'last' });
+      expect(saved.some((s) => s.device === 'd-8')).toBe(false);
+    });
+
     it("gives a node taking partitions over only their devices' states", async () => {
       const store = await open();
       const devices = ['rg-kim-long', 'rg-phu-oc', 'sf-le-loi', 'sf-ba-trieu', 'aq-1', 'aq-2'];

@@ -129,6 +129,20 @@ describe("one node's change, honoured by another", () => {
     const refused = results.find((r) => r.status === 'rejected');
     expect(isRegistryError(refused?.reason) && refused.reason.code).toBe('REGISTRY_ERR_DUPLICATE');
   });
+
+  it('a device on one node and a gateway of the same id on another: the database lets exactly one win', async () => {
+    const gateway = { id: gauge.id, name: 'not a gauge', district: 'Kim Long', location: gauge.location };
+    for (let round = 0; round < 5; round++) {
+      const id = `${gauge.id}-${round}`;
+      const results = await Promise.allSettled([
+        a.provisionDevice({ ...gauge, id }),
+        b.provisionGateway({ ...gateway, id }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect(isRegistryError(refused?.reason) && refused.reason.code).toBe('REGISTRY_ERR_DUPLICATE');
+    }
+  });
 });
 
 describe('PostgreSQL lost and back', () => {

@@ -91,6 +91,27 @@ const MIGRATIONS = [
      expires_at bigint NOT NULL
    );
    CREATE INDEX sessions_by_user ON sessions (username);`,
+  // 2: devices, gateways and service accounts share one namespace (each id is an MQTT user name), held by
+  // the database as a primary key holds one table's. Their inserts take turns on one advisory lock, held to
+  // the commit, so two nodes creating a device and a gateway of one id at once cannot both find it free;
+  // onboarding is rare next to everything else, and one lock is one entry however many rows a bulk has.
+  `CREATE FUNCTION registry_one_id() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM pg_advisory_xact_lock(hashtext('city:registry-ids'));
+     IF EXISTS (SELECT 1 FROM devices WHERE id = NEW.id)
+        OR EXISTS (SELECT 1 FROM gateways WHERE id = NEW.id)
+        OR EXISTS (SELECT 1 FROM service_accounts WHERE id = NEW.id) THEN
+       RAISE EXCEPTION '% is already a device, gateway or service account', NEW.id
+         USING ERRCODE = 'unique_violation';
+     END IF;
+     RETURN NEW;
+   END $$;
+   CREATE TRIGGER devices_one_id BEFORE INSERT ON devices
+     FOR EACH ROW EXECUTE FUNCTION registry_one_id();
+   CREATE TRIGGER gateways_one_id BEFORE INSERT ON gateways
+     FOR EACH ROW EXECUTE FUNCTION registry_one_id();
+   CREATE TRIGGER service_accounts_one_id BEFORE INSERT ON service_accounts
+     FOR EACH ROW EXECUTE FUNCTION registry_one_id();`,
 ];
 
 const CHANNEL = 'city_registry';
