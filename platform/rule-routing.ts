@@ -26,7 +26,7 @@ interface Batch {
 export interface RuleRouting {
   /** The ingest listener in place of the rules engine's. */
   onReadings(readings: readonly Reading[], device: DeviceRecord): void;
-  /** Readings dropped: past the waiting bound, or sent on too often. */
+  /** Readings dropped: past the waiting bound, sent on too often, or of a device gone from the registry. */
   dropped(): number;
   close(): void;
 }
@@ -49,9 +49,12 @@ export function startRuleRouting({ rules, leases, bus, getDevice, log }: RuleRou
     const owner = leases.ownerOf(partitionOf(batch.device));
     if (owner === bus.node) {
       const device = getDevice(batch.device);
-      if (device !== undefined && rules.owns(device.id)) return rules.onReadings(batch.readings, device);
+      // A device decommissioned meanwhile has no rules left to run.
+      if (device !== undefined && rules.owns(device.id)) rules.onReadings(batch.readings, device);
+      else dropped += batch.readings.length;
+      return;
     }
-    if (owner === undefined || owner === bus.node) {
+    if (owner === undefined) {
       waiting.push(batch);
       if (waiting.length > WAITING_MAX) dropped += waiting.splice(0, waiting.length - WAITING_MAX).length;
       return;
