@@ -120,6 +120,27 @@ describe('rule partitions', () => {
   });
 });
 
+describe('rule partitions a node cannot take over', () => {
+  it('are released again when their states cannot be read, and taken at a later round', async () => {
+    const url = await pg.database(`leases_${databases++}`);
+    const a = await node(url, 'node-a');
+    let refuse = true;
+    a.leases.onChange((change) =>
+      change.gained.length > 0 && refuse ? Promise.reject(new Error('database busy')) : Promise.resolve(),
+    );
+    await a.leases.round();
+    expect(a.held()).toEqual([]);
+    expect(a.changes.map((c) => [c.gained.length, c.lost.length])).toEqual([
+      [PARTITIONS, 0],
+      [0, PARTITIONS],
+    ]);
+    refuse = false;
+    await a.leases.round();
+    expect(a.held()).toHaveLength(PARTITIONS);
+    expect(a.changes.at(-1)!.gained).toHaveLength(PARTITIONS);
+  });
+});
+
 describe('the alert store under a lease', () => {
   it('refuses a transition or a state written under a lease another node has taken since', async () => {
     const url = await pg.database(`leases_${databases++}`);
@@ -158,6 +179,11 @@ describe('the alert store under a lease', () => {
       ['sf-le-loi', { since: 1 }],
       ['sf-other', { n: 1 }],
     ]);
+    // In a cluster, a rule's transition without a lease is refused; a flow's alert is no partition's.
+    const [unleased] = await b.store.triggerAll([{ input: flood('sf-third', 4_000) }]);
+    expect(!unleased!.ok && isAlertsError(unleased!.error) && unleased!.error.code).toBe('ALERTS_ERR_FENCED');
+    const flow = await b.store.triggerAll([{ input: { ...flood('sf-third', 4_000), source: 'flow' } }]);
+    expect(flow[0]!.ok).toBe(true);
     // The new owner writes under its own lease; the alert is the same one.
     const update = await b.store.trigger(flood(device, 3_000), { ...state, fence: fresh });
     expect(update!.event.type).toBe('updated');

@@ -50,7 +50,9 @@ export interface RuleLeases {
    * resolves (it saves their states first), those it lost are gone already.
    */
   onChange(listener: (change: LeaseChange) => Promise<void>): void;
-  /** One round now (the timer runs one every renewMs); for tests. */
+  /** Starts renewing and balancing every renewMs; call once the listeners are there. */
+  start(): void;
+  /** One renewal and one balancing now; for tests. */
   round(): Promise<void>;
   /** Stops renewing and releases every partition held, so that the others take them at once. */
   close(): Promise<void>;
@@ -81,10 +83,25 @@ export const RULE_LEASE_TABLES = `
 /** The database's clock in ms. */
 const NOW = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 
+/** Runs `work` every `everyMs`, one at a time (a run still going when the next is due is let finish). */
+function repeat(everyMs: number, work: () => Promise<void>): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const run = () => (running ??= work().finally(() => (running = undefined)));
+  const timer = setInterval(() => void run(), everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export function startRuleLeases(options: RuleLeaseOptions): RuleLeases {
   const { sql, node, log } = options;
   const ttlMs = options.ttlMs ?? 5_000;
   const renewMs = options.renewMs ?? 1_000;
+  /** The partitions this node evaluates: held in the database and told to the listeners. */
   const held = new Map<number, Fence>();
   /** Other nodes' leases as last read: the holder, and until when (this process's clock) it holds. */
   let owners = new Map<number, { node: string; until: number }>();
@@ -92,93 +109,109 @@ export function startRuleLeases(options: RuleLeaseOptions): RuleLeases {
   /** Until when (this process's clock) the leases held are surely ours: renewed before this, minus a margin. */
   let validUntil = 0;
   let closed = false;
-  let running: Promise<void> | undefined;
 
   const tell = async (change: LeaseChange) => {
     if (change.gained.length === 0 && change.lost.length === 0) return;
     for (const listener of listeners) await listener(change);
   };
 
-  async function round(): Promise<void> {
+  /** Lets partitions go here: told first (their states saved), then released unless lost already. */
+  async function letGo(fences: readonly Fence[], release: boolean): Promise<void> {
+    if (fences.length === 0) return;
+    for (const f of fences) held.delete(f.partition);
+    await tell({ gained: [], lost: fences }).catch((err: unknown) =>
+      log.error({ err }, 'partitions let go; their states not all saved'),
+    );
+    if (release)
+      await sql.unsafe(
+        `UPDATE rule_partitions SET owner = NULL, expires_at = 0 WHERE owner = $1 AND partition = ANY($2::int[])`,
+        [node, fences.map((f) => f.partition)],
+      );
+  }
+
+  /** Takes partitions on here; if the listeners cannot (their states not read), they are released again. */
+  async function take(fences: readonly Fence[]): Promise<void> {
+    if (fences.length === 0) return;
+    for (const f of fences) held.set(f.partition, f);
+    try {
+      await tell({ gained: fences, lost: [] });
+      log.info({ partitions: fences.map((f) => f.partition) }, 'rule partitions taken');
+    } catch (err) {
+      log.error({ err }, 'rule partitions not taken over; released for another round');
+      await letGo(fences, true);
+    }
+  }
+
+  // Renewing is its own short transaction on its own timer, never behind a handover or the alert writes:
+  // a node busy taking partitions over must not let the ones it has run out.
+  async function renew(): Promise<void> {
     const started = performance.now();
-    const { mine, live } = await sql.begin(async (tx) => {
-      await tx.unsafe(
-        `INSERT INTO rule_nodes (node, seen_at) VALUES ($1, ${NOW})
-         ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at`,
+    try {
+      await sql.begin(async (tx) => {
+        await tx.unsafe(
+          `INSERT INTO rule_nodes (node, seen_at) VALUES ($1, ${NOW})
+           ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at`,
+          [node],
+        );
+        await tx.unsafe(`UPDATE rule_partitions SET expires_at = ${NOW} + $2 WHERE owner = $1`, [
+          node,
+          ttlMs,
+        ]);
+      });
+      validUntil = started + ttlMs - renewMs;
+    } catch (err) {
+      log.error({ err }, 'rule leases not renewed; trying again');
+      // Past the lease, another node may have taken them: stop evaluating them here.
+      if (performance.now() > validUntil && held.size > 0) await letGo([...held.values()], false);
+    }
+  }
+
+  // Balancing: partitions lost to others let go, those held beyond the share given back, free or expired
+  // ones claimed up to it, and the owners read for the readings' routing.
+  async function balance(): Promise<void> {
+    try {
+      const mine = await sql.unsafe<Fence[]>(
+        `SELECT partition, token FROM rule_partitions WHERE owner = $1 AND expires_at > ${NOW}`,
         [node],
       );
-      const [{ n } = { n: 1 }] = await tx.unsafe<{ n: number }[]>(
+      const [{ n } = { n: 1 }] = await sql.unsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM rule_nodes WHERE seen_at > ${NOW} - $1`,
         [ttlMs],
       );
-      const renewed = await tx.unsafe<Fence[]>(
-        `UPDATE rule_partitions SET expires_at = ${NOW} + $2 WHERE owner = $1 RETURNING partition, token`,
-        [node, ttlMs],
+      const share = Math.ceil(PARTITIONS / Math.max(1, n));
+      const lost = [...held.values()].filter(
+        (h) => !mine.some((f) => f.partition === h.partition && f.token === h.token),
       );
-      return { mine: renewed, live: n };
-    });
-    validUntil = started + ttlMs - renewMs;
-    const share = Math.ceil(PARTITIONS / Math.max(1, live));
-    const lost = [...held.values()].filter((h) => !mine.some((f) => f.partition === h.partition));
-    for (const f of lost) held.delete(f.partition);
-    for (const f of mine) held.set(f.partition, f);
-    // More than the share: the highest go back, their states saved first.
-    const extra = [...held.values()].sort((a, b) => a.partition - b.partition).slice(share);
-    for (const f of extra) held.delete(f.partition);
-    if (lost.length > 0)
-      log.warn({ partitions: lost.map((f) => f.partition) }, 'rule partitions lost to other nodes');
-    await tell({ gained: [], lost: [...lost, ...extra] });
-    if (extra.length > 0) await release(extra.map((f) => f.partition));
-    const need = share - held.size;
-    const gained =
-      need <= 0
-        ? []
-        : await sql.unsafe<Fence[]>(
+      if (lost.length > 0)
+        log.warn({ partitions: lost.map((f) => f.partition) }, 'rule partitions lost to other nodes');
+      await letGo(lost, false);
+      // Held in the database but not here (a release that failed, a lease kept through an outage): taken on
+      // again properly, states read, rather than adopted silently.
+      await take(mine.filter((f) => !held.has(f.partition)));
+      await letGo([...held.values()].sort((a, b) => a.partition - b.partition).slice(share), true);
+      const need = share - held.size;
+      if (need > 0 && !closed)
+        await take(
+          await sql.unsafe<Fence[]>(
             `UPDATE rule_partitions SET owner = $1, token = token + 1, expires_at = ${NOW} + $2
              WHERE partition IN (SELECT partition FROM rule_partitions
                WHERE owner IS NULL OR expires_at < ${NOW} ORDER BY partition LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING partition, token`,
             [node, ttlMs, need],
-          );
-    for (const f of gained) held.set(f.partition, f);
-    if (gained.length > 0) log.info({ partitions: gained.map((f) => f.partition) }, 'rule partitions taken');
-    await tell({ gained, lost: [] });
-    const rows = await sql.unsafe<{ partition: number; owner: string; remaining: number }[]>(
-      `SELECT partition, owner, expires_at - ${NOW} AS remaining FROM rule_partitions WHERE owner IS NOT NULL`,
-    );
-    const at = performance.now();
-    owners = new Map(rows.map((r) => [r.partition, { node: r.owner, until: at + r.remaining }]));
-  }
-
-  async function release(partitions: readonly number[]): Promise<void> {
-    await sql.unsafe(
-      `UPDATE rule_partitions SET owner = NULL, expires_at = 0 WHERE owner = $1 AND partition = ANY($2::int[])`,
-      [node, partitions],
-    );
-  }
-
-  let failures = 0;
-  async function loop(): Promise<void> {
-    try {
-      await round();
-      failures = 0;
-    } catch (err) {
-      failures++;
-      log.error({ err, failures }, 'rule leases not renewed; trying again');
-      // Past the lease, another node may have taken them: stop evaluating them here.
-      if (performance.now() > validUntil && held.size > 0) {
-        const lost = [...held.values()];
-        held.clear();
-        await tell({ gained: [], lost }).catch((e: unknown) =>
-          log.error({ err: e }, 'lost partitions not let go'),
+          ),
         );
-      }
+      const rows = await sql.unsafe<{ partition: number; owner: string; remaining: number }[]>(
+        `SELECT partition, owner, expires_at - ${NOW} AS remaining FROM rule_partitions WHERE owner IS NOT NULL`,
+      );
+      const at = performance.now();
+      owners = new Map(rows.map((r) => [r.partition, { node: r.owner, until: at + r.remaining }]));
+    } catch (err) {
+      log.error({ err }, 'rule partitions not balanced; trying again');
     }
   }
-  const timer = setInterval(() => {
-    if (running === undefined && !closed) running = loop().finally(() => (running = undefined));
-  }, renewMs);
-  timer.unref();
+
+  let renewing: ReturnType<typeof repeat> | undefined;
+  let balancing: ReturnType<typeof repeat> | undefined;
 
   return {
     fenceOf: (partition) => held.get(partition),
@@ -189,21 +222,20 @@ export function startRuleLeases(options: RuleLeaseOptions): RuleLeases {
       return lease !== undefined && lease.until > performance.now() ? lease.node : undefined;
     },
     onChange: (listener) => void listeners.push(listener),
+    start() {
+      if (renewing !== undefined || closed) return;
+      renewing = repeat(renewMs, renew);
+      balancing = repeat(renewMs, balance);
+    },
     async round() {
-      await running;
-      running = loop().finally(() => (running = undefined));
-      await running;
+      await renew();
+      await balance();
     },
     async close() {
       closed = true;
-      clearInterval(timer);
-      await running;
-      const all = [...held.values()];
-      held.clear();
-      await tell({ gained: [], lost: all }).catch((err: unknown) =>
-        log.error({ err }, 'states not saved at stop'),
-      );
-      await release(all.map((f) => f.partition)).catch((err: unknown) =>
+      await renewing?.stop();
+      await balancing?.stop();
+      await letGo([...held.values()], true).catch((err: unknown) =>
         log.error({ err }, 'rule partitions not released at stop'),
       );
       await sql`DELETE FROM rule_nodes WHERE node = ${node}`.catch(() => undefined);

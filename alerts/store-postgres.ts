@@ -91,9 +91,11 @@ const MIGRATIONS = [
      level integer NOT NULL,
      actor text,
      note text,
-     origin text NOT NULL
+     origin text NOT NULL,
+     raised_by text NOT NULL
    );
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);
+   CREATE INDEX alert_events_by_raiser ON alert_events (raised_by, id);
    CREATE TABLE rule_states (
      rule text NOT NULL,
      device text NOT NULL,
@@ -141,14 +143,10 @@ export async function openPostgresAlertStore(
 ): Promise<PostgresAlertStore> {
   const clock = options.clock ?? Date.now;
   const { origin } = options;
+  const schema = { url: options.url, store: 'alerts', what: 'the alert store', migrations: MIGRATIONS };
   let sql: Sql;
   try {
-    sql = await openPostgres({
-      url: options.url,
-      store: 'alerts',
-      what: 'the alert store',
-      migrations: MIGRATIONS,
-    });
+    sql = await openPostgres(schema);
   } catch (err) {
     throw new AlertsError('ALERTS_ERR_STORE', 'cannot open the alert store in PostgreSQL', { cause: err });
   }
@@ -185,8 +183,9 @@ export async function openPostgresAlertStore(
   ): Promise<AlertChange> {
     const [event] = await tx.unsafe(
       `INSERT INTO alert_events (alert_id, type, at, severity, state, message, value, threshold, level, actor,
-         note, origin)
-       SELECT id, $2, $3, severity, state, message, value, threshold, level, $4, $5, $6 FROM alerts WHERE id = $1
+         note, origin, raised_by)
+       SELECT id, $2, $3, severity, state, message, value, threshold, level, $4, $5, $6, origin FROM alerts
+       WHERE id = $1
        RETURNING ${EVENT_COLUMNS}`,
       [id, type, at, by, note, origin],
     );
@@ -227,20 +226,27 @@ export async function openPostgresAlertStore(
       );
   }
 
-  /**
-   * Whether this node still holds the lease (none given: one process, or not a rule's); the lease row is
-   * locked for the transaction, so a node taking the partition waits for this one to commit.
-   */
+  /** Whether this node still holds the lease, the lease row locked for the transaction. */
   async function holds(tx: Tx, fence: Fence | undefined): Promise<boolean> {
-    if (fence === undefined) return true;
+    // Without leases (one process) nothing is fenced; with them, a rule's state comes with its lease.
+    if (fence === undefined) return leases === undefined;
+    // KEY SHARE: a renewal (an update of the row's other columns) does not wait for it, nor it for a
+    // renewal; a claim locks the row FOR UPDATE first, so it waits for this transaction, or skips the row.
     const rows = await tx`SELECT 1 FROM rule_partitions
-      WHERE partition = ${fence.partition} AND owner = ${origin} AND token = ${fence.token} FOR SHARE`;
+      WHERE partition = ${fence.partition} AND owner = ${origin} AND token = ${fence.token} FOR KEY SHARE`;
     return rows.length > 0;
   }
 
-  async function fenced(tx: Tx, fence: Fence | undefined, what: string): Promise<void> {
+  /** A rule's transition under its lease; flows' and commands' alerts are not any partition's. */
+  async function fenced(tx: Tx, t: Trigger, fence: Fence | undefined, what: string): Promise<void> {
+    if (fence === undefined && t.source !== 'rule') return;
     if (!(await holds(tx, fence)))
-      throw new AlertsError('ALERTS_ERR_FENCED', `${what}: partition ${fence?.partition} has another owner`);
+      throw new AlertsError(
+        'ALERTS_ERR_FENCED',
+        fence === undefined
+          ? `${what}: a rule's transition with no lease`
+          : `${what}: partition ${fence.partition} has another owner`,
+      );
   }
 
   async function applyTrigger(tx: Tx, t: Trigger): Promise<AlertChange | undefined> {
@@ -335,20 +341,24 @@ export async function openPostgresAlertStore(
     limit: number,
     only: { madeElsewhere?: boolean; raisedHere?: boolean },
   ): Promise<AlertChange[]> {
+    // Each shape its own statement, so that the planner walks (raised_by, id) or the ids from the cursor on.
+    const where = [
+      'id > $1',
+      ...(only.madeElsewhere === true ? ['origin <> $3'] : []),
+      ...(only.raisedHere === true ? ['raised_by = $3'] : []),
+    ];
     const rows = await sql.unsafe(
       `SELECT e.*, row_to_json(a) AS alert
-       FROM (SELECT ${EVENT_COLUMNS} FROM alert_events
-             WHERE id > $1 AND ($3::text IS NULL OR origin <> $3)
-               AND ($4::text IS NULL OR alert_id IN (SELECT id FROM alerts WHERE origin = $4))
-             ORDER BY id LIMIT $2) e
+       FROM (SELECT ${EVENT_COLUMNS} FROM alert_events WHERE ${where.join(' AND ')} ORDER BY id LIMIT $2) e
        JOIN (SELECT ${ALERT_COLUMNS} FROM alerts) a ON a.id = e."alertId"
        ORDER BY e.id`,
-      [afterId, limit, only.madeElsewhere ? origin : null, only.raisedHere ? origin : null],
+      where.length > 1 ? [afterId, limit, origin] : [afterId, limit],
     );
     return rows.map(({ alert, ...event }) => ({ alert: toAlert(alert), event: toEvent(event) }));
   }
 
   let leases: RuleLeases | undefined;
+  let leasePool: Sql | undefined;
   const store: PostgresAlertStore = {
     get leases() {
       return leases;
@@ -359,7 +369,7 @@ export async function openPostgresAlertStore(
       const what = `trigger ${t.rule}/${t.device}`;
       return guard(what, () =>
         changing(async (tx) => {
-          await fenced(tx, state?.fence, what);
+          await fenced(tx, t, state?.fence, what);
           return triggerIn(tx, t, saved, clock());
         }),
       );
@@ -378,7 +388,7 @@ export async function openPostgresAlertStore(
                 item.state === undefined ? undefined : parseInput(State, item.state, 'saved state');
               const what = `trigger ${t.rule}/${t.device}`;
               const change = await tx.savepoint(async (sp) => {
-                await fenced(sp, item.fence, what);
+                await fenced(sp, t, item.fence, what);
                 return triggerIn(sp, t, saved, now);
               });
               outcomes.push({ ok: true, change });
@@ -513,6 +523,7 @@ export async function openPostgresAlertStore(
       if (closed) return;
       // The partitions go back first, their states saved while the store is still open.
       await leases?.close();
+      await leasePool?.end({ timeout: 5 });
       closed = true;
       await feed?.close();
       await reading;
@@ -525,15 +536,19 @@ export async function openPostgresAlertStore(
     cursor = last?.id ?? 0;
     feed = await watchChanges(sql, CHANNEL, origin);
     feed.on(readOthers);
-    if (options.leases !== undefined)
+    if (options.leases !== undefined) {
+      // Leases on a pool of their own: their renewals must not queue behind a storm of alert changes.
+      leasePool = await openPostgres({ ...schema, what: 'the rule leases', max: 2 });
       leases = startRuleLeases({
-        sql,
+        sql: leasePool,
         node: origin,
         log: options.log ?? pino({ level: 'silent' }),
         ...options.leases,
       });
+    }
   } catch (err) {
     await sql.end({ timeout: 1 });
+    await leasePool?.end({ timeout: 1 });
     throw new AlertsError('ALERTS_ERR_STORE', 'cannot listen for the alert store’s changes', { cause: err });
   }
   return store;

@@ -106,6 +106,8 @@ export async function startAlerting(
     clock,
   });
   const rules = stack.push('rules engine', engine, (r) => r.close());
+  // The engine listens now: the partitions it is handed from here on come with their states.
+  leases?.start();
   const routing = await startRouting({
     file: config.routingFile,
     watch: config.rules.watch,

@@ -46,6 +46,7 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     registry.listAgencies()[0]?.id ??
     'ioc';
 
+  const checking = new Map<string, Promise<void>>();
   async function onCheck(c: CommandRecord, check: CommandCheck, detail: string): Promise<void> {
     if (check === 'unverified') return;
     const matched = check === 'matched';
@@ -83,10 +84,16 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
     deadLetter: ({ source, topic, payload, code, detail }) =>
       deps.deadLetters.record({ at: clock(), source, topic, payload, code, detail }),
     checkWindowMs: config.commands.checkWindowMs,
-    onCheck: (c, check, detail) =>
-      void onCheck(c, check, detail).catch((err: unknown) =>
-        log.error({ err, command: c.id }, 'command check not recorded as an alert'),
-      ),
+    // One device's checks one after the other: a match must see the alert a mismatch just raised.
+    onCheck(c, check, detail) {
+      const next = (checking.get(c.device) ?? Promise.resolve())
+        .then(() => onCheck(c, check, detail))
+        .catch((err: unknown) => log.error({ err, command: c.id }, 'command check not recorded as an alert'))
+        .finally(() => {
+          if (checking.get(c.device) === next) checking.delete(c.device);
+        });
+      checking.set(c.device, next);
+    },
     clock,
     log,
   });

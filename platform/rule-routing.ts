@@ -41,24 +41,46 @@ export interface RuleRoutingDeps {
 
 export function startRuleRouting({ rules, leases, bus, getDevice, log }: RuleRoutingDeps): RuleRouting {
   const outgoing = new Map<string, Batch[]>();
+  /** Batches of partitions with no holder yet, in arrival order; how many readings they hold, by partition. */
   let waiting: Batch[] = [];
+  let waitingReadings = 0;
+  const waitingIn = new Map<number, number>();
   let dropped = 0;
   let flushing = false;
 
-  function route(batch: Batch): void {
-    const owner = leases.ownerOf(partitionOf(batch.device));
+  function wait(batch: Batch, partition: number): void {
+    waiting.push(batch);
+    waitingReadings += batch.readings.length;
+    waitingIn.set(partition, (waitingIn.get(partition) ?? 0) + 1);
+    while (waitingReadings > WAITING_MAX) {
+      const oldest = waiting.shift()!;
+      waitingReadings -= oldest.readings.length;
+      dropped += oldest.readings.length;
+      unwait(partitionOf(oldest.device));
+    }
+  }
+
+  function unwait(partition: number): void {
+    const n = (waitingIn.get(partition) ?? 1) - 1;
+    if (n > 0) waitingIn.set(partition, n);
+    else waitingIn.delete(partition);
+  }
+
+  /** `retrying`: the batch comes from the waiting list, in order, not behind it. */
+  function route(batch: Batch, retrying = false): void {
+    const partition = partitionOf(batch.device);
+    // A device's readings keep their order: behind the ones of its partition that wait.
+    if (!retrying && waitingIn.has(partition)) return wait(batch, partition);
+    const owner = leases.ownerOf(partition);
     if (owner === bus.node) {
       const device = getDevice(batch.device);
       // A device decommissioned meanwhile has no rules left to run.
-      if (device !== undefined && rules.owns(device.id)) rules.onReadings(batch.readings, device);
-      else dropped += batch.readings.length;
+      if (device === undefined) dropped += batch.readings.length;
+      else if (rules.owns(device.id)) rules.onReadings(batch.readings, device);
+      else wait(batch, partition); // the partition is changing hands here
       return;
     }
-    if (owner === undefined) {
-      waiting.push(batch);
-      if (waiting.length > WAITING_MAX) dropped += waiting.splice(0, waiting.length - WAITING_MAX).length;
-      return;
-    }
+    if (owner === undefined) return wait(batch, partition);
     if (batch.hops >= 2) {
       dropped += batch.readings.length;
       return;
@@ -89,7 +111,9 @@ export function startRuleRouting({ rules, leases, bus, getDevice, log }: RuleRou
     if (waiting.length === 0) return;
     const again = waiting;
     waiting = [];
-    for (const batch of again) route(batch);
+    waitingReadings = 0;
+    waitingIn.clear();
+    for (const batch of again) route(batch, true);
   }, RETRY_MS);
   retry.unref();
 

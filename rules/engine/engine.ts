@@ -149,9 +149,19 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   for (const st of states) if (st.savedAt > downSince) downSince = st.savedAt;
   log.info({ rules: first.rules.length, ...restore(states, downSince) }, 'rules loaded, states restored');
   const reconcile = () =>
-    holds.exclusive(() => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns }));
+    holds.exclusive(() => reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns, fenceOf }));
   await reconcile();
-  deps.leases?.onChange((change) => holds.exclusive(() => moved(change)));
+  // The states of the partitions let go are taken at once, before a registry sync can forget their devices;
+  // they are saved in the turn, once the writes in flight are done.
+  deps.leases?.onChange((change) => {
+    const leaving = new Map(change.lost.map((f) => [f.partition, f]));
+    const states = [...sealed(core.allStates()), ...(stations?.all() ?? [])].flatMap((st) => {
+      const fence = leaving.get(partitionOf(st.device));
+      return fence === undefined ? [] : [{ ...st, fence }];
+    });
+    for (const [key, st] of unsaved) if (leaving.has(partitionOf(st.device))) unsaved.delete(key);
+    return holds.exclusive(() => moved(change, states));
+  });
 
   /** Puts saved states back; the time from `downSince` to now does not count towards an absence. */
   function restore(list: readonly SavedState[], since: number) {
@@ -168,15 +178,10 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
    * it meanwhile) and their devices let go. Partitions taken: their states read and evaluation continued
    * from them, the alerts of their devices reconciled. Runs as an exclusive turn: no reading meanwhile.
    */
-  async function moved({ gained, lost }: LeaseChange): Promise<void> {
+  async function moved({ gained, lost }: LeaseChange, leaving: readonly SavedState[]): Promise<void> {
     if (lost.length > 0) {
-      const leaving = new Map(lost.map((f) => [f.partition, f]));
-      const states = [...sealed(core.allStates()), ...(stations?.all() ?? [])].flatMap((st) => {
-        const fence = leaving.get(partitionOf(st.device));
-        return fence === undefined ? [] : [{ ...st, fence }];
-      });
       await store
-        .saveStates(states)
+        .saveStates(leaving)
         .catch((err: unknown) => log.error({ err }, 'states of partitions let go not saved'));
       syncDevices(); // no longer held: let go
     }
@@ -185,7 +190,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       syncDevices();
       const restored = restore(states, clock());
       log.info({ partitions: gained.length, ...restored }, 'rule partitions taken over');
-      await reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns });
+      await reconcileAlerts({ alerts, core, log, clock, onReset: saveReset, owns, fenceOf });
     }
   }
 
@@ -221,6 +226,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   // One reading at a time: a transition holds its device's next readings until it is recorded, so that one
   // the store refuses is reverted before they move the state on.
   function evaluate(readings: readonly Reading[], device: RuleDevice): void {
+    // In a cluster, readings that waited while the device's partition moved away are the new holder's.
+    if (!owns(device.id)) return;
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
       stations?.onReading(r, device);
@@ -234,7 +241,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
 
   // A tick leaves the devices with a transition in flight to the next one; its transitions share a transaction.
   function tick(): Promise<void> {
-    const firings = core.tick(clock(), (id) => holds.isHeld(id));
+    const firings = core.tick(clock(), (id) => holds.isHeld(id) || !owns(id));
     if (firings.length === 0) return Promise.resolve();
     const write = apply(firings);
     holds.hold([...new Set(firings.map((f) => f.device.id))], write);

@@ -7,7 +7,7 @@
 //   levels start afresh, as after an operator's resolve, so the rule raises again if it still holds.
 import type { Logger } from 'pino';
 import type { AlertService } from '../../alerts/index.ts';
-import type { Alert, SavedState, TriggerInput } from '../../alerts/index.ts';
+import type { Alert, Fence, SavedState, TriggerInput } from '../../alerts/index.ts';
 import type { RuleCore } from './core.ts';
 
 export const ORPHAN_NOTES = {
@@ -17,7 +17,7 @@ export const ORPHAN_NOTES = {
 } as const;
 
 export interface ReconcileDeps {
-  readonly alerts: Pick<AlertService, 'listOpen' | 'trigger'>;
+  readonly alerts: Pick<AlertService, 'listOpen' | 'triggerAll'>;
   readonly core: Pick<RuleCore, 'firing' | 'firingKeys' | 'reset'>;
   readonly log: Logger;
   readonly clock: () => number;
@@ -25,6 +25,8 @@ export interface ReconcileDeps {
   readonly onReset: (state: SavedState) => void;
   /** Whether this node evaluates the device (in a cluster, the others' alerts are theirs to reconcile). */
   readonly owns?: (device: string) => boolean;
+  /** In a cluster, the lease a device's alert is closed under: refused if another node took it since. */
+  readonly fenceOf?: (device: string) => Fence | undefined;
 }
 
 export async function reconcileAlerts(deps: ReconcileDeps): Promise<void> {
@@ -41,7 +43,9 @@ export async function reconcileAlerts(deps: ReconcileDeps): Promise<void> {
     if (up === true) continue;
     const note = up === undefined ? ORPHAN_NOTES.gone : ORPHAN_NOTES.restarted;
     try {
-      await alerts.trigger(closingOf(a, clock(), note));
+      const input = closingOf(a, clock(), note);
+      const [outcome] = await alerts.triggerAll([{ input, fence: deps.fenceOf?.(a.device) }]);
+      if (outcome?.ok === false) throw outcome.error;
       log.warn({ alert: a.id, rule: a.rule, device: a.device, note }, 'open alert resolved by the engine');
     } catch (err) {
       log.error({ err, alert: a.id }, 'open alert not resolved');
