@@ -2,7 +2,8 @@
 // reaches subscribers on another, retained messages and QoS 1 sessions are found on any node, a client id
 // connecting on a second node closes its connection on the first; Redis missing at start stops the start
 // with a clear error, and Redis lost while running makes the node refuse clients, and its /health say so,
-// until it is back; so does PostgreSQL lost.
+// until it is back; so does PostgreSQL lost. Readings a node accepted reach the node that evaluates their
+// device's rules over the brokers' bus, in order.
 // Each node has its own spool and ingest, as platform nodes do; they share one registry.
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -11,10 +12,12 @@ import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBroker, type Broker } from '../broker/index.ts';
-import { createTopics, openRegistry, type Registry } from '../devices/index.ts';
+import { openPostgresAlertStore, partitionOf } from '../alerts/index.ts';
+import { createTopics, openRegistry, type Reading, type Registry } from '../devices/index.ts';
 import { freePort } from '../influx/index.ts';
 import { createIngest, createSpool, openDeadLetters } from '../ingest/index.ts';
 import { createMetrics } from '../platform/metrics.ts';
+import { startRuleRouting } from '../platform/rule-routing.ts';
 import { closed, connectClient, eventually, startTestPlatform } from './kits/platform.ts';
 import { startPostgres } from './kits/postgres.ts';
 import { startRedis, type TestRedis } from './kits/redis.ts';
@@ -297,5 +300,57 @@ describe('a platform node', () => {
       await pg.start();
     }
     await healthy();
+  });
+});
+
+describe("readings sent to the node that evaluates their device's rules", () => {
+  it('reach that node in order, wait while no node holds the partition, and go on once one does', async () => {
+    const pg = await startPostgres();
+    cleanups.push(() => pg.stop());
+    const url = await pg.database('rule_routing');
+    const nodes = [
+      { name: 'node-a', broker: a.broker },
+      { name: 'node-b', broker: b.broker },
+    ].map(async ({ name, broker }) => {
+      const store = await openPostgresAlertStore({ url, origin: name, leases: { renewMs: 3_600_000 }, log });
+      cleanups.push(() => store.close());
+      const leases = store.leases!;
+      const seen: number[] = [];
+      const rules = {
+        owns: (id: string) => leases.fenceOf(partitionOf(id)) !== undefined,
+        onReadings: (readings: readonly Reading[]) => seen.push(...readings.map((r) => r.time)),
+      };
+      const routing = startRuleRouting({
+        rules,
+        leases,
+        bus: broker.bus!,
+        getDevice: (id) => registry.getDevice(id),
+        log,
+      });
+      cleanups.push(() => Promise.resolve(routing.close()));
+      return { leases, seen, routing };
+    });
+    const [ra, rb] = await Promise.all(nodes);
+    const device = registry.getDevice('aq-cluster-1')!;
+    const reading = (time: number): Reading => ({
+      kind: 'air_quality',
+      device: device.id,
+      time,
+      fields: { pm25: 1 },
+    });
+    // Nobody holds any partition yet: b keeps them.
+    rb!.routing.onReadings([reading(1)], device);
+    rb!.routing.onReadings([reading(2)], device);
+    await ra!.leases.round(); // a takes every partition
+    await rb!.leases.round(); // and b reads who holds what
+    // Before b sends what waits (its next retry), a newer reading: it goes behind them, not ahead.
+    rb!.routing.onReadings([reading(3)], device);
+    await eventually(() => (ra!.seen.length === 3 ? true : undefined));
+    rb!.routing.onReadings([reading(4), reading(5)], device);
+    await eventually(() => (ra!.seen.length === 5 ? true : undefined));
+    ra!.routing.onReadings([reading(6)], device); // accepted by the holder itself
+    expect(ra!.seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rb!.seen).toEqual([]);
+    expect(rb!.routing.dropped()).toBe(0);
   });
 });
