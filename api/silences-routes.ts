@@ -11,8 +11,8 @@ import {
   SilenceInput,
   silenceState,
   silenceWindow,
-  type NotifyStore,
   type Silence,
+  type SilenceStore,
 } from '../notify/index.ts';
 import type { Auth } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -26,7 +26,7 @@ import {
 } from './route-kit.ts';
 
 /** What the API uses of the notification store for silences. */
-export type ApiSilences = Pick<NotifyStore, 'addSilence' | 'silence' | 'silences' | 'endSilence'>;
+export type ApiSilences = SilenceStore;
 
 export interface SilenceRouteDeps {
   readonly auth: Auth;
@@ -74,8 +74,8 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
     createdAt: iso(s.createdAt),
     endedBy: s.endedBy,
   });
-  const existing = (id: number) => {
-    const s = silences.silence(id);
+  const existing = async (id: number) => {
+    const s = await silences.silence(id);
     if (s === undefined) throw new ApiError('API_ERR_SILENCE_NOT_FOUND', `no silence ${id}`);
     return s;
   };
@@ -94,13 +94,13 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
         querystring: ListQuery,
         response: { 200: z.object({ silences: z.array(SilenceView) }), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const now = clock();
         const { state } = request.query;
-        const list = silences.silences(state === 'current' ? { endingAfter: now } : {});
+        const list = await silences.silences(state === 'current' ? { endingAfter: now } : {});
         const shown =
           state === 'current' || state === 'all' ? list : list.filter((s) => silenceState(s, now) === state);
-        return Promise.resolve({ silences: shown.map((s) => view(s, now)) });
+        return { silences: shown.map((s) => view(s, now)) };
       },
     });
 
@@ -117,7 +117,7 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
         const now = clock();
         const window = silenceWindow(request.body, now);
         if ('problem' in window) throw new ApiError('API_ERR_VALIDATION', `body/ends_at ${window.problem}`);
-        const s = silences.addSilence({
+        const s = await silences.addSilence({
           match: request.body.match,
           ...window,
           reason: request.body.reason,
@@ -139,12 +139,12 @@ export function silencesRoutes(deps: SilenceRouteDeps): FastifyPluginAsyncZod {
         params: IdParam,
         response: { 200: SilenceView, ...errorResponses(...AUTH_ERRORS, 'API_ERR_SILENCE_NOT_FOUND') },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const now = clock();
-        existing(request.params.id);
-        const ended = silences.endSilence(request.params.id, callerOf(auth, request), now)!;
+        await existing(request.params.id);
+        const ended = (await silences.endSilence(request.params.id, callerOf(auth, request), now))!;
         request.log.info({ silence: ended.id }, 'silence ended');
-        return Promise.resolve(view(ended, now));
+        return view(ended, now);
       },
     });
 

@@ -76,6 +76,7 @@ export {
   type Silence,
   type SilenceState,
 } from './silences.ts';
+export { openPostgresSilences, sqliteSilences, type SilenceStore } from './silence-store.ts';
 export { startNotifyLoop, type NotifyLoop, type NotifyLoopOptions } from './loop.ts';
 export {
   clip,

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Alert, AlertChange, AlertEvent, AlertEventType, EventScope } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
 import { referralSteps, type AlertFacts, type PlannedRoute, type ReferralStep } from './plan.ts';
+import type { SilenceStore } from './silence-store.ts';
 import { heldUntil, type Silence } from './silences.ts';
 import type { GroupRow, NotifyStore } from './store.ts';
 
@@ -30,6 +31,8 @@ export interface NotifierDeps {
     listOpen(): Promise<Alert[]>;
     refer(id: number, step: number, note: string): Promise<AlertChange | undefined>;
   };
+  /** Where the silences are, when not in `store` (a cluster's, shared by its nodes). */
+  readonly silences?: Pick<SilenceStore, 'silences'>;
   /** The routes an alert takes (the routing in force). */
   readonly plan: (alert: AlertFacts) => PlannedRoute[];
   /** A device's registry tags, for routes that match on them. */
@@ -122,7 +125,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   };
   const facts = (alert: Alert) => factsOf(alert, deps.deviceTags(alert.device));
   const stepsOf = (alert: Alert) => referralSteps(deps.plan(facts(alert)));
-  const silencesAt = (now: number) => store.silences({ endingAfter: now });
+  // In a cluster the silences are shared (silence-store.ts); alone, the store's own.
+  const silencesAt = (now: number) =>
+    deps.silences === undefined
+      ? Promise.resolve(store.silences({ endingAfter: now }))
+      : deps.silences.silences({ endingAfter: now });
   const heldAt = (alert: Alert, silences: readonly Silence[], now: number) =>
     heldUntil(facts(alert), silences, deps.maintenanceUntil?.(alert.device), now);
   let nextReferCheck = 0;
@@ -132,7 +139,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (now < nextReferCheck) return 0;
     nextReferCheck = now + REFER_CHECK_MS;
     let referred = 0;
-    const silences = silencesAt(now);
+    const silences = await silencesAt(now);
     for (const { alertId, since } of store.watched()) {
       try {
         const found = await alerts.get(alertId);
@@ -297,7 +304,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (due.length > 0) {
         const muting = await mutingAlerts();
         const read = await eventsOf(due.flatMap((g) => g.alerts));
-        const silences = silencesAt(now);
+        const silences = await silencesAt(now);
         store.transaction(() => {
           for (const g of due) deliveries += flush(g, now, muting, silences, read);
         });

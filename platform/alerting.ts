@@ -21,6 +21,8 @@ import {
   emailSender,
   mqttSender,
   openNotifyStore,
+  openPostgresSilences,
+  sqliteSilences,
   telegramSender,
   zaloSender,
   startNotifyLoop,
@@ -29,6 +31,7 @@ import {
   type DeliveryOutcome,
   type NotifyLoop,
   type NotifyStore,
+  type SilenceStore,
   type RoutingService,
 } from '../notify/index.ts';
 import { encodeLine, encodeTags, flatText } from '../influx/index.ts';
@@ -117,7 +120,7 @@ export async function startAlerting(
     timeZone: config.timeZone,
   });
   stack.push('routing', routing, (r) => r.close());
-  const notifying = startNotifying(config, { ...deps, alerts, routing }, stack);
+  const notifying = await startNotifying(config, { ...deps, alerts, routing }, stack);
   return { alerts, rules, routing, notifications: notifying, leases };
 }
 
@@ -126,20 +129,22 @@ export function agencyIds(registry: Pick<Registry, 'listAgencies'>): ReadonlySet
   return new Set(registry.listAgencies().map((a) => a.id));
 }
 
-/** The notifications: their store (for the API) and the loop that makes and sends them. */
+/** The notifications: their store (for the API), the silences, and the loop that makes and sends them. */
 export interface Notifications {
   readonly store: NotifyStore;
+  /** In a cluster shared in PostgreSQL, so that a silence holds every node's notifications. */
+  readonly silences: SilenceStore;
   readonly loop: NotifyLoop;
 }
 
 /** How often the notifier reads new alert events and sends what is due, ms. */
 const NOTIFY_TICK_MS = 500;
 
-function startNotifying(
+async function startNotifying(
   config: Config,
   deps: AlertingDeps & { alerts: AlertService; routing: RoutingService },
   stack: CloseStack,
-): Notifications {
+): Promise<Notifications> {
   const { registry, routing, alerts, clock, topics } = deps;
   const log = deps.log.child({ component: 'notify' });
   const store = stack.push(
@@ -147,8 +152,13 @@ function startNotifying(
     openNotifyStore(path.join(config.dataDir, 'notify.db')),
     (s) => s.close(),
   );
+  const silences =
+    config.databaseUrl === undefined
+      ? sqliteSilences(store)
+      : stack.push('silences', await openPostgresSilences(config.databaseUrl), (s) => s.close());
   const notifier = createNotifier({
     store,
+    silences,
     alerts,
     plan: (facts) => routing.plan(facts),
     deviceTags: (id) => registry.getDevice(id)?.tags ?? [],
@@ -194,7 +204,7 @@ function startNotifying(
   // Each new alert event wakes the loop: a route that need not wait is told within milliseconds.
   const unsubscribe = alerts.subscribe(() => loop.wake());
   stack.push('notification wake-up', { unsubscribe }, (w) => w.unsubscribe());
-  return { store, loop };
+  return { store, silences, loop };
 }
 
 /** The `notifications` line of one delivery attempt (measurements/notifications.ts). */

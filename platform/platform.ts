@@ -252,7 +252,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
       ),
       routing,
       deliveries: p.notifications.store,
-      silences: p.notifications.store,
+      silences: p.notifications.silences,
       commands: p.commands,
       onAgenciesChanged: () => reloadAgencies(rules, routing, log),
     },

@@ -23,7 +23,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['alerts', ['measurements', 'devices', 'influx', 'sqlite', 'postgres']],
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
-  ['notify', ['measurements', 'devices', 'alerts', 'rules', 'sqlite']],
+  ['notify', ['measurements', 'devices', 'alerts', 'rules', 'sqlite', 'postgres']],
   ['commands', ['measurements', 'devices', 'influx', 'sqlite']],
   ['broker', ['devices', 'ingest']],
   [

@@ -27,7 +27,7 @@ import {
 } from '../../api/index.ts';
 import type { ApiAlerts, ApiRules } from '../../api/route-kit.ts';
 import type { ApiRouting } from '../../api/routing-routes.ts';
-import { openNotifyStore, parseRouting, planAlert } from '../../notify/index.ts';
+import { openNotifyStore, parseRouting, planAlert, sqliteSilences } from '../../notify/index.ts';
 import { createCommandService, openCommandStore } from '../../commands/index.ts';
 import { createAlertService, openAlertStore, type AlertService } from '../../alerts/index.ts';
 
@@ -168,7 +168,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     rules: await hueRules(options.backtest),
     routing: ownerRouting(registry),
     deliveries: notifyStore,
-    silences: notifyStore,
+    silences: sqliteSilences(notifyStore),
     commands,
     // The console's routes with no console built: its settings, and / and /console/ saying how to build it.
     console: {
