@@ -54,6 +54,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Sql> {
     max: options.max ?? 10,
     onnotice: () => undefined,
     connect_timeout: 5,
+    // A lost LISTEN connection is tried again at most a second apart (the client's default backs off to
+    // 20 s): a node whose database came back hears of changes again, and reads what it missed, within
+    // about a second, not after a long wait.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     // bigint columns hold milliseconds and sequence numbers, far below 2^53: read them as numbers.
     types: {
       bigint: {
