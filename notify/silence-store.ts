@@ -2,9 +2,8 @@
 // where an operator's silence must hold the notifications every node sends, whichever node it was made
 // through (docs/cluster.md). One contract, asynchronous for the database across the network.
 import { openPostgres, type Sql } from '../postgres/index.ts';
-import { z } from 'zod';
 import type { Silence } from './silences.ts';
-import type { NotifyStore } from './store.ts';
+import { toSilence, type NotifyStore } from './store.ts';
 
 export interface SilenceStore {
   addSilence(s: Omit<Silence, 'id' | 'endedBy'>): Promise<Silence>;
@@ -44,21 +43,6 @@ const MIGRATIONS = [
 
 const COLUMNS = `id, match, starts_at AS "startsAt", ends_at AS "endsAt", reason, created_by AS "createdBy",
   created_at AS "createdAt", ended_by AS "endedBy"`;
-const Row = z.object({
-  id: z.number(),
-  match: z.string(),
-  startsAt: z.number(),
-  endsAt: z.number(),
-  reason: z.string(),
-  createdBy: z.string(),
-  createdAt: z.number(),
-  endedBy: z.string().nullable(),
-});
-const toSilence = (row: unknown): Silence => {
-  const r = Row.parse(row);
-  return { ...r, match: JSON.parse(r.match) as Silence['match'] };
-};
-
 /** Silences in PostgreSQL, shared by a cluster's nodes; `close` ends its pool. */
 export async function openPostgresSilences(url: string): Promise<SilenceStore & { close(): Promise<void> }> {
   const sql: Sql = await openPostgres({

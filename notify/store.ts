@@ -175,7 +175,8 @@ const SilenceSql = z.object({
   endedBy: z.string().nullable(),
 });
 
-function toSilence(row: unknown): Silence {
+/** A silence's row, its columns under the contract's names (both databases write them so). */
+export function toSilence(row: unknown): Silence {
   const r = SilenceSql.parse(row);
   return { ...r, match: JSON.parse(r.match) as Match };
 }

@@ -19,30 +19,7 @@ import {
 } from '../../alerts/index.ts';
 import type { RuleDevice } from './rule-device.ts';
 import { createRuleEngine, type RuleEngine } from './engine.ts';
-
-const RULES = `
-rules:
-  - id: street-flooded
-    title: Street flooded
-    severity: warning
-    owner: flood control
-    message: '{{device.name}}: {{value}} m of water'
-    select: { kind: flood, tags: [street-flood] }
-    condition:
-      type: threshold
-      field: water_level_m
-      op: '>='
-      value: 0.2
-      for: 1m
-      clear: { op: '<', value: 0.15 }
-  - id: silent-gauge
-    title: Gauge silent
-    severity: warning
-    owner: flood control
-    message: '{{device.name}}: no reading for {{silent_for}}'
-    select: { kind: flood }
-    condition: { type: absence, for: 30m }
-`;
+import { STREET_FLOOD_RULES } from '../../test/kits/rule-fixtures.ts';
 
 const TTL_MS = 400;
 const T0 = Date.UTC(2025, 9, 27, 3);
@@ -81,7 +58,7 @@ beforeEach(async () => {
   url = await pg.database(`engines_${databases++}`);
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'city-rules-cluster-'));
   await fs.mkdir(path.join(dir, 'rules'));
-  await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), RULES);
+  await fs.writeFile(path.join(dir, 'rules', 'flood.yaml'), STREET_FLOOD_RULES);
   now = T0;
 });
 afterEach(async () => {

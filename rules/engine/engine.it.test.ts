@@ -13,30 +13,9 @@ import { openAlertStore } from '../../alerts/index.ts';
 import type { AlertChange, AlertStore } from '../../alerts/index.ts';
 import type { RuleDevice } from './rule-device.ts';
 import { createRuleEngine, type RuleEngine } from './engine.ts';
+import { STREET_FLOOD_RULES } from '../../test/kits/rule-fixtures.ts';
 
-const RULES = `
-rules:
-  - id: street-flooded
-    title: Street flooded
-    severity: warning
-    owner: flood control
-    message: '{{device.name}}: {{value}} m of water'
-    select: { kind: flood, tags: [street-flood] }
-    condition:
-      type: threshold
-      field: water_level_m
-      op: '>='
-      value: 0.2
-      for: 1m
-      clear: { op: '<', value: 0.15 }
-  - id: silent-gauge
-    title: Gauge silent
-    severity: warning
-    owner: flood control
-    message: '{{device.name}}: no reading for {{silent_for}}'
-    select: { kind: flood }
-    condition: { type: absence, for: 30m }
-`;
+const RULES = STREET_FLOOD_RULES;
 
 const GAUGE: RuleDevice = {
   id: 'sf-le-loi',

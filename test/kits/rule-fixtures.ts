@@ -59,3 +59,28 @@ export function prepare(text: string, fleet: readonly RuleDevice[] = [GAUGE, LAM
   if (!parsed.ok) return parsed;
   return prepareRuleTests('t.test.yaml', parsed, rules(), fleet);
 }
+
+/** The live engine's tests' rules: a street flooded for a minute, and a gauge silent for half an hour. */
+export const STREET_FLOOD_RULES = `
+rules:
+  - id: street-flooded
+    title: Street flooded
+    severity: warning
+    owner: flood control
+    message: '{{device.name}}: {{value}} m of water'
+    select: { kind: flood, tags: [street-flood] }
+    condition:
+      type: threshold
+      field: water_level_m
+      op: '>='
+      value: 0.2
+      for: 1m
+      clear: { op: '<', value: 0.15 }
+  - id: silent-gauge
+    title: Gauge silent
+    severity: warning
+    owner: flood control
+    message: '{{device.name}}: no reading for {{silent_for}}'
+    select: { kind: flood }
+    condition: { type: absence, for: 30m }
+`;
