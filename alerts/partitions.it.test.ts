@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const s of opened.splice(0).reverse()) await s.close();
 });
 
-const TTL_MS = 400;
+const TTL_MS = 2_000;
 const log = pino({ level: 'silent' });
 
 /** A node: the alert store with its leases, renewed only when the test says (`round`). */

@@ -21,7 +21,7 @@ import type { RuleDevice } from './rule-device.ts';
 import { createRuleEngine, type RuleEngine } from './engine.ts';
 import { STREET_FLOOD_RULES } from '../../test/kits/rule-fixtures.ts';
 
-const TTL_MS = 400;
+const TTL_MS = 2_000;
 const T0 = Date.UTC(2025, 9, 27, 3);
 const MIN = 60_000;
 const log = pino({ level: 'silent' });
