@@ -10,13 +10,9 @@
 import pino, { type Logger } from 'pino';
 import { openPostgres, watchChanges, type Sql, type TransactionSql } from '../postgres/index.ts';
 import { AlertsError } from './errors.ts';
-import {
-  partitionOf,
-  RULE_LEASE_TABLES,
-  startRuleLeases,
-  type Fence,
-  type RuleLeases,
-} from './partitions.ts';
+import { postgresStates } from './states-postgres.ts';
+import { ALERT_STORE_PG_MIGRATIONS as MIGRATIONS } from './store-postgres-schema.ts';
+import { startRuleLeases, type Fence, type RuleLeases } from './partitions.ts';
 import {
   Action,
   ALERT_COLUMNS,
@@ -46,67 +42,6 @@ import {
   type SavedState,
   type TriggerOutcome,
 } from './types.ts';
-
-const MIGRATIONS = [
-  `CREATE TABLE alerts (
-     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     rule text NOT NULL,
-     device text NOT NULL,
-     kind text NOT NULL,
-     district text NOT NULL,
-     owner text NOT NULL,
-     title text NOT NULL,
-     severity text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
-     state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
-     source text NOT NULL CHECK (source IN ('rule', 'flow', 'command')),
-     message text NOT NULL,
-     value double precision,
-     threshold double precision,
-     level integer NOT NULL CHECK (level >= 0),
-     raised_at bigint NOT NULL,
-     updated_at bigint NOT NULL,
-     acknowledged_at bigint,
-     acknowledged_by text,
-     acknowledge_note text,
-     resolved_at bigint,
-     resolved_by text,
-     resolve_note text,
-     resolution text CHECK (resolution IN ('auto', 'operator')),
-     origin text NOT NULL,
-     CHECK ((state = 'resolved') = (resolved_at IS NOT NULL AND resolution IS NOT NULL))
-   );
-   CREATE UNIQUE INDEX alerts_one_open ON alerts (rule, device) WHERE state <> 'resolved';
-   CREATE INDEX alerts_by_raised ON alerts (raised_at);
-   CREATE TABLE alert_events (
-     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     alert_id bigint NOT NULL REFERENCES alerts (id),
-     type text NOT NULL
-       CHECK (type IN ('raised', 'updated', 'escalated', 'referred', 'acknowledged', 'resolved')),
-     at bigint NOT NULL,
-     severity text NOT NULL,
-     state text NOT NULL,
-     message text NOT NULL,
-     value double precision,
-     threshold double precision,
-     level integer NOT NULL,
-     actor text,
-     note text,
-     origin text NOT NULL,
-     raised_by text NOT NULL
-   );
-   CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);
-   CREATE INDEX alert_events_by_raiser ON alert_events (raised_by, id);
-   CREATE TABLE rule_states (
-     rule text NOT NULL,
-     device text NOT NULL,
-     part integer NOT NULL,
-     state json NOT NULL,
-     updated_at bigint NOT NULL,
-     PRIMARY KEY (rule, device)
-   );
-   CREATE INDEX rule_states_by_part ON rule_states (part);
-   ${RULE_LEASE_TABLES}`,
-];
 
 /** The advisory lock every change of an alert is made under. */
 const CHANGES_LOCK = 0x616c7274; // 'alrt'
@@ -194,48 +129,10 @@ export async function openPostgresAlertStore(
     return { alert: toAlert(alert), event: toEvent(event) };
   }
 
-  async function putState(tx: Tx, state: SavedState, now: number): Promise<void> {
-    await putStates(tx, [{ state, text: stateText(state) }], now);
-  }
-
-  /** States written in two statements however many (a checkpoint of a busy node has thousands); null deletes. */
-  async function putStates(
-    tx: Tx,
-    list: ReadonlyArray<{ state: SavedState; text: string | null }>,
-    now: number,
-  ): Promise<void> {
-    const gone = list.filter((e) => e.text === null).map((e) => e.state);
-    const kept = list.filter((e) => e.text !== null);
-    if (gone.length > 0)
-      await tx.unsafe(
-        `DELETE FROM rule_states WHERE (rule, device) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [gone.map((s) => s.rule), gone.map((s) => s.device)],
-      );
-    if (kept.length > 0)
-      await tx.unsafe(
-        `INSERT INTO rule_states (rule, device, part, state, updated_at)
-         SELECT r, d, p, s::json, $5 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS t (r, d, p, s)
-         ON CONFLICT (rule, device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-        [
-          kept.map((e) => e.state.rule),
-          kept.map((e) => e.state.device),
-          kept.map((e) => partitionOf(e.state.device)),
-          kept.map((e) => e.text!),
-          now,
-        ],
-      );
-  }
-
-  /** Whether this node still holds the lease, the lease row locked for the transaction. */
-  async function holds(tx: Tx, fence: Fence | undefined): Promise<boolean> {
-    // Without leases (one process) nothing is fenced; with them, a rule's state comes with its lease.
-    if (fence === undefined) return leases === undefined;
-    // KEY SHARE: a renewal (an update of the row's other columns) does not wait for it, nor it for a
-    // renewal; a claim locks the row FOR UPDATE first, so it waits for this transaction, or skips the row.
-    const rows = await tx`SELECT 1 FROM rule_partitions
-      WHERE partition = ${fence.partition} AND owner = ${origin} AND token = ${fence.token} FOR KEY SHARE`;
-    return rows.length > 0;
-  }
+  const ruleStates = postgresStates({ origin, leased: () => leases !== undefined });
+  const { holds } = ruleStates;
+  const putState = (tx: Tx, state: SavedState, now: number) =>
+    ruleStates.put(tx, [{ state, text: stateText(state) }], now);
 
   /** A rule's transition under its lease; flows' and commands' alerts are not any partition's. */
   async function fenced(tx: Tx, t: Trigger, fence: Fence | undefined, what: string): Promise<void> {
@@ -477,30 +374,10 @@ export async function openPostgresAlertStore(
       }
       const now = clock();
       await guard('save rule states', () =>
-        sql.begin(async (tx) => {
-          const held = new Map<string, boolean>();
-          const kept: Array<{ state: SavedState; text: string | null }> = [];
-          for (const entry of texts.values()) {
-            const { fence } = entry.state;
-            const key = fence === undefined ? '' : `${fence.partition}:${fence.token}`;
-            if (!held.has(key)) held.set(key, await holds(tx, fence));
-            // A state whose partition another node took since is that node's to save.
-            if (held.get(key) === true) kept.push(entry);
-          }
-          await putStates(tx, kept, now);
-        }),
+        sql.begin((tx) => ruleStates.saveHeld(tx, [...texts.values()], now)),
       );
     },
-    loadStates: (filter = {}) =>
-      guard('load rule states', async () => {
-        const parts = filter.partitions === undefined ? null : [...filter.partitions];
-        const rows = await sql.unsafe<{ rule: string; device: string; state: string; savedAt: number }[]>(
-          `SELECT rule, device, state::text AS state, updated_at AS "savedAt" FROM rule_states
-           WHERE $1::int[] IS NULL OR part = ANY($1::int[]) ORDER BY rule, device`,
-          [parts],
-        );
-        return rows.map((r) => ({ ...r, state: JSON.parse(r.state) as unknown }));
-      }),
+    loadStates: (filter = {}) => guard('load rule states', () => ruleStates.load(sql, filter.partitions)),
 
     async responseTimes(filter) {
       const f = parseInput(RangeFilter, filter, 'response time range');

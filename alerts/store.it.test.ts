@@ -15,7 +15,8 @@ import { SEVERITIES, SEVERITY_RANK } from '../measurements/index.ts';
 import { isAlertsError, type AlertsErrorCode } from './errors.ts';
 import { partitionOf } from './partitions.ts';
 import { openPostgresAlertStore } from './store-postgres.ts';
-import { ALERT_STORE_MIGRATIONS, openAlertStore } from './store-sqlite.ts';
+import { ALERT_STORE_MIGRATIONS } from './store-sqlite-schema.ts';
+import { openAlertStore } from './store-sqlite.ts';
 import type { AlertStore, TriggerInput } from './types.ts';
 
 let dir: string;

@@ -136,6 +136,8 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   };
   const append = deps.appendLines;
   const stations = append && createAqiWriter((line) => append(line, 1));
+  /** Every state to save: the rules' (sealed) and the stations' index. */
+  const everyState = (): SavedState[] => [...sealed(core.allStates()), ...(stations?.all() ?? [])];
   // A device's readings wait while a transition of its own is in flight (holds.ts).
   const holds = createHolds<{ readings: readonly Reading[]; device: RuleDevice }>((_, { readings, device }) =>
     evaluate(readings, device),
@@ -155,7 +157,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
   // they are saved in the turn, once the writes in flight are done.
   deps.leases?.onChange((change) => {
     const leaving = new Map(change.lost.map((f) => [f.partition, f]));
-    const states = [...sealed(core.allStates()), ...(stations?.all() ?? [])].flatMap((st) => {
+    const states = everyState().flatMap((st) => {
       const fence = leaving.get(partitionOf(st.device));
       return fence === undefined ? [] : [{ ...st, fence }];
     });
@@ -384,7 +386,7 @@ export async function createRuleEngine(config: RuleEngineConfig, deps: RuleEngin
       unsubscribe();
       await holds.settled();
       try {
-        await store.saveStates(leased([...sealed(core.allStates()), ...(stations?.all() ?? [])]));
+        await store.saveStates(leased(everyState()));
       } catch (err) {
         log.error({ err }, 'rule states not saved at stop; the last checkpoint will be restored');
       }
