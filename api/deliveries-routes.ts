@@ -35,7 +35,7 @@ const ListQuery = z.object({
 export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }): FastifyPluginAsyncZod {
   const { auth, deliveries } = deps;
   const tags = ['notifications'];
-  const view = (d: Delivery): z.infer<typeof DeliveryView> => ({
+  const view = async (d: Delivery): Promise<z.infer<typeof DeliveryView>> => ({
     id: d.id,
     key: d.key,
     agency: d.agency,
@@ -46,7 +46,7 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
     doneAt: iso(d.doneAt),
     nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
     lastError: d.lastError,
-    attempts: deliveries.attempts(d.id).map((a) => ({ ...a, at: iso(a.at)! })),
+    attempts: (await deliveries.attempts(d.id)).map((a) => ({ ...a, at: iso(a.at)! })),
   });
 
   return (app) => {
@@ -59,8 +59,9 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
         params: AlertIdParam,
         response: { 200: z.object({ deliveries: z.array(DeliveryView) }), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) =>
-        Promise.resolve({ deliveries: deliveries.deliveriesOfAlert(request.params.id).map(view) }),
+      handler: async (request) => ({
+        deliveries: await Promise.all((await deliveries.deliveriesOfAlert(request.params.id)).map(view)),
+      }),
     });
 
     app.get('/deliveries', {
@@ -72,11 +73,10 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
         querystring: ListQuery,
         response: { 200: z.object({ deliveries: z.array(DeliveryView) }), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { status, limit } = request.query;
-        return Promise.resolve({
-          deliveries: deliveries.deliveries({ limit, ...(status === undefined ? {} : { status }) }).map(view),
-        });
+        const found = await deliveries.deliveries({ limit, ...(status === undefined ? {} : { status }) });
+        return { deliveries: await Promise.all(found.map(view)) };
       },
     });
 

@@ -22,6 +22,7 @@ import {
   createDeliverer,
   createNotifier,
   openNotifyStore,
+  sqliteSilences,
   parseRouting,
   planAlert,
   webhookSender,
@@ -141,6 +142,7 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
   const routing: Routing = parsed.routing;
   const notifier = createNotifier({
     store: notify,
+    silences: sqliteSilences(notify),
     alerts,
     plan: (facts) => planAlert(routing, agencies, facts),
     deviceTags: () => ['street-flood'],
@@ -188,7 +190,7 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
     received: received() - before,
   };
   await store.close();
-  notify.close();
+  await notify.close();
   await rm(dir, { recursive: true, force: true });
   return result;
 }

@@ -14,7 +14,8 @@ import type { AgencyInput } from '../devices/index.ts';
 import { floodControl, KIM_LONG_ALERT, KIM_LONG_NOTIFICATION } from '../test/kits/notifications.ts';
 import { createDeliverer, telegramSender, ZALO_MAX_TEXT, zaloSender } from './delivery.ts';
 import type { Notification } from './notifier.ts';
-import { openNotifyStore, type NotifyStore } from './store.ts';
+import type { NotifyStore } from './outbox.ts';
+import { openNotifyStore } from './store-sqlite.ts';
 
 const BOT_TOKEN = '7301234567:AAF-huế-flood-bot-token';
 const OA_TOKEN = 'zalo-oa-access-token-0123456789';
@@ -68,7 +69,7 @@ beforeEach(async () => {
   store = openNotifyStore(path.join(dir, 'notify.db'));
 });
 afterEach(async () => {
-  store.close();
+  await store.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -82,17 +83,20 @@ async function send(
 ) {
   const agency = floodControl(language, [receiver]);
   const key = `${notification.key}/flood-control/${receiver.id}`;
-  store.addDelivery(
+  await store.commit([
     {
-      key,
-      groupKey: 'g',
-      agency: 'flood-control',
-      receiver: receiver.id,
-      type: receiver.type,
-      payload: notification,
+      kind: 'deliver',
+      delivery: {
+        key,
+        groupKey: 'g',
+        agency: 'flood-control',
+        receiver: receiver.id,
+        type: receiver.type,
+        payload: notification,
+      },
+      at: Date.now(),
     },
-    Date.now(),
-  );
+  ]);
   const deliverer = createDeliverer({
     store,
     agency: () => agency,
@@ -101,8 +105,8 @@ async function send(
     log: pino({ level: 'silent' }),
   });
   const [outcome] = await deliverer.deliverDue();
-  const delivery = store.deliveries()[0]!;
-  return { outcome, attempts: store.attempts(delivery.id), delivery };
+  const delivery = (await store.deliveries())[0]!;
+  return { outcome, attempts: await store.attempts(delivery.id), delivery };
 }
 
 const telegram = (over: Partial<Extract<ReceiverInput, { type: 'telegram' }>> = {}): ReceiverInput => ({
@@ -163,7 +167,7 @@ describe('Telegram receivers', () => {
     expect(limited.attempts[0]!.detail).toBe(
       'Telegram 429: Too Many Requests: retry after 3, retry after 3 s',
     );
-    store.close();
+    await store.close();
     store = openNotifyStore(path.join(dir, 'other.db'));
     const wrong = await send(telegram({ bot_token: '7301234567:not-the-bot-token-at-all' }));
     expect(wrong.delivery.lastError).toBe('Telegram 401: Unauthorized');

@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
 import { createDeliverer, webhookSender } from './delivery.ts';
-import { openNotifyStore, type NotifyStore } from './store.ts';
+import type { NotifyStore } from './outbox.ts';
+import { openNotifyStore } from './store-sqlite.ts';
 import { KIM_LONG_NOTIFICATION } from '../test/kits/notifications.ts';
 
 const SECRET = 'whsec-flood-0123456789';
@@ -53,7 +54,7 @@ beforeEach(async () => {
   store = openNotifyStore(path.join(dir, 'notify.db'));
 });
 afterEach(async () => {
-  store.close();
+  await store.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -83,22 +84,25 @@ function deliverer(agency: AgencyRecord, over: { maxAttempts?: number; timeoutMs
 }
 
 const queue = (receiver: string, key = `g#1/flood-control/${receiver}`) =>
-  store.addDelivery(
+  store.commit([
     {
-      key,
-      groupKey: 'g',
-      agency: 'flood-control',
-      receiver,
-      type: 'webhook',
-      payload: KIM_LONG_NOTIFICATION,
+      kind: 'deliver',
+      delivery: {
+        key,
+        groupKey: 'g',
+        agency: 'flood-control',
+        receiver,
+        type: 'webhook',
+        payload: KIM_LONG_NOTIFICATION,
+      },
+      at: now,
     },
-    now,
-  );
+  ]);
 
 describe('delivery', () => {
   it('retries a webhook that fails after its backoff, and records every attempt; the delivery is signed', async () => {
     script.set('/duty', [500, 200]);
-    queue('duty');
+    await queue('duty');
     const d = deliverer(agencyWith(['/duty']));
     expect((await d.deliverDue()).map((o) => o.status)).toEqual(['pending']);
     expect(await d.deliverDue()).toEqual([]);
@@ -106,9 +110,9 @@ describe('delivery', () => {
     expect(await d.deliverDue()).toEqual([]);
     now += 1;
     expect((await d.deliverDue()).map((o) => o.status)).toEqual(['delivered']);
-    const [delivery] = store.deliveries();
+    const [delivery] = await store.deliveries();
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 2, lastError: null });
-    expect(store.attempts(delivery!.id).map((a) => [a.ok, a.detail])).toEqual([
+    expect((await store.attempts(delivery!.id)).map((a) => [a.ok, a.detail])).toEqual([
       [false, 'HTTP 500'],
       [true, 'HTTP 200'],
     ]);
@@ -132,35 +136,35 @@ describe('delivery', () => {
 
   it("times out a receiver that hangs without holding up another receiver's delivery", async () => {
     script.set('/slow', ['hang']);
-    queue('slow');
-    queue('fast');
+    await queue('slow');
+    await queue('fast');
     const d = deliverer(agencyWith(['/slow', '/fast']), { timeoutMs: 300 });
     const outcomes = await d.deliverDue();
     expect(outcomes.map((o) => [o.delivery.receiver, o.status])).toEqual([
       ['slow', 'pending'],
       ['fast', 'delivered'],
     ]);
-    const slow = store.deliveries().find((x) => x.receiver === 'slow')!;
+    const slow = (await store.deliveries()).find((x) => x.receiver === 'slow')!;
     expect(slow.lastError).toMatch(/abort|timeout/i);
   });
 
   it('gives up after the last attempt: the delivery is dead, its attempts kept', async () => {
     script.set('/down', [503, 503, 503]);
-    queue('down');
+    await queue('down');
     const d = deliverer(agencyWith(['/down']), { maxAttempts: 3 });
     for (let i = 0; i < 3; i++) {
       await d.deliverDue();
       now += 60_000;
     }
-    const [dead] = store.deliveries({ status: 'dead' });
+    const [dead] = await store.deliveries({ status: 'dead' });
     expect(dead).toMatchObject({ attempts: 3, lastError: 'HTTP 503' });
     expect(await d.deliverDue()).toEqual([]);
   });
 
   it('fails a delivery whose receiver is no longer in the registry, saying so', async () => {
-    queue('gone');
+    await queue('gone');
     const [outcome] = await deliverer(agencyWith(['/other'])).deliverDue();
     expect(outcome?.status).toBe('pending');
-    expect(store.deliveries()[0]?.lastError).toBe('no receiver flood-control/gone in the registry');
+    expect((await store.deliveries())[0]?.lastError).toBe('no receiver flood-control/gone in the registry');
   });
 });

@@ -8,7 +8,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgencyRecord, Receiver } from '../devices/index.ts';
 import type { Notification } from './notifier.ts';
-import type { Delivery, NotifyStore } from './store.ts';
+import type { Delivery, NotifyStore } from './outbox.ts';
 import { clip, renderNotification, type RenderedMessage } from './templates.ts';
 
 /** What a sender is told: the delivery, and the receiver's configuration (secrets included). */
@@ -102,8 +102,8 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
     const attempts = d.attempts + 1;
     const status = ok ? 'delivered' : attempts >= maxAttempts ? 'dead' : 'pending';
     const retryAt = status === 'pending' ? started + backoffMs(attempts, base, cap, random) : undefined;
-    store.recordAttempt(
-      d.id,
+    await store.recordAttempt(
+      d,
       { at: started, ok, latencyMs, detail: detail.slice(0, 500) },
       { status, ...(retryAt === undefined ? {} : { retryAt }) },
     );
@@ -116,7 +116,7 @@ export function createDeliverer(deps: DeliveryDeps): Deliverer {
 
   return {
     async deliverDue() {
-      const due = store.dueDeliveries(clock(), 200);
+      const due = await store.dueDeliveries(clock(), 200);
       const sends: Promise<DeliveryOutcome>[] = [];
       for (const d of due) {
         const receiver = `${d.agency}/${d.receiver}`;

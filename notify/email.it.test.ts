@@ -12,7 +12,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { floodControl, KIM_LONG_NOTIFICATION } from '../test/kits/notifications.ts';
 import { createDeliverer, emailSender, type MailTransport } from './delivery.ts';
-import { openNotifyStore, type NotifyStore } from './store.ts';
+import type { NotifyStore } from './outbox.ts';
+import { openNotifyStore } from './store-sqlite.ts';
 
 let smtp: SMTPServer;
 let port: number;
@@ -46,7 +47,7 @@ beforeEach(async () => {
   store = openNotifyStore(path.join(dir, 'notify.db'));
 });
 afterEach(async () => {
-  store.close();
+  await store.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +61,7 @@ const agency = (language: 'vi' | 'en') =>
 async function deliver(language: 'vi' | 'en', transport: MailTransport | undefined) {
   const key = `${notification.key}/flood-control/duty-officer`;
   const queued = { key, groupKey: 'g', agency: 'flood-control', receiver: 'duty-officer', type: 'email' };
-  store.addDelivery({ ...queued, payload: notification }, Date.now());
+  await store.commit([{ kind: 'deliver', delivery: { ...queued, payload: notification }, at: Date.now() }]);
   const deliverer = createDeliverer({
     store,
     agency: () => agency(language),
@@ -106,6 +107,6 @@ describe('e-mail receivers', () => {
 
   it('fail, saying so, when no SMTP server is configured', async () => {
     await deliver('vi', undefined);
-    expect(store.deliveries()[0]?.lastError).toBe('no SMTP server is configured (CITY_SMTP_URL)');
+    expect((await store.deliveries())[0]?.lastError).toBe('no SMTP server is configured (CITY_SMTP_URL)');
   });
 });

@@ -9,7 +9,10 @@ export const NOTIFY_ERRORS = {
   NOTIFY_ERR_UNKNOWN_RECEIVER:
     'a route names an agency, or a receiver of an agency, that the registry does not have (GET /api/agencies)',
   NOTIFY_ERR_FILE: 'the routing file (CITY_ROUTING_FILE) cannot be read',
-  NOTIFY_ERR_STORE: 'the notification store (notify.db in the data folder) could not be opened or written',
+  NOTIFY_ERR_STORE:
+    'the notification store (notify.db in the data folder, or PostgreSQL in a cluster) could not be opened or written',
+  NOTIFY_ERR_FENCED:
+    "a notifier's writes refused: this node does not hold the notifier's lease (another node notifies now)",
 } as const;
 
 export type NotifyErrorCode = keyof typeof NOTIFY_ERRORS;

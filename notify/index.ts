@@ -44,11 +44,20 @@ export {
 } from './notifier.ts';
 export {
   DELIVERY_STATUSES,
-  openNotifyStore,
+  type Attempt,
   type Delivery,
   type DeliveryStatus,
+  type NewDelivery,
   type NotifyStore,
-} from './store.ts';
+  type NotifyWrite,
+} from './outbox.ts';
+export { openNotifyStore, type SqliteNotifyStore } from './store-sqlite.ts';
+export {
+  openPostgresNotifyStore,
+  type PostgresNotifyStore,
+  type PostgresNotifyStoreOptions,
+} from './store-postgres.ts';
+export type { NotifierLease } from './lease.ts';
 export {
   backoffMs,
   createDeliverer,

@@ -11,6 +11,8 @@ export interface NotifyLoopOptions {
   readonly deliverer: Deliverer;
   /** Between two ticks, ms. */
   readonly tickMs: number;
+  /** In a cluster, whether this node holds the notifier's lease (lease.ts): the others stand by. */
+  readonly active?: () => boolean;
   /** Told of every attempt, for metrics. */
   readonly onOutcome?: (outcome: DeliveryOutcome) => void;
   readonly log: Logger;
@@ -38,6 +40,7 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
   let woken = false;
 
   async function once(): Promise<void> {
+    if (options.active?.() === false) return;
     try {
       await notifier.step();
       for (const outcome of await deliverer.deliverDue()) options.onOutcome?.(outcome);

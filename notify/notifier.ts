@@ -13,12 +13,12 @@
 // queues the step's deliveries. The log stays the one outbox: a crash between the two replays the event.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Alert, AlertChange, AlertEvent, AlertEventType, EventScope } from '../alerts/index.ts';
+import type { Alert, AlertChange, AlertEvent, AlertEventType } from '../alerts/index.ts';
 import { SEVERITY_RANK } from '../measurements/index.ts';
 import { referralSteps, type AlertFacts, type PlannedRoute, type ReferralStep } from './plan.ts';
 import type { SilenceStore } from './silence-store.ts';
 import { heldUntil, type Silence } from './silences.ts';
-import type { GroupRow, NotifyStore } from './store.ts';
+import type { GroupRow, NotifyStore, NotifyWrite } from './outbox.ts';
 
 /** Events that are news to a receiver; an `updated` (a new value) or an acknowledgement is not. */
 const TOLD: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'resolved']);
@@ -26,13 +26,12 @@ const TOLD: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'resol
 export interface NotifierDeps {
   readonly store: NotifyStore;
   readonly alerts: {
-    eventsAfter(afterId: number, limit: number, scope: EventScope): Promise<AlertChange[]>;
+    eventsAfter(afterId: number, limit: number): Promise<AlertChange[]>;
     get(id: number): Promise<{ alert: Alert; events: readonly AlertEvent[] } | undefined>;
     listOpen(): Promise<Alert[]>;
     refer(id: number, step: number, note: string): Promise<AlertChange | undefined>;
   };
-  /** Where the silences are, when not in `store` (a cluster's, shared by its nodes). */
-  readonly silences?: Pick<SilenceStore, 'silences'>;
+  readonly silences: Pick<SilenceStore, 'silences'>;
   /** The routes an alert takes (the routing in force). */
   readonly plan: (alert: AlertFacts) => PlannedRoute[];
   /** A device's registry tags, for routes that match on them. */
@@ -125,11 +124,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   };
   const facts = (alert: Alert) => factsOf(alert, deps.deviceTags(alert.device));
   const stepsOf = (alert: Alert) => referralSteps(deps.plan(facts(alert)));
-  // In a cluster the silences are shared (silence-store.ts); alone, the store's own.
-  const silencesAt = (now: number) =>
-    deps.silences === undefined
-      ? Promise.resolve(store.silences({ endingAfter: now }))
-      : deps.silences.silences({ endingAfter: now });
+  const silencesAt = (now: number) => deps.silences.silences({ endingAfter: now });
   const heldAt = (alert: Alert, silences: readonly Silence[], now: number) =>
     heldUntil(facts(alert), silences, deps.maintenanceUntil?.(alert.device), now);
   let nextReferCheck = 0;
@@ -140,14 +135,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     nextReferCheck = now + REFER_CHECK_MS;
     let referred = 0;
     const silences = await silencesAt(now);
-    for (const { alertId, since } of store.watched()) {
+    for (const { alertId, since } of await store.watched()) {
       try {
         const found = await alerts.get(alertId);
         const steps = found === undefined ? [] : stepsOf(found.alert);
         const done = found?.events.filter((e) => e.type === 'referred').length ?? 0;
         const step = steps[done];
         if (found === undefined || found.alert.state !== 'open' || step === undefined) {
-          store.unwatch(alertId);
+          await store.unwatch(alertId);
           continue;
         }
         if (since + step.afterMs > now || heldAt(found.alert, silences, now) !== undefined) continue;
@@ -161,7 +156,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /** The deliveries of a `referred` event: the step's receivers, told of the one alert, whose events are `events`. */
-  function referral(change: AlertChange, events: readonly AlertEvent[], now: number): void {
+  function referral(change: AlertChange, events: readonly AlertEvent[], now: number): NotifyWrite[] {
     const { alert, event } = change;
     const history = events.filter((e) => e.id <= event.id);
     const n = history.filter((e) => e.type === 'referred').length;
@@ -169,7 +164,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const step = steps[n - 1];
     if (step === undefined) {
       log.warn({ alert: alert.id, step: n }, 'referred alert has no such step in the routing in force');
-      return;
+      return [];
     }
     const notification: Notification = {
       key: `referral-${alert.id}-${n}`,
@@ -179,46 +174,47 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       alerts: [asNotified(alert, history)],
       referral: { step: n, steps: steps.length, afterMs: step.afterMs, note: event.note ?? '' },
     };
-    for (const r of step.receivers) {
-      const key = `${notification.key}/${r.agency}/${r.receiver}`;
-      store.addDelivery({ key, groupKey: notification.key, ...r, payload: notification }, now);
-    }
+    return step.receivers.map((r) => ({
+      kind: 'deliver',
+      delivery: {
+        key: `${notification.key}/${r.agency}/${r.receiver}`,
+        groupKey: notification.key,
+        ...r,
+        payload: notification,
+      },
+      at: now,
+    }));
   }
 
   async function consume(now: number): Promise<number> {
-    const changes = await alerts.eventsAfter(store.cursor(), BATCH, 'raised-here');
+    const changes = await alerts.eventsAfter(await store.cursor(), BATCH);
     if (changes.length === 0) return 0;
     // The alerts are read before the notifications' transaction, which cannot wait for them.
     const referred = changes.filter((c) => c.event.type === 'referred').map((c) => c.alert.id);
     const histories = await eventsOf(referred);
-    store.transaction(() => {
-      for (const change of changes) {
-        const { alert, event } = change;
-        if (event.type === 'referred') referral(change, histories.get(alert.id)?.events ?? [], now);
-        if (!TOLD.has(event.type)) continue;
-        const routes = deps.plan(facts(alert));
-        if (event.type === 'raised' && referralSteps(routes).length > 0) store.watch(alert.id, now);
-        for (const route of routes) {
-          const key = `${route.route}:${JSON.stringify(route.group)}`;
-          const group = store.joinGroup(
-            {
-              key,
-              route: route.route,
-              labels: route.group,
-              receivers: route.receivers,
-              groupIntervalMs: route.groupIntervalMs,
-              repeatIntervalMs: route.repeatIntervalMs,
-              nextFlushAt: now + route.groupWaitMs,
-            },
-            alert.id,
-          );
-          // A group told before is told again no sooner than its group_interval after that.
-          if (!group.created && group.nextFlushAt === null)
-            store.scheduleGroup(key, Math.max(now, (group.lastSentAt ?? now) + group.groupIntervalMs));
-        }
+    const writes: NotifyWrite[] = [];
+    for (const change of changes) {
+      const { alert, event } = change;
+      if (event.type === 'referred')
+        writes.push(...referral(change, histories.get(alert.id)?.events ?? [], now));
+      if (!TOLD.has(event.type)) continue;
+      const routes = deps.plan(facts(alert));
+      if (event.type === 'raised' && referralSteps(routes).length > 0)
+        writes.push({ kind: 'watch', alertId: alert.id, since: now });
+      for (const route of routes) {
+        const group = {
+          key: `${route.route}:${JSON.stringify(route.group)}`,
+          route: route.route,
+          labels: route.group,
+          receivers: route.receivers,
+          groupIntervalMs: route.groupIntervalMs,
+          repeatIntervalMs: route.repeatIntervalMs,
+          nextFlushAt: now + route.groupWaitMs,
+        };
+        writes.push({ kind: 'join', group, alertId: alert.id, at: now });
       }
-      store.setCursor(changes.at(-1)!.event.id);
-    });
+    }
+    await store.commit(writes, changes.at(-1)!.event.id);
     return changes.length;
   }
 
@@ -249,7 +245,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     muting: Map<string, Alert>,
     silences: Silence[],
     read: Read,
-  ): number {
+  ): NotifyWrite[] {
     const current = group.alerts.flatMap((id) => {
       const found = read.get(id);
       return found === undefined ? [] : [asNotified(found.alert, found.events)];
@@ -272,7 +268,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     // A repeat tells what still waits; any other flush only what is news: a change, or an alert released.
     const news = repeat || group.changed || tellable.some((a) => !group.told.has(a.id));
     const told = news ? tellable : [];
-    let queued = 0;
+    const writes: NotifyWrite[] = [];
     if (told.length > 0) {
       const notification: Notification = {
         key: `${groupId(group.key)}.${group.gen}#${group.seq + 1}`,
@@ -283,15 +279,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       };
       for (const r of group.receivers) {
         const key = `${notification.key}/${r.agency}/${r.receiver}`;
-        if (store.addDelivery({ key, groupKey: group.key, ...r, payload: notification }, now)) queued++;
+        const delivery = { key, groupKey: group.key, ...r, payload: notification };
+        writes.push({ kind: 'deliver', delivery, at: now });
       }
     }
-    store.groupFlushed(group.key, now, {
+    writes.push({
+      kind: 'flushed',
+      key: group.key,
+      at: now,
       told: told.map((a) => a.id),
       leaving: current.filter((a) => a.state === 'resolved').map((a) => a.id),
       next: next ?? null,
     });
-    return queued;
+    return writes;
   }
 
   return {
@@ -299,15 +299,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const now = clock();
       const referred = await refer(now);
       const events = await consume(now);
-      const due = store.dueGroups(now);
+      const due = await store.dueGroups(now);
       let deliveries = 0;
       if (due.length > 0) {
         const muting = await mutingAlerts();
         const read = await eventsOf(due.flatMap((g) => g.alerts));
         const silences = await silencesAt(now);
-        store.transaction(() => {
-          for (const g of due) deliveries += flush(g, now, muting, silences, read);
-        });
+        const writes = due.flatMap((g) => flush(g, now, muting, silences, read));
+        deliveries = (await store.commit(writes)).queued;
         log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
       }
       return { events, notifications: due.length, deliveries, referred };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
 import { openPostgresSilences, sqliteSilences, type SilenceStore } from './silence-store.ts';
-import { openNotifyStore } from './store.ts';
+import { openNotifyStore } from './store-sqlite.ts';
 
 const T0 = Date.UTC(2025, 9, 28, 6);
 const HOUR = 3_600_000;

@@ -3,7 +3,7 @@
 // through (docs/cluster.md). One contract, asynchronous for the database across the network.
 import { openPostgres, type Sql } from '../postgres/index.ts';
 import type { Silence } from './silences.ts';
-import { toSilence, type NotifyStore } from './store.ts';
+import { toSilence, type SqliteNotifyStore } from './store-sqlite.ts';
 
 export interface SilenceStore {
   addSilence(s: Omit<Silence, 'id' | 'endedBy'>): Promise<Silence>;
@@ -16,7 +16,7 @@ export interface SilenceStore {
 
 /** The notification store's own silences (SQLite), behind the contract. */
 export function sqliteSilences(
-  store: Pick<NotifyStore, 'addSilence' | 'silence' | 'silences' | 'endSilence'>,
+  store: Pick<SqliteNotifyStore, 'addSilence' | 'silence' | 'silences' | 'endSilence'>,
 ): SilenceStore {
   const answer = <T>(run: () => T) => new Promise<T>((resolve) => resolve(run()));
   return {

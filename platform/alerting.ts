@@ -21,6 +21,7 @@ import {
   emailSender,
   mqttSender,
   openNotifyStore,
+  openPostgresNotifyStore,
   openPostgresSilences,
   sqliteSilences,
   telegramSender,
@@ -29,6 +30,7 @@ import {
   startRouting,
   webhookSender,
   type DeliveryOutcome,
+  type NotifierLease,
   type NotifyLoop,
   type NotifyStore,
   type SilenceStore,
@@ -132,6 +134,8 @@ export function agencyIds(registry: Pick<Registry, 'listAgencies'>): ReadonlySet
 /** The notifications: their store (for the API), the silences, and the loop that makes and sends them. */
 export interface Notifications {
   readonly store: NotifyStore;
+  /** In a cluster, the notifier's lease: the node that holds it notifies for all (notify/lease.ts). */
+  readonly lease: NotifierLease | undefined;
   /** In a cluster shared in PostgreSQL, so that a silence holds every node's notifications. */
   readonly silences: SilenceStore;
   readonly loop: NotifyLoop;
@@ -147,15 +151,23 @@ async function startNotifying(
 ): Promise<Notifications> {
   const { registry, routing, alerts, clock, topics } = deps;
   const log = deps.log.child({ component: 'notify' });
-  const store = stack.push(
-    'notification store',
-    openNotifyStore(path.join(config.dataDir, 'notify.db')),
-    (s) => s.close(),
-  );
-  const silences =
+  // A cluster's nodes share the notifications in PostgreSQL, and one node at a time, the holder of the
+  // notifier's lease, makes and sends them (docs/cluster.md); one process keeps them in SQLite.
+  const shared =
     config.databaseUrl === undefined
-      ? sqliteSilences(store)
-      : stack.push('silences', await openPostgresSilences(config.databaseUrl), (s) => s.close());
+      ? undefined
+      : await openPostgresNotifyStore({
+          url: config.databaseUrl,
+          ...(config.cluster === undefined ? {} : { lease: { node: config.cluster.nodeId } }),
+          log,
+        });
+  const local = shared === undefined ? openNotifyStore(path.join(config.dataDir, 'notify.db')) : undefined;
+  const store: NotifyStore = stack.push('notification store', shared ?? local!, (s) => s.close());
+  const silences =
+    local === undefined
+      ? stack.push('silences', await openPostgresSilences(config.databaseUrl!), (s) => s.close())
+      : sqliteSilences(local);
+  const lease = shared?.lease;
   const notifier = createNotifier({
     store,
     silences,
@@ -198,13 +210,21 @@ async function startNotifying(
   };
   const loop = stack.push(
     'notification loop',
-    startNotifyLoop({ notifier, deliverer, tickMs: NOTIFY_TICK_MS, onOutcome, log }),
+    startNotifyLoop({
+      notifier,
+      deliverer,
+      tickMs: NOTIFY_TICK_MS,
+      active: () => lease === undefined || lease.token() !== undefined,
+      onOutcome,
+      log,
+    }),
     (l) => l.close(),
   );
-  // Each new alert event wakes the loop: a route that need not wait is told within milliseconds.
-  const unsubscribe = alerts.subscribe(() => loop.wake());
+  // Each new alert event, made on any node, wakes the loop: a route that need not wait is told within
+  // milliseconds.
+  const unsubscribe = alerts.subscribe(() => loop.wake(), { everywhere: true });
   stack.push('notification wake-up', { unsubscribe }, (w) => w.unsubscribe());
-  return { store, silences, loop };
+  return { store, lease, silences, loop };
 }
 
 /** The `notifications` line of one delivery attempt (measurements/notifications.ts). */

@@ -3,7 +3,7 @@
 // spool, not stored), when the spool cannot write (publishes are refused, not acknowledged), or when the
 // writer is stuck (InfluxDB, or reading and checkpointing the spool, failing), or, on a cluster node, when
 // Redis does not answer (the node refuses MQTT clients then): each part says why. A cluster node also says
-// which partitions of the device space it evaluates the rules of.
+// which partitions of the device space it evaluates the rules of, and whether it is the one notifying.
 import type { HealthReport } from '../api/index.ts';
 import type { ClusterStatus } from '../broker/index.ts';
 import type { Registry } from '../devices/index.ts';
@@ -21,6 +21,8 @@ export interface HealthCheckDeps {
   readonly cluster?: () => ClusterStatus | undefined;
   /** A cluster node's partitions of the device space, whose devices' rules it evaluates (alerts/partitions.ts). */
   readonly partitions?: () => number[];
+  /** Whether a cluster node holds the notifier's lease: it makes and sends every node's notifications. */
+  readonly notifier?: () => boolean;
 }
 
 export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthReport> {
@@ -45,7 +47,13 @@ export function createHealthCheck(deps: HealthCheckDeps): () => Promise<HealthRe
       },
       writer,
       mqtt: { connectedClients: deps.clients() },
-      ...(cluster && { cluster: { ...cluster, ...(deps.partitions && { partitions: deps.partitions() }) } }),
+      ...(cluster && {
+        cluster: {
+          ...cluster,
+          ...(deps.partitions && { partitions: deps.partitions() }),
+          ...(deps.notifier && { notifier: deps.notifier() }),
+        },
+      }),
       ...(registry && { registry }),
     };
   };

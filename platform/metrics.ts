@@ -59,7 +59,7 @@ export interface PlatformMetrics {
     /** Whether the spool writer is stuck (its latest attempt failed). */
     writerStuck: () => boolean;
     /** Notification deliveries by status (pending, delivered, dead). */
-    deliveries: () => Readonly<Record<string, number>>;
+    deliveries: () => Promise<Readonly<Record<string, number>>>;
   }): void;
   text(): Promise<string>;
   totals(): Promise<MetricTotals>;
@@ -179,8 +179,10 @@ export function createMetrics(): PlatformMetrics {
         help: 'Notification deliveries kept, by status: pending (waiting or retrying), delivered, dead (gave up after the last attempt)',
         labelNames: ['status'],
         registers: [registry],
-        collect() {
-          for (const [status, count] of Object.entries(sources.deliveries())) this.labels(status).set(count);
+        // A store that cannot be read now (PostgreSQL away) leaves the figures last read.
+        async collect() {
+          const counts = await sources.deliveries().catch(() => ({}));
+          for (const [status, count] of Object.entries(counts)) this.labels(status).set(count);
         },
       });
       new Gauge({

@@ -238,6 +238,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
         ...{ influx, spool: p.spool, writer: p.writer, clients },
         cluster: () => broker.cluster(),
         ...(p.leases && { partitions: () => p.leases?.held() ?? [] }),
+        ...(p.notifications.lease && { notifier: () => p.notifications.lease?.token() !== undefined }),
         registry,
       }),
       onDecommission: (id) => {

@@ -112,10 +112,10 @@ describe('notifications across kill -9', () => {
     // The failed delivery was tried again under its own key: the receiver can tell it is the same one.
     expect(delivered('sf-crash-a')!.key).toBe(failed.key);
     expect(hooks.slice(before).every((h) => h.answered === 200)).toBe(true);
-    await eventually(() => {
-      const counts = platform.notifications.store.counts();
+    await eventually(async () => {
+      const counts = await platform.notifications.store.counts();
       return counts.pending === 0 ? counts : undefined;
     });
-    expect(platform.notifications.store.counts()).toEqual({ pending: 0, delivered: 2, dead: 0 });
+    expect(await platform.notifications.store.counts()).toEqual({ pending: 0, delivered: 2, dead: 0 });
   }, 60_000);
 });

@@ -228,7 +228,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await registry.close();
       deadLetters.close();
       await alertStore.close();
-      notifyStore.close();
+      await notifyStore.close();
       commandStore.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });

@@ -1,12 +1,18 @@
-// The notifier's own SQLite file (notify.db in the data folder): how far it has read the alert store's
-// event log (its outbox), the groups waiting to be notified, and every delivery with its attempts. The
-// cursor moves in the same transaction as the groups and deliveries an event makes, so a crash replays
-// the event rather than losing or doubling its notifications; a delivery's key is stable across a replay
-// and is sent to the receiver, which can drop a repeat.
+// The notification store on one process: its own SQLite file (notify.db in the data folder), behind the
+// contract of outbox.ts, and the silences operators make (silence-store.ts puts them behind theirs).
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../sqlite/index.ts';
 import { z } from 'zod';
 import { NotifyError } from './errors.ts';
+import {
+  countsOf,
+  toDelivery,
+  toGroup,
+  type Attempt,
+  type DeliveryStatus,
+  type NotifyStore,
+  type NotifyWrite,
+} from './outbox.ts';
 import type { Match } from './routing.ts';
 import type { Silence } from './silences.ts';
 
@@ -80,82 +86,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX silences_by_end ON silences (ends_at);`,
 ];
 
-export interface GroupRow {
-  readonly key: string;
-  readonly route: number;
-  readonly labels: Record<string, string>;
-  readonly receivers: readonly { agency: string; receiver: string; type: string }[];
-  readonly groupIntervalMs: number;
-  readonly repeatIntervalMs: number;
-  readonly nextFlushAt: number | null;
-  readonly lastSentAt: number | null;
-  readonly seq: number;
-  /** Which group of these labels this is: a group that ended and starts again is the next one. */
-  readonly gen: number;
-  readonly alerts: readonly number[];
-  /** Those of `alerts` told in a notification of the group already. */
-  readonly told: ReadonlySet<number>;
-  /** An event came for one of its alerts since it was last flushed. */
-  readonly changed: boolean;
-}
-
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export interface Delivery {
-  readonly id: number;
-  /** Stable across replays: the receiver's idempotency key. */
-  readonly key: string;
-  readonly groupKey: string;
-  readonly agency: string;
-  readonly receiver: string;
-  readonly type: string;
-  readonly payload: unknown;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly createdAt: number;
-  readonly doneAt: number | null;
-  readonly lastError: string | null;
-}
-
-export interface NewDelivery {
-  readonly key: string;
-  readonly groupKey: string;
-  readonly agency: string;
-  readonly receiver: string;
-  readonly type: string;
-  readonly payload: unknown;
-}
-
-const GroupSql = z.object({
-  key: z.string(),
-  route: z.number(),
-  labels: z.string(),
-  receivers: z.string(),
-  groupIntervalMs: z.number(),
-  repeatIntervalMs: z.number(),
-  nextFlushAt: z.number().nullable(),
-  lastSentAt: z.number().nullable(),
-  seq: z.number(),
-  changed: z.number(),
-  gen: z.number(),
-});
-const DeliverySql = z.object({
-  id: z.number(),
-  key: z.string(),
-  groupKey: z.string(),
-  agency: z.string(),
-  receiver: z.string(),
-  type: z.string(),
-  payload: z.string(),
-  status: z.enum(DELIVERY_STATUSES),
-  attempts: z.number(),
-  nextAttemptAt: z.number(),
-  createdAt: z.number(),
-  doneAt: z.number().nullable(),
-  lastError: z.string().nullable(),
-});
 const DELIVERY_COLUMNS = `id, key, group_key AS groupKey, agency, receiver, type, payload, status, attempts,
   next_attempt_at AS nextAttemptAt, created_at AS createdAt, done_at AS doneAt, last_error AS lastError`;
 const GROUP_COLUMNS = `key, route, labels, receivers, group_interval_ms AS groupIntervalMs,
@@ -181,66 +111,14 @@ export function toSilence(row: unknown): Silence {
   return { ...r, match: JSON.parse(r.match) as Match };
 }
 
-function toDelivery(row: unknown): Delivery {
-  const r = DeliverySql.parse(row);
-  return { ...r, payload: JSON.parse(r.payload) as unknown };
-}
-
-export interface NotifyStore {
-  cursor(): number;
-  /** Runs `work` in one transaction (IMMEDIATE); what it wrote stands or falls together. */
-  transaction<T>(work: () => T): T;
-  setCursor(lastEventId: number): void;
-  /**
-   * Creates the group (with its first flush time), or leaves it as it is; then adds the alert to it and
-   * marks it changed. Says whether it was created, and the timing of the group it joined.
-   */
-  joinGroup(
-    g: Omit<GroupRow, 'alerts' | 'told' | 'changed' | 'seq' | 'gen' | 'lastSentAt'>,
-    alertId: number,
-  ): { created: boolean } & Pick<GroupRow, 'nextFlushAt' | 'lastSentAt' | 'groupIntervalMs'>;
-  /** Sets when the group is next flushed (null: nothing to tell until an event or a repeat). */
-  scheduleGroup(key: string, at: number | null): void;
-  /** Groups with a flush due at `now`, or a repeat due (last sent + repeat interval). */
-  dueGroups(now: number): GroupRow[];
-  /**
-   * The group was flushed: when `told` is not empty its sequence moves on and those alerts are marked
-   * told; `leaving` alerts leave it, and it goes when empty; it is flushed next at `next` (null: at its
-   * repeat interval, or when an event comes).
-   */
-  groupFlushed(
-    key: string,
-    at: number,
-    change: { told: readonly number[]; leaving: readonly number[]; next: number | null },
-  ): void;
-  /** Queues a delivery unless one with its key exists; true when it was queued now. */
-  addDelivery(d: NewDelivery, at: number): boolean;
-  /** Pending deliveries due at `now`, oldest first, at most `limit`. */
-  dueDeliveries(now: number, limit: number): Delivery[];
-  /** Records an attempt; the delivery is delivered, dead, or pending again at `retryAt`. */
-  recordAttempt(
-    id: number,
-    attempt: { at: number; ok: boolean; latencyMs: number; detail: string },
-    outcome: { status: DeliveryStatus; retryAt?: number },
-  ): void;
+/** The SQLite store: the contract, and the silences (synchronous, on one process). */
+export interface SqliteNotifyStore extends NotifyStore {
   addSilence(s: Omit<Silence, 'id' | 'endedBy'>): Silence;
   silence(id: number): Silence | undefined;
   /** Newest first; `endingAfter`: only those that end after this time (the active and pending). */
   silences(filter?: { endingAfter?: number; limit?: number }): Silence[];
   /** Ends a silence at `at` (if it would end later; a pending one never starts), recording who. */
   endSilence(id: number, by: string, at: number): Silence | undefined;
-  /** Watches an alert for its escalation chain, from `since` (kept if it is watched already). */
-  watch(alertId: number, since: number): void;
-  /** The watched alerts, oldest first. */
-  watched(): Array<{ alertId: number; since: number }>;
-  unwatch(alertId: number): void;
-  deliveries(filter?: { status?: DeliveryStatus; limit?: number }): Delivery[];
-  /** How many deliveries there are of each status. */
-  counts(): Record<DeliveryStatus, number>;
-  /** The deliveries whose notification held this alert, oldest first. */
-  deliveriesOfAlert(alertId: number): Delivery[];
-  attempts(deliveryId: number): Array<{ at: number; ok: boolean; latencyMs: number; detail: string }>;
-  close(): void;
 }
 
 function openDb(file: string): Database.Database {
@@ -254,7 +132,7 @@ function openDb(file: string): Database.Database {
   }
 }
 
-export function openNotifyStore(file: string): NotifyStore {
+export function openNotifyStore(file: string): SqliteNotifyStore {
   const db = openDb(file);
   const s = {
     cursor: db.prepare<[], { last: number }>('SELECT last_event_id AS last FROM cursor WHERE id = 1'),
@@ -284,14 +162,11 @@ export function openNotifyStore(file: string): NotifyStore {
       'INSERT INTO group_alerts (group_key, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
     changed: db.prepare<[string]>('UPDATE groups SET changed = 1 WHERE key = ?'),
-    timing: db.prepare<
-      [string],
-      { nextFlushAt: number | null; lastSentAt: number | null; groupIntervalMs: number }
-    >(
-      `SELECT next_flush_at AS nextFlushAt, last_sent_at AS lastSentAt, group_interval_ms AS groupIntervalMs
-       FROM groups WHERE key = ?`,
+    // A group told before and waiting for nothing is told again no sooner than its group_interval after.
+    wakeGroup: db.prepare<[{ key: string; at: number }]>(
+      `UPDATE groups SET next_flush_at = max(@at, coalesce(last_sent_at, @at) + group_interval_ms)
+       WHERE key = @key AND next_flush_at IS NULL`,
     ),
-    schedule: db.prepare<[number | null, string]>('UPDATE groups SET next_flush_at = ? WHERE key = ?'),
     dueGroups: db.prepare<[{ now: number }]>(
       `SELECT ${GROUP_COLUMNS} FROM groups
        WHERE (next_flush_at IS NOT NULL AND next_flush_at <= @now)
@@ -331,7 +206,7 @@ export function openNotifyStore(file: string): NotifyStore {
     ),
     outcome: db.prepare<[Record<string, string | number | null>]>(
       `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @retryAt,
-         done_at = @doneAt, last_error = @error WHERE id = @id`,
+         done_at = @doneAt, last_error = @error WHERE id = @id AND attempts = @before`,
     ),
     counts: db.prepare<[], { status: DeliveryStatus; n: number }>(
       'SELECT status, count(*) AS n FROM deliveries GROUP BY status',
@@ -352,50 +227,58 @@ export function openNotifyStore(file: string): NotifyStore {
       'SELECT at, ok, latency_ms AS latencyMs, detail FROM attempts WHERE delivery_id = ? ORDER BY rowid',
     ),
   };
-  const toGroup = (row: unknown): GroupRow => {
-    const r = GroupSql.parse(row);
-    const members = s.groupAlerts.all(r.key);
-    return {
-      ...r,
-      labels: JSON.parse(r.labels) as Record<string, string>,
-      receivers: JSON.parse(r.receivers) as GroupRow['receivers'],
-      changed: r.changed === 1,
-      alerts: members.map((a) => a.id),
-      told: new Set(members.filter((a) => a.told === 1).map((a) => a.id)),
-    };
-  };
+  const group = (row: unknown) => toGroup(row, s.groupAlerts.all((row as { key: string }).key));
+  const answer = <T>(run: () => T) => new Promise<T>((resolve) => resolve(run()));
+
+  function write(w: NotifyWrite): number {
+    switch (w.kind) {
+      case 'join': {
+        const g = w.group;
+        const created = s.insertGroup.run({
+          ...g,
+          labels: JSON.stringify(g.labels),
+          receivers: JSON.stringify(g.receivers),
+        });
+        if (created.changes === 1) {
+          s.newGen.run();
+          s.setGen.run(g.key);
+        }
+        s.joinGroup.run(g.key, w.alertId);
+        s.changed.run(g.key);
+        s.wakeGroup.run({ key: g.key, at: w.at });
+        return 0;
+      }
+      case 'watch':
+        s.watch.run(w.alertId, w.since);
+        return 0;
+      case 'deliver': {
+        const payload = JSON.stringify(w.delivery.payload);
+        return s.addDelivery.run({ ...w.delivery, payload, at: w.at }).changes;
+      }
+      case 'flushed':
+        if (w.told.length > 0) s.sent.run(w.at, w.next, w.key);
+        else s.flushedQuiet.run(w.at, w.next, w.key);
+        for (const id of w.told) s.told.run(w.key, id);
+        for (const id of w.leaving) s.leave.run(w.key, id);
+        s.dropEmpty.run({ key: w.key });
+        return 0;
+    }
+  }
 
   return {
-    cursor: () => s.cursor.get()?.last ?? 0,
-    transaction: (work) => db.transaction(work).immediate(),
-    setCursor: (id) => void s.setCursor.run(id),
-    joinGroup(g, alertId) {
-      const created = s.insertGroup.run({
-        key: g.key,
-        route: g.route,
-        labels: JSON.stringify(g.labels),
-        receivers: JSON.stringify(g.receivers),
-        groupIntervalMs: g.groupIntervalMs,
-        repeatIntervalMs: g.repeatIntervalMs,
-        nextFlushAt: g.nextFlushAt,
-      });
-      if (created.changes === 1) {
-        s.newGen.run();
-        s.setGen.run(g.key);
-      }
-      s.joinGroup.run(g.key, alertId);
-      s.changed.run(g.key);
-      return { created: created.changes === 1, ...s.timing.get(g.key)! };
-    },
-    scheduleGroup: (key, at) => void s.schedule.run(at, key),
-    dueGroups: (now) => s.dueGroups.all({ now }).map(toGroup),
-    groupFlushed(key, at, change) {
-      if (change.told.length > 0) s.sent.run(at, change.next, key);
-      else s.flushedQuiet.run(at, change.next, key);
-      for (const id of change.told) s.told.run(key, id);
-      for (const id of change.leaving) s.leave.run(key, id);
-      s.dropEmpty.run({ key });
-    },
+    cursor: () => answer(() => s.cursor.get()?.last ?? 0),
+    commit: (writes, cursor) =>
+      answer(() =>
+        db
+          .transaction(() => {
+            let queued = 0;
+            for (const w of writes) queued += write(w);
+            if (cursor !== undefined) s.setCursor.run(cursor);
+            return { queued };
+          })
+          .immediate(),
+      ),
+    dueGroups: (now) => answer(() => s.dueGroups.all({ now }).map(group)),
     addSilence(silence) {
       const { lastInsertRowid } = s.addSilence.run({ ...silence, match: JSON.stringify(silence.match) });
       return toSilence(s.silence.get(Number(lastInsertRowid)));
@@ -411,44 +294,39 @@ export function openNotifyStore(file: string): NotifyStore {
       const row = s.silence.get(id);
       return row === undefined ? undefined : toSilence(row);
     },
-    addDelivery(d, at) {
-      const payload = JSON.stringify(d.payload);
-      const { changes } = s.addDelivery.run({ ...d, payload, at });
-      return changes === 1;
-    },
-    dueDeliveries: (now, limit) => s.due.all(now, limit).map(toDelivery),
-    recordAttempt(id, a, o) {
-      db.transaction(() => {
-        s.attempt.run(id, a.at, a.ok ? 1 : 0, Math.round(a.latencyMs), a.detail);
-        s.outcome.run({
-          id,
-          status: o.status,
-          retryAt: o.retryAt ?? a.at,
-          doneAt: o.status === 'pending' ? null : a.at,
-          error: a.ok ? null : a.detail,
-        });
-      }).immediate();
-    },
-    watch: (alertId, since) => void s.watch.run(alertId, since),
-    watched: () => s.watched.all(),
-    unwatch: (alertId) => void s.unwatch.run(alertId),
-    deliveries(filter = {}) {
-      const where = filter.status === undefined ? '' : 'WHERE status = @status';
-      return db
-        .prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT @limit`)
-        .all({
-          limit: filter.limit ?? 100,
-          ...(filter.status === undefined ? {} : { status: filter.status }),
-        })
-        .map(toDelivery);
-    },
-    counts() {
-      const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, dead: 0 };
-      for (const r of s.counts.all()) counts[r.status] = r.n;
-      return counts;
-    },
-    deliveriesOfAlert: (alertId) => s.ofAlert.all(alertId).map(toDelivery),
-    attempts: (id) => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 })),
-    close: () => db.close(),
+    dueDeliveries: (now, limit) => answer(() => s.due.all(now, limit).map(toDelivery)),
+    recordAttempt: (d, a: Attempt, o) =>
+      answer(() =>
+        db
+          .transaction(() => {
+            s.attempt.run(d.id, a.at, a.ok ? 1 : 0, Math.round(a.latencyMs), a.detail);
+            s.outcome.run({
+              id: d.id,
+              before: d.attempts,
+              status: o.status,
+              retryAt: o.retryAt ?? a.at,
+              doneAt: o.status === 'pending' ? null : a.at,
+              error: a.ok ? null : a.detail,
+            });
+          })
+          .immediate(),
+      ),
+    watched: () => answer(() => s.watched.all()),
+    unwatch: (alertId) => answer(() => void s.unwatch.run(alertId)),
+    deliveries: (filter = {}) =>
+      answer(() => {
+        const where = filter.status === undefined ? '' : 'WHERE status = @status';
+        return db
+          .prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT @limit`)
+          .all({
+            limit: filter.limit ?? 100,
+            ...(filter.status === undefined ? {} : { status: filter.status }),
+          })
+          .map(toDelivery);
+      }),
+    counts: () => answer(() => countsOf(s.counts.all())),
+    deliveriesOfAlert: (alertId) => answer(() => s.ofAlert.all(alertId).map(toDelivery)),
+    attempts: (id) => answer(() => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 }))),
+    close: () => answer(() => void db.close()),
   };
 }

@@ -1,0 +1,319 @@
+// The notification store in PostgreSQL, shared by a cluster's nodes (docs/cluster.md), behind the contract
+// of outbox.ts. One node at a time writes it, the holder of the notifier's lease (lease.ts): each step's
+// writes check the lease's token in their transaction, so a node that lost the lease without knowing it
+// cannot write over its successor. Any node reads it: an operator sees every delivery, through any node.
+import type { Logger } from 'pino';
+import { openPostgres, type Sql, type TransactionSql } from '../postgres/index.ts';
+import { NotifyError } from './errors.ts';
+import { NOTIFIER_LEASE_TABLE, startNotifierLease, type NotifierLease } from './lease.ts';
+import {
+  countsOf,
+  toDelivery,
+  toGroup,
+  type DeliveryStatus,
+  type NotifyStore,
+  type NotifyWrite,
+} from './outbox.ts';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE notify_cursor (
+     id integer PRIMARY KEY CHECK (id = 1),
+     last_event_id bigint NOT NULL
+   );
+   INSERT INTO notify_cursor (id, last_event_id) VALUES (1, 0);
+   CREATE SEQUENCE notify_group_gen;
+   CREATE TABLE notify_groups (
+     key text PRIMARY KEY,
+     route integer NOT NULL,
+     labels text NOT NULL CHECK (labels::jsonb IS NOT NULL),
+     receivers text NOT NULL CHECK (receivers::jsonb IS NOT NULL),
+     group_interval_ms bigint NOT NULL,
+     repeat_interval_ms bigint NOT NULL,
+     next_flush_at bigint,
+     last_sent_at bigint,
+     seq integer NOT NULL DEFAULT 0,
+     changed smallint NOT NULL DEFAULT 1 CHECK (changed IN (0, 1)),
+     gen bigint NOT NULL
+   );
+   CREATE TABLE notify_group_alerts (
+     group_key text NOT NULL REFERENCES notify_groups (key) ON DELETE CASCADE,
+     alert_id bigint NOT NULL,
+     told smallint NOT NULL DEFAULT 0 CHECK (told IN (0, 1)),
+     PRIMARY KEY (group_key, alert_id)
+   );
+   CREATE TABLE notify_watched (
+     alert_id bigint PRIMARY KEY,
+     since bigint NOT NULL
+   );
+   CREATE TABLE deliveries (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     key text NOT NULL UNIQUE,
+     group_key text NOT NULL,
+     agency text NOT NULL,
+     receiver text NOT NULL,
+     type text NOT NULL,
+     payload text NOT NULL CHECK (payload::jsonb IS NOT NULL),
+     status text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+     attempts integer NOT NULL DEFAULT 0,
+     next_attempt_at bigint NOT NULL,
+     created_at bigint NOT NULL,
+     done_at bigint,
+     last_error text
+   );
+   CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+   CREATE TABLE delivery_attempts (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     delivery_id bigint NOT NULL REFERENCES deliveries (id),
+     at bigint NOT NULL,
+     ok smallint NOT NULL CHECK (ok IN (0, 1)),
+     latency_ms integer NOT NULL,
+     detail text NOT NULL
+   );
+   CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id);
+   ${NOTIFIER_LEASE_TABLE}`,
+];
+
+const DELIVERY_COLUMNS = `id, key, group_key AS "groupKey", agency, receiver, type, payload, status, attempts,
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", done_at AS "doneAt", last_error AS "lastError"`;
+const GROUP_COLUMNS = `key, route, labels, receivers, group_interval_ms AS "groupIntervalMs",
+  repeat_interval_ms AS "repeatIntervalMs", next_flush_at AS "nextFlushAt", last_sent_at AS "lastSentAt", seq,
+  changed, gen`;
+
+export interface PostgresNotifyStoreOptions {
+  readonly url: string;
+  /**
+   * In a cluster: this node's name. The store then holds the notifier's lease for it, and refuses a
+   * step's writes while this node does not hold it; without, every write is taken (one process).
+   */
+  readonly lease?: { readonly node: string; readonly ttlMs?: number; readonly renewMs?: number };
+  readonly log: Logger;
+}
+
+export interface PostgresNotifyStore extends NotifyStore {
+  /** The notifier's lease, in a cluster. */
+  readonly lease: NotifierLease | undefined;
+}
+
+export async function openPostgresNotifyStore(
+  options: PostgresNotifyStoreOptions,
+): Promise<PostgresNotifyStore> {
+  const schema = {
+    url: options.url,
+    store: 'notify',
+    what: 'the notification store',
+    migrations: MIGRATIONS,
+  };
+  let pool: Sql | undefined;
+  let leasePool: Sql | undefined;
+  try {
+    pool = await openPostgres({ ...schema, max: 4 });
+    // The lease is renewed on its own connection: never behind the notifier's writes.
+    if (options.lease !== undefined)
+      leasePool = await openPostgres({ ...schema, what: "the notifier's lease", max: 1 });
+  } catch (err) {
+    await pool?.end({ timeout: 1 });
+    throw new NotifyError('NOTIFY_ERR_STORE', 'cannot open the notification store in PostgreSQL', {
+      cause: err,
+    });
+  }
+  const sql = pool;
+  const lease =
+    leasePool === undefined || options.lease === undefined
+      ? undefined
+      : startNotifierLease({ sql: leasePool, ...options.lease, log: options.log });
+
+  async function fence(tx: TransactionSql): Promise<void> {
+    if (lease === undefined) return;
+    const token = lease.token();
+    const rows =
+      token === undefined
+        ? []
+        : await tx.unsafe(
+            'SELECT 1 FROM notifier_lease WHERE id = 1 AND owner = $1 AND token = $2 FOR KEY SHARE',
+            [options.lease!.node, token],
+          );
+    if (rows.length === 0)
+      throw new NotifyError('NOTIFY_ERR_FENCED', `node ${options.lease!.node} does not hold the lease`);
+  }
+
+  async function write(tx: TransactionSql, w: NotifyWrite): Promise<number> {
+    switch (w.kind) {
+      case 'join': {
+        const g = w.group;
+        await tx.unsafe(
+          `INSERT INTO notify_groups (key, route, labels, receivers, group_interval_ms, repeat_interval_ms,
+             next_flush_at, gen)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, nextval('notify_group_gen')) ON CONFLICT (key) DO NOTHING`,
+          [
+            g.key,
+            g.route,
+            JSON.stringify(g.labels),
+            JSON.stringify(g.receivers),
+            g.groupIntervalMs,
+            g.repeatIntervalMs,
+            g.nextFlushAt,
+          ],
+        );
+        await tx.unsafe(
+          'INSERT INTO notify_group_alerts (group_key, alert_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [g.key, w.alertId],
+        );
+        // A group told before and waiting for nothing is told again no sooner than its group_interval after.
+        await tx.unsafe(
+          `UPDATE notify_groups SET changed = 1, next_flush_at = coalesce(next_flush_at,
+             greatest($2::bigint, coalesce(last_sent_at, $2::bigint) + group_interval_ms)) WHERE key = $1`,
+          [g.key, w.at],
+        );
+        return 0;
+      }
+      case 'watch':
+        await tx.unsafe(
+          'INSERT INTO notify_watched (alert_id, since) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [w.alertId, w.since],
+        );
+        return 0;
+      case 'deliver': {
+        const d = w.delivery;
+        const rows = await tx.unsafe(
+          `INSERT INTO deliveries (key, group_key, agency, receiver, type, payload, status, next_attempt_at,
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (key) DO NOTHING
+           RETURNING id`,
+          [d.key, d.groupKey, d.agency, d.receiver, d.type, JSON.stringify(d.payload), w.at],
+        );
+        return rows.length;
+      }
+      case 'flushed': {
+        // Nothing told: the sequence stays; a group told before starts its repeat interval again.
+        await tx.unsafe(
+          w.told.length > 0
+            ? `UPDATE notify_groups SET last_sent_at = $2::bigint, next_flush_at = $3::bigint, seq = seq + 1,
+                 changed = 0 WHERE key = $1`
+            : `UPDATE notify_groups SET last_sent_at = CASE WHEN last_sent_at IS NULL THEN NULL ELSE $2::bigint END,
+                 next_flush_at = $3::bigint, changed = 0 WHERE key = $1`,
+          [w.key, w.at, w.next],
+        );
+        await tx.unsafe(
+          'UPDATE notify_group_alerts SET told = 1 WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
+          [w.key, w.told],
+        );
+        await tx.unsafe(
+          'DELETE FROM notify_group_alerts WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
+          [w.key, w.leaving],
+        );
+        await tx.unsafe(
+          `DELETE FROM notify_groups WHERE key = $1
+           AND NOT EXISTS (SELECT 1 FROM notify_group_alerts WHERE group_key = $1)`,
+          [w.key],
+        );
+        return 0;
+      }
+    }
+  }
+
+  const deliveries = async (text: string, params: Array<string | number>) =>
+    (await sql.unsafe(text, params)).map(toDelivery);
+
+  return {
+    lease,
+    async cursor() {
+      const [row] = await sql<
+        { last: number }[]
+      >`SELECT last_event_id AS last FROM notify_cursor WHERE id = 1`;
+      return row?.last ?? 0;
+    },
+    commit: (writes, cursor) =>
+      sql.begin(async (tx) => {
+        await fence(tx);
+        let queued = 0;
+        for (const w of writes) queued += await write(tx, w);
+        if (cursor !== undefined)
+          await tx.unsafe('UPDATE notify_cursor SET last_event_id = $1 WHERE id = 1', [cursor]);
+        return { queued };
+      }),
+    async dueGroups(now) {
+      const rows = await sql.unsafe<Array<{ key: string }>>(
+        `SELECT ${GROUP_COLUMNS} FROM notify_groups
+         WHERE (next_flush_at IS NOT NULL AND next_flush_at <= $1)
+            OR (last_sent_at IS NOT NULL AND last_sent_at + repeat_interval_ms <= $1)
+         ORDER BY coalesce(next_flush_at, last_sent_at + repeat_interval_ms), key`,
+        [now],
+      );
+      if (rows.length === 0) return [];
+      const members = await sql.unsafe<Array<{ group: string; id: number; told: number }>>(
+        `SELECT group_key AS "group", alert_id AS id, told FROM notify_group_alerts
+         WHERE group_key = ANY($1::text[]) ORDER BY alert_id`,
+        [rows.map((r) => r.key)],
+      );
+      return rows.map((r) =>
+        toGroup(
+          r,
+          members.filter((m) => m.group === r.key),
+        ),
+      );
+    },
+    watched: () =>
+      sql<Array<{ alertId: number; since: number }>>`
+        SELECT alert_id AS "alertId", since FROM notify_watched ORDER BY since, alert_id`.then((r) => [...r]),
+    async unwatch(alertId) {
+      await sql`DELETE FROM notify_watched WHERE alert_id = ${alertId}`;
+    },
+    dueDeliveries: (now, limit) =>
+      deliveries(
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+         ORDER BY next_attempt_at, id LIMIT $2`,
+        [now, limit],
+      ),
+    async recordAttempt(d, a, o) {
+      await sql.begin(async (tx) => {
+        await tx.unsafe(
+          'INSERT INTO delivery_attempts (delivery_id, at, ok, latency_ms, detail) VALUES ($1, $2, $3, $4, $5)',
+          [d.id, a.at, a.ok ? 1 : 0, Math.round(a.latencyMs), a.detail],
+        );
+        await tx.unsafe(
+          `UPDATE deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, done_at = $5,
+             last_error = $6 WHERE id = $1 AND attempts = $2`,
+          [
+            d.id,
+            d.attempts,
+            o.status,
+            o.retryAt ?? a.at,
+            o.status === 'pending' ? null : a.at,
+            a.ok ? null : a.detail,
+          ],
+        );
+      });
+    },
+    deliveries: (filter = {}) =>
+      filter.status === undefined
+        ? deliveries(`SELECT ${DELIVERY_COLUMNS} FROM deliveries ORDER BY id DESC LIMIT $1`, [
+            filter.limit ?? 100,
+          ])
+        : deliveries(
+            `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status = $2 ORDER BY id DESC LIMIT $1`,
+            [filter.limit ?? 100, filter.status],
+          ),
+    async counts() {
+      const rows = await sql<Array<{ status: DeliveryStatus; n: number }>>`
+        SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`;
+      return countsOf(rows);
+    },
+    deliveriesOfAlert: (alertId) =>
+      deliveries(
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries
+         WHERE payload::jsonb -> 'alerts' @> jsonb_build_array(jsonb_build_object('id', $1::bigint))
+         ORDER BY id`,
+        [alertId],
+      ),
+    async attempts(id) {
+      const rows = await sql<Array<{ at: number; ok: number; latencyMs: number; detail: string }>>`
+        SELECT at, ok, latency_ms AS "latencyMs", detail FROM delivery_attempts
+        WHERE delivery_id = ${id} ORDER BY id`;
+      return rows.map((a) => ({ ...a, ok: a.ok === 1 }));
+    },
+    async close() {
+      await lease?.close();
+      await leasePool?.end({ timeout: 5 });
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
