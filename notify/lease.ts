@@ -85,7 +85,7 @@ export function startNotifierLease(options: NotifierLeaseOptions): NotifierLease
         held = await take();
         if (held !== undefined) log.info({ token: held }, 'notifier lease taken: this node notifies');
       }
-      if (held !== undefined) validUntil = started + ttlMs - renewMs;
+      if (held !== undefined) validUntil = started + ttlMs - Math.min(renewMs, ttlMs / 2);
     } catch (err) {
       log.error({ err }, 'notifier lease not renewed; trying again');
       // Past the lease, another node may have taken it: stop notifying here.
