@@ -4,9 +4,14 @@
 // registry change made through one node is honoured by another within a second; an alert raised on one
 // node reaches an MQTT subscriber and a stream of server-sent events on others; and when the node that
 // evaluates a street gauge's rules is killed, its partition moves to a survivor, which raises the
-// gauge's alert once and clears it once.
+// gauge's alert once and clears it once. When the node that sends the notifications is killed with one
+// waiting to be retried, a survivor takes its lease and sends it, under the same key, once.
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCluster, type ClusterNode, type TestCluster } from '../kits/cluster.ts';
@@ -19,6 +24,24 @@ const at = { lat: 16.4637, lon: 107.5909 };
 
 let cluster: TestCluster;
 const secrets = new Map<string, string>();
+let dir: string;
+
+/** flood-control's duty desk: a webhook that answers `hookStatus`, and every call it had. */
+const hooks: Array<{ key: string; devices: string[]; answered: number }> = [];
+let hookStatus = 200;
+const hookServer = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    const sent = JSON.parse(body) as {
+      delivery: string;
+      notification: { alerts: Array<{ device: string }> };
+    };
+    const devices = sent.notification.alerts.map((a) => a.device);
+    hooks.push({ key: sent.delivery, devices, answered: hookStatus });
+    res.writeHead(hookStatus).end();
+  });
+});
 
 async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
@@ -43,16 +66,48 @@ async function query(q: string): Promise<Array<[string, ...unknown[]]>> {
   );
 }
 
+/** What a node's /health says of its part in the cluster (undefined for a node down). */
+const clusterHealth = (node: ClusterNode) =>
+  fetch(`${node.apiUrl}/health`)
+    .then((r) => r.json() as Promise<{ cluster?: { partitions?: number[]; notifier?: boolean } }>)
+    .then((h) => h.cluster)
+    .catch(() => undefined);
+
 /** The partitions of the device space each node says it evaluates, by node (a node down says nothing). */
 async function partitionsByNode(): Promise<Map<ClusterNode, number[]>> {
   const out = new Map<ClusterNode, number[]>();
   for (const node of cluster.nodes) {
-    const health = await fetch(`${node.apiUrl}/health`)
-      .then((r) => r.json() as Promise<{ cluster?: { partitions?: number[] } }>)
-      .catch(() => undefined);
-    if (health?.cluster?.partitions) out.set(node, health.cluster.partitions);
+    const partitions = (await clusterHealth(node))?.partitions;
+    if (partitions) out.set(node, partitions);
   }
   return out;
+}
+
+/** The node that holds the notifier's lease, once one does. */
+const notifierNode = () =>
+  eventually(async () => {
+    for (const node of cluster.nodes) if ((await clusterHealth(node))?.notifier === true) return node;
+    return undefined;
+  }, 30_000);
+
+/** Publishes a street gauge's water depths through one node, each `minutesAgo` old, QoS 1. */
+async function sendDepths(
+  node: ClusterNode,
+  gauge: string,
+  points: ReadonlyArray<readonly [minutesAgo: number, depth: number]>,
+): Promise<void> {
+  const client = await connectToNode(node, {
+    clientId: gauge,
+    username: gauge,
+    password: secrets.get(gauge),
+  });
+  for (const [minutesAgo, depth] of points) {
+    const ts = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    await client.publishAsync(`city/flood/${gauge}/telemetry`, JSON.stringify({ water_level_m: depth, ts }), {
+      qos: 1,
+    });
+  }
+  await client.endAsync();
 }
 
 /** The node that evaluates the device's rules now, once one does. */
@@ -109,7 +164,11 @@ function connectToNode(node: ClusterNode, options: IClientOptions): Promise<Mqtt
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cluster-'));
+  const routing = path.join(dir, 'routing.yaml');
+  await fs.writeFile(routing, 'defaults: { group_wait: 1s }\nroutes:\n  - receivers: [$owner]\n');
+  cluster = await startCluster({ nodes: 3, env: { CITY_ROUTING_FILE: routing } });
   await cluster.nodesUp(3);
   const devices = Array.from({ length: DEVICES }, (_, i) => ({
     id: `aq-cl-${String(i).padStart(4, '0')}`,
@@ -121,6 +180,7 @@ beforeAll(async () => {
   for (const [id, name, street] of [
     ['sf-cl-le-loi', 'Ngập đường Lê Lợi', 'Lê Lợi'],
     ['sf-cl-ba-trieu', 'Ngập đường Bà Triệu', 'Bà Triệu'],
+    ['sf-cl-nguyen-hue', 'Ngập đường Nguyễn Huệ', 'Nguyễn Huệ'],
   ] as const)
     devices.push({
       ...{ id, kind: 'flood', name, district: 'Thuận Hóa', location: at },
@@ -131,10 +191,21 @@ beforeAll(async () => {
   expect(made.status).toBe(201);
   for (const d of (made.body as { devices: Array<{ id: string; secret: string }> }).devices)
     secrets.set(d.id, d.secret);
+  const floodControl = (await api('GET', `${cluster.apiUrl}/api/agencies/flood-control`)).body as {
+    name: unknown;
+  };
+  const url = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hooks/flood`;
+  const replaced = await api('PUT', `${cluster.apiUrl}/api/agencies/flood-control`, {
+    name: floodControl.name,
+    receivers: [{ id: 'duty-desk', type: 'webhook', url }],
+  });
+  expect(replaced.status).toBe(200);
 }, 120_000);
 
 afterAll(async () => {
   await cluster?.stop();
+  await new Promise((resolve) => hookServer.close(resolve));
+  if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('a cluster of three nodes behind HAProxy', () => {
@@ -278,24 +349,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
     const gauge = 'sf-cl-ba-trieu';
     const owner = await ownerOf(gauge);
     const through = cluster.nodes.find((n) => n !== owner)!;
-    const send = async (points: ReadonlyArray<readonly [number, number]>) => {
-      const client = await connectToNode(through, {
-        clientId: gauge,
-        username: gauge,
-        password: secrets.get(gauge),
-      });
-      for (const [minutesAgo, depth] of points) {
-        const ts = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-        await client.publishAsync(
-          `city/flood/${gauge}/telemetry`,
-          JSON.stringify({ water_level_m: depth, ts }),
-          {
-            qos: 1,
-          },
-        );
-      }
-      await client.endAsync();
-    };
+    const send = (points: ReadonlyArray<readonly [number, number]>) => sendDepths(through, gauge, points);
     await send([[4, 0.31]]); // the sustain starts on the owner
     await owner.kill();
     const survivor = await ownerOf(gauge);
@@ -322,6 +376,43 @@ describe('a cluster of three nodes behind HAProxy', () => {
     };
     expect(history.events.map((e) => e.type)).toEqual(['raised', 'resolved']);
     await owner.start();
+    await cluster.nodesUp(3);
+  });
+
+  it("sends a killed notifier's notification, waiting to be retried, from the survivor that takes its lease", async () => {
+    const gauge = 'sf-cl-nguyen-hue';
+    const notifier = await notifierNode();
+    const through = cluster.nodes.find((n) => n !== notifier)!;
+    hookStatus = 503;
+    await sendDepths(through, gauge, [
+      [4, 0.31],
+      [3, 0.32],
+      [1, 0.34],
+    ]);
+    const failed = await eventually(() => hooks.find((h) => h.devices.includes(gauge)), 20_000);
+    expect(failed.answered).toBe(503);
+    await notifier.kill();
+    hookStatus = 200;
+    const delivered = await eventually(
+      () => hooks.find((h) => h.devices.includes(gauge) && h.answered === 200),
+      30_000,
+    );
+    expect(delivered.key).toBe(failed.key);
+    const survivor = await notifierNode();
+    expect(survivor).not.toBe(notifier);
+    const [alert] = (
+      (await api('GET', `${through.apiUrl}/api/alerts?device=${gauge}`)).body as {
+        alerts: Array<{ id: number }>;
+      }
+    ).alerts;
+    const shown = (await api('GET', `${through.apiUrl}/api/alerts/${alert!.id}/deliveries`)).body as {
+      deliveries: Array<{ key: string; status: string; attempts: Array<{ ok: boolean }> }>;
+    };
+    expect(shown.deliveries.map((d) => [d.key, d.status, d.attempts.map((a) => a.ok)])).toEqual([
+      [failed.key, 'delivered', [false, true]],
+    ]);
+    expect(hooks.filter((h) => h.key === failed.key).map((h) => h.answered)).toEqual([503, 200]);
+    await notifier.start();
     await cluster.nodesUp(3);
   });
 });
