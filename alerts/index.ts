@@ -15,7 +15,6 @@ export {
   Severity,
   type AlertChange,
   type AlertStore,
-  type EventScope,
   type SavedState,
   type TriggerInput,
   type TriggerItem,

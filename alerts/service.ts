@@ -81,7 +81,7 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
     get: (id) => store.get(id),
     openFor: (rule, device) => store.openFor(rule, device),
     listOpen: () => store.listOpen(),
-    eventsAfter: (afterId, limit, scope) => store.eventsAfter(afterId, limit, scope),
+    eventsAfter: (afterId, limit) => store.eventsAfter(afterId, limit),
     responseTimes: (filter) => store.responseTimes(filter),
     subscribe(listener, options) {
       listeners.add(listener);

@@ -62,4 +62,8 @@ export const ALERT_STORE_PG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX rule_states_by_part ON rule_states (part);
    ${RULE_LEASE_TABLES}`,
+  // 2: the notifications are the cluster's, made by one node for all (notify/lease.ts): no node reads
+  // the events of the alerts it raised on their own any more.
+  `DROP INDEX alert_events_by_raiser;
+   ALTER TABLE alert_events DROP COLUMN raised_by;`,
 ];

@@ -118,8 +118,8 @@ export async function openPostgresAlertStore(
   ): Promise<AlertChange> {
     const [event] = await tx.unsafe(
       `INSERT INTO alert_events (alert_id, type, at, severity, state, message, value, threshold, level, actor,
-         note, origin, raised_by)
-       SELECT id, $2, $3, severity, state, message, value, threshold, level, $4, $5, $6, origin FROM alerts
+         note, origin)
+       SELECT id, $2, $3, severity, state, message, value, threshold, level, $4, $5, $6 FROM alerts
        WHERE id = $1
        RETURNING ${EVENT_COLUMNS}`,
       [id, type, at, by, note, origin],
@@ -236,14 +236,9 @@ export async function openPostgresAlertStore(
   async function eventsAfter(
     afterId: number,
     limit: number,
-    only: { madeElsewhere?: boolean; raisedHere?: boolean },
+    only: { madeElsewhere?: boolean },
   ): Promise<AlertChange[]> {
-    // Each shape its own statement, so that the planner walks (raised_by, id) or the ids from the cursor on.
-    const where = [
-      'id > $1',
-      ...(only.madeElsewhere === true ? ['origin <> $3'] : []),
-      ...(only.raisedHere === true ? ['raised_by = $3'] : []),
-    ];
+    const where = ['id > $1', ...(only.madeElsewhere === true ? ['origin <> $3'] : [])];
     const rows = await sql.unsafe(
       `SELECT e.*, row_to_json(a) AS alert
        FROM (SELECT ${EVENT_COLUMNS} FROM alert_events WHERE ${where.join(' AND ')} ORDER BY id LIMIT $2) e
@@ -360,10 +355,7 @@ export async function openPostgresAlertStore(
           )
         ).map(toAlert),
       ),
-    eventsAfter: (afterId, limit, scope = 'all') =>
-      guard(`events after ${afterId}`, () =>
-        eventsAfter(afterId, limit, { raisedHere: scope === 'raised-here' }),
-      ),
+    eventsAfter: (afterId, limit) => guard(`events after ${afterId}`, () => eventsAfter(afterId, limit, {})),
 
     async saveStates(states) {
       // Parsed (and refused as a whole) before anything is written; the last of one (rule, device) wins.

@@ -309,7 +309,6 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         return row === undefined ? undefined : toAlert(row);
       }),
     listOpen: () => guard('list open alerts', () => s.listOpen.all().map(toAlert)),
-    // One process: every alert was raised here, whatever the scope.
     eventsAfter: (afterId, limit) =>
       guard(`events after ${afterId}`, () =>
         s.eventsAfter.all(afterId, limit).map((row) => {

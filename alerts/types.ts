@@ -159,13 +159,6 @@ export const AlertFilter = z.object({
 });
 export type AlertFilter = z.input<typeof AlertFilter>;
 
-/**
- * Whose events `eventsAfter` reads: `all`, or `raised-here`, those of the alerts this node raised (in a
- * cluster each node's notifier tells the alerts it raised, whichever node changes them later; in one
- * process every alert is raised here).
- */
-export type EventScope = 'all' | 'raised-here';
-
 export interface AlertStore {
   /**
    * Applies a trigger. raise with no open alert for (rule, device) opens one (`raised`); raise or escalate
@@ -201,7 +194,7 @@ export interface AlertStore {
    * The events after event id `afterId`, oldest first, at most `limit`, each with its alert as it is now:
    * the log every transition writes in its own transaction, which the notifier reads as its outbox.
    */
-  eventsAfter(afterId: number, limit: number, scope?: EventScope): Promise<AlertChange[]>;
+  eventsAfter(afterId: number, limit: number): Promise<AlertChange[]>;
   /** Saves evaluator states in one transaction (the engine's periodic checkpoint). */
   saveStates(states: readonly SavedState[]): Promise<void>;
   /** The saved states, each with when it was saved (ms since the epoch). */
