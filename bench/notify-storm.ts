@@ -1,12 +1,13 @@
 // The notifications in a storm, component by component on real files and a real HTTP receiver: the alert
-// store (SQLite), the notifier and its store (SQLite), the deliverer POSTing to webhooks on loopback. A
+// store and the notifier's store (SQLite, or with `--store postgres` a throwaway PostgreSQL, as a
+// cluster keeps them), the notifier, the deliverer POSTing to webhooks on loopback. A
 // storm of alerts is raised at once (a district's street gauges going silent together, as a typhoon
 // takes the power) and the benchmark reports how many notifications Huế's routing makes of it, how fast
 // the notifier reads the events (its outbox), and how fast the deliverer empties the outbox into the
 // receivers. Time is a clock the benchmark drives, so group waits cost nothing; every write is the
 // platform's own (synchronous = FULL). A dev tool, not a test: timing belongs in benchmarks.
 //
-//   npm run bench:notify -- [--alerts 1000] [--receivers 1] [--markdown]
+//   npm run bench:notify -- [--alerts 1000] [--receivers 1] [--store sqlite|postgres] [--markdown]
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,24 +16,37 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { openAlertStore, createAlertService, type TriggerItem } from '../alerts/index.ts';
+import {
+  createAlertService,
+  openAlertStore,
+  openPostgresAlertStore,
+  type AlertStore,
+  type TriggerItem,
+} from '../alerts/index.ts';
 import { readCommandLine } from '../cli/index.ts';
+import { startPostgres, type TestPostgres } from './servers/postgres.ts';
 import { AgencyInput, type AgencyRecord } from '../devices/index.ts';
 import {
   createDeliverer,
   createNotifier,
   openNotifyStore,
+  openPostgresNotifyStore,
+  openPostgresSilences,
   sqliteSilences,
+  type NotifyStore,
+  type SilenceStore,
   parseRouting,
   planAlert,
   webhookSender,
   type Routing,
 } from '../notify/index.ts';
 
-const USAGE = `npm run bench:notify -- [--alerts 1000] [--receivers 1] [--markdown]
+const USAGE = `npm run bench:notify -- [--alerts 1000] [--receivers 1] [--store sqlite|postgres] [--markdown]
 
   --alerts N     alerts in the storm (default 1000)
   --receivers N  webhook receivers of the owner agency (default 1): each gets every notification
+  --store S      where the alerts and the notifications are kept: sqlite (one process, the default) or
+                 postgres (a cluster's, in a throwaway PostgreSQL started for the run)
   --markdown     the results as a Markdown table`;
 
 const { values } = readCommandLine({
@@ -40,12 +54,14 @@ const { values } = readCommandLine({
   options: {
     alerts: { type: 'string' },
     receivers: { type: 'string' },
+    store: { type: 'string' },
     markdown: { type: 'boolean', default: false },
   },
 });
 const Options = z.object({
   alerts: z.coerce.number().int().min(1).max(100_000).default(1000),
   receivers: z.coerce.number().int().min(1).max(20).default(1),
+  store: z.enum(['sqlite', 'postgres']).default('sqlite'),
   markdown: z.boolean(),
 });
 const opts = Options.parse(values);
@@ -120,13 +136,51 @@ interface Result {
   readonly received: number;
 }
 
+let postgres: TestPostgres | undefined;
+let databases = 0;
+
+/** The stores of one run, on fresh files or a fresh database. */
+async function stores(
+  dir: string,
+  clock: () => number,
+): Promise<{ store: AlertStore; notify: NotifyStore; silences: SilenceStore; close(): Promise<void> }> {
+  if (opts.store === 'sqlite') {
+    const store = openAlertStore({ file: path.join(dir, 'alerts.db'), clock });
+    const notify = openNotifyStore(path.join(dir, 'notify.db'));
+    return {
+      store,
+      notify,
+      silences: sqliteSilences(notify),
+      close: async () => {
+        await store.close();
+        await notify.close();
+      },
+    };
+  }
+  postgres ??= await startPostgres();
+  const url = await postgres.database(`storm_${databases++}`);
+  const store = await openPostgresAlertStore({ url, origin: 'bench', clock, log });
+  const notify = await openPostgresNotifyStore({ url, log });
+  const silences = await openPostgresSilences(url);
+  return {
+    store,
+    notify,
+    silences,
+    close: async () => {
+      await store.close();
+      await notify.close();
+      await silences.close();
+    },
+  };
+}
+
 async function run(name: keyof typeof ROUTINGS, urls: readonly string[], received: () => number) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'notify-storm-'));
   let now = T0;
   const clock = () => now;
-  const store = openAlertStore({ file: path.join(dir, 'alerts.db'), clock });
+  const opened = await stores(dir, clock);
+  const { store, notify, silences } = opened;
   const alerts = createAlertService({ store, log, clock });
-  const notify = openNotifyStore(path.join(dir, 'notify.db'));
   const agency: AgencyRecord = {
     ...AgencyInput.parse({
       id: 'flood-control',
@@ -142,7 +196,7 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
   const routing: Routing = parsed.routing;
   const notifier = createNotifier({
     store: notify,
-    silences: sqliteSilences(notify),
+    silences,
     alerts,
     plan: (facts) => planAlert(routing, agencies, facts),
     deviceTags: () => ['street-flood'],
@@ -189,8 +243,7 @@ async function run(name: keyof typeof ROUTINGS, urls: readonly string[], receive
     deliverMs,
     received: received() - before,
   };
-  await store.close();
-  await notify.close();
+  await opened.close();
   await rm(dir, { recursive: true, force: true });
   return result;
 }
@@ -217,6 +270,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await hooks.close();
+    await postgres?.stop();
   }
   const head = [
     'routing',
@@ -229,7 +283,7 @@ async function main(): Promise<void> {
     'received',
   ];
   process.stdout.write(
-    `storm: ${opts.alerts} alerts, ${opts.receivers} webhook receiver(s) on loopback, Node.js ${process.version}\n`,
+    `storm: ${opts.alerts} alerts, ${opts.receivers} webhook receiver(s) on loopback, stores in ${opts.store}, Node.js ${process.version}\n`,
   );
   if (opts.markdown) {
     process.stdout.write(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |\n`);
