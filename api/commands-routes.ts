@@ -79,11 +79,11 @@ export function commandsRoutes(deps: { auth: Auth; commands: ApiCommands }): Fas
           ...errorResponses(...AUTH_ERRORS, 'API_ERR_COMMAND'),
         },
       },
-      handler: (request, reply) => {
+      handler: async (request, reply) => {
         // A refusal (CommandError) is API_ERR_COMMAND, with its code and fields (errors.ts).
-        const sent = commands.send(request.body, callerOf(auth, request));
+        const sent = await commands.send(request.body, callerOf(auth, request));
         reply.code(202);
-        return Promise.resolve({ batch: sent.batch, commands: sent.commands.map(view) });
+        return { batch: sent.batch, commands: sent.commands.map(view) };
       },
     });
 
@@ -96,7 +96,7 @@ export function commandsRoutes(deps: { auth: Auth; commands: ApiCommands }): Fas
         querystring: ListQuery,
         response: { 200: z.object({ commands: z.array(CommandView) }), ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { device, batch, state, before, limit } = request.query;
         const filter = {
           limit,
@@ -105,7 +105,7 @@ export function commandsRoutes(deps: { auth: Auth; commands: ApiCommands }): Fas
           ...(state === undefined ? {} : { state }),
           ...(before === undefined ? {} : { before }),
         };
-        return Promise.resolve({ commands: commands.list(filter).map(view) });
+        return { commands: (await commands.list(filter)).map(view) };
       },
     });
 
@@ -121,10 +121,10 @@ export function commandsRoutes(deps: { auth: Auth; commands: ApiCommands }): Fas
           ...errorResponses(...AUTH_ERRORS, 'API_ERR_NOT_FOUND'),
         },
       },
-      handler: (request) => {
-        const found = commands.get(request.params.id);
+      handler: async (request) => {
+        const found = await commands.get(request.params.id);
         if (found === undefined) throw new ApiError('API_ERR_NOT_FOUND', `no command ${request.params.id}`);
-        return Promise.resolve({ command: view(found.command), events: found.events.map(eventView) });
+        return { command: view(found.command), events: found.events.map(eventView) };
       },
     });
 

@@ -123,9 +123,9 @@ async function main(): Promise<void> {
       const posted = performance.now() - t0;
       if (res.status !== 202) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       const { batch } = (await res.json()) as { batch: number };
-      let done: ReturnType<typeof platform.commands.list> = [];
+      let done: Awaited<ReturnType<typeof platform.commands.list>> = [];
       for (;;) {
-        done = platform.commands.list({ batch, state: 'acknowledged', limit: 20_000 });
+        done = await platform.commands.list({ batch, state: 'acknowledged', limit: 20_000 });
         if (done.length === opts.lamps) break;
         if (performance.now() - t0 > 120_000)
           throw new Error(`${done.length} of ${opts.lamps} answered in 120 s`);

@@ -70,7 +70,7 @@ export interface BrokerHandlers {
    * A device's (or its gateway's) answer to a command, before it is acknowledged; as for alert requests,
    * a bad answer is the handler's to dead-letter, and an error back means it could not be recorded.
    */
-  readonly commandAck: (ack: CommandAckMessage) => Error | undefined;
+  readonly commandAck: (ack: CommandAckMessage) => Promise<Error | undefined>;
   /** A device's commands topic has gained a subscriber (the device, or its gateway): what waits may go. */
   readonly onCommandsListener: (deviceId: string) => void;
 }
@@ -271,12 +271,16 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     const payload = packet.payload as Buffer;
     unforwarded.add(payload);
     packet.retain = false;
-    const err = on().commandAck({ topic: packet.topic, device: parsed.device, source: client.id, payload });
-    callback(
-      err
-        ? refuse('BROKER_ERR_NOT_STORED', 'command answer not recorded', client.id, packet.topic, err)
-        : null,
-    );
+    void on()
+      .commandAck({ topic: packet.topic, device: parsed.device, source: client.id, payload })
+      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
+      .then((err) =>
+        callback(
+          err
+            ? refuse('BROKER_ERR_NOT_STORED', 'command answer not recorded', client.id, packet.topic, err)
+            : null,
+        ),
+      );
   }
 
   /** Readings, a device's own or a gateway's pack: acknowledged once ingest has them on disk. */

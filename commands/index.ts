@@ -15,10 +15,6 @@ export {
   type CommandServiceDeps,
   type DeadAck,
 } from './service.ts';
-export {
-  openCommandStore,
-  type CommandEvent,
-  type CommandFilter,
-  type CommandRecord,
-  type CommandStore,
-} from './store.ts';
+export type { CommandEvent, CommandFilter, CommandRecord, CommandStore } from './store.ts';
+export { openCommandStore } from './store-sqlite.ts';
+export { openPostgresCommandStore, type PostgresCommandStoreOptions } from './store-postgres.ts';

@@ -5,6 +5,10 @@
 // its expiry is never sent again. A device acts on an id once: a command may reach it twice (it is sent
 // again until answered), and its answer to an id already answered is ignored.
 //
+// In a cluster the store is shared (PostgreSQL): a command asked through one node is sent by the node its
+// device listens on, told by the store; an answer is recorded wherever it arrives; each expiry and each
+// check's end is made by one node, the one whose conditional write wins.
+//
 // For the commands a reading shows (set_dim, switch on/off), the device's next readings are checked
 // against the result (TALQ's "command not executed"): within the check window a reading must show it;
 // when the window ends without one, the check fails and `onCheck` is told (the platform raises an alert).
@@ -98,17 +102,25 @@ export interface CommandServiceDeps {
 
 export interface CommandService {
   /** Checks a request, stores its commands and sends those whose device listens; a CommandError if bad. */
-  send(request: CommandRequest, by: string): { batch: number; commands: CommandRecord[] };
+  send(request: CommandRequest, by: string): Promise<{ batch: number; commands: CommandRecord[] }>;
   /** A device's answer (from the broker); an Error only when it could not be recorded. */
-  ack(message: { device: string; source: string; topic: string; payload: Buffer }): Error | undefined;
-  /** The device (or its gateway) now listens: what waits for it is sent. */
-  listenerCame(device: string): void;
+  ack(message: {
+    device: string;
+    source: string;
+    topic: string;
+    payload: Buffer;
+  }): Promise<Error | undefined>;
+  /** The device (or its gateway) now listens: what waits for it is sent (a failure is logged). */
+  listenerCame(device: string): Promise<void>;
   /** Expires what waited too long, ends checks whose window passed. Run every second. */
-  tick(): void;
-  /** A stored reading: does it show the result of a command being checked? */
+  tick(): Promise<void>;
+  /**
+   * A stored reading: does it show the result of a command being checked? Returns at once; the check is
+   * made after, in order per device (a failure is logged).
+   */
   observe(reading: Reading): void;
-  get(id: number): { command: CommandRecord; events: CommandEvent[] } | undefined;
-  list(filter: CommandFilter): CommandRecord[];
+  get(id: number): Promise<{ command: CommandRecord; events: CommandEvent[] } | undefined>;
+  list(filter: CommandFilter): Promise<CommandRecord[]>;
 }
 
 /** What a stored command's result should look like in a reading, if a reading shows it. */
@@ -134,11 +146,18 @@ function checkSpec(type: string, params: unknown): CommandSpec {
 
 export function createCommandService(deps: CommandServiceDeps): CommandService {
   const { store, topics, log, clock } = deps;
-  /** Devices with a check pending: the per-reading path asks the store only about these. */
-  const checking = new Set<string>();
-  /** The last value of a checked field each device reported since its check began, for the mismatch's detail. */
-  const lastSeen = new Map<number, number | boolean>();
-  for (const device of store.devicesChecking()) checking.add(device);
+  /**
+   * Devices with a check pending: the per-reading path asks the store only about these. Read again at each
+   * tick, for the checks begun through other nodes.
+   */
+  let checking = new Set<string>();
+  /** Each device's checks of readings, one after the other. */
+  const observing = new Map<string, Promise<void>>();
+  const refreshChecking = async () => {
+    const devices = await store.devicesChecking();
+    checking = new Set([...devices, ...observing.keys()]);
+  };
+  refreshChecking().catch((err: unknown) => log.error({ err }, 'commands being checked not read'));
 
   function write(c: CommandRecord, state: string, at: number, detail: string | null): void {
     const tags = encodeTags({
@@ -165,13 +184,14 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
   }
 
   /** Marks them sent, then publishes each: a failed publish leaves it sent, to go again on reconnect. */
-  function dispatch(commands: readonly CommandRecord[]): void {
-    if (commands.length === 0) return;
+  async function dispatch(commands: readonly CommandRecord[]): Promise<CommandRecord[]> {
+    if (commands.length === 0) return [];
     const at = clock();
-    for (const c of store.markSent(
+    const sent = await store.markSent(
       commands.map((c) => c.id),
       at,
-    )) {
+    );
+    for (const c of sent) {
       write(c, 'sent', at, null);
       const message: CommandMessage = {
         id: c.id,
@@ -188,7 +208,25 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
           ),
         );
     }
+    return sent;
   }
+
+  /** Another node queued commands (a batch, or anything while notices were lost): send those for here. */
+  async function queuedElsewhere(batch: number | undefined): Promise<void> {
+    const now = clock();
+    const here = (await store.queued(batch)).filter(
+      (c) => c.expiresAt > now && deps.listening(c.kind, c.device),
+    );
+    await dispatch(here);
+  }
+  store.onQueuedElsewhere?.((batch) => {
+    queuedElsewhere(batch).catch((err: unknown) =>
+      log.error(
+        { err, batch },
+        'commands queued through another node not sent; they go when the device comes back',
+      ),
+    );
+  });
 
   function resolveTarget(target: CommandTarget, spec: CommandSpec): DeviceRecord[] {
     const takes = (d: DeviceRecord) => COMMAND_KINDS[spec.type].includes(d.kind);
@@ -251,12 +289,11 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     return chosen;
   }
 
-  function endCheck(c: CommandRecord, check: CommandCheck, detail: string, at: number): void {
-    const ended = store.setCheck(c.id, check, at, detail);
-    lastSeen.delete(c.id);
+  async function endCheck(c: CommandRecord, check: CommandCheck, detail: string, at: number): Promise<void> {
+    const ended = await store.setCheck(c.id, check, at, detail);
     if (ended === undefined) return;
     write(ended, check, at, detail);
-    if (store.pendingChecks(c.device).length === 0) checking.delete(c.device);
+    if ((await store.pendingChecks(c.device)).length === 0) checking.delete(c.device);
     try {
       deps.onCheck?.(ended, check, detail);
     } catch (err) {
@@ -264,8 +301,27 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     }
   }
 
+  /** The device's pending checks against one reading. */
+  async function check(reading: Reading): Promise<void> {
+    for (const c of await store.pendingChecks(reading.device)) {
+      // Measured before the command was asked for: it cannot show it. A reading between the command and
+      // its execution shows the old state: it is only the value seen so far, and a later one may match.
+      if (reading.time < c.createdAt) continue;
+      const expected = expectedOf(c);
+      if (expected === undefined) continue;
+      // A reading that cannot show the result (a lamp off by day has no dim level) is not counted.
+      if (expected.when !== undefined && reading.fields[expected.when.field] !== expected.when.value)
+        continue;
+      const value = reading.fields[expected.field];
+      if (value === undefined || typeof value === 'string') continue;
+      if (value === expected.value)
+        await endCheck(c, 'matched', `${expected.field} ${String(value)}`, clock());
+      else if (value !== c.checkSeen) await store.seen(c.id, value);
+    }
+  }
+
   return {
-    send(request, by) {
+    async send(request, by) {
       const spec = checkSpec(request.type, request.params);
       const expiresInMs = expiryMs(request.expires_in ?? DEFAULT_EXPIRY);
       if (expiresInMs < MIN_EXPIRY_MS || expiresInMs > MAX_EXPIRY_MS)
@@ -273,7 +329,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       const devices = resolveTarget(request.target, spec);
       const at = clock();
       const checked = expectedReading(spec) !== undefined;
-      const made = store.create(
+      const made = await store.create(
         { type: spec.type, target: request.target, by, at, expiresAt: at + expiresInMs },
         devices.map((d) => ({
           device: d.id,
@@ -285,11 +341,12 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       );
       for (const c of made.commands) write(c, 'queued', at, null);
       log.info({ batch: made.batch, type: spec.type, devices: devices.length, by }, 'commands asked for');
-      dispatch(made.commands.filter((c) => deps.listening(c.kind, c.device)));
-      return { batch: made.batch, commands: made.commands.map((c) => store.get(c.id)!) };
+      const sent = await dispatch(made.commands.filter((c) => deps.listening(c.kind, c.device)));
+      const now = new Map(sent.map((c) => [c.id, c]));
+      return { batch: made.batch, commands: made.commands.map((c) => now.get(c.id) ?? c) };
     },
 
-    ack({ device, source, topic, payload }) {
+    async ack({ device, source, topic, payload }) {
       let answer: CommandAck;
       try {
         answer = CommandAck.parse(JSON.parse(payload.toString('utf8')));
@@ -300,7 +357,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       }
       const at = clock();
       try {
-        const known = store.get(answer.id);
+        const known = await store.get(answer.id);
         if (known === undefined || known.device !== device) {
           deps.deadLetter({
             source,
@@ -320,10 +377,10 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
         const checkDue = known.check === 'pending' && expected !== undefined ? at + deps.checkWindowMs : null;
         // A newer command on the same field (set_dim 70 after set_dim 40) makes the older one's check moot.
         if (checkDue !== null)
-          for (const older of store.pendingChecks(device))
+          for (const older of await store.pendingChecks(device))
             if (older.id < answer.id && expectedOf(older)?.field === expected!.field)
-              endCheck(older, 'unverified', `superseded by command ${answer.id}`, at);
-        const finished = store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
+              await endCheck(older, 'unverified', `superseded by command ${answer.id}`, at);
+        const finished = await store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
         if (finished === undefined) {
           log.debug(
             { command: answer.id, device, state: known.state },
@@ -339,51 +396,54 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       }
     },
 
-    listenerCame(device) {
+    async listenerCame(device) {
       const now = clock();
-      dispatch(store.waiting(device).filter((c) => c.expiresAt > now));
+      try {
+        await dispatch((await store.waiting(device)).filter((c) => c.expiresAt > now));
+      } catch (err) {
+        log.error({ err, device }, 'commands waiting for a device not sent; they go when it comes back');
+      }
     },
 
-    tick() {
+    async tick() {
       const now = clock();
-      for (const c of store.expire(now)) write(c, 'expired', now, null);
-      for (const c of store.checksDue(now)) {
+      for (const c of await store.expire(now)) write(c, 'expired', now, null);
+      for (const c of await store.checksDue(now)) {
         const expected = expectedOf(c)!;
-        const seen = lastSeen.get(c.id);
         const window = `${Math.round(deps.checkWindowMs / 1000)} s`;
-        if (seen === undefined)
-          endCheck(c, 'unverified', `no reading that could show ${expected.field} within ${window}`, now);
+        if (c.checkSeen === null)
+          await endCheck(
+            c,
+            'unverified',
+            `no reading that could show ${expected.field} within ${window}`,
+            now,
+          );
         else
-          endCheck(
+          await endCheck(
             c,
             'mismatched',
-            `${expected.field} ${String(seen)}, expected ${String(expected.value)}`,
+            `${expected.field} ${String(c.checkSeen)}, expected ${String(expected.value)}`,
             now,
           );
       }
+      await refreshChecking();
     },
 
     observe(reading) {
-      if (!checking.has(reading.device)) return;
-      for (const c of store.pendingChecks(reading.device)) {
-        // Measured before the command was asked for: it cannot show it. A reading between the command and
-        // its execution shows the old state: it is only the value seen so far, and a later one may match.
-        if (reading.time < c.createdAt) continue;
-        const expected = expectedOf(c);
-        if (expected === undefined) continue;
-        // A reading that cannot show the result (a lamp off by day has no dim level) is not counted.
-        if (expected.when !== undefined && reading.fields[expected.when.field] !== expected.when.value)
-          continue;
-        const value = reading.fields[expected.field];
-        if (value === undefined) continue;
-        if (value === expected.value) endCheck(c, 'matched', `${expected.field} ${String(value)}`, clock());
-        else lastSeen.set(c.id, value);
-      }
+      const { device } = reading;
+      if (!checking.has(device)) return;
+      const next = (observing.get(device) ?? Promise.resolve())
+        .then(() => check(reading))
+        .catch((err: unknown) => log.error({ err, device }, 'a reading not checked against its commands'))
+        .finally(() => {
+          if (observing.get(device) === next) observing.delete(device);
+        });
+      observing.set(device, next);
     },
 
-    get(id) {
-      const command = store.get(id);
-      return command === undefined ? undefined : { command, events: store.events(id) };
+    async get(id) {
+      const command = await store.get(id);
+      return command === undefined ? undefined : { command, events: await store.events(id) };
     },
     list: (filter) => store.list(filter),
   };

@@ -1,52 +1,9 @@
-// The command store: every command asked for, its state, and each transition, in SQLite (better-sqlite3,
-// WAL, synchronous FULL: a command the API answered for is on disk). Kept after the commands end: the
-// history of what the city told its devices.
-import type Database from 'better-sqlite3';
-import { openSqlite } from '../sqlite/index.ts';
+// The command store's contract: every command asked for, its state, and each transition, kept after the
+// commands end (the history of what the city told its devices). One process keeps it in SQLite
+// (store-sqlite.ts), a cluster in PostgreSQL (store-postgres.ts), where command ids are one space for
+// every node and a command queued through one node is sent by the node its device listens on.
 import type { CommandType, Kind } from '../devices/index.ts';
 import type { CommandCheck, CommandState } from '../measurements/index.ts';
-import { CommandError } from './errors.ts';
-
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE batches (
-     id INTEGER PRIMARY KEY,
-     type TEXT NOT NULL,
-     target TEXT NOT NULL CHECK (json_valid(target)),
-     by TEXT NOT NULL,
-     created_at INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE commands (
-     id INTEGER PRIMARY KEY,
-     batch_id INTEGER NOT NULL REFERENCES batches (id),
-     device TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     district TEXT NOT NULL,
-     type TEXT NOT NULL,
-     params TEXT NOT NULL CHECK (json_valid(params)),
-     state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'acknowledged', 'failed', 'expired')),
-     by TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     expires_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     detail TEXT,
-     check_state TEXT CHECK (check_state IN ('pending', 'matched', 'mismatched', 'unverified')),
-     check_due INTEGER
-   ) STRICT;
-   CREATE INDEX commands_waiting ON commands (device) WHERE state IN ('queued', 'sent');
-   CREATE INDEX commands_expiring ON commands (expires_at) WHERE state IN ('queued', 'sent');
-   CREATE INDEX commands_checking ON commands (device) WHERE check_state = 'pending';
-   CREATE INDEX commands_of_device ON commands (device, id);
-   CREATE INDEX commands_of_batch ON commands (batch_id);
-   CREATE TABLE command_events (
-     id INTEGER PRIMARY KEY,
-     command_id INTEGER NOT NULL REFERENCES commands (id),
-     at INTEGER NOT NULL,
-     state TEXT NOT NULL,
-     detail TEXT
-   ) STRICT;
-   CREATE INDEX command_events_of ON command_events (command_id);`,
-];
 
 export type { CommandCheck, CommandState } from '../measurements/index.ts';
 
@@ -73,6 +30,8 @@ export interface CommandRecord {
   readonly check: 'pending' | CommandCheck | null;
   /** ms since the epoch: when a pending check fails if no reading has shown the result. */
   readonly checkDue: number | null;
+  /** The value of the checked field a reading showed last, while the check is pending and not matched. */
+  readonly checkSeen: number | boolean | null;
 }
 
 export interface CommandEvent {
@@ -105,14 +64,16 @@ export interface CommandStore {
   create(
     batch: { type: CommandType; target: unknown; by: string; at: number; expiresAt: number },
     commands: readonly NewCommand[],
-  ): { batch: number; commands: CommandRecord[] };
-  get(id: number): CommandRecord | undefined;
-  events(id: number): CommandEvent[];
-  list(filter: CommandFilter): CommandRecord[];
+  ): Promise<{ batch: number; commands: CommandRecord[] }>;
+  get(id: number): Promise<CommandRecord | undefined>;
+  events(id: number): Promise<CommandEvent[]>;
+  list(filter: CommandFilter): Promise<CommandRecord[]>;
   /** Queued or sent, not expired: what a device that comes back must get. */
-  waiting(device: string): CommandRecord[];
+  waiting(device: string): Promise<CommandRecord[]>;
+  /** Queued and never sent, of one batch or of all: what another node asked for and may wait here. */
+  queued(batch?: number): Promise<CommandRecord[]>;
   /** Each command published once more: queued becomes sent, and its attempt is counted; one transaction. */
-  markSent(ids: readonly number[], at: number): CommandRecord[];
+  markSent(ids: readonly number[], at: number): Promise<CommandRecord[]>;
   /**
    * The device's answer, if the command is still waiting for one; undefined when it was answered already,
    * expired or is not the device's. `checkDue` starts its check when done and a reading will show it.
@@ -124,20 +85,29 @@ export interface CommandStore {
     at: number,
     detail: string | null,
     checkDue: number | null,
-  ): CommandRecord | undefined;
-  /** Commands waiting past their expiry at `now`, made expired; one transaction. */
-  expire(now: number): CommandRecord[];
+  ): Promise<CommandRecord | undefined>;
+  /** Commands waiting past their expiry at `now`, made expired; each by one caller only. */
+  expire(now: number): Promise<CommandRecord[]>;
   /** Devices with a check pending. */
-  devicesChecking(): string[];
+  devicesChecking(): Promise<string[]>;
   /** The device's commands whose result a reading can show, pending a check. */
-  pendingChecks(device: string): CommandRecord[];
+  pendingChecks(device: string): Promise<CommandRecord[]>;
   /** Checks due by `now` that no reading answered. */
-  checksDue(now: number): CommandRecord[];
-  setCheck(id: number, check: CommandCheck, at: number, detail: string): CommandRecord | undefined;
-  close(): void;
+  checksDue(now: number): Promise<CommandRecord[]>;
+  /** What a reading showed of a pending check's field when it was not the result (the mismatch's detail). */
+  seen(id: number, value: number | boolean): Promise<void>;
+  /** Ends a pending check; undefined when it had ended already (by this node or another). */
+  setCheck(id: number, check: CommandCheck, at: number, detail: string): Promise<CommandRecord | undefined>;
+  /**
+   * In a cluster, told of each batch queued through another node (undefined: notices may have been missed,
+   * as when the database connection was lost), so that this node sends what waits for its devices.
+   */
+  onQueuedElsewhere?(listener: (batch: number | undefined) => void): void;
+  close(): Promise<void>;
 }
 
-interface Row {
+/** A command's row as both databases read it. */
+export interface Row {
   id: number;
   batch_id: number;
   device: string;
@@ -154,9 +124,10 @@ interface Row {
   detail: string | null;
   check_state: string | null;
   check_due: number | null;
+  check_seen: string | null;
 }
 
-function record(r: Row): CommandRecord {
+export function record(r: Row): CommandRecord {
   return {
     id: r.id,
     batch: r.batch_id,
@@ -174,166 +145,6 @@ function record(r: Row): CommandRecord {
     detail: r.detail,
     check: r.check_state as CommandRecord['check'],
     checkDue: r.check_due,
-  };
-}
-
-function openDb(file: string): Database.Database {
-  try {
-    return openSqlite({ file, what: 'the command store', migrations: MIGRATIONS });
-  } catch (err) {
-    throw new CommandError('COMMAND_ERR_STORE', `cannot open the command store at ${file}`, { cause: err });
-  }
-}
-
-export function openCommandStore(file: string): CommandStore {
-  const db = openDb(file);
-  const s = {
-    insertBatch: db.prepare<[string, string, string, number]>(
-      'INSERT INTO batches (type, target, by, created_at) VALUES (?, ?, ?, ?)',
-    ),
-    insert: db.prepare<[number, string, string, string, string, string, string, number, number, number]>(
-      `INSERT INTO commands (batch_id, device, kind, district, type, params, state, by, created_at, expires_at,
-         updated_at, check_state)
-       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, NULL)`,
-    ),
-    setChecked: db.prepare<[number]>("UPDATE commands SET check_state = 'pending' WHERE id = ?"),
-    event: db.prepare<[number, number, string, string | null]>(
-      'INSERT INTO command_events (command_id, at, state, detail) VALUES (?, ?, ?, ?)',
-    ),
-    get: db.prepare<[number], Row>('SELECT * FROM commands WHERE id = ?'),
-    events: db.prepare<[number], CommandEvent>(
-      'SELECT at, state, detail FROM command_events WHERE command_id = ? ORDER BY id',
-    ),
-    waiting: db.prepare<[string], Row>(
-      "SELECT * FROM commands WHERE device = ? AND state IN ('queued', 'sent') ORDER BY id",
-    ),
-    sent: db.prepare<[number, number]>(
-      "UPDATE commands SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent')",
-    ),
-    finish: db.prepare<[string, number, string | null, number | null, number | null, number, string]>(
-      `UPDATE commands SET state = ?, updated_at = ?, detail = ?, check_due = ?,
-         check_state = CASE WHEN check_state = 'pending' AND ? IS NOT NULL THEN 'pending' ELSE NULL END
-       WHERE id = ? AND device = ? AND state IN ('queued', 'sent')`,
-    ),
-    expiring: db.prepare<[number], Row>(
-      "SELECT * FROM commands WHERE state IN ('queued', 'sent') AND expires_at <= ? ORDER BY id",
-    ),
-    expire: db.prepare<[number, number]>(
-      "UPDATE commands SET state = 'expired', updated_at = ?, check_state = NULL WHERE id = ? AND state IN ('queued', 'sent')",
-    ),
-    pendingChecks: db.prepare<[string], Row>(
-      "SELECT * FROM commands WHERE device = ? AND check_state = 'pending' AND check_due IS NOT NULL ORDER BY id",
-    ),
-    devicesChecking: db.prepare<[], { device: string }>(
-      "SELECT DISTINCT device FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL",
-    ),
-    checksDue: db.prepare<[number], Row>(
-      "SELECT * FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL AND check_due <= ? ORDER BY id",
-    ),
-    setCheck: db.prepare<[string, number, number]>(
-      "UPDATE commands SET check_state = ?, updated_at = ? WHERE id = ? AND check_state = 'pending'",
-    ),
-  };
-  const one = (id: number) => {
-    const r = s.get.get(id);
-    return r === undefined ? undefined : record(r);
-  };
-
-  const create = db.transaction(
-    (
-      batch: { type: CommandType; target: unknown; by: string; at: number; expiresAt: number },
-      commands: readonly NewCommand[],
-    ) => {
-      const batchId = Number(
-        s.insertBatch.run(batch.type, JSON.stringify(batch.target), batch.by, batch.at).lastInsertRowid,
-      );
-      const ids = commands.map((c) => {
-        const id = Number(
-          s.insert.run(
-            batchId,
-            c.device,
-            c.kind,
-            c.district,
-            batch.type,
-            JSON.stringify(c.params),
-            batch.by,
-            batch.at,
-            batch.expiresAt,
-            batch.at,
-          ).lastInsertRowid,
-        );
-        if (c.checked) s.setChecked.run(id);
-        s.event.run(id, batch.at, 'queued', null);
-        return id;
-      });
-      return { batch: batchId, commands: ids.map((id) => one(id)!) };
-    },
-  );
-  const markSent = db.transaction((ids: readonly number[], at: number) =>
-    ids.flatMap((id) => {
-      if (s.sent.run(at, id).changes === 0) return [];
-      s.event.run(id, at, 'sent', null);
-      return [one(id)!];
-    }),
-  );
-  const finish = db.transaction(
-    (
-      id: number,
-      device: string,
-      result: 'acknowledged' | 'failed',
-      at: number,
-      detail: string | null,
-      checkDue: number | null,
-    ) => {
-      if (s.finish.run(result, at, detail, checkDue, checkDue, id, device).changes === 0) return undefined;
-      s.event.run(id, at, result, detail);
-      return one(id);
-    },
-  );
-  const expire = db.transaction((now: number) =>
-    s.expiring.all(now).flatMap((r) => {
-      if (s.expire.run(now, r.id).changes === 0) return [];
-      s.event.run(r.id, now, 'expired', null);
-      return [one(r.id)!];
-    }),
-  );
-  const setCheck = db.transaction((id: number, check: CommandCheck, at: number, detail: string) => {
-    if (s.setCheck.run(check, at, id).changes === 0) return undefined;
-    s.event.run(id, at, check, detail);
-    return one(id);
-  });
-
-  return {
-    create: (batch, commands) => create.immediate(batch, commands),
-    get: one,
-    events: (id) => s.events.all(id),
-    list(filter) {
-      const where: string[] = [];
-      const args: Array<string | number> = [];
-      const add = (clause: string, value: string | number | undefined) => {
-        if (value === undefined) return;
-        where.push(clause);
-        args.push(value);
-      };
-      add('device = ?', filter.device);
-      add('batch_id = ?', filter.batch);
-      add('state = ?', filter.state);
-      add('id < ?', filter.before);
-      const sql = `SELECT * FROM commands ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      return db
-        .prepare<Array<string | number>, Row>(sql)
-        .all(...args, filter.limit)
-        .map(record);
-    },
-    waiting: (device) => s.waiting.all(device).map(record),
-    markSent: (ids, at) => markSent.immediate(ids, at),
-    finish: (id, device, result, at, detail, checkDue) =>
-      finish.immediate(id, device, result, at, detail, checkDue),
-    expire: (now) => expire.immediate(now),
-    devicesChecking: () => s.devicesChecking.all().map((r) => r.device),
-    pendingChecks: (device) => s.pendingChecks.all(device).map(record),
-    checksDue: (now) => s.checksDue.all(now).map(record),
-    setCheck: (id, check, at, detail) => setCheck.immediate(id, check, at, detail),
-    close: () => db.close(),
+    checkSeen: r.check_seen === null ? null : (JSON.parse(r.check_seen) as number | boolean),
   };
 }

@@ -9,6 +9,7 @@ import type { Broker } from '../broker/index.ts';
 import {
   createCommandService,
   openCommandStore,
+  openPostgresCommandStore,
   type CommandRecord,
   type CommandService,
 } from '../commands/index.ts';
@@ -35,10 +36,24 @@ export interface CommandingDeps {
   readonly rules: Pick<RuleEngine, 'status'>;
 }
 
-export function startCommands(config: Config, deps: CommandingDeps, stack: CloseStack): CommandService {
+export async function startCommands(
+  config: Config,
+  deps: CommandingDeps,
+  stack: CloseStack,
+): Promise<CommandService> {
   const { log, clock, registry, alerts } = deps;
-  const store = openCommandStore(path.join(config.dataDir, 'commands.db'));
-  stack.push('command store', store, (s) => s.close());
+  // A cluster's nodes share the commands in PostgreSQL (docs/cluster.md); one process keeps them in SQLite.
+  const store = stack.push(
+    'command store',
+    config.databaseUrl === undefined
+      ? openCommandStore(path.join(config.dataDir, 'commands.db'))
+      : await openPostgresCommandStore({
+          url: config.databaseUrl,
+          origin: config.cluster?.nodeId ?? 'single',
+          log,
+        }),
+    (s) => s.close(),
+  );
 
   /** Who answers for a kind's devices: the owner of the rules in force for that kind (Huế: hepco). */
   const ownerOf = (kind: string): string =>
@@ -119,8 +134,8 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
       );
       return;
     }
-    try {
-      service.send(
+    service
+      .send(
         {
           target,
           type: command.type,
@@ -128,20 +143,26 @@ export function startCommands(config: Config, deps: CommandingDeps, stack: Close
           ...(command.expires_in === undefined ? {} : { expires_in: command.expires_in }),
         },
         `rule ${alert.rule}`,
+      )
+      .catch((err: unknown) =>
+        log.error({ err, rule: alert.rule, device: alert.device }, "a rule's command was not sent"),
       );
-    } catch (err) {
-      log.error({ err, rule: alert.rule, device: alert.device }, "a rule's command was not sent");
-    }
   });
   stack.push('rule commands', unsubscribe, (u) => u());
+  // One tick at a time: a slow store (PostgreSQL far away) makes the next wait, never overlap.
+  let ticking: Promise<void> | undefined;
   const timer = setInterval(() => {
-    try {
-      service.tick();
-    } catch (err) {
-      log.error({ err }, 'commands not expired or checked this round; trying again in a second');
-    }
+    ticking ??= service
+      .tick()
+      .catch((err: unknown) =>
+        log.error({ err }, 'commands not expired or checked this round; trying again in a second'),
+      )
+      .finally(() => (ticking = undefined));
   }, TICK_MS);
   timer.unref();
-  stack.push('command timer', timer, (t) => clearInterval(t));
+  stack.push('command timer', timer, async (t) => {
+    clearInterval(t);
+    await ticking;
+  });
   return service;
 }

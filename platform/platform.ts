@@ -105,7 +105,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       isAgency: (id) => registry.getAgency(id) !== undefined,
       deadLetter: (letter) => deadLetters.record(letter),
     });
-    const commands = startCommands(
+    const commands = await startCommands(
       config,
       { log: child('commands'), clock, topics, registry, spool, deadLetters, broker, alerts, rules },
       stack,
@@ -125,7 +125,7 @@ export async function startPlatform(config: Config, deps: PlatformDeps): Promise
       ...handlers,
       onReadingsWanted: flows.readingsWanted,
       commandAck: (message) => commands.ack(message),
-      onCommandsListener: (device) => commands.listenerCame(device),
+      onCommandsListener: (device) => void commands.listenerCame(device),
     });
     stack.push('mqtt listeners', listeners, (l) => l.close());
     metrics.observe({

@@ -24,7 +24,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],
   ['notify', ['measurements', 'devices', 'alerts', 'rules', 'sqlite', 'postgres']],
-  ['commands', ['measurements', 'devices', 'influx', 'sqlite']],
+  ['commands', ['measurements', 'devices', 'influx', 'sqlite', 'postgres']],
   ['broker', ['devices', 'ingest']],
   [
     'api',

@@ -73,7 +73,7 @@ async function startNode(nodeId: string, redisUrl = redis.url): Promise<Node> {
     ingest,
     alertRequest: () => Promise.resolve(undefined),
     onReadingsWanted: (now) => (wanted = now),
-    commandAck: () => undefined,
+    commandAck: () => Promise.resolve(undefined),
     onCommandsListener: () => undefined,
   });
   const node: Node = {

@@ -375,7 +375,11 @@ describe('the operations console', () => {
       .waitFor();
     expect(await page.getByTestId('commands').textContent()).toContain('Trực ban IOC');
     expect(
-      platform.commands.list({ device: 'sl-console', limit: 10 }).map((c) => [c.type, c.params, c.by]),
+      (await platform.commands.list({ device: 'sl-console', limit: 10 })).map((c) => [
+        c.type,
+        c.params,
+        c.by,
+      ]),
     ).toEqual([['set_dim', { level_pct: 30 }, 'Trực ban IOC']]);
     // A viewer sees the list, not the form.
     const viewer = await signedIn('quan-sat');

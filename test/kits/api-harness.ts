@@ -229,7 +229,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       deadLetters.close();
       await alertStore.close();
       await notifyStore.close();
-      commandStore.close();
+      await commandStore.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
