@@ -5,7 +5,8 @@
 // node reaches an MQTT subscriber and a stream of server-sent events on others; and when the node that
 // evaluates a street gauge's rules is killed, its partition moves to a survivor, which raises the
 // gauge's alert once and clears it once. When the node that sends the notifications is killed with one
-// waiting to be retried, a survivor takes its lease and sends it, under the same key, once.
+// waiting to be retried, a survivor takes its lease and sends it, under the same key, once. A command
+// asked through one node reaches a lamp connected to another, whose answer is recorded there.
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -187,6 +188,10 @@ beforeAll(async () => {
       meta: { type: 'street', street },
       tags: ['street-flood'],
     } as (typeof devices)[number]);
+  devices.push({
+    ...{ id: 'sl-cl-hung-vuong', kind: 'streetlight', name: 'Đèn Hùng Vương', district: 'Thuận Hóa' },
+    ...{ location: at, meta: { street: 'Hùng Vương', rated_w: 150 } },
+  });
   const made = await api('POST', `${cluster.apiUrl}/api/devices/bulk`, { devices });
   expect(made.status).toBe(201);
   for (const d of (made.body as { devices: Array<{ id: string; secret: string }> }).devices)
@@ -414,5 +419,34 @@ describe('a cluster of three nodes behind HAProxy', () => {
     expect(hooks.filter((h) => h.key === failed.key).map((h) => h.answered)).toEqual([503, 200]);
     await notifier.start();
     await cluster.nodesUp(3);
+  });
+
+  it('sends a command asked through one node to a lamp connected to another, which records its answer', async () => {
+    const id = 'sl-cl-hung-vuong';
+    const [there, asked] = cluster.nodes;
+    const lamp = await connectToNode(there!, { clientId: id, username: id, password: secrets.get(id) });
+    const received: Array<{ id: number; type: string }> = [];
+    lamp.on('message', (topic, payload) => {
+      const command = JSON.parse(payload.toString()) as { id: number; type: string };
+      received.push(command);
+      void lamp.publishAsync(`${topic}/ack`, JSON.stringify({ id: command.id, result: 'done' }), { qos: 1 });
+    });
+    await lamp.subscribeAsync(`city/streetlight/${id}/commands`, { qos: 1 });
+    const res = await api('POST', `${asked!.apiUrl}/api/commands`, {
+      target: { device: id },
+      type: 'set_dim',
+      params: { level_pct: 40 },
+    });
+    expect(res.status).toBe(202);
+    const [queued] = (res.body as { commands: Array<{ id: number }> }).commands;
+    const state = async () =>
+      (
+        (await api('GET', `${asked!.apiUrl}/api/commands/${queued!.id}`)).body as {
+          command: { state: string };
+        }
+      ).command.state;
+    await eventually(async () => ((await state()) === 'acknowledged' ? true : undefined), 10_000);
+    expect(received).toEqual([expect.objectContaining({ id: queued!.id, type: 'set_dim' })]);
+    await lamp.endAsync();
   });
 });
