@@ -63,7 +63,8 @@ export const ALERT_STORE_PG_MIGRATIONS: readonly string[] = [
    CREATE INDEX rule_states_by_part ON rule_states (part);
    ${RULE_LEASE_TABLES}`,
   // 2: the notifications are the cluster's, made by one node for all (notify/lease.ts): no node reads
-  // the events of the alerts it raised on their own any more.
+  // the events of the alerts it raised on their own any more. The column stays, no longer required, for
+  // the nodes of an older build still running during a rolling upgrade; a later schema drops it.
   `DROP INDEX alert_events_by_raiser;
-   ALTER TABLE alert_events DROP COLUMN raised_by;`,
+   ALTER TABLE alert_events ALTER COLUMN raised_by DROP NOT NULL;`,
 ];

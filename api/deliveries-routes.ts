@@ -2,7 +2,12 @@
 // (the dead ones are those that gave up: an operator follows them up by hand).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DELIVERY_STATUSES, type Delivery, type NotifyStore } from '../notify/index.ts';
+import {
+  DELIVERY_STATUSES,
+  type Attempt as NotifyAttempt,
+  type Delivery,
+  type NotifyStore,
+} from '../notify/index.ts';
 import type { Auth } from './auth.ts';
 import { AUTH_ERRORS, BEARER, errorResponses, wholeNumber } from './route-kit.ts';
 
@@ -35,7 +40,10 @@ const ListQuery = z.object({
 export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }): FastifyPluginAsyncZod {
   const { auth, deliveries } = deps;
   const tags = ['notifications'];
-  const view = async (d: Delivery): Promise<z.infer<typeof DeliveryView>> => ({
+  const view = (
+    d: Delivery,
+    attempts: ReadonlyMap<number, readonly NotifyAttempt[]>,
+  ): z.infer<typeof DeliveryView> => ({
     id: d.id,
     key: d.key,
     agency: d.agency,
@@ -46,8 +54,14 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
     doneAt: iso(d.doneAt),
     nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
     lastError: d.lastError,
-    attempts: (await deliveries.attempts(d.id)).map((a) => ({ ...a, at: iso(a.at)! })),
+    attempts: (attempts.get(d.id) ?? []).map((a) => ({ ...a, at: iso(a.at)! })),
   });
+
+  /** The deliveries as the API shows them, their attempts read together. */
+  const views = async (found: readonly Delivery[]) => {
+    const attempts = await deliveries.attempts(found.map((d) => d.id));
+    return found.map((d) => view(d, attempts));
+  };
 
   return (app) => {
     app.get('/alerts/:id/deliveries', {
@@ -60,7 +74,7 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
         response: { 200: z.object({ deliveries: z.array(DeliveryView) }), ...errorResponses(...AUTH_ERRORS) },
       },
       handler: async (request) => ({
-        deliveries: await Promise.all((await deliveries.deliveriesOfAlert(request.params.id)).map(view)),
+        deliveries: await views(await deliveries.deliveriesOfAlert(request.params.id)),
       }),
     });
 
@@ -76,7 +90,7 @@ export function deliveriesRoutes(deps: { auth: Auth; deliveries: ApiDeliveries }
       handler: async (request) => {
         const { status, limit } = request.query;
         const found = await deliveries.deliveries({ limit, ...(status === undefined ? {} : { status }) });
-        return { deliveries: await Promise.all(found.map(view)) };
+        return { deliveries: await views(found) };
       },
     });
 

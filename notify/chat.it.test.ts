@@ -106,7 +106,7 @@ async function send(
   });
   const [outcome] = await deliverer.deliverDue();
   const delivery = (await store.deliveries())[0]!;
-  return { outcome, attempts: await store.attempts(delivery.id), delivery };
+  return { outcome, attempts: (await store.attempts([delivery.id])).get(delivery.id)!, delivery };
 }
 
 const telegram = (over: Partial<Extract<ReceiverInput, { type: 'telegram' }>> = {}): ReceiverInput => ({

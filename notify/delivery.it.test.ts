@@ -112,7 +112,7 @@ describe('delivery', () => {
     expect((await d.deliverDue()).map((o) => o.status)).toEqual(['delivered']);
     const [delivery] = await store.deliveries();
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 2, lastError: null });
-    expect((await store.attempts(delivery!.id)).map((a) => [a.ok, a.detail])).toEqual([
+    expect((await store.attempts([delivery!.id])).get(delivery!.id)!.map((a) => [a.ok, a.detail])).toEqual([
       [false, 'HTTP 500'],
       [true, 'HTTP 200'],
     ]);

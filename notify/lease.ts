@@ -39,6 +39,11 @@ export interface NotifierLeaseOptions {
   readonly ttlMs?: number;
   /** How often it is renewed, or tried for, ms (1,000). */
   readonly renewMs?: number;
+  /**
+   * Whether this node's notifier still moves (its loop ends its ticks): a holder whose notifier is stuck
+   * lets the lease run out, so that another node notifies, and does not take it while stuck.
+   */
+  readonly alive?: () => boolean;
   readonly log: Logger;
 }
 
@@ -76,6 +81,11 @@ export function startNotifierLease(options: NotifierLeaseOptions): NotifierLease
   async function round(): Promise<void> {
     if (closed) return;
     const started = performance.now();
+    if (options.alive?.() === false) {
+      if (held !== undefined) log.error({ token: held }, 'the notifier is stuck: its lease is let run out');
+      held = undefined;
+      return;
+    }
     try {
       if (held !== undefined && !(await renew(held))) {
         log.warn({ token: held }, 'notifier lease lost to another node');

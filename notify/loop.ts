@@ -4,6 +4,7 @@
 // while failures repeat; a tick never overlaps the one before, and nothing here can stop the loop.
 import type { Logger } from 'pino';
 import type { Deliverer, DeliveryOutcome } from './delivery.ts';
+import { isNotifyError } from './errors.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface NotifyLoopOptions {
@@ -23,6 +24,8 @@ export interface NotifyLoop {
   tick(): Promise<void>;
   /** Something happened (an alert event): tick as soon as the tick in progress, if any, is over. */
   wake(): void;
+  /** When (performance.now()) the last tick ended, or the loop started: a stuck loop's stays old. */
+  settledAt(): number;
   close(): Promise<void>;
 }
 
@@ -34,20 +37,32 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let settled = performance.now();
   /** A wake came while a tick ran: one more tick after it, for what that tick may have missed. */
   let again = false;
   /** A wake is scheduled: the wakes of one burst of events make one tick. */
   let woken = false;
 
   async function once(): Promise<void> {
-    if (options.active?.() === false) return;
     try {
-      await notifier.step();
-      for (const outcome of await deliverer.deliverDue()) options.onOutcome?.(outcome);
-      failures = 0;
+      // Standing by (another node holds the lease): nothing to back off from when this node takes over.
+      if (options.active?.() === false) failures = 0;
+      else {
+        await notifier.step();
+        for (const outcome of await deliverer.deliverDue()) options.onOutcome?.(outcome);
+        failures = 0;
+      }
     } catch (err) {
-      failures++;
-      log.error({ err, failures }, 'notification tick failed; trying again');
+      // The lease lost mid-step: another node notifies now; not a failure to back off from.
+      if (isNotifyError(err) && err.code === 'NOTIFY_ERR_FENCED') {
+        log.warn({ err }, 'notification step refused: another node holds the lease now');
+        failures = 0;
+      } else {
+        failures++;
+        log.error({ err, failures }, 'notification tick failed; trying again');
+      }
+    } finally {
+      settled = performance.now();
     }
   }
 
@@ -83,6 +98,7 @@ export function startNotifyLoop(options: NotifyLoopOptions): NotifyLoop {
         else void tick();
       });
     },
+    settledAt: () => settled,
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -127,7 +127,8 @@ export interface NotifyStore {
   counts(): Promise<Record<DeliveryStatus, number>>;
   /** The deliveries whose notification held this alert, oldest first. */
   deliveriesOfAlert(alertId: number): Promise<Delivery[]>;
-  attempts(deliveryId: number): Promise<Attempt[]>;
+  /** The attempts at these deliveries, each's oldest first, by delivery id (none: an empty list). */
+  attempts(deliveryIds: readonly number[]): Promise<Map<number, Attempt[]>>;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import {
   countsOf,
   toDelivery,
   toGroup,
+  type Attempt,
   type DeliveryStatus,
   type NotifyStore,
   type NotifyWrite,
@@ -21,6 +22,13 @@ const MIGRATIONS: readonly string[] = [
      last_event_id bigint NOT NULL
    );
    INSERT INTO notify_cursor (id, last_event_id) VALUES (1, 0);
+   -- Made on a database whose alerts were notified before (each node from its own file): go on from the
+   -- latest event, not tell every alert of the past again.
+   DO $$ BEGIN
+     IF to_regclass('alert_events') IS NOT NULL THEN
+       EXECUTE 'UPDATE notify_cursor SET last_event_id = (SELECT coalesce(max(id), 0) FROM alert_events)';
+     END IF;
+   END $$;
    CREATE SEQUENCE notify_group_gen;
    CREATE TABLE notify_groups (
      key text PRIMARY KEY,
@@ -85,7 +93,13 @@ export interface PostgresNotifyStoreOptions {
    * In a cluster: this node's name. The store then holds the notifier's lease for it, and refuses a
    * step's writes while this node does not hold it; without, every write is taken (one process).
    */
-  readonly lease?: { readonly node: string; readonly ttlMs?: number; readonly renewMs?: number };
+  readonly lease?: {
+    readonly node: string;
+    readonly ttlMs?: number;
+    readonly renewMs?: number;
+    /** Whether this node's notifier still moves: a holder whose notifier is stuck stops renewing. */
+    readonly alive?: () => boolean;
+  };
   readonly log: Logger;
 }
 
@@ -106,10 +120,21 @@ export async function openPostgresNotifyStore(
   let pool: Sql | undefined;
   let leasePool: Sql | undefined;
   try {
-    pool = await openPostgres({ ...schema, max: 4 });
-    // The lease is renewed on its own connection: never behind the notifier's writes.
+    // A step that hangs (a connection half open, a lock never granted) fails and is tried again.
+    pool = await openPostgres({
+      ...schema,
+      max: 4,
+      timeouts: { statementMs: 10_000, idleInTransactionMs: 10_000 },
+    });
+    // The lease is renewed on its own connection: never behind the notifier's writes. A takeover waits at
+    // most a second for a holder's write in flight (a frozen holder's lock ends with its idle transaction).
     if (options.lease !== undefined)
-      leasePool = await openPostgres({ ...schema, what: "the notifier's lease", max: 1 });
+      leasePool = await openPostgres({
+        ...schema,
+        what: "the notifier's lease",
+        max: 1,
+        timeouts: { statementMs: 2_000, lockMs: 1_000 },
+      });
   } catch (err) {
     await pool?.end({ timeout: 1 });
     throw new NotifyError('NOTIFY_ERR_STORE', 'cannot open the notification store in PostgreSQL', {
@@ -304,11 +329,17 @@ export async function openPostgresNotifyStore(
          ORDER BY id`,
         [alertId],
       ),
-    async attempts(id) {
-      const rows = await sql<Array<{ at: number; ok: number; latencyMs: number; detail: string }>>`
-        SELECT at, ok, latency_ms AS "latencyMs", detail FROM delivery_attempts
-        WHERE delivery_id = ${id} ORDER BY id`;
-      return rows.map((a) => ({ ...a, ok: a.ok === 1 }));
+    async attempts(ids) {
+      const rows = await sql.unsafe<
+        Array<{ delivery: number; at: number; ok: number; latencyMs: number; detail: string }>
+      >(
+        `SELECT delivery_id AS delivery, at, ok, latency_ms AS "latencyMs", detail FROM delivery_attempts
+         WHERE delivery_id = ANY($1::bigint[]) ORDER BY id`,
+        [ids as number[]],
+      );
+      const byDelivery = new Map(ids.map((id) => [id, [] as Attempt[]]));
+      for (const { delivery, ok, ...a } of rows) byDelivery.get(delivery)?.push({ ...a, ok: ok === 1 });
+      return byDelivery;
     },
     async close() {
       await lease?.close();

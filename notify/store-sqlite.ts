@@ -326,7 +326,8 @@ export function openNotifyStore(file: string): SqliteNotifyStore {
       }),
     counts: () => answer(() => countsOf(s.counts.all())),
     deliveriesOfAlert: (alertId) => answer(() => s.ofAlert.all(alertId).map(toDelivery)),
-    attempts: (id) => answer(() => s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 }))),
+    attempts: (ids) =>
+      answer(() => new Map(ids.map((id) => [id, s.attempts.all(id).map((a) => ({ ...a, ok: a.ok === 1 }))]))),
     close: () => answer(() => void db.close()),
   };
 }

@@ -128,10 +128,13 @@ describe.each(BACKENDS)('the notification store on $name', (backend) => {
       { status: 'delivered' },
     );
     expect((await store.deliveries({ status: 'pending' })).map((d) => d.attempts)).toEqual([1]);
-    expect((await store.attempts(desk!.id)).map((a) => [a.ok, a.latencyMs, a.detail])).toEqual([
+    const attempts = await store.attempts([desk!.id, room!.id, 9_999]);
+    expect(attempts.get(desk!.id)!.map((a) => [a.ok, a.latencyMs, a.detail])).toEqual([
       [false, 12, 'HTTP 503'],
       [true, 9, 'HTTP 200 late'],
     ]);
+    expect(attempts.get(room!.id)!.map((a) => a.detail)).toEqual(['HTTP 200']);
+    expect(attempts.get(9_999)).toEqual([]);
     expect(await store.counts()).toEqual({ pending: 1, delivered: 1, dead: 0 });
     expect((await store.deliveries({ status: 'delivered' }))[0]).toMatchObject({ doneAt: T0 + 20 });
   });
@@ -190,7 +193,7 @@ describe.each(BACKENDS)('the notification store on $name', (backend) => {
 describe("the notifier's lease (PostgreSQL)", () => {
   /** A node's store with its lease; rounds are driven by the test (the timer's are a second apart). */
   const node = async (url: string, name: string): Promise<PostgresNotifyStore> =>
-    kept(await openPostgresNotifyStore({ url, lease: { node: name, ttlMs: 2_000, renewMs: 60_000 }, log }));
+    kept(await openPostgresNotifyStore({ url, lease: { node: name, ttlMs: 10_000, renewMs: 60_000 }, log }));
   const refused = (err: unknown) => isNotifyError(err) && err.code === 'NOTIFY_ERR_FENCED';
   const write = (store: NotifyStore, alertId: number) =>
     store.commit([{ kind: 'watch', alertId, since: T0 }], alertId);

@@ -143,6 +143,11 @@ export interface Notifications {
 
 /** How often the notifier reads new alert events and sends what is due, ms. */
 const NOTIFY_TICK_MS = 500;
+/**
+ * A notification tick not ended for this long is stuck (its steps are bounded: 10 s a statement, 10 s a
+ * send): in a cluster its node lets the notifier's lease go to another.
+ */
+const NOTIFY_STUCK_MS = 60_000;
 
 async function startNotifying(
   config: Config,
@@ -153,12 +158,16 @@ async function startNotifying(
   const log = deps.log.child({ component: 'notify' });
   // A cluster's nodes share the notifications in PostgreSQL, and one node at a time, the holder of the
   // notifier's lease, makes and sends them (docs/cluster.md); one process keeps them in SQLite.
+  // The loop, once started: until then the notifier is not stuck.
+  const started: { loop?: NotifyLoop } = {};
+  const alive = () =>
+    started.loop === undefined || performance.now() - started.loop.settledAt() < NOTIFY_STUCK_MS;
   const shared =
     config.databaseUrl === undefined
       ? undefined
       : await openPostgresNotifyStore({
           url: config.databaseUrl,
-          ...(config.cluster === undefined ? {} : { lease: { node: config.cluster.nodeId } }),
+          ...(config.cluster === undefined ? {} : { lease: { node: config.cluster.nodeId, alive } }),
           log,
         });
   const local = shared === undefined ? openNotifyStore(path.join(config.dataDir, 'notify.db')) : undefined;
@@ -220,6 +229,7 @@ async function startNotifying(
     }),
     (l) => l.close(),
   );
+  started.loop = loop;
   // Each new alert event, made on any node, wakes the loop: a route that need not wait is told within
   // milliseconds.
   const unsubscribe = alerts.subscribe(() => loop.wake(), { everywhere: true });

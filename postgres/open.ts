@@ -19,6 +19,16 @@ export interface PostgresOptions {
   readonly migrations: readonly string[];
   /** Connections in the pool (10). */
   readonly max?: number;
+  /**
+   * Limits the database holds the pool's sessions to, ms: a statement running longer, a transaction left
+   * idle longer (its client frozen or cut off, its locks held), a wait for a lock longer, is ended with an
+   * error, so that a loop on the pool fails and tries again rather than waiting for ever. None by default.
+   */
+  readonly timeouts?: {
+    readonly statementMs?: number;
+    readonly idleInTransactionMs?: number;
+    readonly lockMs?: number;
+  };
 }
 
 /** The lock's key: one per store, the same on every node. */
@@ -58,6 +68,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Sql> {
     // 20 s): a node whose database came back hears of changes again, and reads what it missed, within
     // about a second, not after a long wait.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+    connection: {
+      ...(options.timeouts?.statementMs === undefined
+        ? {}
+        : { statement_timeout: options.timeouts.statementMs }),
+      ...(options.timeouts?.idleInTransactionMs === undefined
+        ? {}
+        : { idle_in_transaction_session_timeout: options.timeouts.idleInTransactionMs }),
+      ...(options.timeouts?.lockMs === undefined ? {} : { lock_timeout: options.timeouts.lockMs }),
+    },
     // bigint columns hold milliseconds and sequence numbers, far below 2^53: read them as numbers.
     types: {
       bigint: {
