@@ -2,7 +2,9 @@
 // a real PostgreSQL (a cluster). Deliveries queued once per key, listed, counted, found by their alert,
 // due in order, their attempts recorded, and an outcome recorded over a newer one refused; groups made,
 // joined and flushed. Then, on PostgreSQL, the notifier's lease: one node at a time holds it, another
-// node's writes are refused, and a node whose lease was taken over cannot write after its successor.
+// node's writes are refused, and a node whose lease was taken over cannot write after its successor; a
+// node whose notifier is stuck lets the lease go; and a store made on a database whose alerts were
+// notified before goes on from the latest event.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
 import { isNotifyError } from './errors.ts';
 import type { NewDelivery, NewGroup, NotifyStore } from './outbox.ts';
+import { openPostgresAlertStore } from '../alerts/index.ts';
 import { openPostgresNotifyStore, type PostgresNotifyStore } from './store-postgres.ts';
 import { openNotifyStore } from './store-sqlite.ts';
 
@@ -192,8 +195,14 @@ describe.each(BACKENDS)('the notification store on $name', (backend) => {
 
 describe("the notifier's lease (PostgreSQL)", () => {
   /** A node's store with its lease; rounds are driven by the test (the timer's are a second apart). */
-  const node = async (url: string, name: string): Promise<PostgresNotifyStore> =>
-    kept(await openPostgresNotifyStore({ url, lease: { node: name, ttlMs: 10_000, renewMs: 60_000 }, log }));
+  const node = async (url: string, name: string, alive?: () => boolean): Promise<PostgresNotifyStore> =>
+    kept(
+      await openPostgresNotifyStore({
+        url,
+        lease: { node: name, ttlMs: 10_000, renewMs: 60_000, ...(alive === undefined ? {} : { alive }) },
+        log,
+      }),
+    );
   const refused = (err: unknown) => isNotifyError(err) && err.code === 'NOTIFY_ERR_FENCED';
   const write = (store: NotifyStore, alertId: number) =>
     store.commit([{ kind: 'watch', alertId, since: T0 }], alertId);
@@ -238,5 +247,40 @@ describe("the notifier's lease (PostgreSQL)", () => {
     // Its next renewal tells it the lease is gone.
     await a.lease!.round();
     expect(a.lease!.token()).toBeUndefined();
+  });
+
+  it('lets the lease go from a node whose notifier is stuck, and does not give it one', async () => {
+    const url = await freshDatabase();
+    let moving = true;
+    const a = await node(url, 'node-a', () => moving);
+    await a.lease!.round();
+    expect(a.lease!.token()).toBeDefined();
+    moving = false;
+    await a.lease!.round();
+    expect(a.lease!.token()).toBeUndefined();
+    const raw = postgres(url, { max: 1, onnotice: () => undefined });
+    await raw`UPDATE notifier_lease SET expires_at = 0`;
+    await raw.end();
+    await a.lease!.round();
+    expect(a.lease!.token()).toBeUndefined();
+    const b = await node(url, 'node-b');
+    await b.lease!.round();
+    expect(b.lease!.token()).toBeDefined();
+  });
+
+  it('starts after the latest alert event on a database whose alerts were notified before', async () => {
+    const url = await freshDatabase();
+    const alerts = await openPostgresAlertStore({ url, origin: 'node-a', log });
+    closing.push(() => alerts.close());
+    for (const device of ['sf-le-loi', 'sf-ba-trieu'])
+      await alerts.trigger({
+        ...{ type: 'raise', rule: 'street-flooded', device, kind: 'flood', district: 'Thuận Hóa' },
+        ...{ owner: 'flood-control', title: 'Street flooded', severity: 'warning', message: '0.31 m' },
+        ...{ value: 0.31, threshold: 0.3, level: 1, at: T0, source: 'rule' },
+      });
+    const [latest] = (await alerts.eventsAfter(0, 10)).slice(-1);
+    const store = kept(await openPostgresNotifyStore({ url, log }));
+    expect(await store.cursor()).toBe(latest!.event.id);
+    expect(await store.cursor()).toBeGreaterThan(0);
   });
 });
