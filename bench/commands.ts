@@ -4,30 +4,39 @@
 // time from the request to each lamp's answer being recorded. Real MQTT clients on loopback answer as
 // soon as a command arrives, so the figures are the platform's. A dev tool, not a test.
 //
-//   npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3]
+//   npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3] [--store sqlite|postgres]
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { readCommandLine } from '../cli/index.ts';
 import { runBenchmark, startOwnPlatform } from './own-platform.ts';
+import { startPostgres } from './servers/postgres.ts';
 import type { DeviceInput } from '../devices/index.ts';
 import { createLatencyHistogram } from '../simulators/index.ts';
 
-const USAGE = `npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3]
+const USAGE = `npm run bench:commands -- [--lamps 1000] [--via gateway|direct] [--rounds 3] [--store sqlite|postgres]
 
   --lamps N     lamps on the street (default 1000)
   --via         gateway: 4 gateways answer for 250 lamps each (default); direct: each lamp connected
-  --rounds N    commands sent one after the other (default 3)`;
+  --rounds N    commands sent one after the other (default 3)
+  --store S     where the platform keeps its state: sqlite (one process, the default) or postgres (as a
+                cluster's node does, in a throwaway PostgreSQL started for the run)`;
 
 const { values } = readCommandLine({
   usage: USAGE,
-  options: { lamps: { type: 'string' }, via: { type: 'string' }, rounds: { type: 'string' } },
+  options: {
+    lamps: { type: 'string' },
+    via: { type: 'string' },
+    rounds: { type: 'string' },
+    store: { type: 'string' },
+  },
 });
 const opts = z
   .object({
     lamps: z.coerce.number().int().min(1).max(10_000).default(1000),
     via: z.enum(['gateway', 'direct']).default('gateway'),
     rounds: z.coerce.number().int().min(1).max(20).default(3),
+    store: z.enum(['sqlite', 'postgres']).default('sqlite'),
   })
   .parse(values);
 
@@ -57,7 +66,11 @@ function answer(client: MqttClient): void {
 }
 
 async function main(): Promise<void> {
-  const own = await startOwnPlatform('commands');
+  const postgres = opts.store === 'postgres' ? await startPostgres() : undefined;
+  const own = await startOwnPlatform(
+    'commands',
+    postgres === undefined ? {} : { CITY_DATABASE_URL: await postgres.database('commands') },
+  );
   const { platform, adminToken } = own;
   const clients: MqttClient[] = [];
   try {
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
     await own.close();
+    await postgres?.stop();
   }
 }
 
