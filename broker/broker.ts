@@ -247,14 +247,22 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     unforwarded.add(payload);
     packet.retain = false; // nor kept for later subscribers
     const request = { topic: packet.topic, source: principal.id, request: parsed, payload };
-    void on()
-      .alertRequest(request)
+    acknowledgeOnceRecorded(on().alertRequest(request), 'alert request', client, packet, callback);
+  }
+
+  /** Acknowledges a message once its handler has recorded it; refuses it (no PUBACK) if it could not. */
+  function acknowledgeOnceRecorded(
+    recorded: Promise<Error | undefined>,
+    what: string,
+    client: Client,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) {
+    void recorded
       .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
       .then((err) =>
         callback(
-          err
-            ? refuse('BROKER_ERR_NOT_STORED', 'alert request not recorded', client.id, packet.topic, err)
-            : null,
+          err ? refuse('BROKER_ERR_NOT_STORED', `${what} not recorded`, client.id, packet.topic, err) : null,
         ),
       );
   }
@@ -271,16 +279,8 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
     const payload = packet.payload as Buffer;
     unforwarded.add(payload);
     packet.retain = false;
-    void on()
-      .commandAck({ topic: packet.topic, device: parsed.device, source: client.id, payload })
-      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
-      .then((err) =>
-        callback(
-          err
-            ? refuse('BROKER_ERR_NOT_STORED', 'command answer not recorded', client.id, packet.topic, err)
-            : null,
-        ),
-      );
+    const answer = { topic: packet.topic, device: parsed.device, source: client.id, payload };
+    acknowledgeOnceRecorded(on().commandAck(answer), 'command answer', client, packet, callback);
   }
 
   /** Readings, a device's own or a gateway's pack: acknowledged once ingest has them on disk. */

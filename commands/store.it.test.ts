@@ -3,43 +3,21 @@
 // expired once; a result's check pending, what a reading showed of it, ended once. Then, on PostgreSQL
 // with two nodes' stores: one id space, a batch queued through one node told to the other (not to
 // itself), and an expiry raced by both made by one.
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
-import type { CommandStore, NewCommand } from './store.ts';
+import { describe, expect, it } from 'vitest';
+import { storeBackends } from '../test/kits/store-backends.ts';
+import type { NewCommand } from './store.ts';
 import { openPostgresCommandStore } from './store-postgres.ts';
 import { openCommandStore } from './store-sqlite.ts';
 
 const T0 = Date.UTC(2025, 10, 3, 11);
 const HOUR = 3_600_000;
 const log = pino({ level: 'silent' });
-let dir: string;
-let pg: TestPostgres | undefined;
-let databases = 0;
-const closing: Array<() => Promise<void>> = [];
-afterAll(async () => pg?.stop());
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'command-store-'));
-});
-afterEach(async () => {
-  for (const close of closing.splice(0).reverse()) await close();
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
-const kept = (store: CommandStore) => {
-  closing.push(() => store.close());
-  return store;
-};
-async function freshDatabase(): Promise<string> {
-  pg ??= await startPostgres();
-  return pg.database(`commands_${databases++}`);
-}
+const { dir, database: freshDatabase, kept } = storeBackends('commands');
 
 const BACKENDS = [
-  { name: 'SQLite', open: () => Promise.resolve(kept(openCommandStore(path.join(dir, 'commands.db')))) },
+  { name: 'SQLite', open: () => Promise.resolve(kept(openCommandStore(path.join(dir(), 'commands.db')))) },
   {
     name: 'PostgreSQL',
     open: async () =>

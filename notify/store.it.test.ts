@@ -5,13 +5,11 @@
 // node's writes are refused, and a node whose lease was taken over cannot write after its successor; a
 // node whose notifier is stuck lets the lease go; and a store made on a database whose alerts were
 // notified before goes on from the latest event.
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../test/kits/postgres.ts';
+import { describe, expect, it } from 'vitest';
+import { storeBackends } from '../test/kits/store-backends.ts';
 import { isNotifyError } from './errors.ts';
 import type { NewDelivery, NewGroup, NotifyStore } from './outbox.ts';
 import { openPostgresAlertStore } from '../alerts/index.ts';
@@ -20,31 +18,10 @@ import { openNotifyStore } from './store-sqlite.ts';
 
 const T0 = Date.UTC(2025, 9, 28, 6);
 const log = pino({ level: 'silent' });
-let dir: string;
-let pg: TestPostgres | undefined;
-let databases = 0;
-const closing: Array<() => Promise<void>> = [];
-afterAll(async () => pg?.stop());
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notify-store-'));
-});
-afterEach(async () => {
-  for (const close of closing.splice(0).reverse()) await close();
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
-async function freshDatabase(): Promise<string> {
-  pg ??= await startPostgres();
-  return pg.database(`notify_${databases++}`);
-}
-
-function kept<T extends { close(): Promise<void> }>(store: T): T {
-  closing.push(() => store.close());
-  return store;
-}
+const { dir, database: freshDatabase, kept } = storeBackends('notify');
 
 const BACKENDS = [
-  { name: 'SQLite', open: () => Promise.resolve(kept(openNotifyStore(path.join(dir, 'notify.db')))) },
+  { name: 'SQLite', open: () => Promise.resolve(kept(openNotifyStore(path.join(dir(), 'notify.db')))) },
   {
     name: 'PostgreSQL',
     open: async (): Promise<NotifyStore> =>
@@ -271,7 +248,7 @@ describe("the notifier's lease (PostgreSQL)", () => {
   it('starts after the latest alert event on a database whose alerts were notified before', async () => {
     const url = await freshDatabase();
     const alerts = await openPostgresAlertStore({ url, origin: 'node-a', log });
-    closing.push(() => alerts.close());
+    kept(alerts);
     for (const device of ['sf-le-loi', 'sf-ba-trieu'])
       await alerts.trigger({
         ...{ type: 'raise', rule: 'street-flooded', device, kind: 'flood', district: 'Thuận Hóa' },
