@@ -264,6 +264,9 @@ export async function createBroker(config: BrokerConfig, deps: BrokerDeps): Prom
         callback(
           err ? refuse('BROKER_ERR_NOT_STORED', `${what} not recorded`, client.id, packet.topic, err) : null,
         ),
+      )
+      .catch((err: unknown) =>
+        log.error({ err, clientId: client.id }, `${what}: the broker's callback failed`),
       );
   }
 

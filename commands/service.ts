@@ -100,6 +100,9 @@ export interface CommandServiceDeps {
   readonly log: Logger;
 }
 
+/** A device's answer to a command, as the broker hands it over. */
+type AckMessage = { device: string; source: string; topic: string; payload: Buffer };
+
 export interface CommandService {
   /** Checks a request, stores its commands and sends those whose device listens; a CommandError if bad. */
   send(request: CommandRequest, by: string): Promise<{ batch: number; commands: CommandRecord[] }>;
@@ -151,13 +154,37 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
    * tick, for the checks begun through other nodes.
    */
   let checking = new Set<string>();
-  /** Each device's checks of readings, one after the other. */
-  const observing = new Map<string, Promise<void>>();
+  /** Devices whose check began while the set was being read again: kept in it. */
+  let checkingSince = new Set<string>();
+  const startChecking = (device: string) => {
+    checking.add(device);
+    checkingSince.add(device);
+  };
+  /**
+   * Each device's answers and checks of readings, one after the other: a reading that comes after an
+   * answer is checked once the answer is recorded (its check begun), even when the store is slow.
+   */
+  const turns = new Map<string, Promise<unknown>>();
+  function inTurn<T>(device: string, work: () => Promise<T>): Promise<T> {
+    const done = (turns.get(device) ?? Promise.resolve()).then(work);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    turns.set(device, settled);
+    void settled.then(() => {
+      if (turns.get(device) === settled) turns.delete(device);
+    });
+    return done;
+  }
   const refreshChecking = async () => {
+    checkingSince = new Set();
     const devices = await store.devicesChecking();
-    checking = new Set([...devices, ...observing.keys()]);
+    checking = new Set([...devices, ...checkingSince, ...turns.keys()]);
   };
   refreshChecking().catch((err: unknown) => log.error({ err }, 'commands being checked not read'));
+  /** Ticks since the queued commands were last all looked at (a cluster's notices may be lost). */
+  let sinceQueuedLook = 0;
 
   function write(c: CommandRecord, state: string, at: number, detail: string | null): void {
     const tags = encodeTags({
@@ -320,6 +347,56 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     }
   }
 
+  /** A device's answer, recorded in the device's turn (see `inTurn`). */
+  async function ack({ device, source, topic, payload }: AckMessage): Promise<Error | undefined> {
+    let answer: CommandAck;
+    try {
+      answer = CommandAck.parse(JSON.parse(payload.toString('utf8')));
+    } catch (err) {
+      const detail = err instanceof z.ZodError ? z.prettifyError(err) : 'not JSON';
+      deps.deadLetter({ source, topic, payload, code: 'COMMAND_ERR_ACK', detail });
+      return undefined;
+    }
+    const at = clock();
+    try {
+      const known = await store.get(answer.id);
+      if (known === undefined || known.device !== device) {
+        deps.deadLetter({
+          source,
+          topic,
+          payload,
+          code: 'COMMAND_ERR_ACK_UNKNOWN',
+          detail: known === undefined ? `no command ${answer.id}` : `command ${answer.id} is not ${device}'s`,
+        });
+        return undefined;
+      }
+      const result = answer.result === 'done' ? 'acknowledged' : 'failed';
+      const expected =
+        answer.result === 'done'
+          ? expectedReading({ type: known.type, params: known.params } as CommandSpec)
+          : undefined;
+      const checkDue = known.check === 'pending' && expected !== undefined ? at + deps.checkWindowMs : null;
+      // A newer command on the same field (set_dim 70 after set_dim 40) makes the older one's check moot.
+      if (checkDue !== null)
+        for (const older of await store.pendingChecks(device))
+          if (older.id < answer.id && expectedOf(older)?.field === expected!.field)
+            await endCheck(older, 'unverified', `superseded by command ${answer.id}`, at);
+      const finished = await store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
+      if (finished === undefined) {
+        log.debug(
+          { command: answer.id, device, state: known.state },
+          'an answer to a command answered already, or expired',
+        );
+        return undefined;
+      }
+      write(finished, result, at, answer.reason ?? null);
+      if (checkDue !== null) startChecking(device);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
   return {
     async send(request, by) {
       const spec = checkSpec(request.type, request.params);
@@ -346,54 +423,8 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       return { batch: made.batch, commands: made.commands.map((c) => now.get(c.id) ?? c) };
     },
 
-    async ack({ device, source, topic, payload }) {
-      let answer: CommandAck;
-      try {
-        answer = CommandAck.parse(JSON.parse(payload.toString('utf8')));
-      } catch (err) {
-        const detail = err instanceof z.ZodError ? z.prettifyError(err) : 'not JSON';
-        deps.deadLetter({ source, topic, payload, code: 'COMMAND_ERR_ACK', detail });
-        return undefined;
-      }
-      const at = clock();
-      try {
-        const known = await store.get(answer.id);
-        if (known === undefined || known.device !== device) {
-          deps.deadLetter({
-            source,
-            topic,
-            payload,
-            code: 'COMMAND_ERR_ACK_UNKNOWN',
-            detail:
-              known === undefined ? `no command ${answer.id}` : `command ${answer.id} is not ${device}'s`,
-          });
-          return undefined;
-        }
-        const result = answer.result === 'done' ? 'acknowledged' : 'failed';
-        const expected =
-          answer.result === 'done'
-            ? expectedReading({ type: known.type, params: known.params } as CommandSpec)
-            : undefined;
-        const checkDue = known.check === 'pending' && expected !== undefined ? at + deps.checkWindowMs : null;
-        // A newer command on the same field (set_dim 70 after set_dim 40) makes the older one's check moot.
-        if (checkDue !== null)
-          for (const older of await store.pendingChecks(device))
-            if (older.id < answer.id && expectedOf(older)?.field === expected!.field)
-              await endCheck(older, 'unverified', `superseded by command ${answer.id}`, at);
-        const finished = await store.finish(answer.id, device, result, at, answer.reason ?? null, checkDue);
-        if (finished === undefined) {
-          log.debug(
-            { command: answer.id, device, state: known.state },
-            'an answer to a command answered already, or expired',
-          );
-          return undefined;
-        }
-        write(finished, result, at, answer.reason ?? null);
-        if (checkDue !== null) checking.add(device);
-        return undefined;
-      } catch (err) {
-        return err instanceof Error ? err : new Error(String(err));
-      }
+    ack(message) {
+      return inTurn(message.device, () => ack(message));
     },
 
     async listenerCame(device) {
@@ -427,18 +458,20 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
           );
       }
       await refreshChecking();
+      // A notice of a batch lost, or its sending failed: every 30 s a node looks at all that is queued.
+      if (store.onQueuedElsewhere !== undefined && ++sinceQueuedLook >= 30) {
+        sinceQueuedLook = 0;
+        await queuedElsewhere(undefined);
+      }
     },
 
     observe(reading) {
       const { device } = reading;
-      if (!checking.has(device)) return;
-      const next = (observing.get(device) ?? Promise.resolve())
-        .then(() => check(reading))
-        .catch((err: unknown) => log.error({ err, device }, 'a reading not checked against its commands'))
-        .finally(() => {
-          if (observing.get(device) === next) observing.delete(device);
-        });
-      observing.set(device, next);
+      // The hot path: a device with no check pending and no answer being recorded costs a lookup.
+      if (!checking.has(device) && !turns.has(device)) return;
+      inTurn(device, () => check(reading)).catch((err: unknown) =>
+        log.error({ err, device }, 'a reading not checked against its commands'),
+      );
     },
 
     async get(id) {

@@ -69,6 +69,8 @@ export async function openPostgresCommandStore(options: PostgresCommandStoreOpti
       what: 'the command store',
       migrations: MIGRATIONS,
       max: 4,
+      // A device's answer waits for the store before its PUBACK: a hung statement or lock fails instead.
+      timeouts: { statementMs: 10_000, idleInTransactionMs: 10_000, lockMs: 5_000 },
     });
   } catch (err) {
     throw new CommandError('COMMAND_ERR_STORE', 'cannot open the command store in PostgreSQL', {
