@@ -6,11 +6,9 @@ export {
   type CommandErrorCode,
   type CommandProblem,
 } from './errors.ts';
+export { CommandRequest, CommandTarget, DEFAULT_EXPIRY } from './request.ts';
 export {
-  CommandRequest,
-  CommandTarget,
   createCommandService,
-  DEFAULT_EXPIRY,
   type CommandService,
   type CommandServiceDeps,
   type DeadAck,
