@@ -156,13 +156,17 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     }
   }
 
-  /** Marks them sent, then publishes each: a failed publish leaves it sent, to go again on reconnect. */
-  async function dispatch(commands: readonly CommandRecord[]): Promise<CommandRecord[]> {
+  /**
+   * Marks them sent, then publishes each: a failed publish leaves it sent, to go again on reconnect.
+   * `queuedOnly`: those another path sent meanwhile (the device came back as a notice arrived) are left.
+   */
+  async function dispatch(commands: readonly CommandRecord[], queuedOnly = false): Promise<CommandRecord[]> {
     if (commands.length === 0) return [];
     const at = clock();
     const sent = await store.markSent(
       commands.map((c) => c.id),
       at,
+      queuedOnly,
     );
     for (const c of sent) {
       write(c, 'sent', at, null);
@@ -190,7 +194,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     const here = (await store.queued(batch)).filter(
       (c) => c.expiresAt > now && deps.listening(c.kind, c.device),
     );
-    await dispatch(here);
+    await dispatch(here, true);
   }
   store.onQueuedElsewhere?.((batch) => {
     queuedElsewhere(batch).catch((err: unknown) =>

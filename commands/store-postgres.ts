@@ -173,13 +173,14 @@ export async function openPostgresCommandStore(options: PostgresCommandStoreOpti
       batch === undefined
         ? rows("SELECT * FROM commands WHERE state = 'queued' ORDER BY id", [])
         : rows("SELECT * FROM commands WHERE state = 'queued' AND batch_id = $1 ORDER BY id", [batch]),
-    async markSent(ids, at) {
+    async markSent(ids, at, queuedOnly = false) {
       if (ids.length === 0) return [];
       return sql.begin(async (tx) => {
         const sent = await tx.unsafe<Row[]>(
           `UPDATE commands SET state = 'sent', attempts = attempts + 1, updated_at = $2
-           WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'sent') RETURNING *`,
-          [ids as number[], at],
+           WHERE id = ANY($1::bigint[]) AND (state = 'queued' OR (state = 'sent' AND NOT $3::boolean))
+           RETURNING *`,
+          [ids as number[], at, queuedOnly],
         );
         await eventsOf(tx, sent, at, 'sent', null);
         return sent.map(record).sort((a, b) => a.id - b.id);

@@ -80,8 +80,9 @@ export function openCommandStore(file: string): CommandStore {
     waiting: db.prepare<[string], Row>(
       "SELECT * FROM commands WHERE device = ? AND state IN ('queued', 'sent') ORDER BY id",
     ),
-    sent: db.prepare<[number, number]>(
-      "UPDATE commands SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent')",
+    sent: db.prepare<[{ at: number; id: number; queuedOnly: number }]>(
+      `UPDATE commands SET state = 'sent', attempts = attempts + 1, updated_at = @at
+       WHERE id = @id AND (state = 'queued' OR (state = 'sent' AND NOT @queuedOnly))`,
     ),
     finish: db.prepare<[string, number, string | null, number | null, number | null, number, string]>(
       `UPDATE commands SET state = ?, updated_at = ?, detail = ?, check_due = ?,
@@ -148,9 +149,9 @@ export function openCommandStore(file: string): CommandStore {
       return { batch: batchId, commands: ids.map((id) => one(id)!) };
     },
   );
-  const markSent = db.transaction((ids: readonly number[], at: number) =>
+  const markSent = db.transaction((ids: readonly number[], at: number, queuedOnly: boolean) =>
     ids.flatMap((id) => {
-      if (s.sent.run(at, id).changes === 0) return [];
+      if (s.sent.run({ at, id, queuedOnly: queuedOnly ? 1 : 0 }).changes === 0) return [];
       s.event.run(id, at, 'sent', null);
       return [one(id)!];
     }),
@@ -208,7 +209,7 @@ export function openCommandStore(file: string): CommandStore {
       }),
     waiting: (device) => answer(() => s.waiting.all(device).map(record)),
     queued: (batch) => answer(() => s.queued.all({ batch: batch ?? -1 }).map(record)),
-    markSent: (ids, at) => answer(() => markSent.immediate(ids, at)),
+    markSent: (ids, at, queuedOnly = false) => answer(() => markSent.immediate(ids, at, queuedOnly)),
     finish: (id, device, result, at, detail, checkDue) =>
       answer(() => finish.immediate(id, device, result, at, detail, checkDue)),
     expire: (now) => answer(() => expire.immediate(now)),

@@ -90,6 +90,8 @@ describe.each(BACKENDS)('the command store on $name', (backend) => {
       [b, 'sent', 1],
     ]);
     expect((await store.markSent([a], T0 + 20)).map((x) => x.attempts)).toEqual([2]);
+    // Sent already: not sent again by a path that sends only what is still queued.
+    expect(await store.markSent([a], T0 + 25, true)).toEqual([]);
     expect(await store.queued()).toHaveLength(1);
     // Another device's answer is not taken; the device's own is, once.
     expect(await store.finish(a, 'sl-hung-vuong-9', 'acknowledged', T0 + 30, null, null)).toBeUndefined();

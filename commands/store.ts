@@ -72,8 +72,11 @@ export interface CommandStore {
   waiting(device: string): Promise<CommandRecord[]>;
   /** Queued and never sent, of one batch or of all: what another node asked for and may wait here. */
   queued(batch?: number): Promise<CommandRecord[]>;
-  /** Each command published once more: queued becomes sent, and its attempt is counted; one transaction. */
-  markSent(ids: readonly number[], at: number): Promise<CommandRecord[]>;
+  /**
+   * Each command published once more: queued becomes sent, and its attempt is counted; one transaction.
+   * `queuedOnly`: only those still queued (a command another path has sent already is left to it).
+   */
+  markSent(ids: readonly number[], at: number, queuedOnly?: boolean): Promise<CommandRecord[]>;
   /**
    * The device's answer, if the command is still waiting for one; undefined when it was answered already,
    * expired or is not the device's. `checkDue` starts its check when done and a reading will show it.
