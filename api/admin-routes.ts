@@ -38,6 +38,7 @@ const DeadLetterQuery = z.object({
 
 const DeadLetterOut = z.object({
   id: z.number().int(),
+  node: z.string().optional().describe('in a cluster, the node that refused the message'),
   at: z.iso.datetime(),
   source: z.string(),
   topic: z.string(),
@@ -76,6 +77,7 @@ function describe(code: string): string {
 export function toDeadLetterOut(letter: DeadLetter): z.infer<typeof DeadLetterOut> {
   return {
     id: letter.id,
+    ...(letter.node === undefined ? {} : { node: letter.node }),
     at: new Date(letter.at).toISOString(),
     source: letter.source,
     topic: letter.topic,
@@ -103,15 +105,15 @@ export function adminRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         querystring: DeadLetterQuery,
         response: { 200: DeadLetterList, ...errorResponses(...AUTH_ERRORS) },
       },
-      handler: (request) => {
+      handler: async (request) => {
         const { code, source, limit, before } = request.query;
-        const letters = deadLetters.list({ code, source, limit, before });
+        const letters = await deadLetters.list({ code, source, limit, before });
         const last = letters.at(-1);
-        return Promise.resolve({
-          total: deadLetters.count(),
+        return {
+          total: await deadLetters.count(),
           deadLetters: letters.map(toDeadLetterOut),
           ...(last !== undefined && letters.length === limit ? { nextBefore: last.id } : {}),
-        });
+        };
       },
     });
 

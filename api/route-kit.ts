@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Kind, type Registry } from '../devices/index.ts';
-import type { DeadLetterStore } from '../ingest/index.ts';
+import type { DeadLetterReader } from '../ingest/index.ts';
 import type { InfluxClient } from '../influx/index.ts';
 import type { RuleOperations } from '../rules/index.ts';
 import type { Auth } from './auth.ts';
@@ -45,7 +45,8 @@ export type ApiRegistry = Pick<
 >;
 
 export type ApiInflux = Pick<InfluxClient, 'query' | 'ping'>;
-export type ApiDeadLetters = Pick<DeadLetterStore, 'list' | 'count'>;
+/** One node's dead letters, or a cluster's (every node's, in PostgreSQL). */
+export type ApiDeadLetters = DeadLetterReader;
 
 /** The alert operations the API uses: reading, an operator's two actions, and the change stream. */
 export type ApiAlerts = Pick<

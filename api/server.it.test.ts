@@ -236,7 +236,7 @@ describe('when InfluxDB cannot be reached', () => {
         log: pino({ level: 'silent' }),
         registry,
         influx,
-        deadLetters: { list: () => [], count: () => 0 },
+        deadLetters: { list: () => Promise.resolve([]), count: () => Promise.resolve(0) },
         health: async () => ({ ok: (await influx.ping()).ok }),
         metricsText: () => Promise.resolve(''),
       },

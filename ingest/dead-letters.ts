@@ -21,6 +21,8 @@ export interface DeadLetterInput {
 
 export interface DeadLetter extends Omit<DeadLetterInput, 'payload'> {
   readonly id: number;
+  /** In a cluster, the node that refused the message (its own store has no such field). */
+  readonly node?: string;
   /** The payload as stored: at most `maxPayloadBytes` of it. */
   readonly payload: Buffer;
   readonly payloadBytes: number;
@@ -38,6 +40,8 @@ export interface DeadLetterQuery {
 export interface DeadLetterStore {
   record(letter: DeadLetterInput): void;
   list(query?: DeadLetterQuery): DeadLetter[];
+  /** Those with an id above `id`, oldest first, at most `limit`: for a copy that follows the store. */
+  after(id: number, limit: number): DeadLetter[];
   count(): number;
   /** Bytes of payload and text kept, as counted against `maxBytes`. */
   bytes(): number;
@@ -146,6 +150,21 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     bytes = sumBytes.get()!.n;
   }
 
+  const afterId = db.prepare<[number, number], Row>(
+    'SELECT * FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  const toLetter = (r: Row): DeadLetter => ({
+    id: r.id,
+    at: r.at,
+    source: r.source,
+    topic: r.topic,
+    code: r.code,
+    detail: r.detail,
+    payload: r.payload,
+    payloadBytes: r.payload_bytes,
+    truncated: r.payload_bytes > r.payload.length,
+  });
+
   function list(query: DeadLetterQuery = {}): DeadLetter[] {
     const where: string[] = [];
     const params: Record<string, string | number> = { limit: Math.min(query.limit ?? 100, 1000) };
@@ -161,20 +180,7 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     }
     const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT @limit`;
-    return db
-      .prepare<Record<string, string | number>, Row>(sql)
-      .all(params)
-      .map((r) => ({
-        id: r.id,
-        at: r.at,
-        source: r.source,
-        topic: r.topic,
-        code: r.code,
-        detail: r.detail,
-        payload: r.payload,
-        payloadBytes: r.payload_bytes,
-        truncated: r.payload_bytes > r.payload.length,
-      }));
+    return db.prepare<Record<string, string | number>, Row>(sql).all(params).map(toLetter);
   }
 
   let closed = false;
@@ -182,6 +188,7 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     record,
     bytes: () => bytes,
     list,
+    after: (id, limit) => afterId.all(id, limit).map(toLetter),
     count: () => countAll.get()!.n,
     close: () => {
       if (closed) return;

@@ -7,5 +7,12 @@ export { createWriter } from './writer.ts';
 export type { Writer, WriterOptions, WriterStage, WriterStatus } from './writer.ts';
 export { createSourceBudget, openDeadLetters, type SourceBudget } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterInput, DeadLetterQuery, DeadLetterStore } from './dead-letters.ts';
+export {
+  localDeadLetterReader,
+  openSharedDeadLetters,
+  type DeadLetterReader,
+  type SharedDeadLetterOptions,
+  type SharedDeadLetters,
+} from './dead-letters-shared.ts';
 export { INGEST_ERRORS, type IngestErrorCode } from './errors.ts';
 export { IngestError } from './errors.ts';

@@ -230,7 +230,7 @@ async function startApi(p: Running, log: Logger, stack: CloseStack): Promise<{ a
   const api = await createApi(
     { host: config.host, port: config.api.port, adminToken: config.api.adminToken },
     {
-      ...{ log, clock, registry, influx, deadLetters: p.deadLetters, alerts: p.alerts },
+      ...{ log, clock, registry, influx, deadLetters: p.deadLetterReader, alerts: p.alerts },
       sessions: config.sessions,
       console: { dir: CONSOLE_DIR, settings: { map: config.map, timeZone: config.timeZone } },
       metricsText: () => p.metrics.text(),

@@ -15,7 +15,10 @@ import { errorText } from '../errors/index.ts';
 import {
   createSpool,
   createWriter,
+  localDeadLetterReader,
   openDeadLetters,
+  openSharedDeadLetters,
+  type DeadLetterReader,
   type DeadLetterStore,
   type Spool,
   type Writer,
@@ -130,6 +133,8 @@ export interface Storage {
   /** Credentials of fleet members created by this start (CITY_SEED_FLEET), to hand to the simulator. */
   readonly seeded: readonly SeededPrincipal[];
   readonly deadLetters: DeadLetterStore;
+  /** What the API lists: this node's dead letters, or in a cluster every node's (in PostgreSQL). */
+  readonly deadLetterReader: DeadLetterReader;
   readonly spool: Spool;
   readonly writer: Writer;
 }
@@ -153,11 +158,24 @@ export async function openStorage(config: Config, deps: StorageDeps, stack: Clos
     maxBytes: config.deadLettersMaxBytes,
   });
   stack.push('dead letters', deadLetters, (d) => d.close());
+  const deadLetterReader =
+    config.cluster === undefined || config.databaseUrl === undefined
+      ? localDeadLetterReader(deadLetters)
+      : stack.push(
+          'shared dead letters',
+          await openSharedDeadLetters({
+            url: config.databaseUrl,
+            node: config.cluster.nodeId,
+            local: deadLetters,
+            log: log.child({ component: 'dead-letters' }),
+          }),
+          (d) => d.close(),
+        );
   const spoolOptions = { dir: file('spool'), maxBytes: config.spoolMaxBytes, segmentBytes: 64 << 20 };
   const spool = stack.push('spool', await createSpool(spoolOptions), (s) => s.close());
   const writerLog = log.child({ component: 'writer' });
   const writerDeps = { spool, influx, deadLetters, metrics, clock, log: writerLog };
   const writer = startWriter(config, { ...writerDeps, onBatchStored: deps.onBatchStored });
   stack.push('writer', writer, (w) => w.close(config.stopDrainMs));
-  return { influx, influxUrl, registry, seeded, deadLetters, spool, writer };
+  return { influx, influxUrl, registry, seeded, deadLetters, deadLetterReader, spool, writer };
 }

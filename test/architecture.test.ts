@@ -19,7 +19,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['devices', ['measurements', 'sqlite', 'postgres']],
   ['influx', ['measurements', 'devices']],
   ['aqi', ['measurements', 'devices']],
-  ['ingest', ['measurements', 'devices', 'influx', 'sqlite']],
+  ['ingest', ['measurements', 'devices', 'influx', 'sqlite', 'postgres']],
   ['alerts', ['measurements', 'devices', 'influx', 'sqlite', 'postgres']],
   ['rules', ['measurements', 'devices', 'influx', 'aqi', 'alerts']],
   ['flows', ['measurements', 'devices', 'alerts', 'rules', 'cli']],

@@ -6,7 +6,8 @@
 // evaluates a street gauge's rules is killed, its partition moves to a survivor, which raises the
 // gauge's alert once and clears it once. When the node that sends the notifications is killed with one
 // waiting to be retried, a survivor takes its lease and sends it, under the same key, once. A command
-// asked through one node reaches a lamp connected to another, whose answer is recorded there.
+// asked through one node reaches a lamp connected to another, whose answer is recorded there; a message
+// one node refuses is listed, with that node's name, through another.
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -448,5 +449,19 @@ describe('a cluster of three nodes behind HAProxy', () => {
     await eventually(async () => ((await state()) === 'acknowledged' ? true : undefined), 10_000);
     expect(received).toEqual([expect.objectContaining({ id: queued!.id, type: 'set_dim' })]);
     await lamp.endAsync();
+  });
+
+  it("lists a message one node refused through another node's API, with the refusing node's name", async () => {
+    const [refusing, asked] = cluster.nodes;
+    const id = 'aq-cl-0007';
+    const device = await connectToNode(refusing!, { clientId: id, username: id, password: secrets.get(id) });
+    await device.publishAsync(`city/air_quality/${id}/telemetry`, '{"pm25": 12,', { qos: 1 });
+    await device.endAsync();
+    const listed = await eventually(async () => {
+      const { body } = await api('GET', `${asked!.apiUrl}/api/dead-letters?source=${id}`);
+      const letters = (body as { deadLetters: Array<{ node?: string; code: string }> }).deadLetters;
+      return letters.length > 0 ? letters : undefined;
+    }, 10_000);
+    expect(listed.map((l) => [l.node, l.code])).toEqual([[refusing!.id, 'INGEST_ERR_JSON']]);
   });
 });

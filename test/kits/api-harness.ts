@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { encodeLine, encodeTags } from '../../influx/index.ts';
-import { openDeadLetters, type DeadLetterStore } from '../../ingest/index.ts';
+import { localDeadLetterReader, openDeadLetters, type DeadLetterStore } from '../../ingest/index.ts';
 import {
   createTopics,
   openRegistry,
@@ -157,7 +157,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     log,
     registry,
     influx: db.client,
-    deadLetters,
+    deadLetters: localDeadLetterReader(deadLetters),
     health: options.health ?? (async () => ({ ok: (await db.client.ping()).ok })),
     metricsText: options.metricsText ?? (() => Promise.resolve('# no metrics\n')),
     onDecommission: (id) => decommissioned.push(id),
