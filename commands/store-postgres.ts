@@ -220,12 +220,34 @@ export async function openPostgresCommandStore(options: PostgresCommandStoreOpti
          ORDER BY id`,
         [device],
       ),
-    checksDue: (now) =>
-      rows(
-        `SELECT * FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL AND check_due <= $1
-         ORDER BY id`,
-        [now],
-      ),
+    endDueChecks: (now, judge) =>
+      sql.begin(async (tx) => {
+        // Another node ending checks at the same tick takes the rows this one has locked, and this one its.
+        const due = (
+          await tx.unsafe<Row[]>(
+            `SELECT * FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL AND check_due <= $1
+             ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED`,
+            [now],
+          )
+        ).map((r) => ({ row: r, ...judge(record(r)) }));
+        if (due.length === 0) return [];
+        const ended = await tx.unsafe<Row[]>(
+          `UPDATE commands SET check_state = c.ended, updated_at = $1
+           FROM unnest($2::bigint[], $3::text[]) AS c (id, ended)
+           WHERE commands.id = c.id AND commands.check_state = 'pending' RETURNING commands.*`,
+          [now, due.map((d) => d.row.id), due.map((d) => d.check)],
+        );
+        const byId = new Map(due.map((d) => [d.row.id, d]));
+        const done = ended.map((r) => ({ command: record(r), ...byId.get(r.id)! }));
+        await tx.unsafe(
+          `INSERT INTO command_events (command_id, at, state, detail)
+           SELECT id, $1, state, detail FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e (id, state, detail)`,
+          [now, done.map((d) => d.command.id), done.map((d) => d.check), done.map((d) => d.detail)],
+        );
+        return done
+          .map(({ command, check, detail }) => ({ command, check, detail }))
+          .sort((a, b) => a.command.id - b.command.id);
+      }),
     async seen(id, value) {
       await sql`UPDATE commands SET check_seen = ${JSON.stringify(value)}
                 WHERE id = ${id} AND check_state = 'pending'`;

@@ -101,7 +101,7 @@ export function openCommandStore(file: string): CommandStore {
     devicesChecking: db.prepare<[], { device: string }>(
       "SELECT DISTINCT device FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL",
     ),
-    checksDue: db.prepare<[number], Row>(
+    dueChecks: db.prepare<[number], Row>(
       "SELECT * FROM commands WHERE check_state = 'pending' AND check_due IS NOT NULL AND check_due <= ? ORDER BY id",
     ),
     queued: db.prepare<[{ batch: number }], Row>(
@@ -215,7 +215,18 @@ export function openCommandStore(file: string): CommandStore {
     expire: (now) => answer(() => expire.immediate(now)),
     devicesChecking: () => answer(() => s.devicesChecking.all().map((r) => r.device)),
     pendingChecks: (device) => answer(() => s.pendingChecks.all(device).map(record)),
-    checksDue: (now) => answer(() => s.checksDue.all(now).map(record)),
+    endDueChecks: (now, judge) =>
+      answer(() =>
+        db
+          .transaction(() =>
+            s.dueChecks.all(now).flatMap((row) => {
+              const { check, detail } = judge(record(row));
+              const command = setCheck(row.id, check, now, detail);
+              return command === undefined ? [] : [{ command, check, detail }];
+            }),
+          )
+          .immediate(),
+      ),
     seen: (id, value) => answer(() => void s.seen.run(JSON.stringify(value), id)),
     setCheck: (id, check, at, detail) => answer(() => setCheck.immediate(id, check, at, detail)),
     close: () => answer(() => void db.close()),

@@ -123,9 +123,16 @@ describe.each(BACKENDS)('the command store on $name', (backend) => {
     ]);
     await store.seen(a, false);
     expect((await store.get(a))?.checkSeen).toBe(false);
-    expect((await store.checksDue(T0 + 60_000)).map((x) => x.id)).toEqual([a]);
-    const ended = await store.setCheck(a, 'mismatched', T0 + 60_000, 'level_pct 100, expected 40');
-    expect(ended).toMatchObject({ check: 'mismatched' });
+    const judged: Array<[number, number | boolean | null]> = [];
+    const ended = await store.endDueChecks(T0 + 60_000, (c) => {
+      judged.push([c.id, c.checkSeen]);
+      return { check: 'mismatched', detail: 'level_pct 100, expected 40' };
+    });
+    expect(judged).toEqual([[a, false]]);
+    expect(ended.map((e) => [e.command.id, e.command.check, e.check])).toEqual([
+      [a, 'mismatched', 'mismatched'],
+    ]);
+    expect(await store.endDueChecks(T0 + 60_000, () => ({ check: 'unverified', detail: '' }))).toEqual([]);
     expect(await store.setCheck(a, 'matched', T0 + 60_001, 'level_pct 40')).toBeUndefined();
     await store.seen(a, 40); // ended: nothing more is kept
     expect((await store.get(a))?.checkSeen).toBe(false);
@@ -156,5 +163,24 @@ describe("two nodes' command stores on one PostgreSQL", () => {
     const [x, y] = await Promise.all([a.expire(T0 + HOUR), b.expire(T0 + HOUR)]);
     expect([...x, ...y].map((c) => c.id).sort((p, q) => p - q)).toEqual([...ids].sort((p, q) => p - q));
     for (const id of ids) expect((await a.events(id)).map((e) => e.state)).toEqual(['queued', 'expired']);
+  });
+
+  it('end each due check once when both end checks at the same tick', async () => {
+    const url = await freshDatabase();
+    const a = kept(await openPostgresCommandStore({ url, origin: 'node-a', log }));
+    const b = kept(await openPostgresCommandStore({ url, origin: 'node-b', log }));
+    const lamps = Array.from({ length: 200 }, (_, i) => lamp(i));
+    const { commands } = await a.create(dim(), lamps);
+    for (const c of commands) await a.finish(c.id, c.device, 'acknowledged', T0 + 10, null, T0 + 60_000);
+    const judge = () => ({ check: 'unverified' as const, detail: 'no reading that could show dim_pct' });
+    const [x, y] = await Promise.all([
+      a.endDueChecks(T0 + 60_000, judge),
+      b.endDueChecks(T0 + 60_000, judge),
+    ]);
+    const ids = [...x, ...y].map((e) => e.command.id).sort((p, q) => p - q);
+    expect(ids).toEqual(commands.map((c) => c.id));
+    for (const id of [commands[0]!.id, commands[199]!.id])
+      expect((await b.events(id)).map((e) => e.state)).toEqual(['queued', 'acknowledged', 'unverified']);
+    expect(await a.devicesChecking()).toEqual([]);
   });
 });

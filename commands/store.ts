@@ -95,8 +95,11 @@ export interface CommandStore {
   devicesChecking(): Promise<string[]>;
   /** The device's commands whose result a reading can show, pending a check. */
   pendingChecks(device: string): Promise<CommandRecord[]>;
-  /** Checks due by `now` that no reading answered. */
-  checksDue(now: number): Promise<CommandRecord[]>;
+  /**
+   * Ends the checks due by `now` that no reading answered, each as `judge` says from the command (its last
+   * value seen); one transaction, each check ended by one caller only (another node's are left to it).
+   */
+  endDueChecks(now: number, judge: (c: CommandRecord) => CheckEnd): Promise<EndedCheck[]>;
   /** What a reading showed of a pending check's field when it was not the result (the mismatch's detail). */
   seen(id: number, value: number | boolean): Promise<void>;
   /** Ends a pending check; undefined when it had ended already (by this node or another). */
@@ -107,6 +110,17 @@ export interface CommandStore {
    */
   onQueuedElsewhere?(listener: (batch: number | undefined) => void): void;
   close(): Promise<void>;
+}
+
+/** How a check ends, and why. */
+export interface CheckEnd {
+  readonly check: CommandCheck;
+  readonly detail: string;
+}
+
+/** A check ended: the command as it is now, and how its check ended. */
+export interface EndedCheck extends CheckEnd {
+  readonly command: CommandRecord;
 }
 
 /** A command's row as both databases read it. */
