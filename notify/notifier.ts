@@ -192,15 +192,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     // The alerts are read before the notifications' transaction, which cannot wait for them.
     const referred = changes.filter((c) => c.event.type === 'referred').map((c) => c.alert.id);
     const histories = await eventsOf(referred);
-    const writes: NotifyWrite[] = [];
+    // By kind, in the order they were made: the store writes each kind's together.
+    const delivers: NotifyWrite[] = [];
+    const watches: NotifyWrite[] = [];
+    const joins: NotifyWrite[] = [];
     for (const change of changes) {
       const { alert, event } = change;
       if (event.type === 'referred')
-        writes.push(...referral(change, histories.get(alert.id)?.events ?? [], now));
+        delivers.push(...referral(change, histories.get(alert.id)?.events ?? [], now));
       if (!TOLD.has(event.type)) continue;
       const routes = deps.plan(facts(alert));
       if (event.type === 'raised' && referralSteps(routes).length > 0)
-        writes.push({ kind: 'watch', alertId: alert.id, since: now });
+        watches.push({ kind: 'watch', alertId: alert.id, since: now });
       for (const route of routes) {
         const group = {
           key: `${route.route}:${JSON.stringify(route.group)}`,
@@ -211,10 +214,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           repeatIntervalMs: route.repeatIntervalMs,
           nextFlushAt: now + route.groupWaitMs,
         };
-        writes.push({ kind: 'join', group, alertId: alert.id, at: now });
+        joins.push({ kind: 'join', group, alertId: alert.id, at: now });
       }
     }
-    await store.commit(writes, changes.at(-1)!.event.id);
+    await store.commit([...delivers, ...watches, ...joins], changes.at(-1)!.event.id);
     return changes.length;
   }
 
@@ -306,7 +309,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const read = await eventsOf(due.flatMap((g) => g.alerts));
         const silences = await silencesAt(now);
         const writes = due.flatMap((g) => flush(g, now, muting, silences, read));
-        deliveries = (await store.commit(writes)).queued;
+        // The deliveries first, then the groups' flushes: each kind written together.
+        const ordered = [
+          ...writes.filter((w) => w.kind === 'deliver'),
+          ...writes.filter((w) => w.kind !== 'deliver'),
+        ];
+        deliveries = (await store.commit(ordered)).queued;
         log.debug({ groups: due.length, deliveries }, 'notification groups flushed');
       }
       return { events, notifications: due.length, deliveries, referred };

@@ -161,78 +161,115 @@ export async function openPostgresNotifyStore(
       throw new NotifyError('NOTIFY_ERR_FENCED', `node ${options.lease!.node} does not hold the lease`);
   }
 
-  async function write(tx: TransactionSql, w: NotifyWrite): Promise<number> {
-    switch (w.kind) {
-      case 'join': {
-        const g = w.group;
-        await tx.unsafe(
-          `INSERT INTO notify_groups (key, route, labels, receivers, group_interval_ms, repeat_interval_ms,
-             next_flush_at, gen)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, nextval('notify_group_gen')) ON CONFLICT (key) DO NOTHING`,
-          [
-            g.key,
-            g.route,
-            JSON.stringify(g.labels),
-            JSON.stringify(g.receivers),
-            g.groupIntervalMs,
-            g.repeatIntervalMs,
-            g.nextFlushAt,
-          ],
-        );
-        await tx.unsafe(
-          'INSERT INTO notify_group_alerts (group_key, alert_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-          [g.key, w.alertId],
-        );
-        // A group told before and waiting for nothing is told again no sooner than its group_interval after.
-        await tx.unsafe(
-          `UPDATE notify_groups SET changed = 1, next_flush_at = coalesce(next_flush_at,
-             greatest($2::bigint, coalesce(last_sent_at, $2::bigint) + group_interval_ms)) WHERE key = $1`,
-          [g.key, w.at],
-        );
-        return 0;
-      }
-      case 'watch':
-        await tx.unsafe(
-          'INSERT INTO notify_watched (alert_id, since) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-          [w.alertId, w.since],
-        );
-        return 0;
-      case 'deliver': {
-        const d = w.delivery;
-        const rows = await tx.unsafe(
-          `INSERT INTO deliveries (key, group_key, agency, receiver, type, payload, status, next_attempt_at,
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (key) DO NOTHING
-           RETURNING id`,
-          [d.key, d.groupKey, d.agency, d.receiver, d.type, JSON.stringify(d.payload), w.at],
-        );
-        return rows.length;
-      }
-      case 'flushed': {
-        // Nothing told: the sequence stays; a group told before starts its repeat interval again.
-        await tx.unsafe(
-          w.told.length > 0
-            ? `UPDATE notify_groups SET last_sent_at = $2::bigint, next_flush_at = $3::bigint, seq = seq + 1,
-                 changed = 0 WHERE key = $1`
-            : `UPDATE notify_groups SET last_sent_at = CASE WHEN last_sent_at IS NULL THEN NULL ELSE $2::bigint END,
-                 next_flush_at = $3::bigint, changed = 0 WHERE key = $1`,
-          [w.key, w.at, w.next],
-        );
-        await tx.unsafe(
-          'UPDATE notify_group_alerts SET told = 1 WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
-          [w.key, w.told],
-        );
-        await tx.unsafe(
-          'DELETE FROM notify_group_alerts WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
-          [w.key, w.leaving],
-        );
-        await tx.unsafe(
-          `DELETE FROM notify_groups WHERE key = $1
-           AND NOT EXISTS (SELECT 1 FROM notify_group_alerts WHERE group_key = $1)`,
-          [w.key],
-        );
-        return 0;
-      }
+  type Of<K extends NotifyWrite['kind']> = Extract<NotifyWrite, { kind: K }>;
+
+  // A step's writes go in runs of one kind, each run a few statements over arrays (unnest) whatever its
+  // length: a storm of a thousand alerts joining their groups is three statements, not three thousand.
+
+  async function joins(tx: TransactionSql, run: ReadonlyArray<Of<'join'>>): Promise<void> {
+    // The first join of a group in the run makes it (as in order, one at a time).
+    const groups = [...new Map(run.map((w) => [w.group.key, w] as const).reverse()).values()].reverse();
+    await tx.unsafe(
+      `INSERT INTO notify_groups (key, route, labels, receivers, group_interval_ms, repeat_interval_ms,
+         next_flush_at, gen)
+       SELECT g.*, nextval('notify_group_gen') FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[],
+         $5::bigint[], $6::bigint[], $7::bigint[]) AS g
+       ON CONFLICT (key) DO NOTHING`,
+      [
+        groups.map((w) => w.group.key),
+        groups.map((w) => w.group.route),
+        groups.map((w) => JSON.stringify(w.group.labels)),
+        groups.map((w) => JSON.stringify(w.group.receivers)),
+        groups.map((w) => w.group.groupIntervalMs),
+        groups.map((w) => w.group.repeatIntervalMs),
+        groups.map((w) => w.group.nextFlushAt),
+      ],
+    );
+    await tx.unsafe(
+      `INSERT INTO notify_group_alerts (group_key, alert_id)
+       SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+      [run.map((w) => w.group.key), run.map((w) => w.alertId)],
+    );
+    // A group told before and waiting for nothing is told again no sooner than its group_interval after.
+    await tx.unsafe(
+      `UPDATE notify_groups g SET changed = 1, next_flush_at = coalesce(g.next_flush_at,
+         greatest(u.at, coalesce(g.last_sent_at, u.at) + g.group_interval_ms))
+       FROM unnest($1::text[], $2::bigint[]) AS u (key, at) WHERE g.key = u.key`,
+      [groups.map((w) => w.group.key), groups.map((w) => w.at)],
+    );
+  }
+
+  async function watches(tx: TransactionSql, run: ReadonlyArray<Of<'watch'>>): Promise<void> {
+    await tx.unsafe(
+      `INSERT INTO notify_watched (alert_id, since) SELECT * FROM unnest($1::bigint[], $2::bigint[])
+       ON CONFLICT DO NOTHING`,
+      [run.map((w) => w.alertId), run.map((w) => w.since)],
+    );
+  }
+
+  /** Queues the deliveries whose key is new; how many. */
+  async function delivers(tx: TransactionSql, run: ReadonlyArray<Of<'deliver'>>): Promise<number> {
+    const rows = await tx.unsafe(
+      `INSERT INTO deliveries (key, group_key, agency, receiver, type, payload, status, next_attempt_at,
+         created_at)
+       SELECT key, group_key, agency, receiver, type, payload, 'pending', at, at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+         AS d (key, group_key, agency, receiver, type, payload, at)
+       ON CONFLICT (key) DO NOTHING RETURNING id`,
+      [
+        run.map((w) => w.delivery.key),
+        run.map((w) => w.delivery.groupKey),
+        run.map((w) => w.delivery.agency),
+        run.map((w) => w.delivery.receiver),
+        run.map((w) => w.delivery.type),
+        run.map((w) => JSON.stringify(w.delivery.payload)),
+        run.map((w) => w.at),
+      ],
+    );
+    return rows.length;
+  }
+
+  /** A group flushed (few in a step: one each). */
+  async function flushed(tx: TransactionSql, w: Of<'flushed'>): Promise<void> {
+    // Nothing told: the sequence stays; a group told before starts its repeat interval again.
+    await tx.unsafe(
+      w.told.length > 0
+        ? `UPDATE notify_groups SET last_sent_at = $2::bigint, next_flush_at = $3::bigint, seq = seq + 1,
+             changed = 0 WHERE key = $1`
+        : `UPDATE notify_groups SET last_sent_at = CASE WHEN last_sent_at IS NULL THEN NULL ELSE $2::bigint END,
+             next_flush_at = $3::bigint, changed = 0 WHERE key = $1`,
+      [w.key, w.at, w.next],
+    );
+    await tx.unsafe(
+      'UPDATE notify_group_alerts SET told = 1 WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
+      [w.key, w.told],
+    );
+    await tx.unsafe('DELETE FROM notify_group_alerts WHERE group_key = $1 AND alert_id = ANY($2::bigint[])', [
+      w.key,
+      w.leaving,
+    ]);
+    await tx.unsafe(
+      `DELETE FROM notify_groups WHERE key = $1
+       AND NOT EXISTS (SELECT 1 FROM notify_group_alerts WHERE group_key = $1)`,
+      [w.key],
+    );
+  }
+
+  /** The writes in order, each run of one kind at once; how many deliveries were queued. */
+  async function write(tx: TransactionSql, writes: readonly NotifyWrite[]): Promise<number> {
+    let queued = 0;
+    for (let i = 0; i < writes.length;) {
+      const kind = writes[i]!.kind;
+      let end = i;
+      while (end < writes.length && writes[end]!.kind === kind) end++;
+      const run = writes.slice(i, end);
+      i = end;
+      if (kind === 'join') await joins(tx, run as Array<Of<'join'>>);
+      else if (kind === 'watch') await watches(tx, run as Array<Of<'watch'>>);
+      else if (kind === 'deliver') queued += await delivers(tx, run as Array<Of<'deliver'>>);
+      else for (const w of run as Array<Of<'flushed'>>) await flushed(tx, w);
     }
+    return queued;
   }
 
   const deliveries = async (text: string, params: Array<string | number>) =>
@@ -249,8 +286,7 @@ export async function openPostgresNotifyStore(
     commit: (writes, cursor) =>
       sql.begin(async (tx) => {
         await fence(tx);
-        let queued = 0;
-        for (const w of writes) queued += await write(tx, w);
+        const queued = await write(tx, writes);
         if (cursor !== undefined)
           await tx.unsafe('UPDATE notify_cursor SET last_event_id = $1 WHERE id = 1', [cursor]);
         return { queued };

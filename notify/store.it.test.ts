@@ -77,6 +77,10 @@ describe.each(BACKENDS)('the notification store on $name', (backend) => {
     expect(await store.deliveriesOfAlert(9)).toEqual([]);
     expect(await store.counts()).toEqual({ pending: 2, delivered: 0, dead: 0 });
     expect(await store.deliveries({ limit: 1 })).toHaveLength(1);
+    // One key twice in one step: queued once.
+    const twice = { kind: 'deliver' as const, delivery: delivery([9], 'duty-desk', 'g.2#1/x'), at: T0 + 2 };
+    expect(await store.commit([twice, twice])).toEqual({ queued: 1 });
+    expect(await store.counts()).toEqual({ pending: 3, delivered: 0, dead: 0 });
   });
 
   it('gives the due deliveries oldest first, records attempts, and keeps no outcome over a newer one', async () => {
