@@ -26,6 +26,7 @@ export interface AlertService {
   refer(id: number, step: number, note: string): Promise<AlertChange | undefined>;
   readonly list: AlertStore['list'];
   readonly get: AlertStore['get'];
+  readonly getMany: AlertStore['getMany'];
   readonly openFor: AlertStore['openFor'];
   /** Every open or acknowledged alert, newest raised first. */
   readonly listOpen: AlertStore['listOpen'];
@@ -79,6 +80,7 @@ export function createAlertService({ store, log, clock }: AlertServiceDeps): Ale
     refer: async (id, step, note) => tell(await store.refer(id, step, note, clock())),
     list: (filter) => store.list(filter),
     get: (id) => store.get(id),
+    getMany: (ids) => store.getMany(ids),
     openFor: (rule, device) => store.openFor(rule, device),
     listOpen: () => store.listOpen(),
     eventsAfter: (afterId, limit) => store.eventsAfter(afterId, limit),

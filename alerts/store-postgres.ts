@@ -37,6 +37,7 @@ import {
 import {
   AlertFilter,
   type AlertChange,
+  type AlertEvent,
   type AlertEventType,
   type AlertStore,
   type SavedState,
@@ -321,6 +322,30 @@ export async function openPostgresAlertStore(
           [id],
         );
         return { alert: toAlert(alert), events: events.map(toEvent) };
+      }),
+    getMany: (ids) =>
+      guard(`get ${ids.length} alerts`, async () => {
+        if (ids.length === 0) return [];
+        const alerts = await sql.unsafe(
+          `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ANY($1::bigint[]) ORDER BY id`,
+          [ids as number[]],
+        );
+        const events = (
+          await sql.unsafe(
+            `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
+            [ids as number[]],
+          )
+        ).map(toEvent);
+        const byAlert = new Map<number, AlertEvent[]>();
+        for (const e of events) {
+          const list = byAlert.get(e.alertId);
+          if (list === undefined) byAlert.set(e.alertId, [e]);
+          else list.push(e);
+        }
+        return alerts.map((row) => {
+          const alert = toAlert(row);
+          return { alert, events: byAlert.get(alert.id) ?? [] };
+        });
       }),
 
     async list(filter = {}) {

@@ -18,6 +18,20 @@ describe.each([sqlite, postgres])('the alert store in $name', (db) => {
   const open = () => db.open();
 
   describe('listing', () => {
+    it('gives several alerts with their events at once, in id order, leaving out an unknown id', async () => {
+      const store = await open();
+      const a = (await store.trigger(trigger()))!.alert.id;
+      const b = (await store.trigger(trigger({ device: 'rg-phu-oc' })))!.alert.id;
+      await store.trigger(trigger({ at: T0 + MIN, severity: 'critical' }));
+      const found = await store.getMany([b, 9_999, a, b]);
+      expect(found.map((f) => [f.alert.id, f.events.map((e) => e.type)])).toEqual([
+        [a, ['raised', 'escalated']],
+        [b, ['raised']],
+      ]);
+      expect(found[0]).toEqual(await store.get(a));
+      expect(await store.getMany([])).toEqual([]);
+    });
+
     async function seed(store: AlertStore): Promise<number[]> {
       const ids: number[] = [];
       for (const t of [

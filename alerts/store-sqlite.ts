@@ -287,6 +287,15 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
         const row = s.byId.get(id);
         return row === undefined ? undefined : { alert: toAlert(row), events: s.events.all(id).map(toEvent) };
       }),
+    getMany: (ids) =>
+      guard(`get ${ids.length} alerts`, () =>
+        [...new Set(ids)]
+          .sort((a, b) => a - b)
+          .flatMap((id) => {
+            const row = s.byId.get(id);
+            return row === undefined ? [] : [{ alert: toAlert(row), events: s.events.all(id).map(toEvent) }];
+          }),
+      ),
 
     async list(filter = {}) {
       const f = parseInput(AlertFilter, filter, 'alert filter');

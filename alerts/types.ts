@@ -184,6 +184,8 @@ export interface AlertStore {
    */
   refer(id: number, step: number, note: string, at: number): Promise<AlertChange | undefined>;
   get(id: number): Promise<{ alert: Alert; events: AlertEvent[] } | undefined>;
+  /** The alerts of these ids with their events, in id order; an id with no alert is left out. */
+  getMany(ids: readonly number[]): Promise<Array<{ alert: Alert; events: AlertEvent[] }>>;
   /** Newest raised first. */
   list(filter?: AlertFilter): Promise<Alert[]>;
   /** The open (or acknowledged) alert for a (rule, device), if any. */
