@@ -28,6 +28,7 @@ export interface NotifierDeps {
   readonly alerts: {
     eventsAfter(afterId: number, limit: number): Promise<AlertChange[]>;
     get(id: number): Promise<{ alert: Alert; events: readonly AlertEvent[] } | undefined>;
+    getMany(ids: readonly number[]): Promise<Array<{ alert: Alert; events: readonly AlertEvent[] }>>;
     listOpen(): Promise<Alert[]>;
     refer(id: number, step: number, note: string): Promise<AlertChange | undefined>;
   };
@@ -223,9 +224,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   /** The alerts of these ids with their events, read together; a missing id is left out. */
   async function eventsOf(ids: readonly number[]) {
-    const unique = [...new Set(ids)];
-    const found = await Promise.all(unique.map((id) => alerts.get(id)));
-    return new Map(found.flatMap((f) => (f === undefined ? [] : [[f.alert.id, f] as const])));
+    const found = ids.length === 0 ? [] : await alerts.getMany(ids);
+    return new Map(found.map((f) => [f.alert.id, f] as const));
   }
 
   /** Open critical alerts by device and kind: they mute the lower alerts of theirs. */

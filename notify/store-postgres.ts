@@ -229,29 +229,47 @@ export async function openPostgresNotifyStore(
     return rows.length;
   }
 
-  /** A group flushed (few in a step: one each). */
-  async function flushed(tx: TransactionSql, w: Of<'flushed'>): Promise<void> {
+  /** Groups flushed (one write each in a step). */
+  async function flushes(tx: TransactionSql, run: ReadonlyArray<Of<'flushed'>>): Promise<void> {
+    const told = run.filter((w) => w.told.length > 0);
+    const quiet = run.filter((w) => w.told.length === 0);
+    const timing = (ws: ReadonlyArray<Of<'flushed'>>) => [
+      ws.map((w) => w.key),
+      ws.map((w) => w.at),
+      ws.map((w) => w.next),
+    ];
+    if (told.length > 0)
+      await tx.unsafe(
+        `UPDATE notify_groups g SET last_sent_at = u.at, next_flush_at = u.next, seq = g.seq + 1, changed = 0
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u (key, at, next) WHERE g.key = u.key`,
+        timing(told),
+      );
     // Nothing told: the sequence stays; a group told before starts its repeat interval again.
+    if (quiet.length > 0)
+      await tx.unsafe(
+        `UPDATE notify_groups g SET last_sent_at = CASE WHEN g.last_sent_at IS NULL THEN NULL ELSE u.at END,
+           next_flush_at = u.next, changed = 0
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u (key, at, next) WHERE g.key = u.key`,
+        timing(quiet),
+      );
+    const pairs = (pick: (w: Of<'flushed'>) => readonly number[]) => [
+      run.flatMap((w) => pick(w).map(() => w.key)),
+      run.flatMap((w) => pick(w)),
+    ];
     await tx.unsafe(
-      w.told.length > 0
-        ? `UPDATE notify_groups SET last_sent_at = $2::bigint, next_flush_at = $3::bigint, seq = seq + 1,
-             changed = 0 WHERE key = $1`
-        : `UPDATE notify_groups SET last_sent_at = CASE WHEN last_sent_at IS NULL THEN NULL ELSE $2::bigint END,
-             next_flush_at = $3::bigint, changed = 0 WHERE key = $1`,
-      [w.key, w.at, w.next],
+      `UPDATE notify_group_alerts a SET told = 1 FROM unnest($1::text[], $2::bigint[]) AS p (key, id)
+       WHERE a.group_key = p.key AND a.alert_id = p.id`,
+      pairs((w) => w.told),
     );
     await tx.unsafe(
-      'UPDATE notify_group_alerts SET told = 1 WHERE group_key = $1 AND alert_id = ANY($2::bigint[])',
-      [w.key, w.told],
+      `DELETE FROM notify_group_alerts a USING unnest($1::text[], $2::bigint[]) AS p (key, id)
+       WHERE a.group_key = p.key AND a.alert_id = p.id`,
+      pairs((w) => w.leaving),
     );
-    await tx.unsafe('DELETE FROM notify_group_alerts WHERE group_key = $1 AND alert_id = ANY($2::bigint[])', [
-      w.key,
-      w.leaving,
-    ]);
     await tx.unsafe(
-      `DELETE FROM notify_groups WHERE key = $1
-       AND NOT EXISTS (SELECT 1 FROM notify_group_alerts WHERE group_key = $1)`,
-      [w.key],
+      `DELETE FROM notify_groups g WHERE g.key = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM notify_group_alerts WHERE group_key = g.key)`,
+      [run.map((w) => w.key)],
     );
   }
 
@@ -267,7 +285,7 @@ export async function openPostgresNotifyStore(
       if (kind === 'join') await joins(tx, run as Array<Of<'join'>>);
       else if (kind === 'watch') await watches(tx, run as Array<Of<'watch'>>);
       else if (kind === 'deliver') queued += await delivers(tx, run as Array<Of<'deliver'>>);
-      else for (const w of run as Array<Of<'flushed'>>) await flushed(tx, w);
+      else await flushes(tx, run as Array<Of<'flushed'>>);
     }
     return queued;
   }
