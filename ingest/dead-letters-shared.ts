@@ -6,7 +6,13 @@
 // file. The shared table is bounded like the files, the oldest going first.
 import type { Logger } from 'pino';
 import { openPostgres, type Sql } from '../postgres/index.ts';
-import type { DeadLetter, DeadLetterQuery, DeadLetterStore } from './dead-letters.ts';
+import {
+  toDeadLetter,
+  type DeadLetter,
+  type DeadLetterQuery,
+  type DeadLetterRow,
+  type DeadLetterStore,
+} from './dead-letters.ts';
 
 /** What the API reads of the dead letters: one node's file, or a cluster's shared table. */
 export interface DeadLetterReader {
@@ -57,17 +63,7 @@ export interface SharedDeadLetters extends DeadLetterReader {
   close(): Promise<void>;
 }
 
-interface Row {
-  id: number;
-  node: string;
-  at: number;
-  source: string;
-  topic: string;
-  code: string;
-  detail: string;
-  payload: Buffer;
-  payload_bytes: number;
-}
+type Row = DeadLetterRow & { node: string };
 
 const BATCH = 500;
 
@@ -144,19 +140,6 @@ export async function openSharedDeadLetters(options: SharedDeadLetterOptions): P
   };
   schedule();
 
-  const toLetter = (r: Row): DeadLetter => ({
-    id: r.id,
-    node: r.node,
-    at: r.at,
-    source: r.source,
-    topic: r.topic,
-    code: r.code,
-    detail: r.detail,
-    payload: r.payload,
-    payloadBytes: r.payload_bytes,
-    truncated: r.payload_bytes > r.payload.length,
-  });
-
   return {
     async list(query: DeadLetterQuery = {}) {
       const where: string[] = [];
@@ -177,7 +160,7 @@ export async function openSharedDeadLetters(options: SharedDeadLetterOptions): P
          ORDER BY id DESC LIMIT $${params.length}`,
         params,
       );
-      return rows.map(toLetter);
+      return rows.map((r) => ({ ...toDeadLetter(r), node: r.node }));
     },
     async count() {
       const [row] = await sql<Array<{ n: number }>>`SELECT count(*)::int AS n FROM dead_letters`;

@@ -65,7 +65,8 @@ const ROW_BYTES = `length(payload) + length(CAST(detail AS BLOB)) + length(CAST(
 /** Senders whose budget is followed; beyond it the longest-idle is forgotten (and starts full again). */
 const MAX_SOURCES = 100_000;
 
-interface Row {
+/** A dead letter's row, as both its databases keep it. */
+export interface DeadLetterRow {
   id: number;
   at: number;
   source: string;
@@ -74,6 +75,22 @@ interface Row {
   detail: string;
   payload: Buffer;
   payload_bytes: number;
+}
+type Row = DeadLetterRow;
+
+/** A row as the API is given it. */
+export function toDeadLetter(r: DeadLetterRow): DeadLetter {
+  return {
+    id: r.id,
+    at: r.at,
+    source: r.source,
+    topic: r.topic,
+    code: r.code,
+    detail: r.detail,
+    payload: r.payload,
+    payloadBytes: r.payload_bytes,
+    truncated: r.payload_bytes > r.payload.length,
+  };
 }
 
 export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
@@ -153,17 +170,6 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
   const afterId = db.prepare<[number, number], Row>(
     'SELECT * FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?',
   );
-  const toLetter = (r: Row): DeadLetter => ({
-    id: r.id,
-    at: r.at,
-    source: r.source,
-    topic: r.topic,
-    code: r.code,
-    detail: r.detail,
-    payload: r.payload,
-    payloadBytes: r.payload_bytes,
-    truncated: r.payload_bytes > r.payload.length,
-  });
 
   function list(query: DeadLetterQuery = {}): DeadLetter[] {
     const where: string[] = [];
@@ -180,7 +186,7 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     }
     const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT @limit`;
-    return db.prepare<Record<string, string | number>, Row>(sql).all(params).map(toLetter);
+    return db.prepare<Record<string, string | number>, Row>(sql).all(params).map(toDeadLetter);
   }
 
   let closed = false;
@@ -188,7 +194,7 @@ export function openDeadLetters(options: DeadLetterOptions): DeadLetterStore {
     record,
     bytes: () => bytes,
     list,
-    after: (id, limit) => afterId.all(id, limit).map(toLetter),
+    after: (id, limit) => afterId.all(id, limit).map(toDeadLetter),
     count: () => countAll.get()!.n,
     close: () => {
       if (closed) return;
