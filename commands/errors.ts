@@ -13,7 +13,8 @@ export const COMMAND_ERRORS = {
   COMMAND_ERR_ACK:
     "a device's answer on …/commands/ack is not JSON of the form { id, result: done|refused, reason? }",
   COMMAND_ERR_ACK_UNKNOWN: 'a device answered a command that is not one of its own (or that does not exist)',
-  COMMAND_ERR_STORE: 'the command store (commands.db in the data folder) could not be opened or written',
+  COMMAND_ERR_STORE:
+    'the command store (commands.db in the data folder, or PostgreSQL in a cluster) could not be opened or written',
 } as const;
 
 export type CommandErrorCode = keyof typeof COMMAND_ERRORS;

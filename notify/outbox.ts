@@ -37,8 +37,8 @@ export interface GroupRow extends Omit<NewGroup, 'nextFlushAt'> {
   readonly changed: boolean;
 }
 
-export interface Delivery {
-  readonly id: number;
+/** A delivery as a step queues it. */
+export interface NewDelivery {
   /** Stable across replays: the receiver's idempotency key. */
   readonly key: string;
   readonly groupKey: string;
@@ -46,21 +46,17 @@ export interface Delivery {
   readonly receiver: string;
   readonly type: string;
   readonly payload: unknown;
+}
+
+/** A delivery as it is kept: queued, with its attempts so far and where it stands. */
+export interface Delivery extends NewDelivery {
+  readonly id: number;
   readonly status: DeliveryStatus;
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly createdAt: number;
   readonly doneAt: number | null;
   readonly lastError: string | null;
-}
-
-export interface NewDelivery {
-  readonly key: string;
-  readonly groupKey: string;
-  readonly agency: string;
-  readonly receiver: string;
-  readonly type: string;
-  readonly payload: unknown;
 }
 
 export interface Attempt {
