@@ -252,6 +252,31 @@ export async function openPostgresAlertStore(
 
   let leases: RuleLeases | undefined;
   let leasePool: Sql | undefined;
+  const getMany: AlertStore['getMany'] = (ids) =>
+    guard(`get ${ids.length} alerts`, async () => {
+      if (ids.length === 0) return [];
+      const alerts = await sql.unsafe(
+        `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ANY($1::bigint[]) ORDER BY id`,
+        [ids as number[]],
+      );
+      const events = (
+        await sql.unsafe(
+          `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
+          [ids as number[]],
+        )
+      ).map(toEvent);
+      const byAlert = new Map<number, AlertEvent[]>();
+      for (const e of events) {
+        const list = byAlert.get(e.alertId);
+        if (list === undefined) byAlert.set(e.alertId, [e]);
+        else list.push(e);
+      }
+      return alerts.map((row) => {
+        const alert = toAlert(row);
+        return { alert, events: byAlert.get(alert.id) ?? [] };
+      });
+    });
+
   const store: PostgresAlertStore = {
     get leases() {
       return leases;
@@ -313,40 +338,8 @@ export async function openPostgresAlertStore(
       );
     },
 
-    get: (id) =>
-      guard(`get alert ${id}`, async () => {
-        const [alert] = await sql.unsafe(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`, [id]);
-        if (alert === undefined) return undefined;
-        const events = await sql.unsafe(
-          `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = $1 ORDER BY id`,
-          [id],
-        );
-        return { alert: toAlert(alert), events: events.map(toEvent) };
-      }),
-    getMany: (ids) =>
-      guard(`get ${ids.length} alerts`, async () => {
-        if (ids.length === 0) return [];
-        const alerts = await sql.unsafe(
-          `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ANY($1::bigint[]) ORDER BY id`,
-          [ids as number[]],
-        );
-        const events = (
-          await sql.unsafe(
-            `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
-            [ids as number[]],
-          )
-        ).map(toEvent);
-        const byAlert = new Map<number, AlertEvent[]>();
-        for (const e of events) {
-          const list = byAlert.get(e.alertId);
-          if (list === undefined) byAlert.set(e.alertId, [e]);
-          else list.push(e);
-        }
-        return alerts.map((row) => {
-          const alert = toAlert(row);
-          return { alert, events: byAlert.get(alert.id) ?? [] };
-        });
-      }),
+    get: async (id) => (await getMany([id]))[0],
+    getMany,
 
     async list(filter = {}) {
       const f = parseInput(AlertFilter, filter, 'alert filter');

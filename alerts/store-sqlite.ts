@@ -265,6 +265,16 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
     return stmt;
   }
 
+  const getMany: AlertStore['getMany'] = (ids) =>
+    guard(`get ${ids.length} alerts`, () =>
+      [...new Set(ids)]
+        .sort((a, b) => a - b)
+        .flatMap((id) => {
+          const row = s.byId.get(id);
+          return row === undefined ? [] : [{ alert: toAlert(row), events: s.events.all(id).map(toEvent) }];
+        }),
+    );
+
   return {
     async trigger(input, state) {
       const t = parseInput(Trigger, input, 'trigger');
@@ -282,20 +292,8 @@ export function openAlertStore(options: AlertStoreOptions): AlertStore {
       return guard(`refer alert ${id}`, () => referTx.immediate(r));
     },
 
-    get: (id) =>
-      guard(`get alert ${id}`, () => {
-        const row = s.byId.get(id);
-        return row === undefined ? undefined : { alert: toAlert(row), events: s.events.all(id).map(toEvent) };
-      }),
-    getMany: (ids) =>
-      guard(`get ${ids.length} alerts`, () =>
-        [...new Set(ids)]
-          .sort((a, b) => a - b)
-          .flatMap((id) => {
-            const row = s.byId.get(id);
-            return row === undefined ? [] : [{ alert: toAlert(row), events: s.events.all(id).map(toEvent) }];
-          }),
-      ),
+    get: async (id) => (await getMany([id]))[0],
+    getMany,
 
     async list(filter = {}) {
       const f = parseInput(AlertFilter, filter, 'alert filter');
