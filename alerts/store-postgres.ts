@@ -10,6 +10,7 @@
 import pino, { type Logger } from 'pino';
 import { openPostgres, watchChanges, type Sql, type TransactionSql } from '../postgres/index.ts';
 import { AlertsError } from './errors.ts';
+import { postgresReads } from './reads-postgres.ts';
 import { postgresStates } from './states-postgres.ts';
 import { ALERT_STORE_PG_MIGRATIONS as MIGRATIONS } from './store-postgres-schema.ts';
 import { startRuleLeases, type Fence, type RuleLeases } from './partitions.ts';
@@ -17,13 +18,9 @@ import {
   Action,
   ALERT_COLUMNS,
   EVENT_COLUMNS,
-  FILTER_KEYS,
-  MAX_MS,
   operatorAllowed,
   parseInput,
-  RangeFilter,
   Referral,
-  ResponseRow,
   State,
   stateText,
   storeError,
@@ -35,9 +32,7 @@ import {
   type OpenRow,
 } from './store-rows.ts';
 import {
-  AlertFilter,
   type AlertChange,
-  type AlertEvent,
   type AlertEventType,
   type AlertStore,
   type SavedState,
@@ -58,7 +53,7 @@ export interface PostgresAlertStoreOptions {
   readonly clock?: () => number;
   /**
    * This node's name (CITY_NODE_ID), stable across restarts: the mark on the alerts it raises and the events
-   * it writes, so that it notifies what it raised and is not told back its own changes.
+   * it writes, so that it is not told back its own changes.
    */
   readonly origin: string;
   /**
@@ -252,31 +247,6 @@ export async function openPostgresAlertStore(
 
   let leases: RuleLeases | undefined;
   let leasePool: Sql | undefined;
-  const getMany: AlertStore['getMany'] = (ids) =>
-    guard(`get ${ids.length} alerts`, async () => {
-      if (ids.length === 0) return [];
-      const alerts = await sql.unsafe(
-        `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ANY($1::bigint[]) ORDER BY id`,
-        [ids as number[]],
-      );
-      const events = (
-        await sql.unsafe(
-          `SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
-          [ids as number[]],
-        )
-      ).map(toEvent);
-      const byAlert = new Map<number, AlertEvent[]>();
-      for (const e of events) {
-        const list = byAlert.get(e.alertId);
-        if (list === undefined) byAlert.set(e.alertId, [e]);
-        else list.push(e);
-      }
-      return alerts.map((row) => {
-        const alert = toAlert(row);
-        return { alert, events: byAlert.get(alert.id) ?? [] };
-      });
-    });
-
   const store: PostgresAlertStore = {
     get leases() {
       return leases;
@@ -338,41 +308,7 @@ export async function openPostgresAlertStore(
       );
     },
 
-    get: async (id) => (await getMany([id]))[0],
-    getMany,
-
-    async list(filter = {}) {
-      const f = parseInput(AlertFilter, filter, 'alert filter');
-      const where: string[] = [];
-      const params: Array<string | number | string[]> = [];
-      for (const key of FILTER_KEYS) {
-        const value = f[key];
-        if (value === undefined) continue;
-        params.push(value);
-        where.push(FILTER_CLAUSES[key](`$${params.length}`));
-      }
-      params.push(f.limit);
-      const text = `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY raised_at DESC, id DESC LIMIT $${params.length}`;
-      return guard('list alerts', async () => (await sql.unsafe(text, params)).map(toAlert));
-    },
-
-    openFor: (rule, device) =>
-      guard(`open alert of ${rule}/${device}`, async () => {
-        const [row] = await sql.unsafe(
-          `SELECT ${ALERT_COLUMNS} FROM alerts WHERE rule = $1 AND device = $2 AND state <> 'resolved'`,
-          [rule, device],
-        );
-        return row === undefined ? undefined : toAlert(row);
-      }),
-    listOpen: () =>
-      guard('list open alerts', async () =>
-        (
-          await sql.unsafe(
-            `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY raised_at DESC, id DESC`,
-          )
-        ).map(toAlert),
-      ),
+    ...postgresReads(sql, guard),
     eventsAfter: (afterId, limit) => guard(`events after ${afterId}`, () => eventsAfter(afterId, limit, {})),
 
     async saveStates(states) {
@@ -388,19 +324,6 @@ export async function openPostgresAlertStore(
       );
     },
     loadStates: (filter = {}) => guard('load rule states', () => ruleStates.load(sql, filter.partitions)),
-
-    async responseTimes(filter) {
-      const f = parseInput(RangeFilter, filter, 'response time range');
-      const from = f.from ?? 0;
-      const to = f.to ?? MAX_MS + 1;
-      return guard('response times', async () => {
-        const rows = await sql`SELECT owner, count(acknowledged_at) AS acknowledged,
-            avg(acknowledged_at - raised_at)::float8 AS "meanAckMs", count(resolved_at) AS resolved,
-            avg(resolved_at - raised_at)::float8 AS "meanResolveMs"
-          FROM alerts WHERE raised_at >= ${from} AND raised_at < ${to} GROUP BY owner ORDER BY owner`;
-        return rows.map((r) => ResponseRow.parse(r));
-      });
-    },
 
     onOthers(listener) {
       others.push(listener);
@@ -440,16 +363,3 @@ export async function openPostgresAlertStore(
   }
   return store;
 }
-
-// Each filter's clause, with its parameter's placeholder; lists are bound as one text array.
-const FILTER_CLAUSES: Record<(typeof FILTER_KEYS)[number], (p: string) => string> = {
-  state: (p) => `state = ANY(${p}::text[])`,
-  severity: (p) => `severity = ANY(${p}::text[])`,
-  owner: (p) => `owner = ${p}`,
-  kind: (p) => `kind = ${p}`,
-  district: (p) => `district = ${p}`,
-  device: (p) => `device = ${p}`,
-  rule: (p) => `rule = ${p}`,
-  from: (p) => `raised_at >= ${p}`,
-  to: (p) => `raised_at < ${p}`,
-};
