@@ -213,7 +213,7 @@ export async function openPostgresAlertStore(
         again = false;
         let changes: AlertChange[];
         do {
-          changes = await eventsAfter(cursor, FEED_BATCH, { madeElsewhere: true });
+          changes = await eventsAfter(cursor, FEED_BATCH, true);
           if (changes.length > 0) cursor = changes.at(-1)!.event.id;
           if (changes.length > 0) for (const listener of others) listener(changes);
         } while (changes.length === FEED_BATCH);
@@ -225,16 +225,9 @@ export async function openPostgresAlertStore(
       .finally(() => (reading = undefined));
   }
 
-  /**
-   * The events after `afterId`, each with its alert as it is now: those this node did not make, or those of
-   * the alerts it raised, or all.
-   */
-  async function eventsAfter(
-    afterId: number,
-    limit: number,
-    only: { madeElsewhere?: boolean },
-  ): Promise<AlertChange[]> {
-    const where = ['id > $1', ...(only.madeElsewhere === true ? ['origin <> $3'] : [])];
+  /** The events after `afterId`, each with its alert as it is now: all, or those other nodes made. */
+  async function eventsAfter(afterId: number, limit: number, madeElsewhere: boolean): Promise<AlertChange[]> {
+    const where = ['id > $1', ...(madeElsewhere ? ['origin <> $3'] : [])];
     const rows = await sql.unsafe(
       `SELECT e.*, row_to_json(a) AS alert
        FROM (SELECT ${EVENT_COLUMNS} FROM alert_events WHERE ${where.join(' AND ')} ORDER BY id LIMIT $2) e
@@ -309,7 +302,8 @@ export async function openPostgresAlertStore(
     },
 
     ...postgresReads(sql, guard),
-    eventsAfter: (afterId, limit) => guard(`events after ${afterId}`, () => eventsAfter(afterId, limit, {})),
+    eventsAfter: (afterId, limit) =>
+      guard(`events after ${afterId}`, () => eventsAfter(afterId, limit, false)),
 
     async saveStates(states) {
       // Parsed (and refused as a whole) before anything is written; the last of one (rule, device) wins.
